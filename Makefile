@@ -1,0 +1,112 @@
+# dphp - the event-sourcing core of Durable PHP as Unix tools.
+# Works with GNU make and other makes that know nested $(VAR_$(X)).
+
+VERSION = 0.1.0
+
+PREFIX = /usr/local
+BINDIR = $(PREFIX)/bin
+MANDIR = $(PREFIX)/share/man
+SHAREDIR = $(PREFIX)/share/dphp
+BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+DESTDIR =
+
+CC = cc
+CFLAGS = -O2 -g -fstack-protector-strong
+CPPFLAGS = -D_FORTIFY_SOURCE=2
+LDFLAGS =
+LDLIBS = -ljansson
+
+# Not meant to be overridden: the language level and the warnings.
+WERROR_true = -Werror
+WERROR_1 = -Werror
+DPHP_CFLAGS = -std=c99 -Wall -Wextra -Wwrite-strings -Wno-sign-compare \
+	$(WERROR_$(CI))
+DPHP_CPPFLAGS = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+	-DDPHP_VERSION=\"$(VERSION)\" -Ilib
+
+PROGS = cmd/dphp-emit cmd/dphp-route cmd/dphp-replay cmd/dphp-commit \
+	cmd/dphp-lock cmd/dphp-project
+LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
+	lib/envelope.o lib/store.o lib/store_dir.o lib/handler.o \
+	lib/entity.o lib/proposal.o
+MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
+	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
+MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5
+MAN7 = man/dphp.7
+
+all: $(PROGS)
+
+.c.o:
+	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(LIBOBJ) $(PROGS:=.o): lib/dphp.h
+lib/store.o lib/store_dir.o: lib/backend.h
+
+lib/libdphp.a: $(LIBOBJ)
+	rm -f $@
+	ar rc $@ $(LIBOBJ)
+	ranlib $@
+
+$(PROGS): lib/libdphp.a
+.o:
+	$(CC) $(LDFLAGS) -o $@ $< lib/libdphp.a $(LDLIBS)
+
+# The two set-up commands of README.md: each installs what is missing.
+deps:
+	@sh .ci/ensure-deps
+
+check: deps
+	@$(MAKE) all
+	@$(MAKE) test
+
+test: $(PROGS)
+	prove -j2 --exec bats --ext .bats tests/
+
+demo: deps
+	@$(MAKE) all
+	@sh examples/bank/demo.sh
+
+bench: deps
+	@$(MAKE) all
+	@sh bench/run.sh
+
+lint: deps
+	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
+	shellcheck -s sh .ci/run .ci/ensure-deps examples/*/*.sh \
+		examples/*/handlers/*/* bench/*.sh contrib/dphp.sh
+	shellcheck -s bash completions/dphp.bash tests/helper.bash
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -m 0644 contrib/dphp.sh $(DESTDIR)$(SHAREDIR)
+	for p in $(PROGS); do \
+		install -m 0644 completions/dphp.bash \
+			$(DESTDIR)$(BASHCOMPDIR)/$${p#cmd/} || exit 1; \
+	done
+	install -m 0644 completions/_dphp $(DESTDIR)$(ZSHCOMPDIR)
+
+uninstall:
+	for p in $(PROGS); do \
+		n=$${p#cmd/}; \
+		rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1 \
+			$(DESTDIR)$(BASHCOMPDIR)/$$n; \
+	done
+	rm -f $(DESTDIR)$(MANDIR)/man5/dphp-event.5 \
+		$(DESTDIR)$(MANDIR)/man5/dphp-store.5 \
+		$(DESTDIR)$(MANDIR)/man5/dphp-handler.5 \
+		$(DESTDIR)$(MANDIR)/man7/dphp.7 \
+		$(DESTDIR)$(SHAREDIR)/dphp.sh $(DESTDIR)$(ZSHCOMPDIR)/_dphp
+	-rmdir $(DESTDIR)$(SHAREDIR)
+
+clean:
+	rm -f $(PROGS) $(PROGS:=.o) $(LIBOBJ) lib/libdphp.a bench/floor
+
+.PHONY: all deps check test demo bench lint install uninstall clean

@@ -1,0 +1,363 @@
+/*
+ * dphp-commit - ETag commits: shell plumbing on single states, and the
+ * pipeline stage that commits the proposals dphp-replay prints.
+ *
+ *	dphp-commit [-d store] -i
+ *	dphp-commit [-d store] -g id
+ *	dphp-commit [-d store] -c | -e etag | -f -s id [file]
+ *	dphp-commit [-d store] -e etag | -f -r id
+ *	dphp-commit [-ou] [-d store] [-n tries] [-T ms] [-x dir] [file ...]
+ *
+ * A proposal commits only if the stored ETag is still the one it was
+ * computed from; otherwise, with -x, it is recomputed from the stored
+ * state ("try to commit; on failure rerun from the stored state").
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dphp.h"
+
+static const char synopsis[] =
+    "dphp-commit [-d store] -i\n"
+    "       dphp-commit [-d store] -g id\n"
+    "       dphp-commit [-d store] -c | -e etag | -f -s id [file]\n"
+    "       dphp-commit [-d store] -e etag | -f -r id\n"
+    "       dphp-commit [-ou] [-d store] [-n tries] [-T ms] [-x dir] "
+    "[file ...]";
+static const char options[] =
+    "  -c         with -s: create only; fail if the state exists\n"
+    "  -d store   the store (default $DPHP_STORE)\n"
+    "  -e etag    with -s or -r: only if the stored ETag is etag\n"
+    "  -f         with -s or -r: unconditionally\n"
+    "  -g id      print the state of id with its ETag\n"
+    "  -i         make the store (an empty directory, or a new one)\n"
+    "  -n tries   recompute a conflicting proposal at most tries times "
+    "(10)\n"
+    "  -o         print the emitted events instead of commit records\n"
+    "  -r id      delete the state of id\n"
+    "  -s id      set the state of id to the JSON in file (or stdin)\n"
+    "  -T ms      handler time limit when recomputing (30000; 0: none)\n"
+    "  -u         flush after every record\n"
+    "  -x dir     handlers, to recompute conflicting proposals "
+    "(default $DPHP_HANDLERS)\n"
+    "  -h, --help     this help\n"
+    "  -V, --version  the version\n";
+
+#define CHAIN_MAX 100000	/* targets remembered for "prev" chains */
+
+static struct dphp_store *store;
+static struct dphp_handlers handlers;
+static int oflag;
+static long tries = 10;
+static json_t *chain;		/* target -> {"input":id,"etag":etag} */
+static int status;
+
+/* git's wording: "is at A but expected B" */
+static const char *
+mismatch(const char *id, const char *is, const char *expected)
+{
+	static char msg[1024];
+
+	snprintf(msg, sizeof(msg), "etag mismatch for '%s': is %s%s%s but "
+	    "expected %s%s%s", id, is[0] ? "\"" : "", is[0] ? is : "absent",
+	    is[0] ? "\"" : "", expected ? "\"" : "", expected ? expected :
+	    "absent", expected ? "\"" : "");
+	return msg;
+}
+
+static int
+getstate(const char *id)
+{
+	char etag[DPHP_ETAG_MAX];
+	json_t *state, *rec;
+	int r;
+
+	r = dphp_store_get(store, id, &state, etag);
+	if (r == DPHP_STORE_NOTFOUND) {
+		dphp_error("no state for '%s'", id);
+		return DPHP_EXIT_NO;
+	}
+	if (r != DPHP_STORE_OK)
+		return DPHP_EXIT_SYS;
+	rec = json_pack("{sssssO}", "id", id, "etag", etag, "state", state);
+	dphp_write(rec);
+	json_decref(rec);
+	json_decref(state);
+	return DPHP_EXIT_OK;
+}
+
+static int
+putstate(const char *id, const char *file, enum dphp_cond cond,
+    const char *etag, int del)
+{
+	char newetag[DPHP_ETAG_MAX];
+	json_t *state = NULL, *rec;
+	int r;
+
+	if (!del && (state = dphp_json_load_file(file ? file : "-")) == NULL)
+		return DPHP_EXIT_INPUT;
+	if (del)
+		r = dphp_store_delete(store, id, cond, etag, newetag);
+	else
+		r = dphp_store_put(store, id, state, cond, etag, newetag);
+	json_decref(state);
+	switch (r) {
+	case DPHP_STORE_OK:
+		rec = json_pack("{ssss}", "id", id, "etag", newetag);
+		if (del)
+			json_object_set_new(rec, "deleted", json_true());
+		dphp_write(rec);
+		json_decref(rec);
+		return DPHP_EXIT_OK;
+	case DPHP_STORE_NOTFOUND:
+		dphp_error("no state for '%s'", id);
+		return DPHP_EXIT_NO;
+	case DPHP_STORE_CONFLICT:
+		if (cond == DPHP_IF_ABSENT)
+			dphp_error("'%s' already exists at \"%s\"", id, newetag);
+		else
+			dphp_error("%s", mismatch(id, newetag, etag));
+		return DPHP_EXIT_NO;
+	default:
+		return DPHP_EXIT_SYS;
+	}
+}
+
+/* Put or delete as proposal p says; the store's result code. */
+static int
+apply(json_t *prop, const char *target, enum dphp_cond cond,
+    const char *etag, char *newetag)
+{
+	json_t *state = json_object_get(prop, "state");
+	int r;
+
+	if (state != NULL)
+		return dphp_store_put(store, target, state, cond, etag, newetag);
+	r = dphp_store_delete(store, target, cond, etag, newetag);
+	if (r == DPHP_STORE_NOTFOUND) {	/* deleting nothing changes nothing */
+		newetag[0] = '\0';
+		r = DPHP_STORE_OK;
+	}
+	return r;
+}
+
+static void
+committed(json_t *prop, const char *target, const char *input,
+    const char *newetag)
+{
+	json_t *rec, *e;
+	size_t i;
+
+	if (json_object_size(chain) >= CHAIN_MAX)
+		json_object_del(chain, json_object_iter_key(
+		    json_object_iter(chain)));
+	json_object_del(chain, target);
+	json_object_set_new(chain, target, json_pack("{ssss}", "input", input,
+	    "etag", newetag));
+	if (oflag) {
+		json_array_foreach(json_object_get(prop, "emit"), i, e)
+			dphp_write(e);
+		return;
+	}
+	rec = json_copy(prop);
+	json_object_set_new(rec, "kind", json_string("commit"));
+	json_object_set_new(rec, "etag", newetag[0] ? json_string(newetag) :
+	    json_null());
+	dphp_write(rec);
+	json_decref(rec);
+}
+
+/*
+ * The proposal lost the race: rerun it from the stored state until it
+ * commits or tries run out.  Returns the store's last result code.
+ */
+static int
+recompute(struct dphp_proposal *p, char *newetag)
+{
+	char etag[DPHP_ETAG_MAX], why[1024];
+	json_t *doc, *applied, *prop;
+	long n;
+	int r;
+
+	for (n = 0; n < tries; n++) {
+		doc = NULL;
+		r = dphp_store_get(store, p->target, &doc, etag);
+		if (r == DPHP_STORE_ERROR)
+			return r;
+		if (r == DPHP_STORE_NOTFOUND)
+			etag[0] = '\0';
+		applied = dphp_apply(&handlers, &p->desc, doc, why, sizeof(why));
+		json_decref(doc);
+		if (applied == NULL) {
+			dphp_error("%s", why);
+			return DPHP_STORE_ERROR;
+		}
+		prop = dphp_proposal_new(p->input, applied, etag[0] ? etag :
+		    NULL, NULL);
+		r = apply(prop, p->target, etag[0] ? DPHP_IF_MATCH :
+		    DPHP_IF_ABSENT, etag, newetag);
+		if (r == DPHP_STORE_OK)
+			committed(prop, p->target, p->desc.id, newetag);
+		json_decref(prop);
+		if (r != DPHP_STORE_CONFLICT)
+			return r;
+	}
+	return DPHP_STORE_CONFLICT;
+}
+
+static int
+stage(const char *file)
+{
+	struct dphp_reader *rd;
+	struct dphp_proposal p;
+	char buf[1024], newetag[DPHP_ETAG_MAX];
+	const char *why, *etag;
+	enum dphp_cond cond;
+	json_t *rec, *last;
+	int r;
+
+	if ((rd = dphp_reader_open(file)) == NULL)
+		return DPHP_EXIT_SYS;
+	while ((r = dphp_reader_next(rd, &rec)) > 0) {
+		if (dphp_proposal_check(rec, &p, buf, sizeof(buf), &why) != 0) {
+			dphp_reader_error(rd, "invalid proposal: %s", why);
+			json_decref(rec);
+			dphp_reader_close(rd);
+			return DPHP_EXIT_INPUT;
+		}
+		etag = p.base;
+		if (p.prev != NULL) {
+			/* Computed on top of an earlier proposal: valid only
+			 * if that one was committed here and is still head. */
+			last = json_object_get(chain, p.target);
+			if (last != NULL && strcmp(json_string_value(
+			    json_object_get(last, "input")), p.prev) == 0) {
+				etag = json_string_value(json_object_get(last,
+				    "etag"));
+				if (etag[0] == '\0')
+					etag = NULL;
+			} else
+				etag = "-";	/* matches no ETag */
+		}
+		cond = etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
+		r = apply(rec, p.target, cond, etag, newetag);
+		if (r == DPHP_STORE_OK)
+			committed(rec, p.target, p.desc.id, newetag);
+		else if (r == DPHP_STORE_CONFLICT && handlers.dir != NULL)
+			r = recompute(&p, newetag);
+		if (r == DPHP_STORE_CONFLICT) {
+			if (etag != NULL && strcmp(etag, "-") == 0)
+				dphp_reader_error(rd, "'%s' is at \"%s\" but the "
+				    "proposal builds on event %s, not committed "
+				    "here", p.target, newetag, p.prev);
+			else
+				dphp_reader_error(rd, "%s", mismatch(p.target,
+				    newetag, etag));
+			json_object_del(chain, p.target);
+			status = DPHP_EXIT_NO;
+		}
+		json_decref(rec);
+		if (r == DPHP_STORE_ERROR) {
+			dphp_reader_close(rd);
+			return DPHP_EXIT_SYS;
+		}
+	}
+	dphp_reader_close(rd);
+	return r < 0 ? (r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS) : 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *spec = NULL, *etag = NULL, *gid = NULL, *sid = NULL;
+	const char *rid = NULL;
+	int c, cflag = 0, fflag = 0, iflag = 0, r, i;
+
+	dphp_setprog("dphp-commit");
+	handlers.timeout_ms = 30000;
+	while ((c = getopt_long(argc, argv, "cd:e:fg:hin:or:s:T:uVx:",
+	    dphp_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			cflag = 1;
+			break;
+		case 'd':
+			spec = optarg;
+			break;
+		case 'e':
+			etag = optarg;
+			break;
+		case 'f':
+			fflag = 1;
+			break;
+		case 'g':
+			gid = optarg;
+			break;
+		case 'h':
+			dphp_help(synopsis, options);
+		case 'i':
+			iflag = 1;
+			break;
+		case 'n':
+			tries = dphp_strtonum(optarg, 1, 1000000, "tries");
+			break;
+		case 'o':
+			oflag = 1;
+			break;
+		case 'r':
+			rid = optarg;
+			break;
+		case 's':
+			sid = optarg;
+			break;
+		case 'T':
+			handlers.timeout_ms = dphp_strtonum(optarg, 0,
+			    86400000, "time limit");
+			break;
+		case 'u':
+			dphp_unbuffered = 1;
+			break;
+		case 'V':
+			dphp_version();
+		case 'x':
+			handlers.dir = optarg;
+			break;
+		default:
+			dphp_usage(synopsis);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (iflag + (gid != NULL) + (sid != NULL) + (rid != NULL) > 1 ||
+	    ((sid || rid) && cflag + (etag != NULL) + fflag != 1) ||
+	    (rid && cflag) || (!sid && !rid && (cflag || etag || fflag)) ||
+	    ((iflag || gid || rid) && argc > 0) || (sid && argc > 1) ||
+	    ((iflag || gid || sid || rid) && (oflag || handlers.dir)))
+		dphp_usage(synopsis);
+	if (iflag)
+		return dphp_store_init(spec) == 0 ? 0 : DPHP_EXIT_SYS;
+	if ((store = dphp_store_open(spec)) == NULL)
+		return DPHP_EXIT_SYS;
+	if (gid != NULL)
+		r = getstate(gid);
+	else if (sid != NULL || rid != NULL)
+		r = putstate(sid ? sid : rid, argc ? argv[0] : NULL, cflag ?
+		    DPHP_IF_ABSENT : etag ? DPHP_IF_MATCH : DPHP_IF_ANY, etag,
+		    rid != NULL);
+	else {
+		if (handlers.dir == NULL)
+			handlers.dir = getenv("DPHP_HANDLERS");
+		chain = json_object();
+		r = 0;
+		for (i = 0; r == 0 && i < (argc ? argc : 1); i++)
+			r = stage(argc ? argv[i] : NULL);
+		if (r == 0)
+			r = status;
+		json_decref(chain);
+	}
+	dphp_store_close(store);
+	dphp_fshut();
+	return r;
+}

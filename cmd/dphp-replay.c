@@ -1,0 +1,161 @@
+/*
+ * dphp-replay - the History and Context layers: load the target's
+ * state, apply the event through the user's handler, print a proposal
+ * for dphp-commit.
+ *
+ *	dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]
+ *
+ * The stage runs ahead of dphp-commit, so it remembers the states it
+ * proposed: the next event for the same target is applied on top of
+ * the last proposal (marked "prev") rather than on a stored state that
+ * is about to change.  dphp-commit accepts such a proposal only if the
+ * one it builds on was committed.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dphp.h"
+
+static const char synopsis[] =
+    "dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]";
+static const char options[] =
+    "  -d store   the store (default $DPHP_STORE)\n"
+    "  -T ms      handler time limit (30000; 0: none)\n"
+    "  -u         flush after every record\n"
+    "  -x dir     the handlers (default $DPHP_HANDLERS)\n"
+    "  -h, --help     this help\n"
+    "  -V, --version  the version\n";
+
+#define OVERLAY_MAX 100000	/* targets whose last proposal is kept */
+
+static struct dphp_store *store;
+static struct dphp_handlers handlers;
+static json_t *overlay;		/* target -> {"doc","base","input"} */
+
+/* Remember what target looks like once prop is committed. */
+static void
+remember(const char *target, json_t *prop, const char *base,
+    const char *input)
+{
+	json_t *doc = json_object_get(prop, "state");
+
+	if (json_object_size(overlay) >= OVERLAY_MAX)
+		json_object_del(overlay, json_object_iter_key(
+		    json_object_iter(overlay)));
+	json_object_del(overlay, target);
+	json_object_set_new(overlay, target, json_pack("{sOsoss}", "doc",
+	    doc ? doc : json_null(), "base", base ? json_string(base) :
+	    json_null(), "input", input));
+}
+
+static int
+replay(const char *file)
+{
+	struct dphp_reader *rd;
+	struct dphp_desc d;
+	char buf[1024], etag[DPHP_ETAG_MAX];
+	const char *why, *base, *prev;
+	json_t *env, *doc, *applied, *prop, *last;
+	int r;
+
+	if ((rd = dphp_reader_open(file)) == NULL)
+		return DPHP_EXIT_SYS;
+	while ((r = dphp_reader_next(rd, &env)) > 0) {
+		if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+			dphp_reader_error(rd, "invalid event: %s", why);
+			json_decref(env);
+			dphp_reader_close(rd);
+			return DPHP_EXIT_INPUT;
+		}
+		doc = NULL;
+		base = prev = NULL;
+		if ((last = json_object_get(overlay, d.to)) != NULL) {
+			doc = json_incref(json_object_get(last, "doc"));
+			if (json_is_null(doc)) {
+				json_decref(doc);
+				doc = NULL;
+			}
+			base = json_string_value(json_object_get(last, "base"));
+			prev = json_string_value(json_object_get(last,
+			    "input"));
+		} else {
+			r = dphp_store_get(store, d.to, &doc, etag);
+			if (r == DPHP_STORE_ERROR) {
+				json_decref(env);
+				dphp_reader_close(rd);
+				return DPHP_EXIT_SYS;
+			}
+			base = r == DPHP_STORE_OK ? etag : NULL;
+		}
+		applied = dphp_apply(&handlers, &d, doc, buf, sizeof(buf));
+		json_decref(doc);
+		if (applied == NULL) {
+			dphp_reader_error(rd, "%s", buf);
+			json_decref(env);
+			dphp_reader_close(rd);
+			return DPHP_EXIT_INPUT;
+		}
+		prop = dphp_proposal_new(env, applied, base, prev);
+		dphp_write(prop);
+		/* base and prev may point into the entry replaced here */
+		remember(d.to, prop, json_string_value(json_object_get(prop,
+		    "base")), d.id);
+		json_decref(prop);
+		json_decref(env);
+	}
+	dphp_reader_close(rd);
+	return r < 0 ? (r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS) : 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *spec = NULL;
+	int c, r, i;
+
+	dphp_setprog("dphp-replay");
+	handlers.timeout_ms = 30000;
+	while ((c = getopt_long(argc, argv, "d:hT:uVx:", dphp_longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			spec = optarg;
+			break;
+		case 'h':
+			dphp_help(synopsis, options);
+		case 'T':
+			handlers.timeout_ms = dphp_strtonum(optarg, 0,
+			    86400000, "time limit");
+			break;
+		case 'u':
+			dphp_unbuffered = 1;
+			break;
+		case 'V':
+			dphp_version();
+		case 'x':
+			handlers.dir = optarg;
+			break;
+		default:
+			dphp_usage(synopsis);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (handlers.dir == NULL && (handlers.dir = getenv("DPHP_HANDLERS")) ==
+	    NULL) {
+		dphp_error("no handlers: give -x DIR or set DPHP_HANDLERS");
+		dphp_usage(synopsis);
+	}
+	if ((store = dphp_store_open(spec)) == NULL)
+		return DPHP_EXIT_SYS;
+	overlay = json_object();
+	r = 0;
+	for (i = 0; r == 0 && i < (argc ? argc : 1); i++)
+		r = replay(argc ? argv[i] : NULL);
+	json_decref(overlay);
+	dphp_store_close(store);
+	dphp_fshut();
+	return r;
+}

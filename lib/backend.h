@@ -1,0 +1,33 @@
+/*
+ * backend.h - what a store backend provides to store.c.  The directory
+ * backend (store_dir.c) is the first; each function has the contract
+ * of the dphp_store_* function of the same name in dphp.h.
+ */
+#ifndef DPHP_BACKEND_H
+#define DPHP_BACKEND_H
+
+#include "dphp.h"
+
+struct dphp_backend {
+	const char *scheme;
+	struct dphp_store *(*open)(const char *spec);
+	int (*init)(const char *spec);
+	void (*close)(struct dphp_store *);
+	int (*get)(struct dphp_store *, const struct dphp_id *, json_t **,
+	    char *);
+	int (*put)(struct dphp_store *, const struct dphp_id *, json_t *,
+	    enum dphp_cond, const char *, char *);
+	int (*del)(struct dphp_store *, const struct dphp_id *,
+	    enum dphp_cond, const char *, char *);
+	int (*list)(struct dphp_store *, enum dphp_kind, const char *,
+	    dphp_list_fn *, void *);
+};
+
+struct dphp_store {
+	const struct dphp_backend *be;
+	char *spec;
+};
+
+extern const struct dphp_backend dphp_dir_backend;
+
+#endif

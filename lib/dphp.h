@@ -1,0 +1,291 @@
+/*
+ * dphp.h - the one header of libdphp, the library shared by the dphp-*
+ * programs.  It is grouped by source file; each function has a one-line
+ * summary here and its contract, where one is needed, in prose.
+ *
+ * libdphp is a static, internal library: no ABI promise, not installed.
+ */
+#ifndef DPHP_H
+#define DPHP_H
+
+#include <sys/types.h>
+
+#include <getopt.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#ifndef DPHP_VERSION
+#define DPHP_VERSION "0.0.0"
+#endif
+
+/*
+ * Exit statuses, one table for every program (see dphp(7)).
+ */
+enum {
+	DPHP_EXIT_OK = 0,	/* success */
+	DPHP_EXIT_NO = 1,	/* expected "no": precondition failed, not found */
+	DPHP_EXIT_USAGE = 2,	/* bad command line */
+	DPHP_EXIT_INPUT = 3,	/* invalid input record */
+	DPHP_EXIT_SYS = 4	/* I/O or system error; a retry may help */
+};
+
+/* util.c */
+extern const char *dphp_prog;
+void dphp_setprog(const char *);	/* set the name used in messages */
+/* "prog: error: MSG"; a format ending in ':' gets ": strerror(errno)" */
+void dphp_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+void dphp_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void dphp_die(int, const char *, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+void *xmalloc(size_t);
+void *xcalloc(size_t, size_t);
+void *xrealloc(void *, size_t);
+char *xstrdup(const char *);
+char *xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* opt.c: the shared command-line conventions */
+struct option;
+extern const struct option dphp_longopts[];	/* --help, --version */
+void dphp_version(void) __attribute__((noreturn));	/* "prog (dphp) X.Y.Z" */
+/* usage: print to stderr and exit 2; help: print to stdout, exit 0 */
+void dphp_usage(const char *synopsis) __attribute__((noreturn));
+void dphp_help(const char *synopsis, const char *options)
+    __attribute__((noreturn));
+long long dphp_strtonum(const char *, long long, long long, const char *);
+void dphp_fshut(void);	/* flush and close stdout; exit 4 on error */
+
+/* ndjson.c: strict newline-delimited JSON */
+#define DPHP_MAX_LINE (16 * 1024 * 1024)	/* bytes, newline excluded */
+struct dphp_reader {
+	FILE *fp;
+	const char *name;	/* "<stdin>" or the path */
+	unsigned long line;	/* line number of the last record read */
+	char *buf;
+	size_t cap;
+	int eof;
+};
+/* open PATH ("-" or NULL is stdin); NULL with a message on failure */
+struct dphp_reader *dphp_reader_open(const char *path);
+void dphp_reader_close(struct dphp_reader *);
+/*
+ * Read the next record: 1 and *out set (a new reference to a JSON
+ * object), 0 at end of input, -1 after printing a located error
+ * ("prog: FILE:LINE: reason").  Blank lines are skipped.  Invalid JSON,
+ * invalid UTF-8, duplicate keys, non-objects and lines longer than
+ * DPHP_MAX_LINE are errors; so is a read error (then errno is set and
+ * the return is -2).
+ */
+int dphp_reader_next(struct dphp_reader *, json_t **out);
+/* print "prog: FILE:LINE: reason" for the record just read */
+void dphp_reader_error(const struct dphp_reader *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+/* parse one JSON value (any type) from a string or a whole file */
+json_t *dphp_json_parse(const char *text, size_t len, const char *what);
+json_t *dphp_json_load_file(const char *path);	/* "-" is stdin */
+/* write one compact record and '\n' to stdout; exit 4 on failure */
+extern int dphp_unbuffered;
+void dphp_write(json_t *);
+/* canonical compact text (sorted keys); caller frees */
+char *dphp_json_text(const json_t *);
+
+/* id.c: ids and names, design.md section 3 */
+enum dphp_kind {
+	DPHP_KIND_NONE = 0,
+	DPHP_KIND_ENTITY,
+	DPHP_KIND_ORCHESTRATION,
+	DPHP_KIND_ACTIVITY
+};
+#define DPHP_NAME_MAX 128
+#define DPHP_KEY_MAX 256
+struct dphp_id {
+	enum dphp_kind kind;
+	char name[DPHP_NAME_MAX + 1];
+	char key[DPHP_KEY_MAX + 1];
+};
+/* parse "kind:name:key"; 0, or -1 with a reason in *why */
+int dphp_id_parse(const char *, struct dphp_id *, const char **why);
+const char *dphp_kind_name(enum dphp_kind);
+int dphp_name_valid(const char *);	/* [A-Za-z0-9._-]{1,128}, no '.' first */
+int dphp_opname_valid(const char *);	/* a name not starting with '_' */
+int dphp_eventid_valid(const char *);	/* same grammar as a name */
+int dphp_user_valid(const char *);	/* [A-Za-z0-9._@+-]{1,128} */
+/*
+ * The reversible file-name encoding of a key: bytes outside
+ * [A-Za-z0-9_-] become %XX, so an encoded key never holds '.', '/' or
+ * '+'.  Encodings longer than DPHP_SEGMENT_MAX are cut into segments;
+ * every segment but the last is a directory named "SEGMENT+".
+ * Returns a new string "seg+/seg+/last".
+ */
+#define DPHP_SEGMENT_MAX 200
+char *dphp_key_encode(const char *key);
+/* inverse of dphp_key_encode on a path; NULL if it is not an encoding */
+char *dphp_key_decode(const char *path);
+
+/* clock.c: time, durations, event ids */
+/* milliseconds since the epoch; DPHP_NOW (RFC 3339) fixes the clock */
+int64_t dphp_now_ms(void);
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least 25 bytes) */
+void dphp_time_format(int64_t ms, char *buf);
+/* parse RFC 3339 UTC ("Z"), fraction optional; -1 if invalid */
+int dphp_time_parse(const char *, int64_t *ms);
+/* "90", "90s", "15m", "2h", "1d", "500ms" into milliseconds; -1 if bad */
+int dphp_duration_parse(const char *, int64_t *ms);
+/* a fresh UUIDv7 string (36 chars + NUL) */
+void dphp_uuid7(char out[37]);
+/*
+ * The id of the n-th event caused by event parent: the same inputs give
+ * the same id (so a recomputed proposal emits the same events), and the
+ * length stays 36 however long the chain of causes.
+ */
+void dphp_derive_id(const char *parent, unsigned n, char out[37]);
+
+/* envelope.c: the event record, design.md section 2, dphp-event(5) */
+#define DPHP_ENVELOPE_VERSION 1
+#define DPHP_REPLY_MAX 16	/* reply_to wrappers in one envelope */
+struct dphp_desc {
+	const char *id;
+	const char *to;		/* destination id */
+	struct dphp_id dest;
+	const char *type;	/* core event type */
+	const char *delay;	/* RFC 3339 or NULL */
+	int64_t delay_ms;
+	const char *reply_to[DPHP_REPLY_MAX];	/* outermost first */
+	int nreply;
+	json_t *lock;		/* lock wrapper value or NULL (borrowed) */
+	json_int_t priority;	/* -1 when absent */
+	const char *from;
+	json_t *by;		/* borrowed or NULL */
+	json_t *core;		/* the core event (borrowed) */
+	unsigned ops;		/* DPHP_OP_* needed at the destination */
+};
+enum {
+	DPHP_OP_START = 1 << 0,
+	DPHP_OP_SIGNAL = 1 << 1,
+	DPHP_OP_CALL = 1 << 2,
+	DPHP_OP_READ = 1 << 3,
+	DPHP_OP_SUBSCRIBE = 1 << 4,
+	DPHP_OP_LOCK = 1 << 5,
+	DPHP_OP_DELETE = 1 << 6,
+	DPHP_OP_SHARE_PLUS = 1 << 7,
+	DPHP_OP_SHARE_MINUS = 1 << 8,
+	DPHP_OP_OWNER = 1 << 9
+};
+/* an operation's name and back; 0 for an unknown name */
+const char *dphp_op_name(unsigned op);
+unsigned dphp_op_parse(const char *);
+/*
+ * Validate a whole envelope and describe it by walking the chain once.
+ * 0 on success; -1 with a reason (static or in buf) in *why.  The
+ * description borrows from env.
+ */
+int dphp_envelope_check(json_t *env, struct dphp_desc *, char *buf,
+    size_t bufsz, const char **why);
+/* the flat description as a new JSON object */
+json_t *dphp_desc_json(const struct dphp_desc *);
+/* validate one core event alone (for builders); as above */
+int dphp_core_check(json_t *core, enum dphp_kind dest, char *buf,
+    size_t bufsz, const char **why);
+/* wrap: a new {"KEY":value,"event":inner}; steals value and inner */
+json_t *dphp_wrap(const char *key, json_t *value, json_t *inner);
+/* a new envelope around chain (stolen); id/ts NULL make fresh ones */
+json_t *dphp_envelope_new(json_t *chain, const char *id, const char *ts,
+    json_t *by);
+
+/* store.c: the store, design.md section 4, dphp-store(5) */
+#define DPHP_ETAG_MAX 64
+struct dphp_store;
+enum {
+	DPHP_STORE_OK = 0,
+	DPHP_STORE_NOTFOUND = 1,	/* no such key (or deleted) */
+	DPHP_STORE_CONFLICT = 2,	/* precondition failed */
+	DPHP_STORE_ERROR = -1		/* message already printed */
+};
+/* a precondition on a put or delete */
+enum dphp_cond {
+	DPHP_IF_ANY,		/* unconditional */
+	DPHP_IF_MATCH,		/* stored ETag equals etag */
+	DPHP_IF_ABSENT		/* create only */
+};
+/*
+ * Open the store named by spec (the -d option; NULL means $DPHP_STORE).
+ * Today a spec is the path of a directory made by dphp_store_init.
+ * On failure a message is printed and NULL returned.
+ */
+struct dphp_store *dphp_store_open(const char *spec);
+/* make spec an empty store (idempotent); 0, or -1 with a message */
+int dphp_store_init(const char *spec);
+void dphp_store_close(struct dphp_store *);
+/*
+ * Get the state of id: OK with *state (new reference) and etag, or
+ * NOTFOUND.  A torn blob/sidecar pair is repaired on the way.
+ */
+int dphp_store_get(struct dphp_store *, const char *id, json_t **state,
+    char etag[DPHP_ETAG_MAX]);
+/*
+ * Put state (borrowed) under id if cond holds for etag; on OK newetag
+ * is the new ETag, on CONFLICT it holds the stored one ("" if absent).
+ * The commit is durable when this returns OK; a failed fsync is an
+ * ERROR and the commit must be taken as failed.
+ */
+int dphp_store_put(struct dphp_store *, const char *id, json_t *state,
+    enum dphp_cond, const char *etag, char newetag[DPHP_ETAG_MAX]);
+/* delete id if cond holds; OK, NOTFOUND, CONFLICT (newetag as above) */
+int dphp_store_delete(struct dphp_store *, const char *id,
+    enum dphp_cond, const char *etag, char newetag[DPHP_ETAG_MAX]);
+/*
+ * Call fn for every existing id whose kind (and name, if not NULL)
+ * match, in no particular order; a non-zero return from fn stops the
+ * walk and is returned.
+ */
+typedef int dphp_list_fn(const char *id, const char *etag, void *arg);
+int dphp_store_list(struct dphp_store *, enum dphp_kind, const char *name,
+    dphp_list_fn *, void *arg);
+
+/* handler.c: running the user's handlers, dphp-handler(5) */
+struct dphp_handlers {
+	char *dir;		/* -x or DPHP_HANDLERS */
+	int64_t timeout_ms;	/* per request; 0 means none */
+};
+/*
+ * Run the handler DIR/KIND/NAME once with request on stdin; on 0 *out
+ * is its parsed response object.  On -1, why holds a reason fit for a
+ * failed reply (crash, status, time-out, invalid output).
+ */
+int dphp_handler_call(const struct dphp_handlers *, const struct dphp_id *,
+    json_t *request, json_t **out, char *why, size_t whysz);
+
+/* entity.c: the entity history, one operation at a time */
+/* dphp_apply for an entity's signal or delete */
+json_t *dphp_entity_apply(const struct dphp_handlers *,
+    const struct dphp_desc *, json_t *doc);
+
+/* proposal.c: the record dphp-replay prints and dphp-commit reads */
+/*
+ * Apply a validated envelope (its description) to the stored document doc (borrowed; NULL
+ * when absent) with the user's handlers: a new object with "target",
+ * "state" or "delete", "emit" and, when the handler failed, "failed".
+ * NULL with a reason in why when this kind of event is not applied by
+ * dphp-replay (see dphp-replay(1)).
+ */
+json_t *dphp_apply(const struct dphp_handlers *, const struct dphp_desc *,
+    json_t *doc, char *why, size_t whysz);
+/* the proposal record around an applied result (stolen) */
+json_t *dphp_proposal_new(json_t *env, json_t *applied, const char *base,
+    const char *prev);
+struct dphp_proposal {
+	json_t *input;		/* the input envelope */
+	struct dphp_desc desc;	/* its description */
+	const char *target;
+	const char *base;	/* ETag the state came from; NULL = absent */
+	const char *prev;	/* input id of the proposal it builds on */
+	json_t *state;		/* NULL when deleting */
+};
+/* validate a proposal record (and the envelopes in it); as above */
+int dphp_proposal_check(json_t *rec, struct dphp_proposal *, char *buf,
+    size_t bufsz, const char **why);
+
+#endif

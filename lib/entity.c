@@ -1,0 +1,144 @@
+/*
+ * entity.c - the entity history: one operation at a time, applied by
+ * the entity's handler to the state found in the store, answered to
+ * every reply_to origin in the envelope.  The stored document is
+ * {"state": USER-STATE}.  A handler failure leaves the state as it was
+ * and becomes a "failed" reply.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dphp.h"
+
+/* Wrap chain as the n-th event caused by d and emitted by its target. */
+static json_t *
+caused(const struct dphp_desc *d, unsigned n, json_t *chain)
+{
+	char id[37];
+
+	dphp_derive_id(d->id, n, id);
+	return dphp_envelope_new(dphp_wrap("from", json_string(d->to), chain),
+	    id, NULL, d->by);
+}
+
+static void
+reply(json_t *emit, const struct dphp_desc *d, json_t *result,
+    const char *failure)
+{
+	json_t *core;
+	int i;
+
+	for (i = 0; i < d->nreply; i++) {
+		core = json_object();
+		if (failure == NULL) {
+			json_object_set_new(core, "type", json_string(
+			    "completed"));
+			json_object_set_new(core, "scheduled_id",
+			    json_string(d->id));
+			json_object_set(core, "result", result ? result :
+			    json_null());
+		} else {
+			json_object_set_new(core, "type", json_string("failed"));
+			json_object_set_new(core, "scheduled_id",
+			    json_string(d->id));
+			json_object_set_new(core, "reason",
+			    json_string(failure));
+		}
+		json_array_append_new(emit, caused(d, json_array_size(emit)
+		    + 1, dphp_wrap("to", json_string(d->reply_to[i]), core)));
+	}
+}
+
+/*
+ * Check the handler's answer; on success fill *state (borrowed, NULL if
+ * unchanged), *result and the events it asked to emit.
+ */
+static int
+answer(json_t *resp, const struct dphp_desc *d, json_t *emit,
+    json_t **state, json_t **result, char *why, size_t whysz)
+{
+	struct dphp_desc ed;
+	const char *key, *r;
+	json_t *v, *e, *list;
+	size_t i;
+
+	json_object_foreach(resp, key, v)
+		if (strcmp(key, "state") && strcmp(key, "result") &&
+		    strcmp(key, "emit")) {
+			snprintf(why, whysz, "handler %s/%s answered an unknown "
+			    "field '%.64s'", "entity", d->dest.name, key);
+			return -1;
+		}
+	*state = json_object_get(resp, "state");
+	*result = json_object_get(resp, "result");
+	list = json_object_get(resp, "emit");
+	if (list == NULL)
+		return 0;
+	if (!json_is_array(list)) {
+		snprintf(why, whysz, "handler entity/%s: 'emit' must be an "
+		    "array", d->dest.name);
+		return -1;
+	}
+	json_array_foreach(list, i, e) {
+		json_t *ev = caused(d, json_array_size(emit) + 1,
+		    json_incref(e));
+
+		if (dphp_envelope_check(ev, &ed, why, whysz, &r) != 0) {
+			char reason[512];
+
+			snprintf(reason, sizeof(reason), "%s", r);
+			snprintf(why, whysz, "handler entity/%s: emit[%zu]: %s",
+			    d->dest.name, i, reason);
+			json_decref(ev);
+			return -1;
+		}
+		json_array_append_new(emit, ev);
+	}
+	return 0;
+}
+
+json_t *
+dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
+    json_t *doc)
+{
+	json_t *prop, *req, *resp = NULL, *emit, *state = NULL, *result = NULL;
+	json_t *user = doc ? json_object_get(doc, "state") : NULL;
+	char why[1024];
+	int failed = 0;
+
+	prop = json_object();
+	json_object_set_new(prop, "target", json_string(d->to));
+	emit = json_array();
+	if (strcmp(d->type, "delete") == 0) {
+		json_object_set_new(prop, "delete", json_true());
+		reply(emit, d, NULL, NULL);
+		json_object_set_new(prop, "emit", emit);
+		return prop;
+	}
+	req = json_object();
+	json_object_set_new(req, "id", json_string(d->to));
+	json_object_set(req, "op", json_object_get(d->core, "op"));
+	json_object_set(req, "input", json_object_get(d->core, "input") ?
+	    json_object_get(d->core, "input") : json_null());
+	json_object_set(req, "state", user ? user : json_null());
+	json_object_set_new(req, "caller", d->from ? json_string(d->from) :
+	    json_null());
+	json_object_set(req, "user", d->by ? d->by : json_null());
+	if (dphp_handler_call(h, &d->dest, req, &resp, why, sizeof(why)) != 0 ||
+	    answer(resp, d, emit, &state, &result, why, sizeof(why)) != 0)
+		failed = 1;
+	json_decref(req);
+	if (failed) {
+		json_array_clear(emit);
+		state = NULL;
+		json_object_set_new(prop, "failed", json_string(why));
+		reply(emit, d, NULL, why);
+	} else
+		reply(emit, d, result, NULL);
+	if (state == NULL)
+		state = user ? user : json_null();
+	json_object_set_new(prop, "state", json_pack("{sO}", "state", state));
+	json_object_set_new(prop, "emit", emit);
+	json_decref(resp);
+	return prop;
+}

@@ -1,0 +1,447 @@
+/*
+ * envelope.c - the event record of dphp-event(5): an envelope around a
+ * chain of wrappers ("to", "delay", "reply_to", "lock", "priority",
+ * "from") that ends in one core event.  Validation is strict (unknown
+ * keys and wrappers are errors) and produces, in the same single walk,
+ * the flat description that routing needs.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dphp.h"
+
+#define KIND(k) (1u << (k))
+#define ANYKIND (KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION) | \
+    KIND(DPHP_KIND_ACTIVITY))
+
+static const char *opnames[] = {
+	"start", "signal", "call", "read", "subscribe", "lock", "delete",
+	"share+", "share-", "owner"
+};
+#define NOPS (sizeof(opnames) / sizeof(opnames[0]))
+
+const char *
+dphp_op_name(unsigned op)
+{
+	unsigned i;
+
+	for (i = 0; i < NOPS; i++)
+		if (op == 1u << i)
+			return opnames[i];
+	return NULL;
+}
+
+unsigned
+dphp_op_parse(const char *s)
+{
+	unsigned i;
+
+	for (i = 0; i < NOPS; i++)
+		if (strcmp(s, opnames[i]) == 0)
+			return 1u << i;
+	return 0;
+}
+
+/*
+ * The core events.  Fields: a name followed by one type letter
+ * (s = string, n = operation name, i = event id, u = user/role, o = ops
+ * array, * = any JSON), and '!' when required.
+ */
+static const struct core {
+	const char *type;
+	unsigned kinds;		/* destinations it may be sent to */
+	unsigned ops;		/* operations it needs there */
+	const char *fields[4];
+} cores[] = {
+	{ "start", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_START,
+	    { "input*" } },
+	{ "signal", KIND(DPHP_KIND_ENTITY), DPHP_OP_SIGNAL,
+	    { "op!n", "input*" } },
+	{ "raise", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL,
+	    { "name!n", "input*" } },
+	{ "schedule", KIND(DPHP_KIND_ACTIVITY), DPHP_OP_CALL,
+	    { "input*" } },
+	{ "completed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
+	    0, { "scheduled_id!i", "result*" } },
+	{ "failed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
+	    0, { "scheduled_id!i", "reason!s", "details*" } },
+	{ "terminate", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL,
+	    { "reason s" } },
+	{ "share", ANYKIND, DPHP_OP_SHARE_PLUS, { "user u", "role u",
+	    "ops!o" } },
+	{ "revoke", ANYKIND, DPHP_OP_SHARE_MINUS, { "user u", "role u",
+	    "op s" } },
+	{ "give", ANYKIND, DPHP_OP_OWNER, { "user!u" } },
+	{ "delete", ANYKIND, DPHP_OP_DELETE, { NULL } },
+};
+
+static const struct core *
+findcore(const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cores) / sizeof(cores[0]); i++)
+		if (strcmp(cores[i].type, type) == 0)
+			return &cores[i];
+	return NULL;
+}
+
+#define FAIL(...) do { snprintf(buf, bufsz, __VA_ARGS__); *why = buf; \
+    return -1; } while (0)
+
+static int
+checkfield(const char *key, char t, json_t *v, char *buf, size_t bufsz,
+    const char **why)
+{
+	const char *s;
+	size_t i;
+	json_t *e;
+
+	if (t == '*')
+		return 0;
+	if (t == 'o') {
+		if (!json_is_array(v) || json_array_size(v) == 0)
+			FAIL("'%s' must be a non-empty array of operations",
+			    key);
+		json_array_foreach(v, i, e)
+			if (!json_is_string(e) ||
+			    dphp_op_parse(json_string_value(e)) == 0)
+				FAIL("'%s' holds an unknown operation", key);
+		return 0;
+	}
+	if (!json_is_string(v))
+		FAIL("'%s' must be a string", key);
+	s = json_string_value(v);
+	if (t == 'n' && !dphp_opname_valid(s))
+		FAIL("'%s' must match [A-Za-z0-9._-]{1,128} and start with a "
+		    "letter, digit or '-'", key);
+	if (t == 'i' && !dphp_eventid_valid(s))
+		FAIL("'%s' is not a valid event id", key);
+	if (t == 'u' && !dphp_user_valid(s))
+		FAIL("'%s' is not a valid user or role name", key);
+	if (t == 's' && strcmp(key, "op") == 0 && dphp_op_parse(s) == 0)
+		FAIL("'op' is not an operation");
+	return 0;
+}
+
+int
+dphp_core_check(json_t *core, enum dphp_kind dest, char *buf, size_t bufsz,
+    const char **why)
+{
+	const struct core *c;
+	const char *key, *type;
+	json_t *v;
+	size_t i, nf;
+	int found;
+
+	v = json_object_get(core, "type");
+	if (!json_is_string(v))
+		FAIL("core event 'type' must be a string");
+	type = json_string_value(v);
+	if ((c = findcore(type)) == NULL)
+		FAIL("unknown core event type '%.64s'", type);
+	for (nf = 0; nf < 4 && c->fields[nf] != NULL; nf++)
+		;
+	json_object_foreach(core, key, v) {
+		if (strcmp(key, "type") == 0)
+			continue;
+		found = 0;
+		for (i = 0; i < nf; i++) {
+			size_t kl = strlen(c->fields[i]) - 1;
+
+			if (c->fields[i][kl - 1] == '!')
+				kl--;
+			if (strlen(key) == kl &&
+			    strncmp(key, c->fields[i], kl) == 0) {
+				found = 1;
+				if (checkfield(key, c->fields[i][strlen(
+				    c->fields[i]) - 1], v, buf, bufsz, why))
+					return -1;
+			}
+		}
+		if (!found)
+			FAIL("unknown field '%.64s' in a '%s' event", key, type);
+	}
+	for (i = 0; i < nf; i++) {
+		const char *f = c->fields[i];
+		size_t kl = strlen(f) - 2;
+
+		if (f[kl] == '!') {
+			char name[32];
+
+			snprintf(name, sizeof(name), "%.*s", (int)kl, f);
+			if (json_object_get(core, name) == NULL)
+				FAIL("a '%s' event needs '%s'", type, name);
+		}
+	}
+	if ((strcmp(type, "share") == 0 || strcmp(type, "revoke") == 0) &&
+	    (json_object_get(core, "user") == NULL) ==
+	    (json_object_get(core, "role") == NULL))
+		FAIL("a '%s' event needs exactly one of 'user' and 'role'",
+		    type);
+	if (dest != DPHP_KIND_NONE && !(c->kinds & KIND(dest)))
+		FAIL("a '%s' event cannot be sent to an %s", type,
+		    dphp_kind_name(dest));
+	return 0;
+}
+
+static int
+checkid(const char *what, json_t *v, struct dphp_id *id, char *buf,
+    size_t bufsz, const char **why)
+{
+	const char *r;
+
+	if (!json_is_string(v))
+		FAIL("'%s' must be an id string", what);
+	if (dphp_id_parse(json_string_value(v), id, &r) != 0)
+		FAIL("'%s' is not a valid id: %s", what, r);
+	return 0;
+}
+
+static int
+checklock(json_t *v, char *buf, size_t bufsz, const char **why)
+{
+	struct dphp_id id;
+	const char *key, *prev = NULL;
+	json_t *e, *parts;
+	size_t i;
+
+	if (!json_is_object(v))
+		FAIL("'lock' must be an object");
+	json_object_foreach(v, key, e)
+		if (strcmp(key, "owner") != 0 && strcmp(key, "participants"))
+			FAIL("unknown field '%.64s' in 'lock'", key);
+	if (checkid("lock.owner", json_object_get(v, "owner"), &id, buf,
+	    bufsz, why))
+		return -1;
+	parts = json_object_get(v, "participants");
+	if (!json_is_array(parts))
+		FAIL("'lock.participants' must be an array");
+	json_array_foreach(parts, i, e) {
+		if (checkid("lock.participants", e, &id, buf, bufsz, why))
+			return -1;
+		if (id.kind != DPHP_KIND_ENTITY)
+			FAIL("lock participants must be entities");
+		if (prev != NULL && strcmp(prev, json_string_value(e)) >= 0)
+			FAIL("lock participants must be sorted and unique");
+		prev = json_string_value(e);
+	}
+	return 0;
+}
+
+static int
+checkby(json_t *by, char *buf, size_t bufsz, const char **why)
+{
+	const char *key;
+	json_t *v, *e;
+	size_t i;
+
+	if (!json_is_object(by))
+		FAIL("'by' must be an object");
+	json_object_foreach(by, key, v) {
+		if (strcmp(key, "user") == 0) {
+			if (!json_is_string(v) ||
+			    !dphp_user_valid(json_string_value(v)))
+				FAIL("'by.user' is not a valid user name");
+		} else if (strcmp(key, "roles") == 0) {
+			if (!json_is_array(v))
+				FAIL("'by.roles' must be an array");
+			json_array_foreach(v, i, e)
+				if (!json_is_string(e) ||
+				    !dphp_user_valid(json_string_value(e)))
+					FAIL("'by.roles' holds an invalid "
+					    "role name");
+		} else
+			FAIL("unknown field '%.64s' in 'by'", key);
+	}
+	if (json_object_get(by, "user") == NULL)
+		FAIL("'by' needs 'user'");
+	return 0;
+}
+
+static const char *wrappers[] = {
+	"to", "delay", "reply_to", "lock", "priority", "from"
+};
+
+int
+dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
+    size_t bufsz, const char **why)
+{
+	struct dphp_id id;
+	const char *key, *wkey;
+	json_t *v, *node, *w;
+	int64_t ms;
+	size_t i, depth;
+
+	memset(d, 0, sizeof(*d));
+	d->priority = -1;
+	json_object_foreach(env, key, v)
+		if (strcmp(key, "v") && strcmp(key, "id") && strcmp(key, "ts") &&
+		    strcmp(key, "by") && strcmp(key, "event"))
+			FAIL("unknown envelope field '%.64s'", key);
+	v = json_object_get(env, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != DPHP_ENVELOPE_VERSION)
+		FAIL("'v' must be %d", DPHP_ENVELOPE_VERSION);
+	v = json_object_get(env, "id");
+	if (!json_is_string(v) || !dphp_eventid_valid(json_string_value(v)))
+		FAIL("'id' must be an event id ([A-Za-z0-9._-]{1,128}, not "
+		    "starting with '.')");
+	d->id = json_string_value(v);
+	v = json_object_get(env, "ts");
+	if (!json_is_string(v) || dphp_time_parse(json_string_value(v), &ms))
+		FAIL("'ts' must be an RFC 3339 UTC time");
+	if ((v = json_object_get(env, "by")) != NULL) {
+		if (checkby(v, buf, bufsz, why))
+			return -1;
+		d->by = v;
+	}
+	if ((node = json_object_get(env, "event")) == NULL)
+		FAIL("the envelope has no 'event'");
+	for (depth = 0;; depth++) {
+		if (!json_is_object(node))
+			FAIL("'event' must be an object");
+		if (json_object_get(node, "type") != NULL)
+			break;
+		if (json_object_size(node) != 2 ||
+		    (w = json_object_get(node, "event")) == NULL) {
+			json_object_foreach(node, wkey, v)
+				if (strcmp(wkey, "event") != 0)
+					break;
+			FAIL("a wrapper is one key and 'event'%s%.64s%s",
+			    wkey ? " (saw '" : "", wkey ? wkey : "",
+			    wkey ? "')" : "");
+		}
+		json_object_foreach(node, wkey, v)
+			if (strcmp(wkey, "event") != 0)
+				break;
+		for (i = 0; i < sizeof(wrappers) / sizeof(wrappers[0]); i++)
+			if (strcmp(wkey, wrappers[i]) == 0)
+				break;
+		if (i == sizeof(wrappers) / sizeof(wrappers[0]))
+			FAIL("unknown wrapper '%.64s'", wkey);
+		if (strcmp(wkey, "to") == 0) {
+			if (d->to != NULL)
+				FAIL("more than one 'to' wrapper");
+			if (checkid("to", v, &d->dest, buf, bufsz, why))
+				return -1;
+			d->to = json_string_value(v);
+		} else if (strcmp(wkey, "delay") == 0) {
+			if (d->delay != NULL)
+				FAIL("more than one 'delay' wrapper");
+			if (!json_is_string(v) ||
+			    dphp_time_parse(json_string_value(v), &d->delay_ms))
+				FAIL("'delay' must be an RFC 3339 UTC time");
+			d->delay = json_string_value(v);
+		} else if (strcmp(wkey, "reply_to") == 0) {
+			if (checkid("reply_to", v, &id, buf, bufsz, why))
+				return -1;
+			if (id.kind == DPHP_KIND_ACTIVITY)
+				FAIL("'reply_to' cannot be an activity");
+			if (d->nreply == DPHP_REPLY_MAX)
+				FAIL("more than %d 'reply_to' wrappers",
+				    DPHP_REPLY_MAX);
+			d->reply_to[d->nreply++] = json_string_value(v);
+			d->ops |= DPHP_OP_CALL;
+		} else if (strcmp(wkey, "lock") == 0) {
+			if (d->lock != NULL)
+				FAIL("more than one 'lock' wrapper");
+			if (checklock(v, buf, bufsz, why))
+				return -1;
+			d->lock = v;
+			d->ops |= DPHP_OP_LOCK;
+		} else if (strcmp(wkey, "priority") == 0) {
+			if (d->priority >= 0)
+				FAIL("more than one 'priority' wrapper");
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > 1000)
+				FAIL("'priority' must be an integer from 0 "
+				    "to 1000");
+			d->priority = json_integer_value(v);
+		} else {
+			if (d->from != NULL)
+				FAIL("more than one 'from' wrapper");
+			if (checkid("from", v, &id, buf, bufsz, why))
+				return -1;
+			d->from = json_string_value(v);
+		}
+		if (depth > 64)
+			FAIL("wrappers nested deeper than 64");
+		node = w;
+	}
+	if (d->to == NULL)
+		FAIL("the envelope has no 'to' wrapper");
+	if (dphp_core_check(node, d->dest.kind, buf, bufsz, why))
+		return -1;
+	d->core = node;
+	d->type = json_string_value(json_object_get(node, "type"));
+	d->ops |= findcore(d->type)->ops;
+	return 0;
+}
+
+json_t *
+dphp_desc_json(const struct dphp_desc *d)
+{
+	json_t *o, *a;
+	unsigned op;
+	int i;
+
+	o = json_object();
+	json_object_set_new(o, "id", json_string(d->id));
+	json_object_set_new(o, "to", json_string(d->to));
+	json_object_set_new(o, "kind", json_string(dphp_kind_name(
+	    d->dest.kind)));
+	json_object_set_new(o, "type", json_string(d->type));
+	json_object_set_new(o, "delay", d->delay ? json_string(d->delay) :
+	    json_null());
+	a = json_array();
+	for (i = 0; i < d->nreply; i++)
+		json_array_append_new(a, json_string(d->reply_to[i]));
+	json_object_set_new(o, "reply_to", a);
+	json_object_set(o, "lock", d->lock ? d->lock : json_null());
+	json_object_set_new(o, "priority", d->priority >= 0 ?
+	    json_integer(d->priority) : json_null());
+	json_object_set_new(o, "from", d->from ? json_string(d->from) :
+	    json_null());
+	json_object_set_new(o, "by", d->by ? json_incref(json_object_get(d->by,
+	    "user")) : json_null());
+	a = json_array();
+	for (op = 1; dphp_op_name(op) != NULL; op <<= 1)
+		if (d->ops & op)
+			json_array_append_new(a, json_string(dphp_op_name(op)));
+	json_object_set_new(o, "ops", a);
+	return o;
+}
+
+json_t *
+dphp_wrap(const char *key, json_t *value, json_t *inner)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, key, value);
+	json_object_set_new(o, "event", inner);
+	return o;
+}
+
+json_t *
+dphp_envelope_new(json_t *chain, const char *id, const char *ts, json_t *by)
+{
+	char idbuf[37], tsbuf[25];
+	json_t *env;
+
+	if (id == NULL) {
+		dphp_uuid7(idbuf);
+		id = idbuf;
+	}
+	if (ts == NULL) {
+		dphp_time_format(dphp_now_ms(), tsbuf);
+		ts = tsbuf;
+	}
+	env = json_object();
+	json_object_set_new(env, "v", json_integer(DPHP_ENVELOPE_VERSION));
+	json_object_set_new(env, "id", json_string(id));
+	json_object_set_new(env, "ts", json_string(ts));
+	if (by != NULL)
+		json_object_set(env, "by", by);
+	json_object_set_new(env, "event", chain);
+	return env;
+}

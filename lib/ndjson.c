@@ -1,0 +1,213 @@
+/*
+ * ndjson.c - strict newline-delimited JSON: one object per line, read
+ * with a bounded line buffer (a 1 GiB line costs at most DPHP_MAX_LINE
+ * bytes of memory before it is refused) and parsed by jansson with
+ * duplicate keys rejected; written compact, one record per line, with
+ * every write checked.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dphp.h"
+
+int dphp_unbuffered;
+
+struct dphp_reader *
+dphp_reader_open(const char *path)
+{
+	struct dphp_reader *r;
+	FILE *fp;
+
+	if (path == NULL || strcmp(path, "-") == 0) {
+		fp = stdin;
+		path = "<stdin>";
+	} else if ((fp = fopen(path, "r")) == NULL) {
+		dphp_error("cannot open '%s':", path);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->fp = fp;
+	r->name = path;
+	return r;
+}
+
+void
+dphp_reader_close(struct dphp_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->fp != stdin)
+		fclose(r->fp);
+	free(r->buf);
+	free(r);
+}
+
+void
+dphp_reader_error(const struct dphp_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s:%lu: ", dphp_prog, r->name, r->line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Read one line into r->buf; its length, or -1 at EOF, -2 if too long. */
+static long
+readline(struct dphp_reader *r)
+{
+	size_t n = 0;
+	int c;
+
+	if (r->eof)
+		return -1;
+	while ((c = getc_unlocked(r->fp)) != EOF && c != '\n') {
+		if (n >= DPHP_MAX_LINE) {
+			/* Refuse without holding the rest in memory. */
+			while ((c = getc_unlocked(r->fp)) != EOF && c != '\n')
+				;
+			if (c == EOF)
+				r->eof = 1;
+			return -2;
+		}
+		if (n + 1 >= r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 4096;
+			r->buf = xrealloc(r->buf, r->cap);
+		}
+		r->buf[n++] = c;
+	}
+	if (c == EOF) {
+		r->eof = 1;
+		if (n == 0)
+			return -1;
+	}
+	if (r->buf == NULL) {
+		r->cap = 4096;
+		r->buf = xmalloc(r->cap);
+	}
+	r->buf[n] = '\0';
+	return (long)n;
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	for (; n > 0; s++, n--)
+		if (*s != ' ' && *s != '\t' && *s != '\r')
+			return 0;
+	return 1;
+}
+
+int
+dphp_reader_next(struct dphp_reader *r, json_t **out)
+{
+	json_error_t err;
+	json_t *v;
+	long n;
+
+	for (;;) {
+		n = readline(r);
+		if (n != -1)
+			r->line++;
+		if (n == -1) {
+			if (ferror(r->fp)) {
+				dphp_error("read error on '%s':", r->name);
+				return -2;
+			}
+			return 0;
+		}
+		if (n == -2) {
+			dphp_reader_error(r, "line longer than %d bytes",
+			    DPHP_MAX_LINE);
+			return -1;
+		}
+		if (!blank(r->buf, n))
+			break;
+	}
+	v = json_loadb(r->buf, n, JSON_REJECT_DUPLICATES, &err);
+	if (v == NULL) {
+		dphp_reader_error(r, "invalid JSON: %s (column %d)", err.text,
+		    err.column);
+		return -1;
+	}
+	if (!json_is_object(v)) {
+		json_decref(v);
+		dphp_reader_error(r, "record is not a JSON object");
+		return -1;
+	}
+	*out = v;
+	return 1;
+}
+
+json_t *
+dphp_json_parse(const char *text, size_t len, const char *what)
+{
+	json_error_t err;
+	json_t *v;
+
+	v = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+	    &err);
+	if (v == NULL)
+		dphp_error("%s: invalid JSON: %s (line %d, column %d)", what,
+		    err.text, err.line, err.column);
+	return v;
+}
+
+json_t *
+dphp_json_load_file(const char *path)
+{
+	FILE *fp = stdin;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	json_t *v;
+
+	if (strcmp(path, "-") != 0 && (fp = fopen(path, "r")) == NULL) {
+		dphp_error("cannot open '%s':", path);
+		return NULL;
+	}
+	do {
+		if (len + 65536 > cap) {
+			cap = cap ? cap * 2 : 65536;
+			buf = xrealloc(buf, cap);
+		}
+		n = fread(buf + len, 1, cap - len, fp);
+		len += n;
+	} while (n > 0 && len <= DPHP_MAX_LINE);
+	if (ferror(fp)) {
+		dphp_error("read error on '%s':", path);
+		v = NULL;
+	} else if (len > DPHP_MAX_LINE) {
+		dphp_error("%s: longer than %d bytes",
+		    fp == stdin ? "<stdin>" : path, DPHP_MAX_LINE);
+		v = NULL;
+	} else
+		v = dphp_json_parse(buf, len, fp == stdin ? "<stdin>" : path);
+	if (fp != stdin)
+		fclose(fp);
+	free(buf);
+	return v;
+}
+
+void
+dphp_write(json_t *v)
+{
+	if (json_dumpf(v, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF ||
+	    (dphp_unbuffered && fflush(stdout) == EOF))
+		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
+}
+
+char *
+dphp_json_text(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+	    JSON_ENCODE_ANY);
+
+	if (s == NULL)
+		dphp_die(DPHP_EXIT_SYS, "cannot encode JSON");
+	return s;
+}

@@ -1,0 +1,69 @@
+/*
+ * opt.c - the command-line conventions every program shares: --help
+ * and --version, usage errors (exit 2), checked numeric arguments and
+ * the checked close of stdout at exit.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dphp.h"
+
+const struct option dphp_longopts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+void
+dphp_version(void)
+{
+	printf("%s (dphp) %s\n", dphp_prog, DPHP_VERSION);
+	dphp_fshut();
+	exit(DPHP_EXIT_OK);
+}
+
+void
+dphp_usage(const char *synopsis)
+{
+	fprintf(stderr, "usage: %s\n", synopsis);
+	exit(DPHP_EXIT_USAGE);
+}
+
+void
+dphp_help(const char *synopsis, const char *options)
+{
+	printf("usage: %s\n%s", synopsis, options);
+	dphp_fshut();
+	exit(DPHP_EXIT_OK);
+}
+
+long long
+dphp_strtonum(const char *s, long long min, long long max, const char *what)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || errno == ERANGE || v < min ||
+	    v > max) {
+		fprintf(stderr, "%s: error: invalid %s '%s' (want %lld..%lld)\n",
+		    dphp_prog, what, s, min, max);
+		exit(DPHP_EXIT_USAGE);
+	}
+	return v;
+}
+
+void
+dphp_fshut(void)
+{
+	errno = 0;
+	if (fflush(stdout) != EOF && !ferror(stdout) && fclose(stdout) != EOF)
+		return;
+	if (errno == 0)
+		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>");
+	dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
+}

@@ -1,0 +1,113 @@
+/*
+ * proposal.c - the proposal, the record between dphp-replay and
+ * dphp-commit: an input envelope, the state it leads to and the events
+ * it emits, with the ETag the state was computed from ("base") or the
+ * earlier proposal it was computed on top of ("prev").  See
+ * dphp-replay(1) for the fields.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "dphp.h"
+
+json_t *
+dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
+    json_t *doc, char *why, size_t whysz)
+{
+	if (d->dest.kind == DPHP_KIND_ENTITY &&
+	    (strcmp(d->type, "signal") == 0 || strcmp(d->type, "delete") == 0))
+		return dphp_entity_apply(h, d, doc);
+	snprintf(why, whysz, "'%s' events for %ss are not applied by "
+	    "dphp-replay %s (entity signal and delete are)", d->type,
+	    dphp_kind_name(d->dest.kind), DPHP_VERSION);
+	return NULL;
+}
+
+json_t *
+dphp_proposal_new(json_t *env, json_t *applied, const char *base,
+    const char *prev)
+{
+	json_t *p;
+
+	p = json_pack("{sisssO}", "v", 1, "kind", "proposal", "input", env);
+	json_object_set_new(p, "base", base ? json_string(base) : json_null());
+	if (prev != NULL)
+		json_object_set_new(p, "prev", json_string(prev));
+	json_object_update(p, applied);
+	json_decref(applied);
+	return p;
+}
+
+#define FAIL(...) do { snprintf(buf, bufsz, __VA_ARGS__); *why = buf; \
+    return -1; } while (0)
+
+int
+dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
+    size_t bufsz, const char **why)
+{
+	struct dphp_desc ed;
+	const char *key, *r;
+	json_t *v, *e;
+	size_t i;
+
+	memset(p, 0, sizeof(*p));
+	json_object_foreach(rec, key, v)
+		if (strcmp(key, "v") && strcmp(key, "kind") &&
+		    strcmp(key, "input") && strcmp(key, "target") &&
+		    strcmp(key, "base") && strcmp(key, "prev") &&
+		    strcmp(key, "state") && strcmp(key, "delete") &&
+		    strcmp(key, "emit") && strcmp(key, "failed"))
+			FAIL("unknown proposal field '%.64s'", key);
+	v = json_object_get(rec, "kind");
+	if (!json_is_string(v) || strcmp(json_string_value(v), "proposal"))
+		FAIL("not a proposal (want \"kind\":\"proposal\")");
+	v = json_object_get(rec, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != 1)
+		FAIL("'v' must be 1");
+	p->input = json_object_get(rec, "input");
+	if (!json_is_object(p->input))
+		FAIL("'input' must be an envelope");
+	if (dphp_envelope_check(p->input, &p->desc, buf, bufsz, &r) != 0) {
+		char reason[512];
+
+		snprintf(reason, sizeof(reason), "%s", r);
+		FAIL("input: %s", reason);
+	}
+	v = json_object_get(rec, "target");
+	if (!json_is_string(v) || strcmp(json_string_value(v), p->desc.to))
+		FAIL("'target' must be the input's destination");
+	p->target = json_string_value(v);
+	v = json_object_get(rec, "base");
+	if (v == NULL || (!json_is_null(v) && !(json_is_string(v) &&
+	    json_string_length(v) > 0 && json_string_length(v) <
+	    DPHP_ETAG_MAX)))
+		FAIL("'base' must be an ETag or null");
+	p->base = json_string_value(v);
+	if ((v = json_object_get(rec, "prev")) != NULL) {
+		if (!json_is_string(v) ||
+		    !dphp_eventid_valid(json_string_value(v)))
+			FAIL("'prev' must be an event id");
+		p->prev = json_string_value(v);
+	}
+	p->state = json_object_get(rec, "state");
+	v = json_object_get(rec, "delete");
+	if ((p->state == NULL) == (v == NULL) || (v && !json_is_true(v)))
+		FAIL("a proposal has 'state' or \"delete\":true");
+	v = json_object_get(rec, "failed");
+	if (v != NULL && !json_is_string(v))
+		FAIL("'failed' must be a string");
+	v = json_object_get(rec, "emit");
+	if (!json_is_array(v))
+		FAIL("'emit' must be an array of envelopes");
+	json_array_foreach(v, i, e) {
+		if (!json_is_object(e) ||
+		    dphp_envelope_check(e, &ed, buf, bufsz, &r) != 0) {
+			char reason[512];
+
+			snprintf(reason, sizeof(reason), "%s",
+			    json_is_object(e) ? r : "not an object");
+			FAIL("emit[%zu]: %s", i, reason);
+		}
+	}
+	return 0;
+}

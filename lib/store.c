@@ -1,0 +1,114 @@
+/*
+ * store.c - the store as the programs see it: names a backend from the
+ * -d spec (or DPHP_STORE), checks ids before any backend sees them, and
+ * forwards.  Backends never receive an id that failed dphp_id_parse.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+static const struct dphp_backend *
+backend(const char **spec)
+{
+	if (*spec == NULL)
+		*spec = getenv("DPHP_STORE");
+	if (*spec == NULL || (*spec)[0] == '\0') {
+		dphp_error("no store: give -d STORE or set DPHP_STORE");
+		return NULL;
+	}
+	if (strstr(*spec, "://") != NULL) {
+		dphp_error("unsupported store '%s' (a store is a directory)",
+		    *spec);
+		return NULL;
+	}
+	return &dphp_dir_backend;
+}
+
+struct dphp_store *
+dphp_store_open(const char *spec)
+{
+	const struct dphp_backend *be = backend(&spec);
+	struct dphp_store *st;
+
+	if (be == NULL || (st = be->open(spec)) == NULL)
+		return NULL;
+	st->be = be;
+	st->spec = xstrdup(spec);
+	return st;
+}
+
+int
+dphp_store_init(const char *spec)
+{
+	const struct dphp_backend *be = backend(&spec);
+
+	return be == NULL ? -1 : be->init(spec);
+}
+
+void
+dphp_store_close(struct dphp_store *st)
+{
+	char *spec;
+
+	if (st == NULL)
+		return;
+	spec = st->spec;
+	st->be->close(st);
+	free(spec);
+}
+
+static int
+parse(const char *s, struct dphp_id *id)
+{
+	const char *why;
+
+	if (dphp_id_parse(s, id, &why) == 0)
+		return 0;
+	dphp_error("invalid id '%.300s': %s", s, why);
+	return -1;
+}
+
+int
+dphp_store_get(struct dphp_store *st, const char *s, json_t **state,
+    char etag[DPHP_ETAG_MAX])
+{
+	struct dphp_id id;
+
+	if (parse(s, &id))
+		return DPHP_STORE_ERROR;
+	return st->be->get(st, &id, state, etag);
+}
+
+int
+dphp_store_put(struct dphp_store *st, const char *s, json_t *state,
+    enum dphp_cond cond, const char *etag, char newetag[DPHP_ETAG_MAX])
+{
+	struct dphp_id id;
+
+	if (parse(s, &id))
+		return DPHP_STORE_ERROR;
+	return st->be->put(st, &id, state, cond, etag, newetag);
+}
+
+int
+dphp_store_delete(struct dphp_store *st, const char *s, enum dphp_cond cond,
+    const char *etag, char newetag[DPHP_ETAG_MAX])
+{
+	struct dphp_id id;
+
+	if (parse(s, &id))
+		return DPHP_STORE_ERROR;
+	return st->be->del(st, &id, cond, etag, newetag);
+}
+
+int
+dphp_store_list(struct dphp_store *st, enum dphp_kind kind, const char *name,
+    dphp_list_fn *fn, void *arg)
+{
+	if (name != NULL && !dphp_name_valid(name)) {
+		dphp_error("invalid name '%.300s'", name);
+		return DPHP_STORE_ERROR;
+	}
+	return st->be->list(st, kind, name, fn, arg);
+}

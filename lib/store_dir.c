@@ -1,0 +1,719 @@
+/*
+ * store_dir.c - the directory backend: a state per file, named by the
+ * reversible key encoding, under STORE/state/KIND/NAME/.  See
+ * dphp-store(5) for the layout; the reasoning is here.
+ *
+ * The record file is the truth.  It holds {"etag":"G","state":...} or,
+ * once deleted, the tombstone {"etag":"G","deleted":true}, where G is a
+ * generation that grows by one with every commit and is never reused
+ * (a tombstone keeps it, so a stale ETag cannot match a re-created
+ * state: no ABA).  KEY.etag is a cache of G for shells; a crash between
+ * the two renames leaves it stale, and the next read repairs it.
+ *
+ * A commit holds an exclusive flock on .KEY.lock around compare and
+ * rename, so two writers never both win.  The new record is written to
+ * .KEY.tmp, fsynced, renamed over KEY, and the directory fsynced: after
+ * a crash the record is the old or the new one, never a mix.  A failed
+ * fsync fails the commit and is never retried (the kernel may have
+ * dropped the dirty pages and cleared the error).  Because .KEY.tmp is
+ * only touched under the lock, a temp file left by a killed writer is
+ * simply replaced by the next commit.  Readers take no lock: rename
+ * makes every record they open complete.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+
+#define FORMAT "dphp-store 1\n"
+
+struct dirstore {
+	struct dphp_store base;
+	int fd;			/* the store's root directory */
+};
+
+#define ROOT(st) (((struct dirstore *)(st))->fd)
+
+/* A record as read: gen 0 means no file at all. */
+struct record {
+	uint64_t gen;
+	int deleted;
+	json_t *state;
+};
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = write(fd, p, n)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= w;
+	}
+	return 0;
+}
+
+/* Read a whole small file relative to dfd; NULL and errno on failure. */
+static char *
+slurpat(int dfd, const char *name, size_t *lenp)
+{
+	struct stat sb;
+	size_t len = 0, cap;
+	ssize_t n;
+	char *buf;
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return NULL;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		if (errno == 0 || !S_ISREG(sb.st_mode))
+			errno = EINVAL;
+		close(fd);
+		return NULL;
+	}
+	cap = (size_t)sb.st_size + 4096;
+	buf = xmalloc(cap);
+	for (;;) {
+		if (len + 1 >= cap)	/* the file grew under us */
+			buf = xrealloc(buf, cap *= 2);
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			close(fd);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+/* Where an id lives: its directory fd and the encoded leaf name. */
+struct where {
+	int dfd;
+	char *leaf;		/* points into path */
+	char *path;		/* relative to STORE, for messages */
+};
+
+static void
+where_free(struct where *w)
+{
+	if (w->dfd >= 0)
+		close(w->dfd);
+	free(w->path);
+}
+
+/*
+ * Walk STORE/state/KIND/NAME/SEGMENTS, each step O_NOFOLLOW so that no
+ * link inside the store is followed, creating missing directories when
+ * asked (and fsyncing the parent, or the new entry could vanish in a
+ * crash after the commit inside it was acknowledged).  Returns 0,
+ * 1 when a directory is missing and create is 0, or -1 on error.
+ */
+static int
+locate(struct dphp_store *st, const struct dphp_id *id, int create,
+    struct where *w)
+{
+	char *enc, *comp, *slash;
+	int fd, next;
+
+	enc = dphp_key_encode(id->key);
+	w->path = xasprintf("state/%s/%s/%s", dphp_kind_name(id->kind),
+	    id->name, enc);
+	free(enc);
+	w->leaf = strrchr(w->path, '/') + 1;
+	w->dfd = -1;
+	fd = ROOT(st);
+	for (comp = w->path; comp < w->leaf; comp = slash + 1) {
+		slash = strchr(comp, '/');
+		*slash = '\0';
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(fd, comp, 0777) != 0 && errno != EEXIST) {
+				dphp_error("cannot create '%s':", w->path);
+				goto fail;
+			}
+			if (fsync(fd) != 0) {
+				dphp_error("cannot fsync the parent of '%s':",
+				    w->path);
+				goto fail;
+			}
+			next = openat(fd, comp, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+		}
+		if (next < 0) {
+			int missing = errno == ENOENT;
+
+			if (!missing)
+				dphp_error("cannot open directory '%s':",
+				    w->path);
+			*slash = '/';
+			if (fd != ROOT(st))
+				close(fd);
+			return missing ? 1 : -1;
+		}
+		*slash = '/';
+		if (fd != ROOT(st))
+			close(fd);
+		fd = next;
+	}
+	w->dfd = fd;
+	return 0;
+fail:
+	*slash = '/';
+	if (fd != ROOT(st))
+		close(fd);
+	return -1;
+}
+
+/* Read the record of w: 0 (rec->gen 0 when absent) or -1 with a message. */
+static int
+readrec(struct where *w, struct record *rec)
+{
+	json_error_t err;
+	json_t *v, *e;
+	const char *s;
+	char *buf, *end;
+	size_t len;
+
+	memset(rec, 0, sizeof(*rec));
+	if ((buf = slurpat(w->dfd, w->leaf, &len)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		dphp_error("cannot read '%s':", w->path);
+		return -1;
+	}
+	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
+	free(buf);
+	if (v == NULL) {
+		dphp_error("corrupt record '%s': %s", w->path, err.text);
+		return -1;
+	}
+	e = json_object_get(v, "etag");
+	s = json_is_string(e) ? json_string_value(e) : "";
+	errno = 0;
+	rec->gen = strtoull(s, &end, 10);
+	rec->deleted = json_is_true(json_object_get(v, "deleted"));
+	rec->state = json_incref(json_object_get(v, "state"));
+	if (s[0] < '1' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    json_object_size(v) != 2 || (rec->state == NULL) ==
+	    !rec->deleted) {
+		json_decref(v);
+		json_decref(rec->state);
+		dphp_error("corrupt record '%s': not a dphp record", w->path);
+		return -1;
+	}
+	json_decref(v);
+	return 0;
+}
+
+static void
+genetag(uint64_t gen, char *etag)
+{
+	snprintf(etag, DPHP_ETAG_MAX, "%" PRIu64, gen);
+}
+
+static int
+lockkey(struct where *w, int how)
+{
+	char *name = xasprintf(".%s.lock", w->leaf);
+	int fd;
+
+	fd = openat(w->dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0666);
+	free(name);
+	if (fd < 0)
+		return -1;
+	while (flock(fd, how) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+/*
+ * Replace the sidecar KEY.etag, or remove it for a tombstone.  It is a
+ * cache, so it is not fsynced on its own: the directory fsync that
+ * follows in a commit usually carries it, and a stale one is repaired.
+ */
+static int
+writesidecar(struct where *w, const struct record *rec)
+{
+	char etag[DPHP_ETAG_MAX + 1], *side, *tmp;
+	int fd, rc = -1;
+
+	side = xasprintf("%s.etag", w->leaf);
+	tmp = xasprintf(".%s.etag.tmp", w->leaf);
+	if (rec->deleted || rec->gen == 0) {
+		rc = unlinkat(w->dfd, side, 0) == 0 || errno == ENOENT ? 0 : -1;
+		goto out;
+	}
+	genetag(rec->gen, etag);
+	strcat(etag, "\n");
+	if (unlinkat(w->dfd, tmp, 0) != 0 && errno != ENOENT)
+		goto out;
+	fd = openat(w->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0666);
+	if (fd < 0)
+		goto out;
+	if (write_all(fd, etag, strlen(etag)) != 0 || close(fd) != 0) {
+		unlinkat(w->dfd, tmp, 0);
+		goto out;
+	}
+	if (renameat(w->dfd, tmp, w->dfd, side) != 0) {
+		unlinkat(w->dfd, tmp, 0);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(side);
+	free(tmp);
+	return rc;
+}
+
+/* Does the sidecar agree with rec? */
+static int
+sidecar_ok(struct where *w, const struct record *rec)
+{
+	char etag[DPHP_ETAG_MAX + 1], *side, *buf;
+	size_t len;
+	int ok;
+
+	side = xasprintf("%s.etag", w->leaf);
+	buf = slurpat(w->dfd, side, &len);
+	free(side);
+	if (rec->deleted)
+		return buf == NULL && errno == ENOENT;
+	if (buf == NULL)
+		return 0;
+	genetag(rec->gen, etag);
+	strcat(etag, "\n");
+	ok = strcmp(buf, etag) == 0;
+	free(buf);
+	return ok;
+}
+
+/*
+ * Write rec as the new record of w, durably.  Called with the key lock
+ * held.  0, or -1 with a message (the commit failed).
+ */
+static int
+commitrec(struct where *w, const struct record *rec)
+{
+	char etag[DPHP_ETAG_MAX], *tmp, *text;
+	const char *step;
+	json_t *v;
+	int fd = -1;
+
+	genetag(rec->gen, etag);
+	v = json_object();
+	json_object_set_new(v, "etag", json_string(etag));
+	if (rec->deleted)
+		json_object_set_new(v, "deleted", json_true());
+	else
+		json_object_set(v, "state", rec->state);
+	text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(v);
+	if (text == NULL) {
+		dphp_error("cannot encode the state of '%s'", w->path);
+		return -1;
+	}
+	tmp = xasprintf(".%s.tmp", w->leaf);
+	step = "remove stale";
+	if (unlinkat(w->dfd, tmp, 0) != 0 && errno != ENOENT)
+		goto fail;
+	step = "create";
+	fd = openat(w->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0666);
+	if (fd < 0)
+		goto fail;
+	step = "write";
+	if (write_all(fd, text, strlen(text)) != 0 ||
+	    write_all(fd, "\n", 1) != 0)
+		goto fail;
+	step = "fsync";
+	if (fsync(fd) != 0)
+		goto fail;
+	step = "close";
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	step = "rename";
+	if (renameat(w->dfd, tmp, w->dfd, w->leaf) != 0)
+		goto fail;
+	if (writesidecar(w, rec) != 0)
+		dphp_warn("cannot update '%s.etag' (repaired on the next "
+		    "read):", w->path);
+	/* Without this the rename may not survive a crash. */
+	if (fsync(w->dfd) != 0) {
+		dphp_error("commit of '%s' is visible but not durable: "
+		    "fsync of its directory:", w->path);
+		free(tmp);
+		free(text);
+		return -1;
+	}
+	free(tmp);
+	free(text);
+	return 0;
+fail:
+	dphp_error("commit of '%s' failed: %s '%s':", w->path, step, tmp);
+	if (fd >= 0)
+		close(fd);
+	unlinkat(w->dfd, tmp, 0);
+	free(tmp);
+	free(text);
+	return -1;
+}
+
+static int
+dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
+    char *etag)
+{
+	struct record rec;
+	struct where w;
+	int lfd, r;
+
+	if ((r = locate(st, id, 0, &w)) != 0) {
+		where_free(&w);
+		return r > 0 ? DPHP_STORE_NOTFOUND : DPHP_STORE_ERROR;
+	}
+	if (readrec(&w, &rec) != 0) {
+		where_free(&w);
+		return DPHP_STORE_ERROR;
+	}
+	if (rec.gen != 0 && !sidecar_ok(&w, &rec)) {
+		/*
+		 * Torn pair, or a commit between its two renames: decide
+		 * under the key lock.  A read-only store cannot be repaired
+		 * and is still readable.
+		 */
+		if ((lfd = lockkey(&w, LOCK_EX)) >= 0) {
+			json_decref(rec.state);
+			if (readrec(&w, &rec) != 0) {
+				close(lfd);
+				where_free(&w);
+				return DPHP_STORE_ERROR;
+			}
+			if (!sidecar_ok(&w, &rec) && (writesidecar(&w, &rec) ||
+			    fsync(w.dfd)))
+				dphp_warn("cannot repair '%s.etag':", w.path);
+			close(lfd);
+		}
+	}
+	where_free(&w);
+	if (rec.gen == 0 || rec.deleted) {
+		json_decref(rec.state);
+		return DPHP_STORE_NOTFOUND;
+	}
+	genetag(rec.gen, etag);
+	*state = rec.state;
+	return DPHP_STORE_OK;
+}
+
+/* Check cond against rec; fill newetag with the stored ETag on conflict. */
+static int
+precondition(const struct record *rec, enum dphp_cond cond, const char *etag,
+    char *newetag)
+{
+	char cur[DPHP_ETAG_MAX] = "";
+	int exists = rec->gen != 0 && !rec->deleted;
+
+	if (exists)
+		genetag(rec->gen, cur);
+	if ((cond == DPHP_IF_MATCH && (!exists || strcmp(cur, etag) != 0)) ||
+	    (cond == DPHP_IF_ABSENT && exists)) {
+		strcpy(newetag, cur);
+		return DPHP_STORE_CONFLICT;
+	}
+	return DPHP_STORE_OK;
+}
+
+static int
+update(struct dphp_store *st, const struct dphp_id *id, json_t *state,
+    enum dphp_cond cond, const char *etag, char *newetag)
+{
+	struct record rec, next;
+	struct where w;
+	int lfd, r;
+
+	if ((r = locate(st, id, state != NULL, &w)) != 0) {
+		where_free(&w);
+		if (r < 0)
+			return DPHP_STORE_ERROR;
+		/* delete of an id whose directory does not exist */
+		if (cond == DPHP_IF_MATCH) {
+			newetag[0] = '\0';
+			return DPHP_STORE_CONFLICT;
+		}
+		return DPHP_STORE_NOTFOUND;
+	}
+	if ((lfd = lockkey(&w, LOCK_EX)) < 0) {
+		dphp_error("cannot lock '%s':", w.path);
+		where_free(&w);
+		return DPHP_STORE_ERROR;
+	}
+	if (readrec(&w, &rec) != 0) {
+		r = DPHP_STORE_ERROR;
+		goto out;
+	}
+	if ((r = precondition(&rec, cond, etag, newetag)) != DPHP_STORE_OK)
+		goto out;
+	if (state == NULL && (rec.gen == 0 || rec.deleted)) {
+		r = DPHP_STORE_NOTFOUND;
+		goto out;
+	}
+	next.gen = rec.gen + 1;
+	next.deleted = state == NULL;
+	next.state = state;
+	if (commitrec(&w, &next) != 0) {
+		r = DPHP_STORE_ERROR;
+		goto out;
+	}
+	genetag(next.gen, newetag);
+	r = DPHP_STORE_OK;
+out:
+	json_decref(rec.state);
+	close(lfd);
+	where_free(&w);
+	return r;
+}
+
+static int
+dir_put(struct dphp_store *st, const struct dphp_id *id, json_t *state,
+    enum dphp_cond cond, const char *etag, char *newetag)
+{
+	return update(st, id, state, cond, etag, newetag);
+}
+
+static int
+dir_del(struct dphp_store *st, const struct dphp_id *id, enum dphp_cond cond,
+    const char *etag, char *newetag)
+{
+	return update(st, id, NULL, cond, etag, newetag);
+}
+
+/* List one NAME directory (and its segment directories) below dfd. */
+static int
+listdir(int dfd, const char *kind, const char *name, const char *prefix,
+    dphp_list_fn *fn, void *arg)
+{
+	struct where w;
+	struct record rec;
+	struct dirent *de;
+	char etag[DPHP_ETAG_MAX], *path, *key, *enc, *id;
+	DIR *d;
+	int fd, r = 0;
+
+	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		dphp_error("cannot read directory 'state/%s/%s':", kind, name);
+		return DPHP_STORE_ERROR;
+	}
+	while (r == 0 && (errno = 0, de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name);
+
+		if (de->d_name[0] == '.' || strchr(de->d_name, '.') != NULL)
+			continue;	/* locks, temps, sidecars */
+		path = xasprintf("%s%s", prefix, de->d_name);
+		if (de->d_name[n - 1] == '+') {
+			int sub = openat(dfd, de->d_name, O_RDONLY |
+			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			char *pre = xasprintf("%s/", path);
+
+			if (sub >= 0) {
+				r = listdir(sub, kind, name, pre, fn, arg);
+				close(sub);
+			}
+			free(pre);
+			free(path);
+			continue;
+		}
+		key = dphp_key_decode(path);
+		enc = key ? dphp_key_encode(key) : NULL;
+		if (key == NULL || strcmp(enc, path) != 0) {
+			/* not ours: a file someone put into the store */
+			free(key);
+			free(enc);
+			free(path);
+			continue;
+		}
+		free(enc);
+		w.dfd = dfd;
+		w.leaf = de->d_name;
+		w.path = xasprintf("state/%s/%s/%s", kind, name, path);
+		if (readrec(&w, &rec) != 0)
+			r = DPHP_STORE_ERROR;
+		else if (rec.gen != 0 && !rec.deleted) {
+			genetag(rec.gen, etag);
+			id = xasprintf("%s:%s:%s", kind, name, key);
+			r = fn(id, etag, arg);
+			free(id);
+		}
+		json_decref(rec.state);
+		free(w.path);
+		free(key);
+		free(path);
+	}
+	if (r == 0 && errno != 0) {
+		dphp_error("cannot read directory 'state/%s/%s':", kind, name);
+		r = DPHP_STORE_ERROR;
+	}
+	closedir(d);
+	return r;
+}
+
+static int
+dir_list(struct dphp_store *st, enum dphp_kind kind, const char *only,
+    dphp_list_fn *fn, void *arg)
+{
+	struct dirent *de;
+	char *path;
+	DIR *d;
+	int kfd, nfd, r = 0;
+
+	path = xasprintf("state/%s", dphp_kind_name(kind));
+	kfd = openat(ROOT(st), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (kfd < 0) {
+		free(path);
+		if (errno == ENOENT)
+			return 0;
+		dphp_error("cannot open directory 'state/%s':",
+		    dphp_kind_name(kind));
+		return DPHP_STORE_ERROR;
+	}
+	if ((d = fdopendir(kfd)) == NULL) {
+		close(kfd);
+		free(path);
+		return DPHP_STORE_ERROR;
+	}
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		if (!dphp_name_valid(de->d_name) ||
+		    (only != NULL && strcmp(only, de->d_name) != 0))
+			continue;
+		nfd = openat(kfd, de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		if (nfd < 0)
+			continue;
+		r = listdir(nfd, dphp_kind_name(kind), de->d_name, "", fn, arg);
+		close(nfd);
+	}
+	closedir(d);
+	free(path);
+	return r;
+}
+
+static struct dphp_store *
+dir_open(const char *spec)
+{
+	struct dirstore *ds;
+	char *buf;
+	size_t len;
+	int fd;
+
+	if ((fd = open(spec, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		dphp_error("cannot open store '%s':", spec);
+		return NULL;
+	}
+	buf = slurpat(fd, "FORMAT", &len);
+	if (buf == NULL || strcmp(buf, FORMAT) != 0) {
+		if (buf == NULL && errno != ENOENT)
+			dphp_error("cannot read '%s/FORMAT':", spec);
+		else
+			dphp_error("'%s' is not a dphp store (make one with "
+			    "dphp-commit -i)", spec);
+		free(buf);
+		close(fd);
+		return NULL;
+	}
+	free(buf);
+	ds = xcalloc(1, sizeof(*ds));
+	ds->fd = fd;
+	return &ds->base;
+}
+
+static int
+dir_init(const char *spec)
+{
+	struct dirent *de;
+	char *buf;
+	size_t len;
+	DIR *d;
+	int fd, tfd, nonempty = 0;
+
+	if (mkdir(spec, 0777) != 0 && errno != EEXIST) {
+		dphp_error("cannot create store '%s':", spec);
+		return -1;
+	}
+	if ((fd = open(spec, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		dphp_error("cannot open store '%s':", spec);
+		return -1;
+	}
+	if ((buf = slurpat(fd, "FORMAT", &len)) != NULL) {
+		int same = strcmp(buf, FORMAT) == 0;
+
+		free(buf);
+		close(fd);
+		if (!same)
+			dphp_error("'%s/FORMAT' names another format", spec);
+		return same ? 0 : -1;
+	}
+	if ((d = opendir(spec)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				nonempty = 1;
+		closedir(d);
+	}
+	if (nonempty) {
+		dphp_error("'%s' is not empty and not a dphp store", spec);
+		close(fd);
+		return -1;
+	}
+	if ((mkdirat(fd, "state", 0777) != 0 && errno != EEXIST) ||
+	    (tfd = openat(fd, ".FORMAT.tmp", O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0666)) < 0 ||
+	    write_all(tfd, FORMAT, strlen(FORMAT)) != 0 || fsync(tfd) != 0 ||
+	    close(tfd) != 0 || renameat(fd, ".FORMAT.tmp", fd, "FORMAT") != 0 ||
+	    fsync(fd) != 0) {
+		dphp_error("cannot initialise store '%s':", spec);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void
+dir_close(struct dphp_store *st)
+{
+	close(ROOT(st));
+	free(st);
+}
+
+const struct dphp_backend dphp_dir_backend = {
+	"dir", dir_open, dir_init, dir_close, dir_get, dir_put, dir_del,
+	dir_list
+};
