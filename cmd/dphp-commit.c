@@ -125,7 +125,7 @@ putstate(const char *id, const char *file, enum dphp_cond cond,
 	}
 }
 
-/* Put or delete as proposal p says; the store's result code. */
+/* Put, delete or only check, as proposal prop says. */
 static int
 apply(json_t *prop, const char *target, enum dphp_cond cond,
     const char *etag, char *newetag)
@@ -135,6 +135,8 @@ apply(json_t *prop, const char *target, enum dphp_cond cond,
 
 	if (state != NULL)
 		return dphp_store_put(store, target, state, cond, etag, newetag);
+	if (!json_is_true(json_object_get(prop, "delete")))
+		return dphp_store_check(store, target, cond, etag, newetag);
 	r = dphp_store_delete(store, target, cond, etag, newetag);
 	if (r == DPHP_STORE_NOTFOUND) {	/* deleting nothing changes nothing */
 		newetag[0] = '\0';

@@ -75,8 +75,8 @@ void dphp_reader_close(struct dphp_reader *);
  * Read the next record: 1 and *out set (a new reference to a JSON
  * object), 0 at end of input, -1 after printing a located error
  * ("prog: FILE:LINE: reason").  Blank lines are skipped.  Invalid JSON,
- * invalid UTF-8, duplicate keys, non-objects and lines longer than
- * DPHP_MAX_LINE are errors; so is a read error (then errno is set and
+ * invalid UTF-8, NUL bytes, duplicate keys, non-objects and lines longer
+ * than DPHP_MAX_LINE are errors; so is a read error (then errno is set and
  * the return is -2).
  */
 int dphp_reader_next(struct dphp_reader *, json_t **out);
@@ -236,6 +236,9 @@ int dphp_store_put(struct dphp_store *, const char *id, json_t *state,
 /* delete id if cond holds; OK, NOTFOUND, CONFLICT (newetag as above) */
 int dphp_store_delete(struct dphp_store *, const char *id,
     enum dphp_cond, const char *etag, char newetag[DPHP_ETAG_MAX]);
+/* does cond hold for id?  OK or CONFLICT; curetag as newetag above */
+int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
+    const char *etag, char curetag[DPHP_ETAG_MAX]);
 /*
  * Call fn for every existing id whose kind (and name, if not NULL)
  * match, in no particular order; a non-zero return from fn stops the
@@ -267,7 +270,8 @@ json_t *dphp_entity_apply(const struct dphp_handlers *,
 /*
  * Apply a validated envelope (its description) to the stored document doc (borrowed; NULL
  * when absent) with the user's handlers: a new object with "target",
- * "state" or "delete", "emit" and, when the handler failed, "failed".
+ * "state" (a new state), "delete" (true) or neither (unchanged), "emit"
+ * and, when the operation failed, "failed".
  * NULL with a reason in why when this kind of event is not applied by
  * dphp-replay (see dphp-replay(1)).
  */
@@ -282,7 +286,8 @@ struct dphp_proposal {
 	const char *target;
 	const char *base;	/* ETag the state came from; NULL = absent */
 	const char *prev;	/* input id of the proposal it builds on */
-	json_t *state;		/* NULL when deleting */
+	json_t *state;		/* NULL when deleting or unchanged */
+	int delete;
 };
 /* validate a proposal record (and the envelopes in it); as above */
 int dphp_proposal_check(json_t *rec, struct dphp_proposal *, char *buf,

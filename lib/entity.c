@@ -2,8 +2,10 @@
  * entity.c - the entity history: one operation at a time, applied by
  * the entity's handler to the state found in the store, answered to
  * every reply_to origin in the envelope.  The stored document is
- * {"state": USER-STATE}.  A handler failure leaves the state as it was
- * and becomes a "failed" reply.
+ * {"state": USER-STATE}.  A handler that answers no "state" leaves it
+ * as it was (and a new entity uncreated); so do a refused operation
+ * ({"error": REASON}) and a failed handler, which become "failed"
+ * replies.
  */
 #include <stdio.h>
 #include <string.h>
@@ -64,11 +66,20 @@ answer(json_t *resp, const struct dphp_desc *d, json_t *emit,
 
 	json_object_foreach(resp, key, v)
 		if (strcmp(key, "state") && strcmp(key, "result") &&
-		    strcmp(key, "emit")) {
-			snprintf(why, whysz, "handler %s/%s answered an unknown "
-			    "field '%.64s'", "entity", d->dest.name, key);
+		    strcmp(key, "emit") && strcmp(key, "error")) {
+			snprintf(why, whysz, "handler entity/%s answered an "
+			    "unknown field '%.64s'", d->dest.name, key);
 			return -1;
 		}
+	if ((v = json_object_get(resp, "error")) != NULL) {
+		/* the operation refused: a failed reply with this reason */
+		if (!json_is_string(v) || json_object_size(resp) != 1)
+			snprintf(why, whysz, "handler entity/%s: 'error' must "
+			    "be a string, alone", d->dest.name);
+		else
+			snprintf(why, whysz, "%s", json_string_value(v));
+		return -1;
+	}
 	*state = json_object_get(resp, "state");
 	*result = json_object_get(resp, "result");
 	list = json_object_get(resp, "emit");
@@ -130,14 +141,14 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	json_decref(req);
 	if (failed) {
 		json_array_clear(emit);
-		state = NULL;
 		json_object_set_new(prop, "failed", json_string(why));
 		reply(emit, d, NULL, why);
-	} else
+	} else {
 		reply(emit, d, result, NULL);
-	if (state == NULL)
-		state = user ? user : json_null();
-	json_object_set_new(prop, "state", json_pack("{sO}", "state", state));
+		if (state != NULL)
+			json_object_set_new(prop, "state", json_pack("{sO}",
+			    "state", state));
+	}
 	json_object_set_new(prop, "emit", emit);
 	json_decref(resp);
 	return prop;

@@ -43,9 +43,9 @@ dphp_op_parse(const char *s)
 }
 
 /*
- * The core events.  Fields: a name followed by one type letter
- * (s = string, n = operation name, i = event id, u = user/role, o = ops
- * array, * = any JSON), and '!' when required.
+ * The core events.  A field is its name, '!' (required) or '?'
+ * (optional), and a type letter: s = string, n = operation name,
+ * i = event id, u = user or role, o = array of operations, * = any JSON.
  */
 static const struct core {
 	const char *type;
@@ -54,23 +54,23 @@ static const struct core {
 	const char *fields[4];
 } cores[] = {
 	{ "start", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_START,
-	    { "input*" } },
+	    { "input?*" } },
 	{ "signal", KIND(DPHP_KIND_ENTITY), DPHP_OP_SIGNAL,
-	    { "op!n", "input*" } },
+	    { "op!n", "input?*" } },
 	{ "raise", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL,
-	    { "name!n", "input*" } },
+	    { "name!n", "input?*" } },
 	{ "schedule", KIND(DPHP_KIND_ACTIVITY), DPHP_OP_CALL,
-	    { "input*" } },
+	    { "input?*" } },
 	{ "completed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
-	    0, { "scheduled_id!i", "result*" } },
+	    0, { "scheduled_id!i", "result?*" } },
 	{ "failed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
-	    0, { "scheduled_id!i", "reason!s", "details*" } },
+	    0, { "scheduled_id!i", "reason!s", "details?*" } },
 	{ "terminate", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL,
-	    { "reason s" } },
-	{ "share", ANYKIND, DPHP_OP_SHARE_PLUS, { "user u", "role u",
+	    { "reason?s" } },
+	{ "share", ANYKIND, DPHP_OP_SHARE_PLUS, { "user?u", "role?u",
 	    "ops!o" } },
-	{ "revoke", ANYKIND, DPHP_OP_SHARE_MINUS, { "user u", "role u",
-	    "op s" } },
+	{ "revoke", ANYKIND, DPHP_OP_SHARE_MINUS, { "user?u", "role?u",
+	    "op?s" } },
 	{ "give", ANYKIND, DPHP_OP_OWNER, { "user!u" } },
 	{ "delete", ANYKIND, DPHP_OP_DELETE, { NULL } },
 };
@@ -147,15 +147,13 @@ dphp_core_check(json_t *core, enum dphp_kind dest, char *buf, size_t bufsz,
 			continue;
 		found = 0;
 		for (i = 0; i < nf; i++) {
-			size_t kl = strlen(c->fields[i]) - 1;
+			size_t kl = strlen(c->fields[i]) - 2;
 
-			if (c->fields[i][kl - 1] == '!')
-				kl--;
 			if (strlen(key) == kl &&
 			    strncmp(key, c->fields[i], kl) == 0) {
 				found = 1;
-				if (checkfield(key, c->fields[i][strlen(
-				    c->fields[i]) - 1], v, buf, bufsz, why))
+				if (checkfield(key, c->fields[i][kl + 1], v, buf,
+				    bufsz, why))
 					return -1;
 			}
 		}

@@ -107,6 +107,7 @@ int
 dphp_reader_next(struct dphp_reader *r, json_t **out)
 {
 	json_error_t err;
+	const char *nul;
 	json_t *v;
 	long n;
 
@@ -128,6 +129,12 @@ dphp_reader_next(struct dphp_reader *r, json_t **out)
 		}
 		if (!blank(r->buf, n))
 			break;
+	}
+	if ((nul = memchr(r->buf, '\0', n)) != NULL) {
+		/* jansson would call this "end of file" */
+		dphp_reader_error(r, "NUL byte in line (column %ld)",
+		    (long)(nul - r->buf) + 1);
+		return -1;
 	}
 	v = json_loadb(r->buf, n, JSON_REJECT_DUPLICATES, &err);
 	if (v == NULL) {

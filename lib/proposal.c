@@ -2,8 +2,10 @@
  * proposal.c - the proposal, the record between dphp-replay and
  * dphp-commit: an input envelope, the state it leads to and the events
  * it emits, with the ETag the state was computed from ("base") or the
- * earlier proposal it was computed on top of ("prev").  See
- * dphp-replay(1) for the fields.
+ * earlier proposal it was computed on top of ("prev").  A proposal with
+ * neither "state" nor "delete" changes nothing, but was still computed
+ * from that state, so it too commits only if the state is unchanged.
+ * See dphp-replay(1) for the fields.
  */
 #include <stdio.h>
 #include <string.h>
@@ -91,8 +93,9 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 	}
 	p->state = json_object_get(rec, "state");
 	v = json_object_get(rec, "delete");
-	if ((p->state == NULL) == (v == NULL) || (v && !json_is_true(v)))
-		FAIL("a proposal has 'state' or \"delete\":true");
+	if ((p->state != NULL && v != NULL) || (v && !json_is_true(v)))
+		FAIL("a proposal has 'state', \"delete\":true, or neither");
+	p->delete = v != NULL;
 	v = json_object_get(rec, "failed");
 	if (v != NULL && !json_is_string(v))
 		FAIL("'failed' must be a string");

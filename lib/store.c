@@ -112,3 +112,23 @@ dphp_store_list(struct dphp_store *st, enum dphp_kind kind, const char *name,
 	}
 	return st->be->list(st, kind, name, fn, arg);
 }
+
+int
+dphp_store_check(struct dphp_store *st, const char *s, enum dphp_cond cond,
+    const char *etag, char curetag[DPHP_ETAG_MAX])
+{
+	json_t *state = NULL;
+	int r;
+
+	r = dphp_store_get(st, s, &state, curetag);
+	json_decref(state);
+	if (r == DPHP_STORE_ERROR)
+		return r;
+	if (r == DPHP_STORE_NOTFOUND)
+		curetag[0] = '\0';
+	if ((cond == DPHP_IF_MATCH && (r != DPHP_STORE_OK ||
+	    strcmp(curetag, etag) != 0)) ||
+	    (cond == DPHP_IF_ABSENT && r == DPHP_STORE_OK))
+		return DPHP_STORE_CONFLICT;
+	return DPHP_STORE_OK;
+}

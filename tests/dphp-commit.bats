@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# dphp-commit: the store's plumbing (init, get, compare-and-set, create,
+# delete), its crash behaviour at syscall boundaries, and the pipeline
+# stage that commits proposals.
+
+load helper
+
+setup() {
+	mkstore
+	J=$BATS_TEST_TMPDIR/state.json
+	printf '{"n":1}\n' > "$J"
+}
+
+@test "-i makes a store, is idempotent, and refuses other directories" {
+	assert_file_exists "$S/FORMAT"
+	assert_equal "$(cat "$S/FORMAT")" "dphp-store 1"
+	run --separate-stderr dphp-commit -d "$S" -i
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	mkdir "$BATS_TEST_TMPDIR/other"
+	touch "$BATS_TEST_TMPDIR/other/file"
+	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/other" -i
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: '$BATS_TEST_TMPDIR/other' is not empty and not a dphp store"
+	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/other" -g entity:a:b
+	assert_failure 4
+	assert_stderr "dphp-commit: error: '$BATS_TEST_TMPDIR/other' is not a dphp store (make one with dphp-commit -i)"
+}
+
+@test "DPHP_STORE names the store; no store at all is an error" {
+	run --separate-stderr dphp-commit -g entity:a:b
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: no store: give -d STORE or set DPHP_STORE"
+	DPHP_STORE=$S run --separate-stderr dphp-commit -c -s entity:a:b "$J"
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1"}'
+	assert_stderr ""
+}
+
+@test "create only, then compare-and-set, then get" {
+	run --separate-stderr dphp-commit -d "$S" -c -s entity:a:b "$J"
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1"}'
+	assert_stderr ""
+	run --separate-stderr dphp-commit -d "$S" -c -s entity:a:b "$J"
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-commit: error: 'entity:a:b' already exists at \"1\""
+	printf '{"n":2}' > "$J"
+	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b < "$J"
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"2"}'
+	assert_stderr ""
+	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-commit: error: etag mismatch for 'entity:a:b': is \"2\" but expected \"1\""
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"n":2}}'
+	assert_stderr ""
+	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
+}
+
+@test "-f writes unconditionally; -r deletes; a deleted id keeps its generation" {
+	run --separate-stderr dphp-commit -d "$S" -f -s entity:a:b "$J"
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1"}'
+	run --separate-stderr dphp-commit -d "$S" -e 9 -r entity:a:b
+	assert_failure 1
+	assert_stderr "dphp-commit: error: etag mismatch for 'entity:a:b': is \"1\" but expected \"9\""
+	run --separate-stderr dphp-commit -d "$S" -e 1 -r entity:a:b
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"2","deleted":true}'
+	assert_stderr ""
+	assert_file_not_exists "$S/state/entity/a/b.etag"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-commit: error: no state for 'entity:a:b'"
+	run --separate-stderr dphp-commit -d "$S" -f -r entity:a:b
+	assert_failure 1
+	assert_stderr "dphp-commit: error: no state for 'entity:a:b'"
+	# An ETag from before the delete can never match the new state.
+	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_failure 1
+	assert_stderr "dphp-commit: error: etag mismatch for 'entity:a:b': is absent but expected \"1\""
+	run --separate-stderr dphp-commit -d "$S" -c -s entity:a:b "$J"
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"3"}'
+}
+
+@test "keys are encoded; no id reaches outside the store" {
+	run --separate-stderr dphp-commit -d "$S" -f -s 'entity:x:../../etc' "$J"
+	assert_success
+	assert_output '{"id":"entity:x:../../etc","etag":"1"}'
+	assert_file_exists "$S/state/entity/x/%2E%2E%2F%2E%2E%2Fetc"
+	long=$(printf 'k%.0s' $(seq 300) | head -c 256)
+	run --separate-stderr dphp-commit -d "$S" -f -s "entity:x:$long" "$J"
+	assert_success
+	run --separate-stderr dphp-commit -d "$S" -f -s "entity:x:$(printf '/%.0s' $(seq 256))" "$J"
+	assert_success
+	run --separate-stderr dphp-project -d "$S" ls entity:x
+	assert_success
+	assert_output - <<OUT
+{"id":"entity:x:../../etc","etag":"1"}
+{"id":"entity:x:$(printf '/%.0s' $(seq 256))","etag":"1"}
+{"id":"entity:x:$long","etag":"1"}
+OUT
+	run --separate-stderr dphp-commit -d "$S" -f -s 'entity:../x:k' "$J"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: invalid id 'entity:../x:k': name must match [A-Za-z0-9._-] and not start with '.'"
+}
+
+@test "links inside the store are never followed" {
+	mkdir -p "$BATS_TEST_TMPDIR/outside" "$S/state/entity"
+	ln -s "$BATS_TEST_TMPDIR/outside" "$S/state/entity/evil"
+	run --separate-stderr dphp-commit -d "$S" -f -s entity:evil:k "$J"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: cannot open directory 'state/entity/evil': Not a directory"
+	run ls -A "$BATS_TEST_TMPDIR/outside"
+	assert_output ""
+	mkdir -p "$S/state/entity/a"
+	ln -s /etc/passwd "$S/state/entity/a/b"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_failure 4
+	assert_stderr "dphp-commit: error: cannot read 'state/entity/a/b': Too many levels of symbolic links"
+}
+
+@test "invalid state JSON changes nothing" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
+	printf '{"n":' > "$BATS_TEST_TMPDIR/bad.json"
+	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$BATS_TEST_TMPDIR/bad.json"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-commit: error: $BATS_TEST_TMPDIR/bad.json: invalid JSON: unexpected token near end of file (line 1, column 5)"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+}
+
+@test "a corrupt record is reported, never repaired" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	printf '{"etag":"1","sta' > "$S/state/entity/a/b"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: corrupt record 'state/entity/a/b': premature end of input near '\"sta'"
+	run --separate-stderr dphp-commit -d "$S" -f -s entity:a:b "$J"
+	assert_failure 4
+	assert_stderr "dphp-commit: error: corrupt record 'state/entity/a/b': premature end of input near '\"sta'"
+}
+
+@test "a stale or missing sidecar is repaired on read" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	echo 7 > "$S/state/entity/a/b.etag"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_stderr ""
+	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
+	rm "$S/state/entity/a/b.etag"
+	run --separate-stderr dphp-project -d "$S" get entity:a:b
+	assert_success
+	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
+}
+
+@test "killed between the record and sidecar renames: old-or-new, repaired" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	printf '{"n":2}\n' > "$J"
+	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+	    -e inject=rename,renameat,renameat2:signal=KILL:when=2 \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_failure 137
+	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"n":2}}'
+	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
+}
+
+@test "killed before the record rename: old state; the next commit cleans up" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_failure 137
+	assert_file_exists "$S/state/entity/a/.b.tmp"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"2"}'
+	assert_file_not_exists "$S/state/entity/a/.b.tmp"
+}
+
+@test "a failed fsync fails the commit and is not retried" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	run --separate-stderr strace -f -o "$BATS_TEST_TMPDIR/trace" \
+	    -e trace=fsync -e inject=fsync:error=EIO:when=1 \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: commit of 'state/entity/a/b' failed: fsync '.b.tmp': Input/output error"
+	assert_equal "$(grep -c 'fsync(' "$BATS_TEST_TMPDIR/trace")" 1
+	assert_file_not_exists "$S/state/entity/a/.b.tmp"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+}
+
+@test "a failed directory fsync is reported: visible but not durable" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	run --separate-stderr strace -f -o /dev/null -e trace=fsync \
+	    -e inject=fsync:error=EIO:when=2 \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: commit of 'state/entity/a/b' is visible but not durable: fsync of its directory: Input/output error"
+}
+
+@test "usage errors" {
+	run --separate-stderr dphp-commit -d "$S" -s entity:a:b
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
+	run --separate-stderr dphp-commit -d "$S" -c -r entity:a:b
+	assert_failure 2
+	run --separate-stderr dphp-commit -d "$S" -o -g entity:a:b
+	assert_failure 2
+	run --separate-stderr dphp-commit -d "$S" -n 0
+	assert_failure 2
+	assert_stderr "dphp-commit: error: invalid tries '0' (want 1..1000000)"
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# dphp-route: validation, description and selection of envelopes, and
+# the strict reader every program shares (bad input of every kind).
+
+load helper
+
+setup() {
+	IN=$BATS_TEST_TMPDIR/in.ndjson
+	ev r1 signal entity:account:alice deposit 100 > "$IN"
+	ev r2 -r orchestration:transfer:t1 -b bob call entity:account:bob withdraw 5 >> "$IN"
+	ev r3 start orchestration:transfer:t1 >> "$IN"
+}
+
+# Write $1 as line 2 after one valid line.
+second() {
+	ev ok signal entity:a:b op > "$IN"
+	printf '%s\n' "$1" >> "$IN"
+}
+
+@test "valid envelopes pass through unchanged, blank lines skipped" {
+	printf '\n  \n' >> "$IN"
+	run --separate-stderr dphp-route "$IN"
+	assert_success
+	assert_output "$(cat "$FIX/route-in.ndjson")"
+	assert_stderr ""
+}
+
+@test "-D prints the flat description" {
+	ev d1 -b alice:admin -P 5 -f entity:x:y -A 2026-01-01T00:00:00Z \
+	    -l orchestration:o:1 -p entity:account:bob -r orchestration:o:1 \
+	    -r entity:log:l signal entity:account:bob withdraw 1 > "$IN"
+	ev d2 share entity:a:b role staff read >> "$IN"
+	run --separate-stderr dphp-route -D "$IN"
+	assert_success
+	assert_output - <<'OUT'
+{"id":"d1","to":"entity:account:bob","kind":"entity","type":"signal","delay":"2026-01-01T00:00:00.000Z","reply_to":["orchestration:o:1","entity:log:l"],"lock":{"owner":"orchestration:o:1","participants":["entity:account:bob"]},"priority":5,"from":"entity:x:y","by":"alice","ops":["signal","call","lock"]}
+{"id":"d2","to":"entity:a:b","kind":"entity","type":"share","delay":null,"reply_to":[],"lock":null,"priority":null,"from":null,"by":null,"ops":["share+"]}
+OUT
+	assert_stderr ""
+}
+
+@test "-m selects destinations by glob, -v inverts" {
+	run --separate-stderr dphp-route -m 'entity:account:*' -m 'activity:*' "$IN"
+	assert_success
+	assert_output "$(head -n 2 "$FIX/route-in.ndjson")"
+	assert_stderr ""
+	run --separate-stderr dphp-route -v -m 'entity:*' "$IN"
+	assert_success
+	assert_output "$(tail -n 1 "$FIX/route-in.ndjson")"
+	assert_stderr ""
+}
+
+@test "a delay in the future stops the stream unless -i" {
+	ev due -A 2026-11-27T09:00:00Z signal entity:a:b op >> "$IN"
+	ev late -A 2026-11-27T10:00:01Z signal entity:a:b op >> "$IN"
+	run --separate-stderr dphp-route -m 'entity:a:*' "$IN"
+	assert_failure 3
+	assert_output '{"v":1,"id":"due","ts":"2026-11-27T10:00:00.000Z","event":{"delay":"2026-11-27T09:00:00.000Z","event":{"to":"entity:a:b","event":{"type":"signal","op":"op"}}}}'
+	assert_stderr "dphp-route: $IN:5: event late is delayed until 2026-11-27T10:00:01.000Z; a stream cannot wait (use -i to deliver it now)"
+	run --separate-stderr dphp-route -i -m 'entity:a:*' "$IN"
+	assert_success
+	assert_equal "${#lines[@]}" 2
+	assert_stderr ""
+}
+
+@test "stdin is named <stdin>" {
+	printf 'nope\n' > "$IN"
+	run --separate-stderr dphp-route < "$IN"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-route: <stdin>:1: invalid JSON: '[' or '{' expected near 'nope' (column 4)"
+}
+
+@test "malformed JSON: located, earlier records kept, later ones not read" {
+	second '{"v":1,'
+	ev never signal entity:a:b op >> "$IN"
+	run --separate-stderr dphp-route "$IN"
+	assert_failure 3
+	assert_output "$(head -n 1 "$IN")"
+	assert_stderr "dphp-route: $IN:2: invalid JSON: string or '}' expected near end of file (column 7)"
+}
+
+@test "invalid UTF-8 and NUL bytes" {
+	second "$(printf '{"v":1,"id":"a\377"}')"
+	run --separate-stderr dphp-route "$IN"
+	assert_failure 3
+	assert_stderr "dphp-route: $IN:2: invalid JSON: unable to decode byte 0xff near '\"a' (column 14)"
+	printf '{"v":1}\0\n' > "$IN"
+	run --separate-stderr dphp-route "$IN"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-route: $IN:1: NUL byte in line (column 8)"
+}
+
+@test "duplicate keys, non-objects and numbers out of range" {
+	second '{"v":1,"v":1}'
+	run --separate-stderr dphp-route "$IN"
+	assert_failure 3
+	assert_stderr "dphp-route: $IN:2: invalid JSON: duplicate object key near '\"v\"' (column 10)"
+	second '[1,2]'
+	run --separate-stderr dphp-route "$IN"
+	assert_failure 3
+	assert_stderr "dphp-route: $IN:2: record is not a JSON object"
+	second '{"v":9223372036854775808}'
+	run --separate-stderr dphp-route "$IN"
+	assert_failure 3
+	assert_stderr "dphp-route: $IN:2: invalid JSON: too big integer near '9223372036854775808' (column 24)"
+}
+
+@test "a line over 16 MiB is refused without reading it all" {
+	ev ok signal entity:a:b op > "$IN"
+	head -c 16777217 /dev/zero | tr '\0' 'x' >> "$IN"
+	printf '\n' >> "$IN"
+	ev after signal entity:a:b op >> "$IN"
+	run --separate-stderr dphp-route "$IN"
+	assert_failure 3
+	assert_output "$(head -n 1 "$IN")"
+	assert_stderr "dphp-route: $IN:2: line longer than 16777216 bytes"
+}
+
+@test "envelope errors name the rule broken" {
+	while IFS='|' read -r line why; do
+		second "$line"
+		run --separate-stderr dphp-route "$IN"
+		assert_failure 3
+		assert_output "$(head -n 1 "$IN")"
+		assert_stderr "dphp-route: $IN:2: invalid event: $why"
+	done < "$FIX/bad-envelopes.txt"
+}
+
+@test "a missing file is a system error" {
+	run --separate-stderr dphp-route "$BATS_TEST_TMPDIR/none"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-route: error: cannot open '$BATS_TEST_TMPDIR/none': No such file or directory"
+}
+
+@test "usage" {
+	run --separate-stderr dphp-route -v "$IN"
+	assert_failure 2
+	assert_output ""
+	assert_stderr "usage: dphp-route [-Diuv] [-m pattern ...] [file ...]"
+	run --separate-stderr dphp-route -h
+	assert_success
+	assert_line -n 0 "usage: dphp-route [-Diuv] [-m pattern ...] [file ...]"
+	assert_stderr ""
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bats
+# The directory store under stress: racing compare-and-set writers and
+# writers killed with SIGKILL at random points.
+
+load helper
+
+setup() {
+	mkstore
+	ID=entity:counter:c
+	printf '0\n' > "$BATS_TEST_TMPDIR/zero"
+	dphp-commit -d "$S" -c -s "$ID" "$BATS_TEST_TMPDIR/zero" > /dev/null
+}
+
+# One racer: M rounds of read, increment, compare-and-set; on a lost
+# race it reads again.  Logs the ETag each win started from.
+racer() {
+	local me=$1 m=$2 won=0 rec etag n
+	while [ "$won" -lt "$m" ]; do
+		rec=$(dphp-commit -d "$S" -g "$ID") || return 1
+		etag=${rec#*\"etag\":\"}
+		etag=${etag%%\"*}
+		n=${rec##*\"state\":}
+		n=${n%\}}
+		echo $((n + 1)) > "$BATS_TEST_TMPDIR/next.$me"
+		if dphp-commit -d "$S" -e "$etag" -s "$ID" \
+		    "$BATS_TEST_TMPDIR/next.$me" > /dev/null 2>&1; then
+			echo "$etag" >> "$BATS_TEST_TMPDIR/won.$me"
+			won=$((won + 1))
+		fi
+	done
+}
+
+@test "two racers, 2x150 rounds: one winner per round, no update lost" {
+	racer a 150 3>&- &
+	pa=$!
+	racer b 150 3>&- &
+	pb=$!
+	wait "$pa"
+	wait "$pb"
+	run --separate-stderr dphp-commit -d "$S" -g "$ID"
+	assert_success
+	assert_output '{"id":"entity:counter:c","etag":"301","state":300}'
+	assert_stderr ""
+	# every generation 1..300 was won from exactly once
+	run sh -c "cat '$BATS_TEST_TMPDIR'/won.* | sort -n | uniq -d"
+	assert_output ""
+	run sh -c "cat '$BATS_TEST_TMPDIR'/won.* | sort -n | tr '\n' ' '"
+	assert_output "$(seq 1 300 | tr '\n' ' ')"
+}
+
+# Proposals setting the counter to $1..$2, each built on the last (awk:
+# a shell loop is slow under bats' trap).
+proposals() {
+	awk -v from="$1" -v to="$2" -v id="$ID" 'BEGIN {
+		for (i = from; i <= to; i++)
+			printf "{\"v\":1,\"kind\":\"proposal\",\"input\":{\"v\":1," \
+			    "\"id\":\"p%d\",\"ts\":\"2026-11-27T10:00:00Z\",\"event\":" \
+			    "{\"to\":\"%s\",\"event\":{\"type\":\"signal\",\"op\":" \
+			    "\"set\"}}},\"target\":\"%s\",\"base\":\"%d\",\"state\":%d," \
+			    "\"emit\":[]}\n", i, id, id, i, i
+	}'
+}
+
+@test "SIGKILL at random points: old-or-new, consistent ETags, no loss" {
+	local round next=1 acked stored etag state
+	for round in $(seq 1 25); do
+		proposals "$next" $((next + 2000)) > "$BATS_TEST_TMPDIR/p"
+		# -u: each commit record is printed once its commit is durable
+		timeout -s KILL "0.0$((RANDOM % 9 + 1))" \
+		    dphp-commit -u -d "$S" "$BATS_TEST_TMPDIR/p" \
+		    > "$BATS_TEST_TMPDIR/acked" 2>&1 || true
+		acked=$(grep -c '"kind":"commit"' "$BATS_TEST_TMPDIR/acked" || true)
+		run --separate-stderr dphp-commit -d "$S" -g "$ID"
+		assert_success
+		assert_stderr ""
+		etag=${output#*\"etag\":\"}
+		etag=${etag%%\"*}
+		state=${output##*\"state\":}
+		state=${state%\}}
+		# the state is the one its ETag names (state n has ETag n+1)
+		assert_equal "$etag" $((state + 1))
+		# every acknowledged commit is there; at most one more
+		stored=$((state - next + 1))
+		[ "$stored" -ge "$acked" ] && [ "$stored" -le $((acked + 1)) ] ||
+		    fail "round $round: $acked acknowledged, $stored stored"
+		assert_equal "$(cat "$S/state/entity/counter/c.etag")" "$etag"
+		next=$((state + 1))
+	done
+	# and the store takes the next commit with no repair by hand
+	proposals "$next" "$next" > "$BATS_TEST_TMPDIR/p"
+	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_stderr ""
+}
