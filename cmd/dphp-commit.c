@@ -145,6 +145,11 @@ apply(json_t *prop, const char *target, enum dphp_cond cond,
 	return r;
 }
 
+/*
+ * Record prop as committed.  input is the event later proposals may
+ * build on ("prev"); NULL after a recomputation, whose state is not the
+ * one dphp-replay built on, so that what follows is recomputed too.
+ */
 static void
 committed(json_t *prop, const char *target, const char *input,
     const char *newetag)
@@ -156,8 +161,8 @@ committed(json_t *prop, const char *target, const char *input,
 		json_object_del(chain, json_object_iter_key(
 		    json_object_iter(chain)));
 	json_object_del(chain, target);
-	json_object_set_new(chain, target, json_pack("{ssss}", "input", input,
-	    "etag", newetag));
+	json_object_set_new(chain, target, json_pack("{ssss}", "input",
+	    input ? input : "", "etag", newetag));
 	if (oflag) {
 		json_array_foreach(json_object_get(prop, "emit"), i, e)
 			dphp_write(e);
@@ -201,7 +206,7 @@ recompute(struct dphp_proposal *p, char *newetag)
 		r = apply(prop, p->target, etag[0] ? DPHP_IF_MATCH :
 		    DPHP_IF_ABSENT, etag, newetag);
 		if (r == DPHP_STORE_OK)
-			committed(prop, p->target, p->desc.id, newetag);
+			committed(prop, p->target, NULL, newetag);
 		json_decref(prop);
 		if (r != DPHP_STORE_CONFLICT)
 			return r;

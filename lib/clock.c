@@ -177,17 +177,34 @@ fnv1a(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
+/* MurmurHash3's finalizer: every input bit reaches every output bit. */
+static uint64_t
+fmix64(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
 void
 dphp_derive_id(const char *parent, unsigned n, char out[37])
 {
 	unsigned char b[16];
+	char num[16];
 	uint64_t hi, lo;
-	int i;
+	int i, len;
 
+	/* the text of n, not its bytes: the same ids on every machine */
+	len = snprintf(num, sizeof(num), ".%u", n);
 	hi = fnv1a(0xcbf29ce484222325ULL, parent, strlen(parent));
-	hi = fnv1a(hi, &n, sizeof(n));
+	hi = fnv1a(hi, num, len);
 	lo = fnv1a(hi ^ 0x9e3779b97f4a7c15ULL, parent, strlen(parent));
-	lo = fnv1a(lo, &n, sizeof(n));
+	lo = fnv1a(lo, num, len);
+	hi = fmix64(hi);
+	lo = fmix64(lo);
 	for (i = 0; i < 8; i++) {
 		b[i] = hi >> (56 - 8 * i);
 		b[8 + i] = lo >> (56 - 8 * i);

@@ -235,3 +235,102 @@ OUT
 	assert_failure 2
 	assert_stderr "dphp-commit: error: invalid tries '0' (want 1..1000000)"
 }
+
+# Proposals from dphp-replay for the events given as dphp-emit arguments
+# separated by "--" (a file in, a file out).
+propose() {
+	local args=() n=0
+	: > "$BATS_TEST_TMPDIR/ev"
+	for a in "$@" --; do
+		if [ "$a" = -- ]; then
+			n=$((n + 1))
+			ev "e$n" "${args[@]}" >> "$BATS_TEST_TMPDIR/ev"
+			args=()
+		else
+			args+=("$a")
+		fi
+	done
+	dphp-replay -d "$S" -x "$H" "$BATS_TEST_TMPDIR/ev" > "$BATS_TEST_TMPDIR/p"
+}
+
+@test "the stage commits chained proposals and prints commit records" {
+	propose signal entity:counter:a add 2 -- signal entity:counter:a add 3
+	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_output - <<'OUT'
+{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":2}}},"base":null,"target":"entity:counter:a","state":{"state":2},"emit":[],"etag":"1"}
+{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":3}}},"base":null,"prev":"e1","target":"entity:counter:a","state":{"state":5},"emit":[],"etag":"2"}
+OUT
+	assert_stderr ""
+}
+
+@test "a read-only proposal writes nothing but checks its base" {
+	propose signal entity:counter:a add 2
+	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
+	propose signal entity:counter:a get
+	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_output '{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"get"}}},"base":"1","target":"entity:counter:a","emit":[],"etag":"1"}'
+	assert_stderr ""
+	printf '{"state":7}' > "$J"
+	dphp-commit -d "$S" -e 1 -s entity:counter:a "$J" > /dev/null
+	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-commit: $BATS_TEST_TMPDIR/p:1: etag mismatch for 'entity:counter:a': is \"2\" but expected \"1\""
+}
+
+@test "a lost race: without -x reported, the rest still committed" {
+	propose signal entity:counter:a add 2 -- signal entity:counter:b add 1 \
+	    -- signal entity:counter:a add 3
+	printf '{"state":100}' > "$J"
+	dphp-commit -d "$S" -c -s entity:counter:a "$J" > /dev/null
+	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_output '{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:b","event":{"type":"signal","op":"add","input":1}}},"base":null,"target":"entity:counter:b","state":{"state":1},"emit":[],"etag":"1"}'
+	assert_equal "${stderr_lines[0]}" "dphp-commit: $BATS_TEST_TMPDIR/p:1: etag mismatch for 'entity:counter:a': is \"1\" but expected absent"
+	assert_equal "${stderr_lines[1]}" "dphp-commit: $BATS_TEST_TMPDIR/p:3: 'entity:counter:a' is at \"1\" but the proposal builds on event e1, not committed here"
+	assert_equal "${#stderr_lines[@]}" 2
+	run dphp-commit -d "$S" -g entity:counter:a
+	assert_output '{"id":"entity:counter:a","etag":"1","state":{"state":100}}'
+}
+
+@test "a lost race with -x is recomputed, and so is what built on it" {
+	propose signal entity:counter:a add 2 -- signal entity:counter:a add 3
+	printf '{"state":100}' > "$J"
+	dphp-commit -d "$S" -c -s entity:counter:a "$J" > /dev/null
+	run --separate-stderr dphp-commit -d "$S" -x "$H" "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_output - <<'OUT'
+{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":2}}},"base":"1","target":"entity:counter:a","state":{"state":102},"emit":[],"etag":"2"}
+{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":3}}},"base":"2","target":"entity:counter:a","state":{"state":105},"emit":[],"etag":"3"}
+OUT
+	assert_stderr ""
+}
+
+@test "-o prints the emitted events instead" {
+	printf '{"state":{"balance":50}}' > "$J"
+	dphp-commit -d "$S" -c -s entity:account:alice "$J" > /dev/null
+	propose signal entity:account:alice transfer '{"to":"bob","amount":5}'
+	run --separate-stderr dphp-commit -o -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_output "$(jq -c '.emit[]' "$BATS_TEST_TMPDIR/p")"
+	assert_equal "${#lines[@]}" 1
+	assert_stderr ""
+}
+
+@test "an invalid proposal stops the stage, located; earlier ones stay" {
+	propose signal entity:counter:a add 2
+	printf '{"v":1,"kind":"proposal","input":{},"target":"entity:a:b","base":null,"emit":[]}\n' >> "$BATS_TEST_TMPDIR/p"
+	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_failure 3
+	assert_equal "${#lines[@]}" 1
+	assert_stderr "dphp-commit: $BATS_TEST_TMPDIR/p:2: invalid proposal: input: 'v' must be 1"
+	while IFS='|' read -r line why; do
+		printf '%s\n' "$line" > "$BATS_TEST_TMPDIR/p"
+		run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+		assert_failure 3
+		assert_output ""
+		assert_stderr "dphp-commit: $BATS_TEST_TMPDIR/p:1: invalid proposal: $why"
+	done < "$FIX/bad-proposals.txt"
+}

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# dphp-replay: entity operations through handlers, into proposals.
+
+load helper
+
+setup() {
+	mkstore
+	IN=$BATS_TEST_TMPDIR/in.ndjson
+}
+
+@test "a first operation proposes a new state from nothing" {
+	ev o1 signal entity:account:alice deposit 100 > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"o1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"deposit","input":100}}},"base":null,"target":"entity:account:alice","state":{"state":{"balance":100}},"emit":[]}'
+	assert_stderr ""
+}
+
+@test "a stored state is the base; later events build on earlier ones" {
+	printf '{"state":{"balance":10}}' > "$BATS_TEST_TMPDIR/s"
+	dphp-commit -d "$S" -c -s entity:account:alice "$BATS_TEST_TMPDIR/s" > /dev/null
+	ev o1 signal entity:account:alice deposit 5 > "$IN"
+	ev o2 signal entity:account:bob deposit 1 >> "$IN"
+	ev o3 signal entity:account:alice withdraw 12 >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_output - <<'OUT'
+{"v":1,"kind":"proposal","input":{"v":1,"id":"o1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"deposit","input":5}}},"base":"1","target":"entity:account:alice","state":{"state":{"balance":15}},"emit":[]}
+{"v":1,"kind":"proposal","input":{"v":1,"id":"o2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:bob","event":{"type":"signal","op":"deposit","input":1}}},"base":null,"target":"entity:account:bob","state":{"state":{"balance":1}},"emit":[]}
+{"v":1,"kind":"proposal","input":{"v":1,"id":"o3","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"withdraw","input":12}}},"base":"1","prev":"o1","target":"entity:account:alice","state":{"state":{"balance":3}},"emit":[]}
+OUT
+	assert_stderr ""
+}
+
+@test "the handler gets id, op, input, state, caller and user" {
+	mkdir -p "$BATS_TEST_TMPDIR/h/entity"
+	cat > "$BATS_TEST_TMPDIR/h/entity/echo" <<'SH'
+#!/bin/sh
+jq -c '{result: .}'
+SH
+	chmod +x "$BATS_TEST_TMPDIR/h/entity/echo"
+	ev c1 -b alice:ops -f orchestration:o:1 -r orchestration:o:1 call entity:echo:e look '[1]' > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$BATS_TEST_TMPDIR/h" "$IN"
+	assert_success
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"c1","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice","roles":["ops"]},"event":{"from":"orchestration:o:1","event":{"reply_to":"orchestration:o:1","event":{"to":"entity:echo:e","event":{"type":"signal","op":"look","input":[1]}}}}},"base":null,"target":"entity:echo:e","emit":[{"v":1,"id":"701c66d8-a5df-8bc6-8bb3-3cbe6181254e","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice","roles":["ops"]},"event":{"from":"entity:echo:e","event":{"to":"orchestration:o:1","event":{"type":"completed","scheduled_id":"c1","result":{"id":"entity:echo:e","op":"look","input":[1],"state":null,"caller":"orchestration:o:1","user":{"user":"alice","roles":["ops"]}}}}}}]}'
+	assert_stderr ""
+}
+
+@test "emitted events carry the emitter, the user and derived ids" {
+	printf '{"state":{"balance":50}}' > "$BATS_TEST_TMPDIR/s"
+	dphp-commit -d "$S" -c -s entity:account:alice "$BATS_TEST_TMPDIR/s" > /dev/null
+	ev t1 -b alice -r orchestration:o:1 call entity:account:alice transfer '{"to":"bob","amount":20}' > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"t1","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"reply_to":"orchestration:o:1","event":{"to":"entity:account:alice","event":{"type":"signal","op":"transfer","input":{"to":"bob","amount":20}}}}},"base":"1","target":"entity:account:alice","state":{"state":{"balance":30}},"emit":[{"v":1,"id":"a26e5404-41ab-895b-9c7c-13558f767b78","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"from":"entity:account:alice","event":{"to":"entity:account:bob","event":{"type":"signal","op":"deposit","input":20}}}},{"v":1,"id":"12cff217-d19b-8928-b8ef-2119026776a0","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"from":"entity:account:alice","event":{"to":"orchestration:o:1","event":{"type":"completed","scheduled_id":"t1","result":30}}}}]}'
+	assert_stderr ""
+}
+
+@test "replaying the same events again proposes the same, byte for byte" {
+	printf '{"state":{"balance":50}}' > "$BATS_TEST_TMPDIR/s"
+	dphp-commit -d "$S" -c -s entity:account:alice "$BATS_TEST_TMPDIR/s" > /dev/null
+	ev t1 -r orchestration:o:1 call entity:account:alice transfer '{"to":"bob","amount":20}' > "$IN"
+	ev t2 -r orchestration:o:1 call entity:account:alice transfer '{"to":"carol","amount":20}' >> "$IN"
+	dphp-replay -d "$S" -x "$H" "$IN" > "$BATS_TEST_TMPDIR/first"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_output "$(cat "$BATS_TEST_TMPDIR/first")"
+	assert_stderr ""
+	run jq -r '.emit[].id' "$BATS_TEST_TMPDIR/first"
+	assert_equal "$(printf '%s\n' "${lines[@]}" | sort -u | wc -l)" 4
+}
+
+@test "a refused operation changes nothing and fails every reply-to" {
+	ev w1 -r orchestration:o:1 -r entity:audit:log call entity:account:alice withdraw 5 > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"w1","ts":"2026-11-27T10:00:00.000Z","event":{"reply_to":"orchestration:o:1","event":{"reply_to":"entity:audit:log","event":{"to":"entity:account:alice","event":{"type":"signal","op":"withdraw","input":5}}}}},"base":null,"target":"entity:account:alice","failed":"insufficient funds","emit":[{"v":1,"id":"a24f1901-18e9-8c30-9e27-87488e61ad11","ts":"2026-11-27T10:00:00.000Z","event":{"from":"entity:account:alice","event":{"to":"orchestration:o:1","event":{"type":"failed","scheduled_id":"w1","reason":"insufficient funds"}}}},{"v":1,"id":"6f794526-14be-88a1-ad13-00ce064536bd","ts":"2026-11-27T10:00:00.000Z","event":{"from":"entity:account:alice","event":{"to":"entity:audit:log","event":{"type":"failed","scheduled_id":"w1","reason":"insufficient funds"}}}}]}'
+	assert_stderr ""
+}
+
+@test "handler failures become failed operations; the stage goes on" {
+	for h in crash killed garbage stranger forger missing; do
+		ev "$h" signal "entity:$h:k" op >> "$IN"
+	done
+	ev last signal entity:counter:k add 2 >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -r '.failed // .state.state' <<< "$output"
+	assert_output - <<OUT
+handler entity/crash exited with status 3
+handler entity/killed killed by signal 9
+handler entity/garbage printed invalid JSON: '[' or '{' expected near 'state'
+handler entity/stranger answered an unknown field 'colour'
+handler entity/forger: emit[0]: more than one 'from' wrapper
+no handler entity/missing in '$H'
+2
+OUT
+}
+
+@test "a handler that does not answer in time is killed" {
+	ev s1 signal entity:slow:k op > "$IN"
+	run --separate-stderr dphp-replay -T 300 -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"s1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:slow:k","event":{"type":"signal","op":"op"}}},"base":null,"target":"entity:slow:k","failed":"handler entity/slow timed out after 300 ms","emit":[]}'
+	assert_stderr ""
+}
+
+@test "delete proposes a deletion and needs no handler" {
+	ev d1 -r orchestration:o:1 delete entity:nohandler:k > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"d1","ts":"2026-11-27T10:00:00.000Z","event":{"reply_to":"orchestration:o:1","event":{"to":"entity:nohandler:k","event":{"type":"delete"}}}},"base":null,"target":"entity:nohandler:k","delete":true,"emit":[{"v":1,"id":"90f49c55-90b6-8f65-9236-1b9397d6ad6f","ts":"2026-11-27T10:00:00.000Z","event":{"from":"entity:nohandler:k","event":{"to":"orchestration:o:1","event":{"type":"completed","scheduled_id":"d1","result":null}}}}]}'
+	assert_stderr ""
+}
+
+@test "events this version does not apply stop the stage, located" {
+	ev o1 signal entity:counter:k add > "$IN"
+	ev o2 start orchestration:transfer:t1 >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_failure 3
+	assert_line -n 0 --partial '"id":"o1"'
+	assert_equal "${#lines[@]}" 1
+	assert_stderr "dphp-replay: $IN:2: 'start' events for orchestrations are not applied by dphp-replay 0.1.0 (entity signal and delete are)"
+}
+
+@test "invalid input stops the stage and touches nothing" {
+	ev o1 signal entity:counter:k add > "$IN"
+	printf '{"v":1,"id":"x","ts":"2026-11-27T10:00:00Z","event":{"to":"entity:x:y","event":{"type":"signal","op":"o","op2":1}}}\n' >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_failure 3
+	assert_equal "${#lines[@]}" 1
+	assert_stderr "dphp-replay: $IN:2: invalid event: unknown field 'op2' in a 'signal' event"
+	run ls "$S/state"
+	assert_output ""
+}
+
+@test "no handlers or no store" {
+	run --separate-stderr dphp-replay -d "$S" "$IN"
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "dphp-replay: error: no handlers: give -x DIR or set DPHP_HANDLERS"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]"
+	run --separate-stderr dphp-replay -d "$BATS_TEST_TMPDIR/nostore" -x "$H" "$IN"
+	assert_failure 4
+	assert_stderr "dphp-replay: error: cannot open store '$BATS_TEST_TMPDIR/nostore': No such file or directory"
+}
