@@ -64,7 +64,8 @@ route(const char *file, int64_t now)
 			dphp_reader_close(rd);
 			return DPHP_EXIT_INPUT;
 		}
-		if (d.delay != NULL && d.delay_ms > now && !iflag) {
+		if (selected(d.to) && d.delay != NULL && d.delay_ms > now &&
+		    !iflag) {
 			dphp_reader_error(rd, "event %s is delayed until %s; a "
 			    "stream cannot wait (use -i to deliver it now)",
 			    d.id, d.delay);

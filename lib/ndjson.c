@@ -50,6 +50,7 @@ dphp_reader_error(const struct dphp_reader *r, const char *fmt, ...)
 {
 	va_list ap;
 
+	fflush(stdout);
 	fprintf(stderr, "%s: %s:%lu: ", dphp_prog, r->name, r->line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);

@@ -25,6 +25,7 @@ vmessage(const char *level, const char *fmt, va_list ap)
 	int saved = errno;
 	size_t n = strlen(fmt);
 
+	fflush(stdout);		/* records before the message, as they came */
 	fprintf(stderr, "%s: %s", dphp_prog, level);
 	vfprintf(stderr, fmt, ap);
 	if (n > 0 && fmt[n - 1] == ':')
