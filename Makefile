@@ -6,7 +6,6 @@ VERSION = 0.1.0
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
-SHAREDIR = $(PREFIX)/share/dphp
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 DESTDIR =
@@ -74,19 +73,18 @@ bench: deps
 lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	shellcheck -s sh .ci/run .ci/ensure-deps examples/*/*.sh \
-		examples/*/handlers/*/* bench/*.sh contrib/dphp.sh
+		examples/*/handlers/*/* tests/fixtures/handlers/*/* bench/*.sh
 	shellcheck -s bash completions/dphp.bash tests/helper.bash
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
-	install -m 0644 contrib/dphp.sh $(DESTDIR)$(SHAREDIR)
 	for p in $(PROGS); do \
 		install -m 0644 completions/dphp.bash \
 			$(DESTDIR)$(BASHCOMPDIR)/$${p#cmd/} || exit 1; \
@@ -102,9 +100,7 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/dphp-event.5 \
 		$(DESTDIR)$(MANDIR)/man5/dphp-store.5 \
 		$(DESTDIR)$(MANDIR)/man5/dphp-handler.5 \
-		$(DESTDIR)$(MANDIR)/man7/dphp.7 \
-		$(DESTDIR)$(SHAREDIR)/dphp.sh $(DESTDIR)$(ZSHCOMPDIR)/_dphp
-	-rmdir $(DESTDIR)$(SHAREDIR)
+		$(DESTDIR)$(MANDIR)/man7/dphp.7 $(DESTDIR)$(ZSHCOMPDIR)/_dphp
 
 clean:
 	rm -f $(PROGS) $(PROGS:=.o) $(LIBOBJ) lib/libdphp.a bench/floor

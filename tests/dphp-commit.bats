@@ -169,11 +169,11 @@ OUT
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 }
 
-@test "killed between the record and sidecar renames: old-or-new, repaired" {
-	dphp-commit -d "$S" -c -s entity:a:b "$J"
+@test "killed after the record's rename: the stale sidecar is repaired" {
+	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
 	printf '{"n":2}\n' > "$J"
-	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
-	    -e inject=rename,renameat,renameat2:signal=KILL:when=2 \
+	run strace -f -o /dev/null -e trace=pwrite64 \
+	    -e inject=pwrite64:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
 	assert_failure 137
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
@@ -184,7 +184,7 @@ OUT
 }
 
 @test "killed before the record rename: old state; the next commit cleans up" {
-	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
 	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"

@@ -19,15 +19,18 @@ export LC_ALL=C
 export DPHP_NOW=2026-11-27T10:00:00.000Z
 unset DPHP_STORE DPHP_HANDLERS
 
-# The store and handlers of one test.
+# The store and handlers of one test (used by the .bats files).
 S=$BATS_TEST_TMPDIR/store
+# shellcheck disable=SC2034
 H=$FIX/handlers
 
 mkstore() {
 	dphp-commit -d "$S" -i
 }
 
-# stderr must be exactly $1 (bats-assert 2.1 has no assert_stderr).
+# stderr must be exactly $1 (bats-assert 2.1 has no assert_stderr);
+# bats sets $stderr in run --separate-stderr.
+# shellcheck disable=SC2154
 assert_stderr() {
 	assert_equal "$stderr" "${1-}"
 }

@@ -1,0 +1,78 @@
+# dphp.bash - bash completion for the dphp programs.  Install it under
+# each program's name in bash-completion's directory (make install does).
+
+# The options of program $1, and those of them that take an argument;
+# tests/completions.bats checks both against the programs' getopt strings.
+_dphp_options() {
+	case $1 in
+	dphp-emit) echo "-A -b -D -f -h -i -l -p -P -r -t -u -V -w --help --version" ;;
+	dphp-route) echo "-D -h -i -m -u -V -v --help --version" ;;
+	dphp-replay) echo "-d -h -T -u -V -x --help --version" ;;
+	dphp-commit) echo "-c -d -e -f -g -h -i -n -o -r -s -T -u -V -x --help --version" ;;
+	dphp-lock) echo "-h -u -V --help --version" ;;
+	dphp-project) echo "-d -h -u -V --help --version" ;;
+	esac
+}
+
+_dphp_with_argument() {
+	case $1 in
+	dphp-emit) echo "-A -b -D -f -i -l -p -P -r -t" ;;
+	dphp-route) echo "-m" ;;
+	dphp-replay) echo "-d -T -x" ;;
+	dphp-commit) echo "-d -e -g -n -r -s -T -x" ;;
+	dphp-project) echo "-d" ;;
+	esac
+}
+
+_dphp() {
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+	local prog=${COMP_WORDS[0]##*/} w i nargs=0
+
+	COMPREPLY=()
+	case $prev in
+	-d|-x)
+		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
+		return
+		;;
+	esac
+	for w in $(_dphp_with_argument "$prog"); do
+		[ "$prev" = "$w" ] && return
+	done
+	if [[ $cur == -* ]]; then
+		mapfile -t COMPREPLY < <(compgen -W "$(_dphp_options "$prog")" -- "$cur")
+		return
+	fi
+	# count the operands before the cursor
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ $w == -* ]]; then
+			[[ " $(_dphp_with_argument "$prog") " == *" $w "* ]] && i=$((i + 1))
+		else
+			nargs=$((nargs + 1))
+		fi
+	done
+	case $prog in
+	dphp-emit)
+		if [ "$nargs" -eq 0 ] && [[ " ${COMP_WORDS[*]} " != *" -w "* ]]; then
+			mapfile -t COMPREPLY < <(compgen -W "start signal call raise
+			    schedule completed failed terminate share revoke give
+			    delete" -- "$cur")
+			return
+		fi
+		;;
+	dphp-project)
+		if [ "$nargs" -eq 0 ]; then
+			mapfile -t COMPREPLY < <(compgen -W "get ls" -- "$cur")
+			return
+		fi
+		[ "$nargs" -eq 1 ] && [ "${COMP_WORDS[COMP_CWORD-1]}" = ls ] &&
+		    mapfile -t COMPREPLY < <(compgen -W "entity orchestration
+			activity" -- "$cur")
+		return
+		;;
+	esac
+	mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+}
+
+complete -F _dphp dphp-emit dphp-route dphp-replay dphp-commit dphp-lock \
+    dphp-project
