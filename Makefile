@@ -67,8 +67,12 @@ demo: deps
 	@sh examples/bank/demo.sh
 
 bench: deps
-	@$(MAKE) all
+	@$(MAKE) all bench/floor
 	@sh bench/run.sh
+
+bench/floor: bench/floor.c
+	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) $(LDFLAGS) \
+		-o $@ bench/floor.c
 
 lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
