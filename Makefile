@@ -56,18 +56,18 @@ deps:
 	@sh .ci/ensure-deps
 
 check: deps
-	@$(MAKE) all
-	@$(MAKE) test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory test
 
 test: $(PROGS)
 	prove -j2 --exec bats --ext .bats tests/
 
 demo: deps
-	@$(MAKE) all
+	@$(MAKE) --no-print-directory all
 	@sh examples/bank/demo.sh
 
 bench: deps
-	@$(MAKE) all bench/floor
+	@$(MAKE) --no-print-directory all bench/floor
 	@sh bench/run.sh
 
 bench/floor: bench/floor.c

@@ -25,6 +25,7 @@ setup() {
 	assert_output ""
 	assert_stderr "dphp-commit: error: '$BATS_TEST_TMPDIR/other' is not empty and not a dphp store"
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/other" -g entity:a:b
+	assert_output ""
 	assert_failure 4
 	assert_stderr "dphp-commit: error: '$BATS_TEST_TMPDIR/other' is not a dphp store (make one with dphp-commit -i)"
 }
@@ -67,9 +68,11 @@ setup() {
 
 @test "-f writes unconditionally; -r deletes; a deleted id keeps its generation" {
 	run --separate-stderr dphp-commit -d "$S" -f -s entity:a:b "$J"
+	assert_stderr ""
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"1"}'
 	run --separate-stderr dphp-commit -d "$S" -e 9 -r entity:a:b
+	assert_output ""
 	assert_failure 1
 	assert_stderr "dphp-commit: error: etag mismatch for 'entity:a:b': is \"1\" but expected \"9\""
 	run --separate-stderr dphp-commit -d "$S" -e 1 -r entity:a:b
@@ -82,28 +85,35 @@ setup() {
 	assert_output ""
 	assert_stderr "dphp-commit: error: no state for 'entity:a:b'"
 	run --separate-stderr dphp-commit -d "$S" -f -r entity:a:b
+	assert_output ""
 	assert_failure 1
 	assert_stderr "dphp-commit: error: no state for 'entity:a:b'"
 	# An ETag from before the delete can never match the new state.
 	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_output ""
 	assert_failure 1
 	assert_stderr "dphp-commit: error: etag mismatch for 'entity:a:b': is absent but expected \"1\""
 	run --separate-stderr dphp-commit -d "$S" -c -s entity:a:b "$J"
+	assert_stderr ""
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"3"}'
 }
 
 @test "keys are encoded; no id reaches outside the store" {
 	run --separate-stderr dphp-commit -d "$S" -f -s 'entity:x:../../etc' "$J"
+	assert_stderr ""
 	assert_success
 	assert_output '{"id":"entity:x:../../etc","etag":"1"}'
 	assert_file_exists "$S/state/entity/x/%2E%2E%2F%2E%2E%2Fetc"
 	long=$(printf 'k%.0s' $(seq 300) | head -c 256)
 	run --separate-stderr dphp-commit -d "$S" -f -s "entity:x:$long" "$J"
+	assert_stderr ""
 	assert_success
 	run --separate-stderr dphp-commit -d "$S" -f -s "entity:x:$(printf '/%.0s' $(seq 256))" "$J"
+	assert_stderr ""
 	assert_success
 	run --separate-stderr dphp-project -d "$S" ls entity:x
+	assert_stderr ""
 	assert_success
 	assert_output - <<OUT
 {"id":"entity:x:../../etc","etag":"1"}
@@ -128,6 +138,7 @@ OUT
 	mkdir -p "$S/state/entity/a"
 	ln -s /etc/passwd "$S/state/entity/a/b"
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_output ""
 	assert_failure 4
 	assert_stderr "dphp-commit: error: cannot read 'state/entity/a/b': Too many levels of symbolic links"
 }
@@ -140,6 +151,8 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-commit: error: $BATS_TEST_TMPDIR/bad.json: invalid JSON: unexpected token near end of file (line 1, column 5)"
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_stderr ""
 	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
 }
 
@@ -151,6 +164,7 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-commit: error: corrupt record 'state/entity/a/b': premature end of input near '\"sta'"
 	run --separate-stderr dphp-commit -d "$S" -f -s entity:a:b "$J"
+	assert_output ""
 	assert_failure 4
 	assert_stderr "dphp-commit: error: corrupt record 'state/entity/a/b': premature end of input near '\"sta'"
 }
@@ -165,6 +179,7 @@ OUT
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 	rm "$S/state/entity/a/b.etag"
 	run --separate-stderr dphp-project -d "$S" get entity:a:b
+	assert_stderr ""
 	assert_success
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 }
@@ -175,9 +190,12 @@ OUT
 	run strace -f -o /dev/null -e trace=pwrite64 \
 	    -e inject=pwrite64:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_output ""
+	assert_stderr ""
 	assert_failure 137
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_stderr ""
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"2","state":{"n":2}}'
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
@@ -188,11 +206,16 @@ OUT
 	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_output ""
+	assert_stderr ""
 	assert_failure 137
 	assert_file_exists "$S/state/entity/a/.b.tmp"
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_stderr ""
 	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
 	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_stderr ""
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"2"}'
 	assert_file_not_exists "$S/state/entity/a/.b.tmp"
@@ -209,6 +232,8 @@ OUT
 	assert_equal "$(grep -c 'fsync(' "$BATS_TEST_TMPDIR/trace")" 1
 	assert_file_not_exists "$S/state/entity/a/.b.tmp"
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_stderr ""
 	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
 }
 
@@ -229,9 +254,14 @@ OUT
 	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
 	run --separate-stderr dphp-commit -d "$S" -c -r entity:a:b
 	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
 	run --separate-stderr dphp-commit -d "$S" -o -g entity:a:b
 	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
 	run --separate-stderr dphp-commit -d "$S" -n 0
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-commit: error: invalid tries '0' (want 1..1000000)"
 }
@@ -291,7 +321,9 @@ OUT
 	assert_equal "${stderr_lines[0]}" "dphp-commit: $BATS_TEST_TMPDIR/p:1: etag mismatch for 'entity:counter:a': is \"1\" but expected absent"
 	assert_equal "${stderr_lines[1]}" "dphp-commit: $BATS_TEST_TMPDIR/p:3: 'entity:counter:a' is at \"1\" but the proposal builds on event e1, not committed here"
 	assert_equal "${#stderr_lines[@]}" 2
-	run dphp-commit -d "$S" -g entity:counter:a
+	run --separate-stderr dphp-commit -d "$S" -g entity:counter:a
+	assert_success
+	assert_stderr ""
 	assert_output '{"id":"entity:counter:a","etag":"1","state":{"state":100}}'
 }
 
@@ -333,4 +365,10 @@ OUT
 		assert_output ""
 		assert_stderr "dphp-commit: $BATS_TEST_TMPDIR/p:1: invalid proposal: $why"
 	done < "$FIX/bad-proposals.txt"
+}
+
+@test "the stage: the shared bad-input corpus; a full disk" {
+	propose signal entity:counter:a add 2
+	refuses_bad_input dphp-commit dphp-commit -d "$S" -x "$H"
+	fails_on_full_disk dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
 }

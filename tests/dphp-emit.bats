@@ -69,6 +69,7 @@ load helper
 
 @test "a fresh id is a UUIDv7 and differs every time" {
 	run --separate-stderr dphp-emit signal entity:a:b op
+	assert_stderr ""
 	assert_success
 	assert_output --regexp '^\{"v":1,"id":"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",'
 	first=$output
@@ -120,18 +121,23 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-emit: error: invalid id 'entity:../x:k': name must match [A-Za-z0-9._-] and not start with '.'"
 	run --separate-stderr dphp-emit signal 'thing:x:k' op
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: invalid id 'thing:x:k': unknown kind (want entity, orchestration or activity)"
 	run --separate-stderr dphp-emit signal 'entity:x:' op
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: invalid id 'entity:x:': key must be 1 to 256 bytes"
 	run --separate-stderr dphp-emit signal "entity:x:$(printf 'a\377b')" op
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: invalid id 'entity:x:$(printf 'a\377b')': key must be UTF-8 without newlines"
 	run --separate-stderr dphp-emit signal "entity:x:$(printf '%0257d' 0)" op
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: invalid id 'entity:x:$(printf '%0257d' 0)': key must be 1 to 256 bytes"
 	run --separate-stderr dphp-emit signal 'entity' op
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: invalid id 'entity': not of the form KIND:NAME:KEY"
 }
@@ -142,12 +148,15 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-emit: error: 'name' must match [A-Za-z0-9._-]{1,128} and start with a letter, digit or '-'"
 	run --separate-stderr dphp-emit signal entity:a:b __signal
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: 'op' must match [A-Za-z0-9._-]{1,128} and start with a letter, digit or '-'"
 	run --separate-stderr dphp-emit start entity:a:b
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: a 'start' event cannot be sent to an entity"
 	run --separate-stderr dphp-emit share entity:a:b user bob fly
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: 'ops' holds an unknown operation"
 }
@@ -158,6 +167,7 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-emit: error: argument: invalid JSON: duplicate object key near '\"a\"' (line 1, column 10)"
 	run --separate-stderr dphp-emit signal entity:a:b op "@$BATS_TEST_TMPDIR/missing"
+	assert_output ""
 	assert_failure 3
 	assert_stderr "dphp-emit: error: cannot open '$BATS_TEST_TMPDIR/missing': No such file or directory"
 }
@@ -168,15 +178,19 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-emit: error: 'call' needs a reply-to (-r)"
 	run --separate-stderr dphp-emit launch entity:a:b
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: unknown command 'launch'"
 	run --separate-stderr dphp-emit -P 1001 delete entity:a:b
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: invalid priority '1001' (want 0..1000)"
 	run --separate-stderr dphp-emit -D soon delete entity:a:b
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: 'soon' is not a duration"
 	run --separate-stderr dphp-emit -A 2026-13-01T00:00:00Z delete entity:a:b
+	assert_output ""
 	assert_failure 2
 	assert_stderr "dphp-emit: error: '2026-13-01T00:00:00Z' is not an RFC 3339 UTC time"
 	run --separate-stderr dphp-emit -w -i x1
@@ -184,6 +198,7 @@ OUT
 	assert_output ""
 	assert_equal "${stderr_lines[0]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...]] [-f from] [-i id]"
 	run --separate-stderr dphp-emit signal entity:a:b
+	assert_output ""
 	assert_failure 2
 	assert_equal "${stderr_lines[0]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...]] [-f from] [-i id]"
 }
@@ -205,4 +220,9 @@ OUT
 	assert_success
 	assert_output --regexp '^dphp-emit \(dphp\) [0-9]+\.[0-9]+\.[0-9]+$'
 	assert_stderr ""
+}
+
+@test "-w: the shared bad-input corpus; a full disk" {
+	refuses_bad_input dphp-emit dphp-emit -w -P 1
+	fails_on_full_disk dphp-emit -w -P 1 "$FIX/route-in.ndjson"
 }

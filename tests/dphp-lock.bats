@@ -40,3 +40,8 @@ setup() {
 	assert_output ""
 	assert_equal "${stderr_lines[1]}" "usage: dphp-lock [-u] [file ...]"
 }
+
+@test "the shared bad-input corpus; a full disk" {
+	refuses_bad_input dphp-lock dphp-lock
+	fails_on_full_disk dphp-lock "$FIX/route-in.ndjson"
+}

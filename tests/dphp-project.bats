@@ -48,14 +48,18 @@ OUT
 OUT
 	assert_stderr ""
 	run --separate-stderr dphp-project -d "$S" ls entity:account
+	assert_stderr ""
 	assert_success
 	assert_output - <<'OUT'
 {"id":"entity:account:alice","etag":"1"}
 {"id":"entity:account:bob","etag":"1"}
 OUT
 	run --separate-stderr dphp-project -d "$S" ls orchestration
+	assert_success
+	assert_stderr ""
 	assert_output '{"id":"orchestration:transfer:t1","etag":"1"}'
 	run --separate-stderr dphp-project -d "$S" ls entity:nothing
+	assert_stderr ""
 	assert_success
 	assert_output ""
 }
@@ -75,8 +79,15 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-project: error: invalid filter 'planets' (want KIND or KIND:NAME)"
 	run --separate-stderr dphp-project -d "$S" show
+	assert_output ""
 	assert_failure 2
 	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-d store] get id ..."
 	run --separate-stderr dphp-project -d "$S" get
 	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-d store] get id ..."
+}
+
+@test "a full disk" {
+	fails_on_full_disk dphp-project -d "$S" ls
 }

@@ -142,6 +142,15 @@ OUT
 	assert_equal "${stderr_lines[0]}" "dphp-replay: error: no handlers: give -x DIR or set DPHP_HANDLERS"
 	assert_equal "${stderr_lines[1]}" "usage: dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]"
 	run --separate-stderr dphp-replay -d "$BATS_TEST_TMPDIR/nostore" -x "$H" "$IN"
+	assert_output ""
 	assert_failure 4
 	assert_stderr "dphp-replay: error: cannot open store '$BATS_TEST_TMPDIR/nostore': No such file or directory"
+}
+
+@test "the shared bad-input corpus leaves the store untouched; a full disk" {
+	ev o1 signal entity:counter:k add > "$IN"
+	dphp-replay -d "$S" -x "$H" "$IN" > "$BATS_TEST_TMPDIR/p"
+	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
+	refuses_bad_input dphp-replay dphp-replay -d "$S" -x "$H"
+	fails_on_full_disk dphp-replay -d "$S" -x "$H" "$IN"
 }

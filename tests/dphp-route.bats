@@ -84,6 +84,7 @@ OUT
 	second "$(printf '{"v":1,"id":"a\377"}')"
 	run --separate-stderr dphp-route "$IN"
 	assert_failure 3
+	assert_output "$(head -n 1 "$IN")"
 	assert_stderr "dphp-route: $IN:2: invalid JSON: unable to decode byte 0xff near '\"a' (column 14)"
 	printf '{"v":1}\0\n' > "$IN"
 	run --separate-stderr dphp-route "$IN"
@@ -96,14 +97,17 @@ OUT
 	second '{"v":1,"v":1}'
 	run --separate-stderr dphp-route "$IN"
 	assert_failure 3
+	assert_output "$(head -n 1 "$IN")"
 	assert_stderr "dphp-route: $IN:2: invalid JSON: duplicate object key near '\"v\"' (column 10)"
 	second '[1,2]'
 	run --separate-stderr dphp-route "$IN"
 	assert_failure 3
+	assert_output "$(head -n 1 "$IN")"
 	assert_stderr "dphp-route: $IN:2: record is not a JSON object"
 	second '{"v":9223372036854775808}'
 	run --separate-stderr dphp-route "$IN"
 	assert_failure 3
+	assert_output "$(head -n 1 "$IN")"
 	assert_stderr "dphp-route: $IN:2: invalid JSON: too big integer near '9223372036854775808' (column 24)"
 }
 
@@ -144,4 +148,9 @@ OUT
 	assert_success
 	assert_line -n 0 "usage: dphp-route [-Diuv] [-m pattern ...] [file ...]"
 	assert_stderr ""
+}
+
+@test "the shared bad-input corpus; a full disk" {
+	refuses_bad_input dphp-route dphp-route
+	fails_on_full_disk dphp-route "$FIX/route-in.ndjson"
 }

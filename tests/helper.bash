@@ -41,3 +41,54 @@ ev() {
 	shift
 	dphp-emit -i "$id" "$@"
 }
+
+# A digest of everything in the store, to show that nothing changed.
+store_digest() {
+	(cd "$S" && find . -type f -print0 | sort -z | xargs -0 md5sum)
+}
+
+# Feed each bad line of the shared corpus, alone, to "CMD... FILE" (the
+# arguments after PROG, the name in messages): each
+# must stop the program with status 3, nothing on stdout, the located
+# reason on stderr, and the store untouched.
+refuses_bad_input() {
+	local f=$BATS_TEST_TMPDIR/bad.ndjson prog=$1 before=
+	shift
+	if [ -d "$S" ]; then
+		before=$(store_digest)
+	fi
+	while IFS='|' read -r kind why; do
+		case $kind in
+		truncated) printf '{"v":1,\n' ;;
+		utf8) printf '{"v":"\377"}\n' ;;
+		duplicate) printf '{"v":1,"v":2}\n' ;;
+		array) printf '[{"v":1}]\n' ;;
+		nul) printf '{"v":1}\0\n' ;;
+		scalar) printf '42\n' ;;
+		huge) head -c 16777217 /dev/zero | tr '\0' ' ' ;;
+		esac > "$f"
+		run --separate-stderr "$@" "$f"
+		assert_failure 3
+		assert_output ""
+		assert_stderr "$prog: $f:1: $why"
+	done <<'CORPUS'
+truncated|invalid JSON: string or '}' expected near end of file (column 7)
+utf8|invalid JSON: unable to decode byte 0xff near '"' (column 6)
+duplicate|invalid JSON: duplicate object key near '"v"' (column 10)
+array|record is not a JSON object
+nul|NUL byte in line (column 8)
+scalar|invalid JSON: '[' or '{' expected near '42' (column 2)
+huge|line longer than 16777216 bytes
+CORPUS
+	if [ -d "$S" ]; then
+		assert_equal "$(store_digest)" "$before"
+	fi
+}
+
+# "$@ FILE" with stdout on a full disk: exit 4, said on stderr.
+fails_on_full_disk() {
+	run --separate-stderr sh -c '"$@" > /dev/full' sh "$@"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "$1: error: write error on <stdout>: No space left on device"
+}

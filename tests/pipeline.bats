@@ -48,6 +48,7 @@ a4 1 insufficient funds
 a5 3 75
 OUT
 	run --separate-stderr dphp-project -d "$S" get entity:account:alice entity:account:bob
+	assert_stderr ""
 	assert_success
 	assert_output - <<'OUT'
 {"id":"entity:account:alice","etag":"3","state":{"state":{"balance":75}}}
@@ -67,6 +68,8 @@ OUT
 	run jq -c '.emit' "$T/commits"
 	assert_output '[]'
 	run --separate-stderr dphp-project -d "$S" get entity:account:alice entity:account:bob
+	assert_success
+	assert_stderr ""
 	assert_output - <<'OUT'
 {"id":"entity:account:alice","etag":"2","state":{"state":{"balance":40}}}
 {"id":"entity:account:bob","etag":"1","state":{"state":{"balance":60}}}
@@ -96,6 +99,7 @@ OUT
 	assert_file_empty "$T/eb"
 	assert_equal "$(cat "$T/ca" "$T/cb" | wc -l)" 120
 	run --separate-stderr dphp-project -d "$S" get entity:counter:c1 entity:counter:c2 entity:counter:c3
+	assert_stderr ""
 	assert_success
 	assert_output - <<'OUT'
 {"id":"entity:counter:c1","etag":"41","state":{"state":220}}
