@@ -107,11 +107,16 @@ setup() {
 	assert_file_exists "$S/state/entity/x/%2E%2E%2F%2E%2E%2Fetc"
 	long=$(printf 'k%.0s' $(seq 300) | head -c 256)
 	run --separate-stderr dphp-commit -d "$S" -f -s "entity:x:$long" "$J"
-	assert_stderr ""
 	assert_success
-	run --separate-stderr dphp-commit -d "$S" -f -s "entity:x:$(printf '/%.0s' $(seq 256))" "$J"
+	assert_output "{\"id\":\"entity:x:$long\",\"etag\":\"1\"}"
 	assert_stderr ""
+	slashes=$(printf '/%.0s' $(seq 256))
+	run --separate-stderr dphp-commit -d "$S" -f -s "entity:x:$slashes" "$J"
 	assert_success
+	assert_output "{\"id\":\"entity:x:$slashes\",\"etag\":\"1\"}"
+	assert_stderr ""
+	# 768 bytes encoded: cut into directories of at most 200
+	assert_file_exists "$S/state/entity/x/$(printf '%%2F%.0s' $(seq 66))+/$(printf '%%2F%.0s' $(seq 66))+/$(printf '%%2F%.0s' $(seq 66))+/$(printf '%%2F%.0s' $(seq 58))"
 	run --separate-stderr dphp-project -d "$S" ls entity:x
 	assert_stderr ""
 	assert_success
@@ -179,8 +184,9 @@ OUT
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 	rm "$S/state/entity/a/b.etag"
 	run --separate-stderr dphp-project -d "$S" get entity:a:b
-	assert_stderr ""
 	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_stderr ""
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 }
 

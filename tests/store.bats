@@ -90,5 +90,6 @@ proposals() {
 	proposals "$next" "$next" > "$BATS_TEST_TMPDIR/p"
 	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
 	assert_success
+	assert_output --regexp "^\{\"v\":1,\"kind\":\"commit\",\"input\":\{\"v\":1,\"id\":\"p$next\",.*\"etag\":\"$((next + 1))\"\}\$"
 	assert_stderr ""
 }
