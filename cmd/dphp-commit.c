@@ -215,64 +215,52 @@ recompute(struct dphp_proposal *p, char *newetag)
 }
 
 static int
-stage(const char *file)
+stage(struct dphp_reader *rd, json_t *rec, void *arg)
 {
-	struct dphp_reader *rd;
 	struct dphp_proposal p;
 	char buf[1024], newetag[DPHP_ETAG_MAX];
 	const char *why, *etag;
-	enum dphp_cond cond;
-	json_t *rec, *last;
+	json_t *last;
 	int r;
 
-	if ((rd = dphp_reader_open(file)) == NULL)
-		return DPHP_EXIT_SYS;
-	while ((r = dphp_reader_next(rd, &rec)) > 0) {
-		if (dphp_proposal_check(rec, &p, buf, sizeof(buf), &why) != 0) {
-			dphp_reader_error(rd, "invalid proposal: %s", why);
-			json_decref(rec);
-			dphp_reader_close(rd);
-			return DPHP_EXIT_INPUT;
-		}
-		etag = p.base;
-		if (p.prev != NULL) {
-			/* Computed on top of an earlier proposal: valid only
-			 * if that one was committed here and is still head. */
-			last = json_object_get(chain, p.target);
-			if (last != NULL && strcmp(json_string_value(
-			    json_object_get(last, "input")), p.prev) == 0) {
-				etag = json_string_value(json_object_get(last,
-				    "etag"));
-				if (etag[0] == '\0')
-					etag = NULL;
-			} else
-				etag = "-";	/* matches no ETag */
-		}
-		cond = etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
-		r = apply(rec, p.target, cond, etag, newetag);
-		if (r == DPHP_STORE_OK)
-			committed(rec, p.target, p.desc.id, newetag);
-		else if (r == DPHP_STORE_CONFLICT && handlers.dir != NULL)
-			r = recompute(&p, newetag);
-		if (r == DPHP_STORE_CONFLICT) {
-			if (etag != NULL && strcmp(etag, "-") == 0)
-				dphp_reader_error(rd, "'%s' is at \"%s\" but the "
-				    "proposal builds on event %s, not committed "
-				    "here", p.target, newetag, p.prev);
-			else
-				dphp_reader_error(rd, "%s", mismatch(p.target,
-				    newetag, etag));
-			json_object_del(chain, p.target);
-			status = DPHP_EXIT_NO;
-		}
-		json_decref(rec);
-		if (r == DPHP_STORE_ERROR) {
-			dphp_reader_close(rd);
-			return DPHP_EXIT_SYS;
-		}
+	(void)arg;
+	if (dphp_proposal_check(rec, &p, buf, sizeof(buf), &why) != 0) {
+		dphp_reader_error(rd, "invalid proposal: %s", why);
+		return DPHP_EXIT_INPUT;
 	}
-	dphp_reader_close(rd);
-	return r < 0 ? (r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS) : 0;
+	etag = p.base;
+	if (p.prev != NULL) {
+		/* Computed on top of an earlier proposal: valid only if that
+		 * one was committed here, as proposed, and is still head. */
+		last = json_object_get(chain, p.target);
+		if (last != NULL && strcmp(json_string_value(json_object_get(
+		    last, "input")), p.prev) == 0) {
+			etag = json_string_value(json_object_get(last, "etag"));
+			if (etag[0] == '\0')
+				etag = NULL;
+		} else
+			etag = "-";	/* matches no ETag */
+	}
+	r = apply(rec, p.target, etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT, etag,
+	    newetag);
+	if (r == DPHP_STORE_OK)
+		committed(rec, p.target, p.desc.id, newetag);
+	else if (r == DPHP_STORE_CONFLICT && handlers.dir != NULL)
+		r = recompute(&p, newetag);
+	if (r == DPHP_STORE_ERROR)
+		return DPHP_EXIT_SYS;
+	if (r == DPHP_STORE_CONFLICT) {
+		if (etag != NULL && strcmp(etag, "-") == 0)
+			dphp_reader_error(rd, "'%s' is at \"%s\" but the proposal "
+			    "builds on event %s, not committed here", p.target,
+			    newetag, p.prev);
+		else
+			dphp_reader_error(rd, "%s", mismatch(p.target, newetag,
+			    etag));
+		json_object_del(chain, p.target);
+		status = DPHP_EXIT_NO;
+	}
+	return 0;
 }
 
 int
@@ -280,7 +268,7 @@ main(int argc, char *argv[])
 {
 	const char *spec = NULL, *etag = NULL, *gid = NULL, *sid = NULL;
 	const char *rid = NULL;
-	int c, cflag = 0, fflag = 0, iflag = 0, r, i;
+	int c, cflag = 0, fflag = 0, iflag = 0, r;
 
 	dphp_setprog("dphp-commit");
 	handlers.timeout_ms = 30000;
@@ -357,10 +345,7 @@ main(int argc, char *argv[])
 		if (handlers.dir == NULL)
 			handlers.dir = getenv("DPHP_HANDLERS");
 		chain = json_object();
-		r = 0;
-		for (i = 0; r == 0 && i < (argc ? argc : 1); i++)
-			r = stage(argc ? argv[i] : NULL);
-		if (r == 0)
+		if ((r = dphp_each_record(argc, argv, stage, NULL)) == 0)
 			r = status;
 		json_decref(chain);
 	}

@@ -233,47 +233,34 @@ parseby(const char *arg)
 	return by;
 }
 
+/* Print env if it is valid; if not, the options made it so: usage. */
 static void
-emit(json_t *env, const char *where)
+emit(json_t *env)
 {
 	struct dphp_desc d;
 	char buf[1024];
 	const char *why;
 
-	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
-		fprintf(stderr, "%s: error: %s%s%s\n", dphp_prog, where ? where :
-		    "", where ? ": " : "", why);
-		exit(where ? DPHP_EXIT_INPUT : DPHP_EXIT_USAGE);
-	}
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0)
+		dphp_die(DPHP_EXIT_USAGE, "%s", why);
 	dphp_write(env);
 }
 
 static int
-wrapstream(const char *file)
+wrapone(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
-	struct dphp_reader *rd;
-	struct dphp_desc d;
-	char buf[1024], loc[512];
+	char buf[1024];
 	const char *why;
-	json_t *env;
-	int r;
 
-	if ((rd = dphp_reader_open(file)) == NULL)
-		return DPHP_EXIT_SYS;
-	while ((r = dphp_reader_next(rd, &env)) > 0) {
-		if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
-			dphp_reader_error(rd, "invalid event: %s", why);
-			dphp_reader_close(rd);
-			return DPHP_EXIT_INPUT;
-		}
-		json_object_set_new(env, "event", wrap(json_incref(
-		    json_object_get(env, "event"))));
-		snprintf(loc, sizeof(loc), "%s:%lu", rd->name, rd->line);
-		emit(env, loc);
-		json_decref(env);
+	(void)arg;
+	json_object_set_new(env, "event", wrap(json_incref(json_object_get(env,
+	    "event"))));
+	if (dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0) {
+		dphp_reader_error(rd, "cannot wrap: %s", why);
+		return DPHP_EXIT_INPUT;
 	}
-	dphp_reader_close(rd);
-	return r < 0 ? (r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS) : 0;
+	dphp_write(env);
+	return 0;
 }
 
 int
@@ -285,7 +272,7 @@ main(int argc, char *argv[])
 	json_t *by = NULL, *chain, *env;
 	int64_t ms, base;
 	size_t i;
-	int c, wflag = 0, r = 0, k;
+	int c, wflag = 0, r;
 
 	dphp_setprog("dphp-emit");
 	participants = json_array();
@@ -363,8 +350,7 @@ main(int argc, char *argv[])
 		delay = when;
 	}
 	if (wflag) {
-		for (k = 0; r == 0 && k < (argc ? argc : 1); k++)
-			r = wrapstream(argc ? argv[k] : NULL);
+		r = dphp_each_event(argc, argv, wrapone, NULL);
 		dphp_fshut();
 		return r;
 	}
@@ -385,7 +371,7 @@ main(int argc, char *argv[])
 		ts = stamp;
 	}
 	env = dphp_envelope_new(chain, id, ts, by);
-	emit(env, NULL);
+	emit(env);
 	json_decref(env);
 	json_decref(by);
 	json_decref(participants);

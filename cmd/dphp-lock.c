@@ -22,42 +22,23 @@ static const char options[] =
     "  -V, --version  the version\n";
 
 static int
-pass(const char *file)
+pass(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
-	struct dphp_reader *rd;
-	struct dphp_desc d;
-	char buf[1024];
-	const char *why;
-	json_t *env;
-	int r;
-
-	if ((rd = dphp_reader_open(file)) == NULL)
-		return DPHP_EXIT_SYS;
-	while ((r = dphp_reader_next(rd, &env)) > 0) {
-		if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0)
-			dphp_reader_error(rd, "invalid event: %s", why);
-		else if (d.lock != NULL)
-			dphp_reader_error(rd, "event %s asks for a lock owned by "
-			    "%s; this version of dphp-lock grants no locks",
-			    d.id, json_string_value(json_object_get(d.lock,
-			    "owner")));
-		else {
-			dphp_write(env);
-			json_decref(env);
-			continue;
-		}
-		json_decref(env);
-		dphp_reader_close(rd);
+	(void)arg;
+	if (d->lock != NULL) {
+		dphp_reader_error(rd, "event %s asks for a lock owned by %s; "
+		    "this version of dphp-lock grants no locks", d->id,
+		    json_string_value(json_object_get(d->lock, "owner")));
 		return DPHP_EXIT_INPUT;
 	}
-	dphp_reader_close(rd);
-	return r < 0 ? (r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS) : 0;
+	dphp_write(env);
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	int c, r = 0, i;
+	int c, r;
 
 	dphp_setprog("dphp-lock");
 	while ((c = getopt_long(argc, argv, "+huV", dphp_longopts,
@@ -76,8 +57,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	for (i = 0; r == 0 && i < (argc ? argc : 1); i++)
-		r = pass(argc ? argv[i] : NULL);
+	r = dphp_each_event(argc, argv, pass, NULL);
 	dphp_fshut();
 	return r;
 }

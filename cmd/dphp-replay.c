@@ -51,69 +51,49 @@ remember(const char *target, json_t *prop, const char *base,
 }
 
 static int
-replay(const char *file)
+replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
-	struct dphp_reader *rd;
-	struct dphp_desc d;
-	char buf[1024], etag[DPHP_ETAG_MAX];
-	const char *why, *base, *prev;
-	json_t *env, *doc, *applied, *prop, *last;
-	int r;
+	char why[1024], etag[DPHP_ETAG_MAX];
+	const char *base = NULL, *prev = NULL;
+	json_t *doc = NULL, *applied, *prop, *last;
 
-	if ((rd = dphp_reader_open(file)) == NULL)
-		return DPHP_EXIT_SYS;
-	while ((r = dphp_reader_next(rd, &env)) > 0) {
-		if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
-			dphp_reader_error(rd, "invalid event: %s", why);
-			json_decref(env);
-			dphp_reader_close(rd);
-			return DPHP_EXIT_INPUT;
+	(void)arg;
+	if ((last = json_object_get(overlay, d->to)) != NULL) {
+		doc = json_object_get(last, "doc");
+		doc = json_is_null(doc) ? NULL : json_incref(doc);
+		base = json_string_value(json_object_get(last, "base"));
+		prev = json_string_value(json_object_get(last, "input"));
+	} else {
+		switch (dphp_store_get(store, d->to, &doc, etag)) {
+		case DPHP_STORE_OK:
+			base = etag;
+			break;
+		case DPHP_STORE_NOTFOUND:
+			break;
+		default:
+			return DPHP_EXIT_SYS;
 		}
-		doc = NULL;
-		base = prev = NULL;
-		if ((last = json_object_get(overlay, d.to)) != NULL) {
-			doc = json_incref(json_object_get(last, "doc"));
-			if (json_is_null(doc)) {
-				json_decref(doc);
-				doc = NULL;
-			}
-			base = json_string_value(json_object_get(last, "base"));
-			prev = json_string_value(json_object_get(last,
-			    "input"));
-		} else {
-			r = dphp_store_get(store, d.to, &doc, etag);
-			if (r == DPHP_STORE_ERROR) {
-				json_decref(env);
-				dphp_reader_close(rd);
-				return DPHP_EXIT_SYS;
-			}
-			base = r == DPHP_STORE_OK ? etag : NULL;
-		}
-		applied = dphp_apply(&handlers, &d, doc, buf, sizeof(buf));
-		json_decref(doc);
-		if (applied == NULL) {
-			dphp_reader_error(rd, "%s", buf);
-			json_decref(env);
-			dphp_reader_close(rd);
-			return DPHP_EXIT_INPUT;
-		}
-		prop = dphp_proposal_new(env, applied, base, prev);
-		dphp_write(prop);
-		/* base and prev may point into the entry replaced here */
-		remember(d.to, prop, json_string_value(json_object_get(prop,
-		    "base")), d.id);
-		json_decref(prop);
-		json_decref(env);
 	}
-	dphp_reader_close(rd);
-	return r < 0 ? (r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS) : 0;
+	applied = dphp_apply(&handlers, d, doc, why, sizeof(why));
+	json_decref(doc);
+	if (applied == NULL) {
+		dphp_reader_error(rd, "%s", why);
+		return DPHP_EXIT_INPUT;
+	}
+	prop = dphp_proposal_new(env, applied, base, prev);
+	dphp_write(prop);
+	/* base and prev may point into the entry replaced here */
+	remember(d->to, prop, json_string_value(json_object_get(prop, "base")),
+	    d->id);
+	json_decref(prop);
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
 	const char *spec = NULL;
-	int c, r, i;
+	int c, r;
 
 	dphp_setprog("dphp-replay");
 	handlers.timeout_ms = 30000;
@@ -151,9 +131,7 @@ main(int argc, char *argv[])
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
 	overlay = json_object();
-	r = 0;
-	for (i = 0; r == 0 && i < (argc ? argc : 1); i++)
-		r = replay(argc ? argv[i] : NULL);
+	r = dphp_each_event(argc, argv, replay, NULL);
 	json_decref(overlay);
 	dphp_store_close(store);
 	dphp_fshut();

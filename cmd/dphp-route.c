@@ -46,52 +46,32 @@ selected(const char *to)
 }
 
 static int
-route(const char *file, int64_t now)
+route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
-	struct dphp_reader *rd;
-	struct dphp_desc d;
-	char buf[1024];
-	const char *why;
-	json_t *env, *desc;
-	int r;
+	const int64_t *now = arg;
+	json_t *desc;
 
-	if ((rd = dphp_reader_open(file)) == NULL)
-		return DPHP_EXIT_SYS;
-	while ((r = dphp_reader_next(rd, &env)) > 0) {
-		if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
-			dphp_reader_error(rd, "invalid event: %s", why);
-			json_decref(env);
-			dphp_reader_close(rd);
-			return DPHP_EXIT_INPUT;
-		}
-		if (selected(d.to) && d.delay != NULL && d.delay_ms > now &&
-		    !iflag) {
-			dphp_reader_error(rd, "event %s is delayed until %s; a "
-			    "stream cannot wait (use -i to deliver it now)",
-			    d.id, d.delay);
-			json_decref(env);
-			dphp_reader_close(rd);
-			return DPHP_EXIT_INPUT;
-		}
-		if (selected(d.to)) {
-			if (Dflag) {
-				desc = dphp_desc_json(&d);
-				dphp_write(desc);
-				json_decref(desc);
-			} else
-				dphp_write(env);
-		}
-		json_decref(env);
+	if (!selected(d->to))
+		return 0;
+	if (d->delay != NULL && d->delay_ms > *now && !iflag) {
+		dphp_reader_error(rd, "event %s is delayed until %s; a stream "
+		    "cannot wait (use -i to deliver it now)", d->id, d->delay);
+		return DPHP_EXIT_INPUT;
 	}
-	dphp_reader_close(rd);
-	return r < 0 ? (r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS) : 0;
+	if (Dflag) {
+		desc = dphp_desc_json(d);
+		dphp_write(desc);
+		json_decref(desc);
+	} else
+		dphp_write(env);
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
 	int64_t now;
-	int c, r = 0, i;
+	int c, r;
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
@@ -126,8 +106,7 @@ main(int argc, char *argv[])
 	if (vflag && npatterns == 0)
 		dphp_usage(synopsis);
 	now = dphp_now_ms();
-	for (i = 0; r == 0 && i < (argc ? argc : 1); i++)
-		r = route(argc ? argv[i] : NULL, now);
+	r = dphp_each_event(argc, argv, route, &now);
 	free(patterns);
 	dphp_fshut();
 	return r;

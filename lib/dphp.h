@@ -86,11 +86,17 @@ void dphp_reader_error(const struct dphp_reader *, const char *, ...)
 /* parse one JSON value (any type) from a string or a whole file */
 json_t *dphp_json_parse(const char *text, size_t len, const char *what);
 json_t *dphp_json_load_file(const char *path);	/* "-" is stdin */
+/*
+ * The loop of every stage: call fn on each record of the files named
+ * (standard input when argc is 0), in order.  fn returns 0 to go on, or
+ * an exit status to stop with.  Returns 0, fn's status, 3 after an
+ * invalid record or 4 after an unreadable file (both already reported).
+ */
+typedef int dphp_record_fn(struct dphp_reader *, json_t *rec, void *arg);
+int dphp_each_record(int argc, char **argv, dphp_record_fn *, void *arg);
 /* write one compact record and '\n' to stdout; exit 4 on failure */
 extern int dphp_unbuffered;
 void dphp_write(json_t *);
-/* canonical compact text (sorted keys); caller frees */
-char *dphp_json_text(const json_t *);
 
 /* id.c: ids and names, design.md section 3 */
 enum dphp_kind {
@@ -186,6 +192,14 @@ int dphp_envelope_check(json_t *env, struct dphp_desc *, char *buf,
     size_t bufsz, const char **why);
 /* the flat description as a new JSON object */
 json_t *dphp_desc_json(const struct dphp_desc *);
+/*
+ * dphp_each_record for envelopes: fn gets each one validated and
+ * described; an invalid one stops with "FILE:LINE: invalid event: ..."
+ * and status 3.
+ */
+typedef int dphp_event_fn(struct dphp_reader *, json_t *env,
+    struct dphp_desc *, void *arg);
+int dphp_each_event(int argc, char **argv, dphp_event_fn *, void *arg);
 /* validate one core event alone (for builders); as above */
 int dphp_core_check(json_t *core, enum dphp_kind dest, char *buf,
     size_t bufsz, const char **why);
@@ -286,8 +300,6 @@ struct dphp_proposal {
 	const char *target;
 	const char *base;	/* ETag the state came from; NULL = absent */
 	const char *prev;	/* input id of the proposal it builds on */
-	json_t *state;		/* NULL when deleting or unchanged */
-	int delete;
 };
 /* validate a proposal record (and the envelopes in it); as above */
 int dphp_proposal_check(json_t *rec, struct dphp_proposal *, char *buf,

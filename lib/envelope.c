@@ -443,3 +443,31 @@ dphp_envelope_new(json_t *chain, const char *id, const char *ts, json_t *by)
 	json_object_set_new(env, "event", chain);
 	return env;
 }
+
+struct each_event {
+	dphp_event_fn *fn;
+	void *arg;
+};
+
+static int
+checked(struct dphp_reader *rd, json_t *env, void *arg)
+{
+	struct each_event *e = arg;
+	struct dphp_desc d;
+	const char *why;
+	char buf[1024];
+
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+		dphp_reader_error(rd, "invalid event: %s", why);
+		return DPHP_EXIT_INPUT;
+	}
+	return e->fn(rd, env, &d, e->arg);
+}
+
+int
+dphp_each_event(int argc, char **argv, dphp_event_fn *fn, void *arg)
+{
+	struct each_event e = { fn, arg };
+
+	return dphp_each_record(argc, argv, checked, &e);
+}

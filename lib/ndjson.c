@@ -201,21 +201,31 @@ dphp_json_load_file(const char *path)
 	return v;
 }
 
+int
+dphp_each_record(int argc, char **argv, dphp_record_fn *fn, void *arg)
+{
+	struct dphp_reader *rd;
+	json_t *rec;
+	int i, r, status = 0;
+
+	for (i = 0; status == 0 && i < (argc > 0 ? argc : 1); i++) {
+		if ((rd = dphp_reader_open(argc > 0 ? argv[i] : NULL)) == NULL)
+			return DPHP_EXIT_SYS;
+		while (status == 0 && (r = dphp_reader_next(rd, &rec)) > 0) {
+			status = fn(rd, rec, arg);
+			json_decref(rec);
+		}
+		if (status == 0 && r < 0)
+			status = r == -1 ? DPHP_EXIT_INPUT : DPHP_EXIT_SYS;
+		dphp_reader_close(rd);
+	}
+	return status;
+}
+
 void
 dphp_write(json_t *v)
 {
 	if (json_dumpf(v, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF ||
 	    (dphp_unbuffered && fflush(stdout) == EOF))
 		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
-}
-
-char *
-dphp_json_text(const json_t *v)
-{
-	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
-	    JSON_ENCODE_ANY);
-
-	if (s == NULL)
-		dphp_die(DPHP_EXIT_SYS, "cannot encode JSON");
-	return s;
 }

@@ -91,11 +91,10 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 			FAIL("'prev' must be an event id");
 		p->prev = json_string_value(v);
 	}
-	p->state = json_object_get(rec, "state");
 	v = json_object_get(rec, "delete");
-	if ((p->state != NULL && v != NULL) || (v && !json_is_true(v)))
+	if ((v != NULL && json_object_get(rec, "state") != NULL) ||
+	    (v != NULL && !json_is_true(v)))
 		FAIL("a proposal has 'state', \"delete\":true, or neither");
-	p->delete = v != NULL;
 	v = json_object_get(rec, "failed");
 	if (v != NULL && !json_is_string(v))
 		FAIL("'failed' must be a string");

@@ -97,7 +97,7 @@ OUT
 	run --separate-stderr dphp-emit -w -D 5m "$BATS_TEST_TMPDIR/in"
 	assert_failure 3
 	assert_output '{"v":1,"id":"k1","ts":"2026-11-27T10:00:00.000Z","event":{"delay":"2026-11-27T10:05:00.000Z","event":{"to":"entity:a:b","event":{"type":"signal","op":"op"}}}}'
-	assert_stderr "dphp-emit: error: $BATS_TEST_TMPDIR/in:2: more than one 'delay' wrapper"
+	assert_stderr "dphp-emit: $BATS_TEST_TMPDIR/in:2: cannot wrap: more than one 'delay' wrapper"
 }
 
 @test "-w on invalid input stops with a located error" {
