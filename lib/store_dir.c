@@ -126,9 +126,8 @@ where_free(struct where *w)
 /*
  * Walk STORE/state/KIND/NAME/SEGMENTS, each step O_NOFOLLOW so that no
  * link inside the store is followed, creating missing directories when
- * asked (and fsyncing the parent, or the new entry could vanish in a
- * crash after the commit inside it was acknowledged).  Returns 0,
- * 1 when a directory is missing and create is 0, or -1 on error.
+ * asked (made durable by syncparents once a key is committed in them).
+ * Returns 0, 1 when a directory is missing and create is 0, or -1.
  */
 static int
 locate(struct dphp_store *st, const struct dphp_id *id, int create,
@@ -152,11 +151,6 @@ locate(struct dphp_store *st, const struct dphp_id *id, int create,
 		if (next < 0 && errno == ENOENT && create) {
 			if (mkdirat(fd, comp, 0777) != 0 && errno != EEXIST) {
 				dphp_error("cannot create '%s':", w->path);
-				goto fail;
-			}
-			if (fsync(fd) != 0) {
-				dphp_error("cannot fsync the parent of '%s':",
-				    w->path);
 				goto fail;
 			}
 			next = openat(fd, comp, O_RDONLY | O_DIRECTORY |
@@ -185,6 +179,34 @@ fail:
 	if (fd != ROOT(st))
 		close(fd);
 	return -1;
+}
+
+/*
+ * fsync every directory above w's, from the store down.  A commit that
+ * creates a key calls this: the directories it lives in may have been
+ * made by a process that died before it fsynced their parents, and
+ * until they are in their parents durably, so is nothing inside them.
+ */
+static int
+syncparents(struct dphp_store *st, struct where *w)
+{
+	char *slash;
+	int fd, rc = 0;
+
+	if (fsync(ROOT(st)) != 0)
+		return -1;
+	for (slash = strchr(w->path, '/'); rc == 0 && slash != NULL &&
+	    slash < w->leaf - 1; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		fd = openat(ROOT(st), w->path, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC);
+		*slash = '/';
+		if (fd < 0 || fsync(fd) != 0)
+			rc = -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	return rc;
 }
 
 /* Read the record of w: 0 (rec->gen 0 when absent) or -1 with a message. */
@@ -505,6 +527,12 @@ update(struct dphp_store *st, const struct dphp_id *id, json_t *state,
 	next.deleted = state == NULL;
 	next.state = state;
 	if (commitrec(&w, &next) != 0) {
+		r = DPHP_STORE_ERROR;
+		goto out;
+	}
+	if (rec.gen == 0 && syncparents(st, &w) != 0) {
+		dphp_error("commit of '%s' is visible but not durable: fsync "
+		    "of the directories above it:", w.path);
 		r = DPHP_STORE_ERROR;
 		goto out;
 	}
