@@ -707,7 +707,28 @@ dir_init(const char *spec)
 	DIR *d;
 	int fd, tfd, nonempty = 0;
 
-	if (mkdir(spec, 0777) != 0 && errno != EEXIST) {
+	if (mkdir(spec, 0777) == 0) {
+		/* the new directory is durable once its parent is synced */
+		char *parent = xstrdup(spec), *slash = strrchr(parent, '/');
+		int pfd;
+
+		if (slash == parent)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		pfd = open(slash ? parent : ".", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+		if (pfd < 0 || fsync(pfd) != 0) {
+			dphp_error("cannot sync the directory above '%s':",
+			    spec);
+			free(parent);
+			if (pfd >= 0)
+				close(pfd);
+			return -1;
+		}
+		close(pfd);
+		free(parent);
+	} else if (errno != EEXIST) {
 		dphp_error("cannot create store '%s':", spec);
 		return -1;
 	}
