@@ -6,7 +6,7 @@
  *	dphp-commit [-d store] -g id
  *	dphp-commit [-d store] -c | -e etag | -f -s id [file]
  *	dphp-commit [-d store] -e etag | -f -r id
- *	dphp-commit [-ou] [-d store] [-n tries] [-T ms] [-x dir] [file ...]
+ *	dphp-commit [-kou] [-d store] [-n tries] [-T ms] [-x dir] [file ...]
  *
  * A proposal commits only if the stored ETag is still the one it was
  * computed from; otherwise, with -x, it is recomputed from the stored
@@ -24,7 +24,7 @@ static const char synopsis[] =
     "       dphp-commit [-d store] -g id\n"
     "       dphp-commit [-d store] -c | -e etag | -f -s id [file]\n"
     "       dphp-commit [-d store] -e etag | -f -r id\n"
-    "       dphp-commit [-ou] [-d store] [-n tries] [-T ms] [-x dir] "
+    "       dphp-commit [-kou] [-d store] [-n tries] [-T ms] [-x dir] "
     "[file ...]";
 static const char options[] =
     "  -c         with -s: create only; fail if the state exists\n"
@@ -33,6 +33,7 @@ static const char options[] =
     "  -f         with -s or -r: unconditionally\n"
     "  -g id      print the state of id with its ETag\n"
     "  -i         make the store (an empty directory, or a new one)\n"
+    "  -k         keep handlers running between recomputations\n"
     "  -n tries   recompute a conflicting proposal at most tries times "
     "(10)\n"
     "  -o         print the emitted events instead of commit records\n"
@@ -272,7 +273,7 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-commit");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "cd:e:fg:hin:or:s:T:uVx:",
+	while ((c = getopt_long(argc, argv, "cd:e:fg:hikn:or:s:T:uVx:",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
@@ -294,6 +295,9 @@ main(int argc, char *argv[])
 			dphp_help(synopsis, options);
 		case 'i':
 			iflag = 1;
+			break;
+		case 'k':
+			handlers.keep = 1;
 			break;
 		case 'n':
 			tries = dphp_strtonum(optarg, 1, 1000000, "tries");
@@ -329,7 +333,8 @@ main(int argc, char *argv[])
 	    ((sid || rid) && cflag + (etag != NULL) + fflag != 1) ||
 	    (rid && cflag) || (!sid && !rid && (cflag || etag || fflag)) ||
 	    ((iflag || gid || rid) && argc > 0) || (sid && argc > 1) ||
-	    ((iflag || gid || sid || rid) && (oflag || handlers.dir)))
+	    ((iflag || gid || sid || rid) && (oflag || handlers.dir ||
+	    handlers.keep)))
 		dphp_usage(synopsis);
 	if (iflag)
 		return dphp_store_init(spec) == 0 ? 0 : DPHP_EXIT_SYS;
@@ -348,6 +353,7 @@ main(int argc, char *argv[])
 		if ((r = dphp_each_record(argc, argv, stage, NULL)) == 0)
 			r = status;
 		json_decref(chain);
+		dphp_handlers_close();
 	}
 	dphp_store_close(store);
 	dphp_fshut();

@@ -19,9 +19,10 @@
 #include "dphp.h"
 
 static const char synopsis[] =
-    "dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]";
+    "dphp-replay [-ku] [-d store] [-T ms] [-x dir] [file ...]";
 static const char options[] =
     "  -d store   the store (default $DPHP_STORE)\n"
+    "  -k         keep handlers running between events (co-processes)\n"
     "  -T ms      handler time limit (30000; 0: none)\n"
     "  -u         flush after every record\n"
     "  -x dir     the handlers (default $DPHP_HANDLERS)\n"
@@ -97,7 +98,7 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-replay");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "d:hT:uVx:", dphp_longopts,
+	while ((c = getopt_long(argc, argv, "d:hkT:uVx:", dphp_longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
@@ -105,6 +106,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			dphp_help(synopsis, options);
+		case 'k':
+			handlers.keep = 1;
+			break;
 		case 'T':
 			handlers.timeout_ms = dphp_strtonum(optarg, 0,
 			    86400000, "time limit");
@@ -133,6 +137,7 @@ main(int argc, char *argv[])
 	overlay = json_object();
 	r = dphp_each_event(argc, argv, replay, NULL);
 	json_decref(overlay);
+	dphp_handlers_close();
 	dphp_store_close(store);
 	dphp_fshut();
 	return r;

@@ -7,8 +7,8 @@ _dphp_options() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -h -i -l -p -P -r -t -u -V -w --help --version" ;;
 	dphp-route) echo "-D -h -i -m -u -V -v --help --version" ;;
-	dphp-replay) echo "-d -h -T -u -V -x --help --version" ;;
-	dphp-commit) echo "-c -d -e -f -g -h -i -n -o -r -s -T -u -V -x --help --version" ;;
+	dphp-replay) echo "-d -h -k -T -u -V -x --help --version" ;;
+	dphp-commit) echo "-c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-h -u -V --help --version" ;;
 	dphp-project) echo "-d -h -u -V --help --version" ;;
 	esac

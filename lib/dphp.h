@@ -266,14 +266,19 @@ int dphp_store_list(struct dphp_store *, enum dphp_kind, const char *name,
 struct dphp_handlers {
 	char *dir;		/* -x or DPHP_HANDLERS */
 	int64_t timeout_ms;	/* per request; 0 means none */
+	int keep;		/* keep handlers running as co-processes */
 };
 /*
- * Run the handler DIR/KIND/NAME once with request on stdin; on 0 *out
- * is its parsed response object.  On -1, why holds a reason fit for a
- * failed reply (crash, status, time-out, invalid output).
+ * Send request to the handler DIR/KIND/NAME (started, or kept from
+ * before with keep) and read its answer; on 0 *out is the answer, a
+ * JSON object.  On -1, why holds a reason fit for a failed reply (no
+ * such handler, crash, status, time-out, invalid output), and a
+ * co-process that failed is gone: the next request starts it again.
  */
 int dphp_handler_call(const struct dphp_handlers *, const struct dphp_id *,
     json_t *request, json_t **out, char *why, size_t whysz);
+/* end every co-process: end of input, then wait for it */
+void dphp_handlers_close(void);
 
 /* entity.c: the entity history, one operation at a time */
 /* dphp_apply for an entity's signal or delete */

@@ -1,10 +1,14 @@
 /*
  * handler.c - running a user's handler, the Application layer: the
- * executable DIR/KIND/NAME gets one JSON request line on stdin and
- * answers one JSON object on stdout (dphp-handler(5)).  Anything that
- * goes wrong (no such handler, a crash, a non-zero exit, a time-out,
- * output that is not one JSON object) is returned as a reason, never as
- * a crashed stage: the caller turns it into a failed reply.
+ * executable DIR/KIND/NAME reads JSON request lines and answers one JSON
+ * object line each (dphp-handler(5)).  A one-shot handler gets one
+ * request and end of input, and must exit; with keep set, a handler is
+ * kept running as a co-process for the next request, and started again
+ * if it dies.  Its standard error is passed on line by line, prefixed
+ * with KIND/NAME.  Anything that goes wrong (no such handler, a crash,
+ * a non-zero exit, a time-out, output that is not one JSON object) is
+ * returned as a reason, never as a crashed stage: the caller turns it
+ * into a failed operation.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -21,6 +25,18 @@
 
 #include "dphp.h"
 
+/* A running handler. */
+struct proc {
+	char *label;		/* KIND/NAME, for messages */
+	pid_t pid;
+	int in, out, err;	/* its stdin, stdout and stderr */
+	char *obuf, *ebuf;	/* what it printed and we have not used */
+	size_t olen, elen;
+	struct proc *next;
+};
+
+static struct proc *running;	/* co-processes kept for the next request */
+
 static int64_t
 monotonic_ms(void)
 {
@@ -30,18 +46,26 @@ monotonic_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static pid_t
-spawn(const char *path, int *in, int *out)
+static struct proc *
+start(const char *path, const char *label)
 {
-	int pin[2], pout[2];
+	int pin[2], pout[2], perr[2];
+	struct proc *p;
 	pid_t pid;
 
 	if (pipe2(pin, O_CLOEXEC) != 0)
-		return -1;
+		return NULL;
 	if (pipe2(pout, O_CLOEXEC) != 0) {
 		close(pin[0]);
 		close(pin[1]);
-		return -1;
+		return NULL;
+	}
+	if (pipe2(perr, O_CLOEXEC) != 0) {
+		close(pin[0]);
+		close(pin[1]);
+		close(pout[0]);
+		close(pout[1]);
+		return NULL;
 	}
 	fflush(NULL);
 	if ((pid = fork()) < 0) {
@@ -49,101 +73,188 @@ spawn(const char *path, int *in, int *out)
 		close(pin[1]);
 		close(pout[0]);
 		close(pout[1]);
-		return -1;
+		close(perr[0]);
+		close(perr[1]);
+		return NULL;
 	}
 	if (pid == 0) {
-		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0)
+		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 ||
+		    dup2(perr[1], 2) < 0)
 			_exit(126);
 		execl(path, path, (char *)NULL);
-		fprintf(stderr, "%s: error: cannot run '%s': %s\n", dphp_prog,
-		    path, strerror(errno));
+		fprintf(stderr, "cannot run '%s': %s\n", path, strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
 	close(pin[0]);
 	close(pout[1]);
-	*in = pin[1];
-	*out = pout[0];
-	fcntl(*in, F_SETFL, O_NONBLOCK);
-	return pid;
+	close(perr[1]);
+	p = xcalloc(1, sizeof(*p));
+	p->label = xstrdup(label);
+	p->pid = pid;
+	p->in = pin[1];
+	p->out = pout[0];
+	p->err = perr[0];
+	fcntl(p->in, F_SETFL, O_NONBLOCK);
+	return p;
+}
+
+/* Pass on the complete lines of the handler's stderr; all with final. */
+static void
+passerr(struct proc *p, int final)
+{
+	char *nl, *s = p->ebuf;
+	size_t left = p->elen;
+
+	while (left > 0 && ((nl = memchr(s, '\n', left)) != NULL || final)) {
+		size_t n = nl ? (size_t)(nl - s) : left;
+
+		fprintf(stderr, "%s: %.*s\n", p->label, (int)n, s);
+		n += nl != NULL;
+		s += n;
+		left -= n;
+	}
+	memmove(p->ebuf, s, left);
+	p->elen = left;
+}
+
+/* Read what fd has into *buf (bounded); 0 at end of file. */
+static ssize_t
+drain(int fd, char **buf, size_t *len, int *overflow)
+{
+	char tmp[65536];
+	ssize_t n;
+
+	n = read(fd, tmp, sizeof(tmp));
+	if (n <= 0)
+		return n < 0 && (errno == EINTR || errno == EAGAIN) ? 1 : 0;
+	if (*len + n > DPHP_MAX_LINE + 1) {
+		*overflow = 1;
+		return n;
+	}
+	*buf = xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, tmp, n);
+	*len += n;
+	return n;
 }
 
 /*
- * Feed req to the child while draining its output, so that neither side
- * blocks on a full pipe.  Returns 0, or -1 on time-out.
+ * Send req to p and collect its answer: with keep, until the first line;
+ * else until end of output.  Returns 0, or -1 on time-out; *eof is set
+ * when the handler closed its output.
  */
 static int
-exchange(int in, int out, const char *req, size_t reqlen, char **outbuf,
-    size_t *outlen, int64_t deadline, int *overflow)
+exchange(struct proc *p, const char *req, size_t reqlen, int keep,
+    int64_t deadline, int *eof, int *overflow)
 {
-	struct pollfd pf[2];
-	size_t cap = 0, len = 0, sent = 0;
-	char *buf = NULL;
-	ssize_t n;
-	int timeout, r;
+	struct pollfd pf[3];
+	size_t sent = 0;
+	int nf, timeout, iin, iout, ierr;
 
+	*eof = 0;
 	for (;;) {
-		int nf = 0;
-
-		if (in >= 0) {
-			pf[nf].fd = in;
+		if (keep && memchr(p->obuf ? p->obuf : "", '\n', p->olen))
+			return 0;
+		if (*eof && p->err < 0)
+			return 0;
+		nf = 0;
+		iin = iout = ierr = -1;
+		if (p->in >= 0 && sent < reqlen) {
+			pf[iin = nf].fd = p->in;
 			pf[nf++].events = POLLOUT;
 		}
-		if (out < 0)
-			break;
-		pf[nf].fd = out;
-		pf[nf++].events = POLLIN;
+		if (!*eof) {
+			pf[iout = nf].fd = p->out;
+			pf[nf++].events = POLLIN;
+		}
+		if (p->err >= 0) {
+			pf[ierr = nf].fd = p->err;
+			pf[nf++].events = POLLIN;
+		}
 		timeout = -1;
 		if (deadline > 0) {
 			int64_t left = deadline - monotonic_ms();
 
-			if (left <= 0) {
-				r = -1;
-				goto done;
-			}
+			if (left <= 0)
+				return -1;
 			timeout = left > 1000000 ? 1000000 : (int)left;
 		}
 		if (poll(pf, nf, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
-			r = -1;
-			goto done;
+			return -1;
 		}
-		if (in >= 0 && pf[0].revents) {
-			n = write(in, req + sent, reqlen - sent);
+		if (iin >= 0 && pf[iin].revents) {
+			ssize_t n = write(p->in, req + sent, reqlen - sent);
+
 			if (n > 0)
 				sent += n;
 			if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
-			    sent == reqlen) {
-				close(in);	/* EOF for the handler */
-				in = -1;
+			    (sent == reqlen && !keep)) {
+				close(p->in);	/* end of input: one-shot */
+				p->in = -1;
 			}
+			if (n < 0 && errno == EPIPE)
+				sent = reqlen;	/* it will not read more */
 		}
-		if (pf[nf - 1].revents) {
-			if (len + 4096 > cap)
-				buf = xrealloc(buf, cap = cap ? cap * 2 : 8192);
-			n = read(out, buf + len, cap - len - 1);
-			if (n > 0 && len + n > DPHP_MAX_LINE)
-				*overflow = 1;
-			else if (n > 0)
-				len += n;
-			else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-				close(out);
-				out = -1;
+		if (iout >= 0 && pf[iout].revents &&
+		    drain(p->out, &p->obuf, &p->olen, overflow) == 0)
+			*eof = 1;
+		if (ierr >= 0 && pf[ierr].revents) {
+			if (drain(p->err, &p->ebuf, &p->elen, overflow) == 0) {
+				close(p->err);
+				p->err = -1;
 			}
+			passerr(p, p->err < 0);
 		}
 	}
-	r = 0;
-done:
-	if (in >= 0)
-		close(in);
-	if (out >= 0)
-		close(out);
-	if (buf == NULL)
-		buf = xmalloc(1);
-	buf[len] = '\0';
-	*outbuf = buf;
-	*outlen = len;
-	return r;
+}
+
+/* Stop p (killing it first if asked) and describe how it ended. */
+static void
+finish(struct proc *p, int kill9, char *why, size_t whysz)
+{
+	int status;
+
+	if (p->in >= 0)
+		close(p->in);
+	if (kill9)
+		kill(p->pid, SIGKILL);
+	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (p->err >= 0) {
+		ssize_t n;
+		int overflow = 0;
+
+		while ((n = drain(p->err, &p->ebuf, &p->elen, &overflow)) > 0)
+			;
+		close(p->err);
+	}
+	passerr(p, 1);
+	close(p->out);
+	if (why != NULL && WIFSIGNALED(status) && !kill9)
+		snprintf(why, whysz, "handler %s killed by signal %d",
+		    p->label, WTERMSIG(status));
+	else if (why != NULL && WIFEXITED(status) && WEXITSTATUS(status))
+		snprintf(why, whysz, "handler %s exited with status %d",
+		    p->label, WEXITSTATUS(status));
+	free(p->label);
+	free(p->obuf);
+	free(p->ebuf);
+	free(p);
+}
+
+static struct proc *
+unlink_running(const char *label)
+{
+	struct proc **pp, *p;
+
+	for (pp = &running; (p = *pp) != NULL; pp = &p->next)
+		if (strcmp(p->label, label) == 0) {
+			*pp = p->next;
+			p->next = NULL;
+			return p;
+		}
+	return NULL;
 }
 
 int
@@ -153,73 +264,114 @@ dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
 	sigset_t pipeset, old;
 	struct timespec zero = { 0, 0 };
 	struct stat sb;
+	struct proc *p;
 	json_error_t err;
-	char *path, *req, *resp, *p;
-	size_t resplen;
-	int in, fd, status, timedout, overflow = 0;
-	pid_t pid;
+	char *path, *label, *req, *nl, *answer;
+	size_t linelen;
+	int64_t deadline;
+	int timedout, eof, overflow = 0, reused;
 
 	*out = NULL;
-	path = xasprintf("%s/%s/%s", h->dir, dphp_kind_name(id->kind),
-	    id->name);
+	why[0] = '\0';
+	label = xasprintf("%s/%s", dphp_kind_name(id->kind), id->name);
+	path = xasprintf("%s/%s", h->dir, label);
 	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    access(path, X_OK) != 0) {
-		snprintf(why, whysz, "no handler %s/%s in '%s'",
-		    dphp_kind_name(id->kind), id->name, h->dir);
+		snprintf(why, whysz, "no handler %s in '%s'", label, h->dir);
 		free(path);
+		free(label);
+		return -1;
+	}
+	reused = (p = h->keep ? unlink_running(label) : NULL) != NULL;
+	if (p == NULL && (p = start(path, label)) == NULL) {
+		snprintf(why, whysz, "cannot start handler %s: %s", label,
+		    strerror(errno));
+		free(path);
+		free(label);
 		return -1;
 	}
 	req = json_dumps(request, JSON_COMPACT);
-	p = xasprintf("%s\n", req);
+	nl = xasprintf("%s\n", req);
 	free(req);
-	req = p;
+	req = nl;
 
 	/* A handler that exits unread must not kill us with SIGPIPE. */
 	sigemptyset(&pipeset);
 	sigaddset(&pipeset, SIGPIPE);
-	if ((pid = spawn(path, &in, &fd)) < 0) {
-		snprintf(why, whysz, "cannot start handler '%s': %s", path,
-		    strerror(errno));
-		free(path);
-		free(req);
-		return -1;
-	}
 	sigprocmask(SIG_BLOCK, &pipeset, &old);
-	timedout = exchange(in, fd, req, strlen(req), &resp, &resplen,
-	    h->timeout_ms > 0 ? monotonic_ms() + h->timeout_ms : 0,
+	deadline = h->timeout_ms > 0 ? monotonic_ms() + h->timeout_ms : 0;
+	timedout = exchange(p, req, strlen(req), h->keep, deadline, &eof,
 	    &overflow) != 0;
+	if (reused && eof && p->olen == 0 && !timedout) {
+		/* it ended between requests, after its last answer: once
+		 * more with a new one (a new one that ends has failed) */
+		finish(p, 0, NULL, 0);
+		if ((p = start(path, label)) != NULL)
+			timedout = exchange(p, req, strlen(req), h->keep,
+			    deadline, &eof, &overflow) != 0;
+	}
 	while (sigtimedwait(&pipeset, NULL, &zero) > 0)
 		;
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	if (timedout)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
 	free(req);
+	free(path);
+	if (p == NULL) {
+		snprintf(why, whysz, "cannot start handler %s: %s", label,
+		    strerror(errno));
+		free(label);
+		return -1;
+	}
+
+	nl = p->obuf ? memchr(p->obuf, '\n', p->olen) : NULL;
+	linelen = h->keep && nl ? (size_t)(nl - p->obuf) : p->olen;
+	answer = xmalloc(linelen + 1);
+	memcpy(answer, p->obuf ? p->obuf : "", linelen);
+	answer[linelen] = '\0';
 	if (timedout)
-		snprintf(why, whysz, "handler %s/%s timed out after %lld ms",
-		    dphp_kind_name(id->kind), id->name,
-		    (long long)h->timeout_ms);
-	else if (WIFSIGNALED(status))
-		snprintf(why, whysz, "handler %s/%s killed by signal %d",
-		    dphp_kind_name(id->kind), id->name, WTERMSIG(status));
-	else if (WEXITSTATUS(status) != 0)
-		snprintf(why, whysz, "handler %s/%s exited with status %d",
-		    dphp_kind_name(id->kind), id->name, WEXITSTATUS(status));
+		snprintf(why, whysz, "handler %s timed out after %lld ms",
+		    label, (long long)h->timeout_ms);
 	else if (overflow)
-		snprintf(why, whysz, "handler %s/%s printed more than %d bytes",
-		    dphp_kind_name(id->kind), id->name, DPHP_MAX_LINE);
-	else if ((*out = json_loadb(resp, resplen, JSON_REJECT_DUPLICATES,
-	    &err)) == NULL)
-		snprintf(why, whysz, "handler %s/%s printed invalid JSON: %s",
-		    dphp_kind_name(id->kind), id->name, err.text);
-	else if (!json_is_object(*out)) {
+		snprintf(why, whysz, "handler %s printed more than %d bytes",
+		    label, DPHP_MAX_LINE);
+	else if (h->keep && nl == NULL)
+		snprintf(why, whysz, "handler %s ended without answering",
+		    label);
+	else if (h->keep && linelen + 1 != p->olen)
+		snprintf(why, whysz, "handler %s answered more than one line",
+		    label);
+	if (!h->keep || why[0] != '\0') {
+		/* a one-shot's exit status tells more than its output */
+		finish(p, timedout || h->keep, why[0] ? NULL : why, whysz);
+		p = NULL;
+	}
+	if (why[0] == '\0' &&
+	    (*out = json_loads(answer, JSON_REJECT_DUPLICATES, &err)) == NULL)
+		snprintf(why, whysz, "handler %s printed invalid JSON: %s",
+		    label, err.text);
+	else if (*out != NULL && !json_is_object(*out)) {
 		json_decref(*out);
 		*out = NULL;
-		snprintf(why, whysz, "handler %s/%s did not print a JSON object",
-		    dphp_kind_name(id->kind), id->name);
+		snprintf(why, whysz, "handler %s did not print a JSON object",
+		    label);
 	}
-	free(resp);
-	free(path);
+	if (p != NULL && *out != NULL) {	/* kept for the next request */
+		p->olen = 0;
+		p->next = running;
+		running = p;
+	} else if (p != NULL)
+		finish(p, 1, NULL, 0);	/* answered garbage: unusable */
+	free(answer);
+	free(label);
 	return *out == NULL ? -1 : 0;
+}
+
+void
+dphp_handlers_close(void)
+{
+	struct proc *p;
+
+	while ((p = running) != NULL) {
+		running = p->next;
+		finish(p, 0, NULL, 0);
+	}
 }

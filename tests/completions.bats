@@ -66,5 +66,5 @@ zsh_letters() {
 	COMP_WORDS=(dphp-commit -)
 	COMP_CWORD=1
 	_dphp
-	assert_equal "${COMPREPLY[*]}" "-c -d -e -f -g -h -i -n -o -r -s -T -u -V -x --help --version"
+	assert_equal "${COMPREPLY[*]}" "-c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version"
 }

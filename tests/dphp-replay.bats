@@ -140,7 +140,7 @@ OUT
 	assert_failure 2
 	assert_output ""
 	assert_equal "${stderr_lines[0]}" "dphp-replay: error: no handlers: give -x DIR or set DPHP_HANDLERS"
-	assert_equal "${stderr_lines[1]}" "usage: dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-replay [-ku] [-d store] [-T ms] [-x dir] [file ...]"
 	run --separate-stderr dphp-replay -d "$BATS_TEST_TMPDIR/nostore" -x "$H" "$IN"
 	assert_output ""
 	assert_failure 4
@@ -153,4 +153,45 @@ OUT
 	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
 	refuses_bad_input dphp-replay dphp-replay -d "$S" -x "$H"
 	fails_on_full_disk dphp-replay -d "$S" -x "$H" "$IN"
+}
+
+@test "-k keeps a handler running; it is started again after it dies" {
+	for i in 1 2 3 4 5; do
+		op=get
+		[ "$i" = 2 ] && op=die
+		ev "k$i" -r orchestration:o:1 call entity:tally:t "$op" >> "$IN"
+	done
+	run --separate-stderr dphp-replay -k -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -r '.emit[0].event.event.event.result.n' <<< "$output"
+	assert_output "$(printf '%s\n' 1 2 1 2 3)"
+	run --separate-stderr dphp-replay -k -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	pids=$(jq -r '.emit[0].event.event.event.result.pid' <<< "$output" | uniq | wc -l)
+	assert_equal "$pids" 2
+}
+
+@test "-k: a co-process over its time limit is killed and replaced" {
+	ev h1 -r orchestration:o:1 call entity:tally:t hang > "$IN"
+	ev h2 -r orchestration:o:1 call entity:tally:t get >> "$IN"
+	run --separate-stderr dphp-replay -k -T 300 -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.failed, .emit[0].event.event.event.result.n]' <<< "$output"
+	assert_output - <<'OUT'
+["handler entity/tally timed out after 300 ms",null]
+[null,1]
+OUT
+}
+
+@test "a handler's stderr is passed on, each line prefixed with its name" {
+	ev n1 signal entity:tally:t noise > "$IN"
+	for k in "" -k; do
+		run --separate-stderr dphp-replay $k -d "$S" -x "$H" "$IN"
+		assert_success
+		assert_output --partial '"input":{"v":1,"id":"n1"'
+		assert_stderr "$(printf 'entity/tally: request 1\nentity/tally: second line')"
+	done
 }
