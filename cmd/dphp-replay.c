@@ -35,12 +35,19 @@ static struct dphp_store *store;
 static struct dphp_handlers handlers;
 static json_t *overlay;		/* target -> {"doc","base","input"} */
 
-/* Remember what target looks like once prop is committed. */
+/*
+ * Remember what target looks like once prop is committed: its new
+ * state, nothing after a delete, or doc, the state it was computed
+ * from, when it changes nothing.
+ */
 static void
-remember(const char *target, json_t *prop, const char *base,
+remember(const char *target, json_t *prop, json_t *doc, const char *base,
     const char *input)
 {
-	json_t *doc = json_object_get(prop, "state");
+	if (json_object_get(prop, "state") != NULL)
+		doc = json_object_get(prop, "state");
+	else if (json_object_get(prop, "delete") != NULL)
+		doc = NULL;
 
 	if (json_object_size(overlay) >= OVERLAY_MAX)
 		json_object_del(overlay, json_object_iter_key(
@@ -76,16 +83,17 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 		}
 	}
 	applied = dphp_apply(&handlers, d, doc, why, sizeof(why));
-	json_decref(doc);
 	if (applied == NULL) {
+		json_decref(doc);
 		dphp_reader_error(rd, "%s", why);
 		return DPHP_EXIT_INPUT;
 	}
 	prop = dphp_proposal_new(env, applied, base, prev);
 	dphp_write(prop);
 	/* base and prev may point into the entry replaced here */
-	remember(d->to, prop, json_string_value(json_object_get(prop, "base")),
-	    d->id);
+	remember(d->to, prop, doc, json_string_value(json_object_get(prop,
+	    "base")), d->id);
+	json_decref(doc);
 	json_decref(prop);
 	return 0;
 }

@@ -280,6 +280,13 @@ int dphp_handler_call(const struct dphp_handlers *, const struct dphp_id *,
 /* end every co-process: end of input, then wait for it */
 void dphp_handlers_close(void);
 
+/* dedupe.c: the window of event ids a history has applied */
+#define DPHP_DEDUPE_MS (3600 * 1000)	/* how long an id is remembered */
+#define DPHP_DEDUPE_MAX 10000		/* and how many at most */
+int dphp_seen(json_t *doc, const char *id);	/* in doc's window? */
+/* a copy of doc's window with id added and old ids pruned */
+json_t *dphp_seen_add(json_t *doc, const char *id);
+
 /* entity.c: the entity history, one operation at a time */
 /* dphp_apply for an entity's signal or delete */
 json_t *dphp_entity_apply(const struct dphp_handlers *,

@@ -2,7 +2,8 @@
  * entity.c - the entity history: one operation at a time, applied by
  * the entity's handler to the state found in the store, answered to
  * every reply_to origin in the envelope.  The stored document is
- * {"state": USER-STATE}.  A handler that answers no "state" leaves it
+ * {"state": USER-STATE, "seen": DEDUPE-WINDOW}; an operation already
+ * in the window is not applied again.  A handler that answers no "state" leaves it
  * as it was (and a new entity uncreated); so do a refused operation
  * ({"error": REASON}) and a failed handler, which become "failed"
  * replies.
@@ -119,6 +120,11 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 
 	prop = json_object();
 	json_object_set_new(prop, "target", json_string(d->to));
+	if (dphp_seen(doc, d->id)) {
+		json_object_set_new(prop, "duplicate", json_true());
+		json_object_set_new(prop, "emit", json_array());
+		return prop;
+	}
 	emit = json_array();
 	if (strcmp(d->type, "delete") == 0) {
 		json_object_set_new(prop, "delete", json_true());
@@ -146,8 +152,8 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	} else {
 		reply(emit, d, result, NULL);
 		if (state != NULL)
-			json_object_set_new(prop, "state", json_pack("{sO}",
-			    "state", state));
+			json_object_set_new(prop, "state", json_pack("{sOso}",
+			    "state", state, "seen", dphp_seen_add(doc, d->id)));
 	}
 	json_object_set_new(prop, "emit", emit);
 	json_decref(resp);

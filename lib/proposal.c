@@ -58,7 +58,8 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 		    strcmp(key, "input") && strcmp(key, "target") &&
 		    strcmp(key, "base") && strcmp(key, "prev") &&
 		    strcmp(key, "state") && strcmp(key, "delete") &&
-		    strcmp(key, "emit") && strcmp(key, "failed"))
+		    strcmp(key, "emit") && strcmp(key, "failed") &&
+		    strcmp(key, "duplicate"))
 			FAIL("unknown proposal field '%.64s'", key);
 	v = json_object_get(rec, "kind");
 	if (!json_is_string(v) || strcmp(json_string_value(v), "proposal"))

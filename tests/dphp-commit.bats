@@ -273,9 +273,10 @@ OUT
 }
 
 # Proposals from dphp-replay for the events given as dphp-emit arguments
-# separated by "--" (a file in, a file out).
+# separated by "--" (a file in, a file out).  The events of one test are
+# numbered e1, e2, ... across calls.
 propose() {
-	local args=() n=0
+	local args=() n=${PROPOSED:-0}
 	: > "$BATS_TEST_TMPDIR/ev"
 	for a in "$@" --; do
 		if [ "$a" = -- ]; then
@@ -286,6 +287,7 @@ propose() {
 			args+=("$a")
 		fi
 	done
+	PROPOSED=$n
 	dphp-replay -d "$S" -x "$H" "$BATS_TEST_TMPDIR/ev" > "$BATS_TEST_TMPDIR/p"
 }
 
@@ -294,8 +296,8 @@ propose() {
 	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
 	assert_success
 	assert_output - <<'OUT'
-{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":2}}},"base":null,"target":"entity:counter:a","state":{"state":2},"emit":[],"etag":"1"}
-{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":3}}},"base":null,"prev":"e1","target":"entity:counter:a","state":{"state":5},"emit":[],"etag":"2"}
+{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":2}}},"base":null,"target":"entity:counter:a","state":{"state":2,"seen":{"e1":"2026-11-27T10:00:00.000Z"}},"emit":[],"etag":"1"}
+{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":3}}},"base":null,"prev":"e1","target":"entity:counter:a","state":{"state":5,"seen":{"e1":"2026-11-27T10:00:00.000Z","e2":"2026-11-27T10:00:00.000Z"}},"emit":[],"etag":"2"}
 OUT
 	assert_stderr ""
 }
@@ -306,7 +308,7 @@ OUT
 	propose signal entity:counter:a get
 	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
 	assert_success
-	assert_output '{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"get"}}},"base":"1","target":"entity:counter:a","emit":[],"etag":"1"}'
+	assert_output '{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"get"}}},"base":"1","target":"entity:counter:a","emit":[],"etag":"1"}'
 	assert_stderr ""
 	printf '{"state":7}' > "$J"
 	dphp-commit -d "$S" -e 1 -s entity:counter:a "$J" > /dev/null
@@ -323,7 +325,7 @@ OUT
 	dphp-commit -d "$S" -c -s entity:counter:a "$J" > /dev/null
 	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
 	assert_failure 1
-	assert_output '{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:b","event":{"type":"signal","op":"add","input":1}}},"base":null,"target":"entity:counter:b","state":{"state":1},"emit":[],"etag":"1"}'
+	assert_output '{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:b","event":{"type":"signal","op":"add","input":1}}},"base":null,"target":"entity:counter:b","state":{"state":1,"seen":{"e2":"2026-11-27T10:00:00.000Z"}},"emit":[],"etag":"1"}'
 	assert_equal "${stderr_lines[0]}" "dphp-commit: $BATS_TEST_TMPDIR/p:1: etag mismatch for 'entity:counter:a': is \"1\" but expected absent"
 	assert_equal "${stderr_lines[1]}" "dphp-commit: $BATS_TEST_TMPDIR/p:3: 'entity:counter:a' is at \"1\" but the proposal builds on event e1, not committed here"
 	assert_equal "${#stderr_lines[@]}" 2
@@ -340,8 +342,8 @@ OUT
 	run --separate-stderr dphp-commit -d "$S" -x "$H" "$BATS_TEST_TMPDIR/p"
 	assert_success
 	assert_output - <<'OUT'
-{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":2}}},"base":"1","target":"entity:counter:a","state":{"state":102},"emit":[],"etag":"2"}
-{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":3}}},"base":"2","target":"entity:counter:a","state":{"state":105},"emit":[],"etag":"3"}
+{"v":1,"kind":"commit","input":{"v":1,"id":"e1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":2}}},"base":"1","target":"entity:counter:a","state":{"state":102,"seen":{"e1":"2026-11-27T10:00:00.000Z"}},"emit":[],"etag":"2"}
+{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:a","event":{"type":"signal","op":"add","input":3}}},"base":"2","target":"entity:counter:a","state":{"state":105,"seen":{"e1":"2026-11-27T10:00:00.000Z","e2":"2026-11-27T10:00:00.000Z"}},"emit":[],"etag":"3"}
 OUT
 	assert_stderr ""
 }

@@ -12,7 +12,7 @@ setup() {
 	ev o1 signal entity:account:alice deposit 100 > "$IN"
 	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
 	assert_success
-	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"o1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"deposit","input":100}}},"base":null,"target":"entity:account:alice","state":{"state":{"balance":100}},"emit":[]}'
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"o1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"deposit","input":100}}},"base":null,"target":"entity:account:alice","state":{"state":{"balance":100},"seen":{"o1":"2026-11-27T10:00:00.000Z"}},"emit":[]}'
 	assert_stderr ""
 }
 
@@ -25,9 +25,9 @@ setup() {
 	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
 	assert_success
 	assert_output - <<'OUT'
-{"v":1,"kind":"proposal","input":{"v":1,"id":"o1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"deposit","input":5}}},"base":"1","target":"entity:account:alice","state":{"state":{"balance":15}},"emit":[]}
-{"v":1,"kind":"proposal","input":{"v":1,"id":"o2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:bob","event":{"type":"signal","op":"deposit","input":1}}},"base":null,"target":"entity:account:bob","state":{"state":{"balance":1}},"emit":[]}
-{"v":1,"kind":"proposal","input":{"v":1,"id":"o3","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"withdraw","input":12}}},"base":"1","prev":"o1","target":"entity:account:alice","state":{"state":{"balance":3}},"emit":[]}
+{"v":1,"kind":"proposal","input":{"v":1,"id":"o1","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"deposit","input":5}}},"base":"1","target":"entity:account:alice","state":{"state":{"balance":15},"seen":{"o1":"2026-11-27T10:00:00.000Z"}},"emit":[]}
+{"v":1,"kind":"proposal","input":{"v":1,"id":"o2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:bob","event":{"type":"signal","op":"deposit","input":1}}},"base":null,"target":"entity:account:bob","state":{"state":{"balance":1},"seen":{"o2":"2026-11-27T10:00:00.000Z"}},"emit":[]}
+{"v":1,"kind":"proposal","input":{"v":1,"id":"o3","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:account:alice","event":{"type":"signal","op":"withdraw","input":12}}},"base":"1","prev":"o1","target":"entity:account:alice","state":{"state":{"balance":3},"seen":{"o1":"2026-11-27T10:00:00.000Z","o3":"2026-11-27T10:00:00.000Z"}},"emit":[]}
 OUT
 	assert_stderr ""
 }
@@ -52,7 +52,7 @@ SH
 	ev t1 -b alice -r orchestration:o:1 call entity:account:alice transfer '{"to":"bob","amount":20}' > "$IN"
 	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
 	assert_success
-	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"t1","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"reply_to":"orchestration:o:1","event":{"to":"entity:account:alice","event":{"type":"signal","op":"transfer","input":{"to":"bob","amount":20}}}}},"base":"1","target":"entity:account:alice","state":{"state":{"balance":30}},"emit":[{"v":1,"id":"a26e5404-41ab-895b-9c7c-13558f767b78","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"from":"entity:account:alice","event":{"to":"entity:account:bob","event":{"type":"signal","op":"deposit","input":20}}}},{"v":1,"id":"12cff217-d19b-8928-b8ef-2119026776a0","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"from":"entity:account:alice","event":{"to":"orchestration:o:1","event":{"type":"completed","scheduled_id":"t1","result":30}}}}]}'
+	assert_output '{"v":1,"kind":"proposal","input":{"v":1,"id":"t1","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"reply_to":"orchestration:o:1","event":{"to":"entity:account:alice","event":{"type":"signal","op":"transfer","input":{"to":"bob","amount":20}}}}},"base":"1","target":"entity:account:alice","state":{"state":{"balance":30},"seen":{"t1":"2026-11-27T10:00:00.000Z"}},"emit":[{"v":1,"id":"a26e5404-41ab-895b-9c7c-13558f767b78","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"from":"entity:account:alice","event":{"to":"entity:account:bob","event":{"type":"signal","op":"deposit","input":20}}}},{"v":1,"id":"12cff217-d19b-8928-b8ef-2119026776a0","ts":"2026-11-27T10:00:00.000Z","by":{"user":"alice"},"event":{"from":"entity:account:alice","event":{"to":"orchestration:o:1","event":{"type":"completed","scheduled_id":"t1","result":30}}}}]}'
 	assert_stderr ""
 }
 
@@ -194,4 +194,56 @@ OUT
 		assert_output --partial '"input":{"v":1,"id":"n1"'
 		assert_stderr "$(printf 'entity/tally: request 1\nentity/tally: second line')"
 	done
+}
+
+@test "a redelivered operation is not applied again, in a stream or later" {
+	ev d1 -r orchestration:o:1 call entity:counter:k add 5 > "$IN"
+	ev d1 -r orchestration:o:1 call entity:counter:k add 5 >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.duplicate, .state, (.emit | length)]' <<< "$output"
+	assert_output - <<'OUT'
+[null,{"state":5,"seen":{"d1":"2026-11-27T10:00:00.000Z"}},1]
+[true,null,0]
+OUT
+	dphp-replay -d "$S" -x "$H" "$IN" > "$BATS_TEST_TMPDIR/p"
+	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.duplicate, .base]' <<< "$output"
+	assert_output - <<'OUT'
+[true,"1"]
+[true,"1"]
+OUT
+}
+
+@test "the window forgets ids after an hour" {
+	ev old signal entity:counter:k add 1 > "$IN"
+	DPHP_NOW=2026-11-27T08:00:00Z dphp-replay -d "$S" -x "$H" "$IN" > "$BATS_TEST_TMPDIR/p"
+	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
+	ev new signal entity:counter:k add 1 > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '.state' <<< "$output"
+	assert_output '{"state":2,"seen":{"new":"2026-11-27T10:00:00.000Z"}}'
+}
+
+@test "an event after one that changed nothing sees the state before it" {
+	ev a1 signal entity:account:alice deposit 10 > "$IN"
+	ev a2 signal entity:account:alice withdraw 50 >> "$IN"
+	ev a3 signal entity:account:alice balance >> "$IN"
+	ev a4 signal entity:account:alice withdraw 5 >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .prev, .failed, .state.state, .emit]' <<< "$output"
+	assert_output - <<'OUT'
+["a1",null,null,{"balance":10},[]]
+["a2","a1","insufficient funds",null,[]]
+["a3","a2",null,null,[]]
+["a4","a3",null,{"balance":5},[]]
+OUT
 }

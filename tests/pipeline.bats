@@ -48,11 +48,12 @@ a4 1 insufficient funds
 a5 3 75
 OUT
 	run --separate-stderr dphp-project -d "$S" get entity:account:alice entity:account:bob
-	assert_stderr ""
 	assert_success
+	assert_stderr ""
+	run jq -c '[.id, .etag, .state.state, (.state.seen | keys)]' <<< "$output"
 	assert_output - <<'OUT'
-{"id":"entity:account:alice","etag":"3","state":{"state":{"balance":75}}}
-{"id":"entity:account:bob","etag":"1","state":{"state":{"balance":20}}}
+["entity:account:alice","3",{"balance":75},["a1","a3","a5"]]
+["entity:account:bob","1",{"balance":20},["a2"]]
 OUT
 }
 
@@ -70,9 +71,10 @@ OUT
 	run --separate-stderr dphp-project -d "$S" get entity:account:alice entity:account:bob
 	assert_success
 	assert_stderr ""
+	run jq -c '[.id, .etag, .state.state]' <<< "$output"
 	assert_output - <<'OUT'
-{"id":"entity:account:alice","etag":"2","state":{"state":{"balance":40}}}
-{"id":"entity:account:bob","etag":"1","state":{"state":{"balance":60}}}
+["entity:account:alice","2",{"balance":40}]
+["entity:account:bob","1",{"balance":60}]
 OUT
 }
 
@@ -99,12 +101,14 @@ OUT
 	assert_file_empty "$T/eb"
 	assert_equal "$(cat "$T/ca" "$T/cb" | wc -l)" 120
 	run --separate-stderr dphp-project -d "$S" get entity:counter:c1 entity:counter:c2 entity:counter:c3
-	assert_stderr ""
 	assert_success
+	assert_stderr ""
+	# each of the 41 events of a counter applied exactly once
+	run jq -c '[.id, .etag, .state.state, (.state.seen | length)]' <<< "$output"
 	assert_output - <<'OUT'
-{"id":"entity:counter:c1","etag":"41","state":{"state":220}}
-{"id":"entity:counter:c2","etag":"41","state":{"state":220}}
-{"id":"entity:counter:c3","etag":"41","state":{"state":220}}
+["entity:counter:c1","41",220,41]
+["entity:counter:c2","41",220,41]
+["entity:counter:c3","41",220,41]
 OUT
 	# every ETag was produced exactly once
 	run sh -c "cat '$T/ca' '$T/cb' | jq -r '\"\\(.target) \\(.etag)\"' | sort | uniq -d"
