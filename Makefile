@@ -6,6 +6,7 @@ VERSION = 0.1.0
 PREFIX = /usr/local
 BINDIR = $(PREFIX)/bin
 MANDIR = $(PREFIX)/share/man
+SHAREDIR = $(PREFIX)/share/dphp
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
 DESTDIR =
@@ -22,13 +23,14 @@ WERROR_1 = -Werror
 DPHP_CFLAGS = -std=c99 -Wall -Wextra -Wwrite-strings -Wno-sign-compare \
 	$(WERROR_$(CI))
 DPHP_CPPFLAGS = -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
-	-DDPHP_VERSION=\"$(VERSION)\" -Ilib
+	-DDPHP_VERSION=\"$(VERSION)\" -DDPHP_SHAREDIR=\"$(SHAREDIR)\" -Ilib
 
 PROGS = cmd/dphp-emit cmd/dphp-route cmd/dphp-replay cmd/dphp-commit \
 	cmd/dphp-lock cmd/dphp-project
 LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/envelope.o lib/store.o lib/store_dir.o lib/handler.o \
-	lib/entity.o lib/proposal.o lib/dedupe.o
+	lib/entity.o lib/proposal.o lib/dedupe.o lib/emit.o lib/activity.o \
+	lib/orchestration.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5
@@ -39,7 +41,7 @@ all: $(PROGS)
 .c.o:
 	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-$(LIBOBJ) $(PROGS:=.o): lib/dphp.h
+$(LIBOBJ) $(PROGS:=.o): lib/dphp.h Makefile
 lib/store.o lib/store_dir.o: lib/backend.h
 
 lib/libdphp.a: $(LIBOBJ)
@@ -76,19 +78,20 @@ bench/floor: bench/floor.c
 
 lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
-	shellcheck -s sh .ci/run .ci/ensure-deps examples/*/*.sh \
+	shellcheck -s sh .ci/run .ci/ensure-deps lib/dphp.sh examples/*/*.sh \
 		examples/*/handlers/*/* tests/fixtures/handlers/*/* bench/*.sh
 	shellcheck -s bash completions/dphp.bash tests/helper.bash
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
+	install -m 0644 lib/dphp.sh $(DESTDIR)$(SHAREDIR)
 	for p in $(PROGS); do \
 		install -m 0644 completions/dphp.bash \
 			$(DESTDIR)$(BASHCOMPDIR)/$${p#cmd/} || exit 1; \
@@ -104,7 +107,9 @@ uninstall:
 	rm -f $(DESTDIR)$(MANDIR)/man5/dphp-event.5 \
 		$(DESTDIR)$(MANDIR)/man5/dphp-store.5 \
 		$(DESTDIR)$(MANDIR)/man5/dphp-handler.5 \
-		$(DESTDIR)$(MANDIR)/man7/dphp.7 $(DESTDIR)$(ZSHCOMPDIR)/_dphp
+		$(DESTDIR)$(MANDIR)/man7/dphp.7 $(DESTDIR)$(ZSHCOMPDIR)/_dphp \
+		$(DESTDIR)$(SHAREDIR)/dphp.sh
+	-rmdir $(DESTDIR)$(SHAREDIR)
 
 clean:
 	rm -f $(PROGS) $(PROGS:=.o) $(LIBOBJ) lib/libdphp.a bench/floor

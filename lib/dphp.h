@@ -21,6 +21,9 @@
 #ifndef DPHP_VERSION
 #define DPHP_VERSION "0.0.0"
 #endif
+#ifndef DPHP_SHAREDIR
+#define DPHP_SHAREDIR "/usr/local/share/dphp"
+#endif
 
 /*
  * Exit statuses, one table for every program (see dphp(7)).
@@ -280,6 +283,14 @@ int dphp_handler_call(const struct dphp_handlers *, const struct dphp_id *,
 /* end every co-process: end of input, then wait for it */
 void dphp_handlers_close(void);
 
+/* emit.c: the events a history sends */
+/* an envelope around chain (stolen): the n-th event caused by d */
+json_t *dphp_caused(const struct dphp_desc *d, unsigned n, json_t *chain);
+/* append to emit a reply to every reply_to of d: completed with
+ * result, or failed with reason failure when it is not NULL */
+void dphp_reply(json_t *emit, const struct dphp_desc *d, json_t *result,
+    const char *failure);
+
 /* dedupe.c: the window of event ids a history has applied */
 #define DPHP_DEDUPE_MS (3600 * 1000)	/* how long an id is remembered */
 #define DPHP_DEDUPE_MAX 10000		/* and how many at most */
@@ -289,6 +300,12 @@ json_t *dphp_seen_add(json_t *doc, const char *id);
 
 /* entity.c: the entity history, one operation at a time */
 /* dphp_apply for an entity's signal or delete */
+/* orchestration.c: dphp_apply for an orchestration's events */
+json_t *dphp_orchestration_apply(const struct dphp_handlers *,
+    const struct dphp_desc *, json_t *doc);
+/* activity.c: dphp_apply for an activity's schedule or delete */
+json_t *dphp_activity_apply(const struct dphp_handlers *,
+    const struct dphp_desc *, json_t *doc);
 json_t *dphp_entity_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
 

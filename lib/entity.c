@@ -13,45 +13,6 @@
 
 #include "dphp.h"
 
-/* Wrap chain as the n-th event caused by d and emitted by its target. */
-static json_t *
-caused(const struct dphp_desc *d, unsigned n, json_t *chain)
-{
-	char id[37];
-
-	dphp_derive_id(d->id, n, id);
-	return dphp_envelope_new(dphp_wrap("from", json_string(d->to), chain),
-	    id, NULL, d->by);
-}
-
-static void
-reply(json_t *emit, const struct dphp_desc *d, json_t *result,
-    const char *failure)
-{
-	json_t *core;
-	int i;
-
-	for (i = 0; i < d->nreply; i++) {
-		core = json_object();
-		if (failure == NULL) {
-			json_object_set_new(core, "type", json_string(
-			    "completed"));
-			json_object_set_new(core, "scheduled_id",
-			    json_string(d->id));
-			json_object_set(core, "result", result ? result :
-			    json_null());
-		} else {
-			json_object_set_new(core, "type", json_string("failed"));
-			json_object_set_new(core, "scheduled_id",
-			    json_string(d->id));
-			json_object_set_new(core, "reason",
-			    json_string(failure));
-		}
-		json_array_append_new(emit, caused(d, json_array_size(emit)
-		    + 1, dphp_wrap("to", json_string(d->reply_to[i]), core)));
-	}
-}
-
 /*
  * Check the handler's answer; on success fill *state (borrowed, NULL if
  * unchanged), *result and the events it asked to emit.
@@ -92,7 +53,7 @@ answer(json_t *resp, const struct dphp_desc *d, json_t *emit,
 		return -1;
 	}
 	json_array_foreach(list, i, e) {
-		json_t *ev = caused(d, json_array_size(emit) + 1,
+		json_t *ev = dphp_caused(d, json_array_size(emit) + 1,
 		    json_incref(e));
 
 		if (dphp_envelope_check(ev, &ed, why, whysz, &r) != 0) {
@@ -128,7 +89,7 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	emit = json_array();
 	if (strcmp(d->type, "delete") == 0) {
 		json_object_set_new(prop, "delete", json_true());
-		reply(emit, d, NULL, NULL);
+		dphp_reply(emit, d, NULL, NULL);
 		json_object_set_new(prop, "emit", emit);
 		return prop;
 	}
@@ -148,9 +109,9 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	if (failed) {
 		json_array_clear(emit);
 		json_object_set_new(prop, "failed", json_string(why));
-		reply(emit, d, NULL, why);
+		dphp_reply(emit, d, NULL, why);
 	} else {
-		reply(emit, d, result, NULL);
+		dphp_reply(emit, d, result, NULL);
 		if (state != NULL)
 			json_object_set_new(prop, "state", json_pack("{sOso}",
 			    "state", state, "seen", dphp_seen_add(doc, d->id)));

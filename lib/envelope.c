@@ -73,6 +73,8 @@ static const struct core {
 	    "op?s" } },
 	{ "give", ANYKIND, DPHP_OP_OWNER, { "user!u" } },
 	{ "delete", ANYKIND, DPHP_OP_DELETE, { NULL } },
+	/* dphp's own: an orchestration's signal to itself to run */
+	{ "run", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL, { NULL } },
 };
 
 static const struct core *
@@ -438,7 +440,7 @@ dphp_envelope_new(json_t *chain, const char *id, const char *ts, json_t *by)
 	json_object_set_new(env, "v", json_integer(DPHP_ENVELOPE_VERSION));
 	json_object_set_new(env, "id", json_string(id));
 	json_object_set_new(env, "ts", json_string(ts));
-	if (by != NULL)
+	if (json_is_object(by))
 		json_object_set(env, "by", by);
 	json_object_set_new(env, "event", chain);
 	return env;

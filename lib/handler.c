@@ -81,6 +81,8 @@ start(const char *path, const char *label)
 		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 ||
 		    dup2(perr[1], 2) < 0)
 			_exit(126);
+		/* where a sh handler finds its library, dphp.sh */
+		setenv("DPHP_SH", DPHP_SHAREDIR "/dphp.sh", 0);
 		execl(path, path, (char *)NULL);
 		fprintf(stderr, "cannot run '%s': %s\n", path, strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);

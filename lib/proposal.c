@@ -19,9 +19,15 @@ dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	if (d->dest.kind == DPHP_KIND_ENTITY &&
 	    (strcmp(d->type, "signal") == 0 || strcmp(d->type, "delete") == 0))
 		return dphp_entity_apply(h, d, doc);
-	snprintf(why, whysz, "'%s' events for %ss are not applied by "
-	    "dphp-replay %s (entity signal and delete are)", d->type,
-	    dphp_kind_name(d->dest.kind), DPHP_VERSION);
+	if (d->dest.kind == DPHP_KIND_ORCHESTRATION &&
+	    strcmp(d->type, "share") && strcmp(d->type, "revoke") &&
+	    strcmp(d->type, "give"))
+		return dphp_orchestration_apply(h, d, doc);
+	if (d->dest.kind == DPHP_KIND_ACTIVITY &&
+	    (strcmp(d->type, "schedule") == 0 || strcmp(d->type, "delete") == 0))
+		return dphp_activity_apply(h, d, doc);
+	snprintf(why, whysz, "'%s' events are applied by the Infrastructure "
+	    "layer, not by dphp-replay", d->type);
 	return NULL;
 }
 
@@ -59,7 +65,8 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 		    strcmp(key, "base") && strcmp(key, "prev") &&
 		    strcmp(key, "state") && strcmp(key, "delete") &&
 		    strcmp(key, "emit") && strcmp(key, "failed") &&
-		    strcmp(key, "duplicate"))
+		    strcmp(key, "duplicate") && strcmp(key, "memoised") &&
+		    strcmp(key, "ignored"))
 			FAIL("unknown proposal field '%.64s'", key);
 	v = json_object_get(rec, "kind");
 	if (!json_is_string(v) || strcmp(json_string_value(v), "proposal"))

@@ -114,14 +114,14 @@ OUT
 	assert_stderr ""
 }
 
-@test "events this version does not apply stop the stage, located" {
+@test "ownership events are not replay's: they stop the stage, located" {
 	ev o1 signal entity:counter:k add > "$IN"
-	ev o2 start orchestration:transfer:t1 >> "$IN"
+	ev o2 share entity:counter:k user bob read >> "$IN"
 	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
 	assert_failure 3
 	assert_line -n 0 --partial '"id":"o1"'
 	assert_equal "${#lines[@]}" 1
-	assert_stderr "dphp-replay: $IN:2: 'start' events for orchestrations are not applied by dphp-replay 0.1.0 (entity signal and delete are)"
+	assert_stderr "dphp-replay: $IN:2: 'share' events are applied by the Infrastructure layer, not by dphp-replay"
 }
 
 @test "invalid input stops the stage and touches nothing" {

@@ -18,6 +18,7 @@ PATH=$TOP/cmd:$PATH
 export LC_ALL=C
 export DPHP_NOW=2026-11-27T10:00:00.000Z
 unset DPHP_STORE DPHP_HANDLERS
+export DPHP_SH=$TOP/lib/dphp.sh
 
 # The store and handlers of one test (used by the .bats files).
 S=$BATS_TEST_TMPDIR/store

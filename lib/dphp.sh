@@ -1,0 +1,285 @@
+# dphp.sh - write dphp handlers in POSIX sh (with jq); see dphp-handler(5).
+#
+#	. "${DPHP_SH:-/usr/local/share/dphp/dphp.sh}"
+#	account() { ...; }
+#	dphp_entity account
+#
+# dphp_entity, dphp_activity and dphp_orchestration answer every request
+# line on stdin, one at a time, so the same script works one-shot and as
+# a co-process (dphp-replay -k).  The function runs in a subshell whose
+# stdout goes to stderr: what it prints is a diagnostic, never an answer.
+
+dphp__tmp=$(mktemp -d "${TMPDIR:-/tmp}/dphp-sh.XXXXXX") || exit 1
+trap 'rm -rf "$dphp__tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# Unpack the request: the fields every kind has.
+dphp__unpack() {
+	printf '%s\n' "$DPHP_REQUEST" | jq -r '.id, (.op // .name // ""),
+	    (.input | tojson), (.state | tojson), (.user | tojson)' \
+	    > "$dphp__tmp/req" || return 1
+	# DPHP_ID, DPHP_OP and DPHP_NAME are for the user's function
+	# shellcheck disable=SC2034
+	{
+		IFS= read -r DPHP_ID
+		IFS= read -r DPHP_OP
+		IFS= read -r dphp__input
+		IFS= read -r dphp__state
+		IFS= read -r dphp__user
+	} < "$dphp__tmp/req"
+	# shellcheck disable=SC2034
+	DPHP_NAME=$DPHP_OP
+	rm -f "$dphp__tmp"/out.*
+}
+
+# The request's input, state and user as JSON text.
+dphp_input() { printf '%s\n' "$dphp__input"; }
+dphp_state() { printf '%s\n' "$dphp__state"; }
+dphp_user() { printf '%s\n' "$dphp__user"; }
+
+# Answers, from an entity or activity function.
+dphp_set_state() { printf '%s' "$1" > "$dphp__tmp/out.state"; }
+dphp_result() { printf '%s' "$1" > "$dphp__tmp/out.result"; }
+dphp_refuse() {
+	printf '%s' "$1" | jq -Rs . > "$dphp__tmp/out.error"
+	exit 0
+}
+# dphp_emit_signal ENTITY OP [INPUT]: an event for another entity.
+dphp_emit_signal() {
+	printf '{"to":"%s","event":{"type":"signal","op":"%s"%s}}\n' "$1" \
+	    "$2" "${3:+,\"input\":$3}" >> "$dphp__tmp/out.emit"
+}
+
+# Print the answer of an entity or activity from the out.* files.
+dphp__answer() {
+	if [ -s "$dphp__tmp/out.error" ]; then
+		printf '{"error":%s}\n' "$(cat "$dphp__tmp/out.error")"
+		return
+	fi
+	dphp__sep=
+	printf '{'
+	if [ -e "$dphp__tmp/out.state" ]; then
+		printf '"state":%s' "$(cat "$dphp__tmp/out.state")"
+		dphp__sep=,
+	fi
+	if [ -e "$dphp__tmp/out.result" ]; then
+		printf '%s"result":%s' "$dphp__sep" \
+		    "$(cat "$dphp__tmp/out.result")"
+		dphp__sep=,
+	fi
+	if [ -e "$dphp__tmp/out.emit" ]; then
+		printf '%s"emit":[%s]' "$dphp__sep" \
+		    "$(paste -sd, "$dphp__tmp/out.emit")"
+	fi
+	printf '}\n'
+}
+
+# Serve requests with an entity or activity function.
+dphp__serve() {
+	while IFS= read -r DPHP_REQUEST; do
+		dphp__unpack || { echo '{"error":"bad request"}'; continue; }
+		if ! ("$1" >&2); then
+			[ -s "$dphp__tmp/out.error" ] ||
+			    echo '"the handler failed"' > "$dphp__tmp/out.error"
+		fi
+		dphp__answer
+	done
+}
+dphp_entity() { dphp__serve "$1"; }
+dphp_activity() { dphp__serve "$1"; }
+
+# --- orchestrations -------------------------------------------------
+#
+# The function is run again from the start each time it can go further;
+# every action returns its sequence number, every await returns the
+# results it was given before, or ends this run there.
+
+# Record an action (its JSON) and set variable $1 to its number.
+dphp__act() {
+	printf '%s\n' "$2" >> "$dphp__tmp/out.actions"
+	eval "$1=\$dphp__seq"
+	dphp__seq=$((dphp__seq + 1))
+}
+
+# dphp_activity_call VAR NAME [INPUT]
+dphp_activity_call() {
+	dphp__act "$1" "{\"kind\":\"activity\",\"name\":\"$2\"${3:+,\"input\":$3}}"
+}
+# dphp_call VAR ENTITY OP [INPUT]: an entity operation with a reply
+dphp_call() {
+	dphp__act "$1" "{\"kind\":\"call\",\"to\":\"$2\",\"op\":\"$3\"${4:+,\"input\":$4}}"
+}
+# dphp_signal ENTITY OP [INPUT]: an entity operation, no reply
+dphp_signal() {
+	dphp__act dphp__unused "{\"kind\":\"signal\",\"to\":\"$1\",\"op\":\"$2\"${3:+,\"input\":$3}}"
+}
+# dphp_start VAR NAME|ORCHESTRATION-ID [INPUT]: a sub-orchestration
+dphp_start() {
+	case $2 in
+	*:*) dphp__act "$1" "{\"kind\":\"start\",\"to\":\"$2\"${3:+,\"input\":$3}}" ;;
+	*) dphp__act "$1" "{\"kind\":\"start\",\"name\":\"$2\"${3:+,\"input\":$3}}" ;;
+	esac
+}
+# dphp_timer VAR DURATION|TIME: completes after DURATION (15m) or at TIME
+dphp_timer() {
+	case $2 in
+	*T*Z) dphp__act "$1" "{\"kind\":\"timer\",\"at\":\"$2\"}" ;;
+	*) dphp__act "$1" "{\"kind\":\"timer\",\"after\":\"$2\"}" ;;
+	esac
+}
+# dphp_event VAR NAME: the next external event called NAME
+dphp_event() {
+	dphp__act "$1" "{\"kind\":\"event\",\"name\":\"$2\"}"
+}
+
+# End this run here, blocked on an await: $1 mode, the rest seqs.
+dphp__block() {
+	dphp__mode=$1
+	shift
+	printf '"await":{"mode":"%s","seqs":[%s]}' "$dphp__mode" \
+	    "$(echo "$@" | tr ' ' ,)" > "$dphp__tmp/out.end"
+	exit 0
+}
+
+# Set $dphp__got to the frozen await point we are at, after checking
+# that it is the same await as before; 1 if there is none yet.
+dphp__frozen() {
+	[ -e "$dphp__tmp/aw.$dphp__k" ] || return 1
+	IFS= read -r dphp__was < "$dphp__tmp/aw.$dphp__k"
+	dphp__now="$1 [$(shift; echo "$@" | tr ' ' ,)]"
+	if [ "$dphp__was" != "$dphp__now" ]; then
+		dphp_fail "non-deterministic: await $dphp__k was $dphp__was in the history, now $dphp__now"
+	fi
+	dphp__got=$dphp__k
+	dphp__k=$((dphp__k + 1))
+}
+
+# The result of action $2 at await point $1: sets dphp__ok and dphp__val.
+dphp__result() {
+	IFS= read -r dphp__ok < "$dphp__tmp/ok.$1.$2"
+	IFS= read -r dphp__val < "$dphp__tmp/val.$1.$2"
+}
+
+# dphp_await VAR SEQ: the result of an action; a failure fails the
+# orchestration with its reason.
+dphp_await() {
+	dphp_await_catch "$@" || dphp_fail "$DPHP_ERROR"
+}
+# dphp_await_catch VAR SEQ: as dphp_await, but a failure returns 1 with
+# its reason in $DPHP_ERROR.
+dphp_await_catch() {
+	dphp__frozen one "$2" || dphp__block one "$2"
+	dphp__result "$dphp__got" "$2"
+	if [ "$dphp__ok" = true ]; then
+		eval "$1=\$dphp__val"
+		return 0
+	fi
+	DPHP_ERROR=$(printf '%s' "$dphp__val" | jq -r .)
+	return 1
+}
+# dphp_await_all VAR SEQ...: their results as a JSON array, in the order
+# given; a failure (the first to arrive) fails the orchestration.
+dphp_await_all() {
+	dphp__var=$1
+	shift
+	dphp__frozen all "$@" || dphp__block all "$@"
+	IFS= read -r dphp__first < "$dphp__tmp/first.$dphp__got"
+	dphp__result "$dphp__got" "$dphp__first"
+	[ "$dphp__ok" = true ] || dphp_fail "$(printf '%s' "$dphp__val" | jq -r .)"
+	dphp__all=
+	for dphp__s; do
+		dphp__result "$dphp__got" "$dphp__s"
+		dphp__all="$dphp__all${dphp__all:+,}$dphp__val"
+	done
+	eval "$dphp__var=\"[\$dphp__all]\""
+}
+# dphp_await_any VAR WINNER SEQ...: the first result to arrive, and
+# which action it answered; a failure fails the orchestration.
+dphp_await_any() {
+	dphp__var=$1
+	dphp__win=$2
+	shift 2
+	dphp__frozen any "$@" || dphp__block any "$@"
+	IFS= read -r dphp__first < "$dphp__tmp/first.$dphp__got"
+	dphp__result "$dphp__got" "$dphp__first"
+	[ "$dphp__ok" = true ] || dphp_fail "$(printf '%s' "$dphp__val" | jq -r .)"
+	eval "$dphp__var=\$dphp__val; $dphp__win=\$dphp__first"
+}
+
+# The time now, as the orchestration sees it: the same on every replay.
+dphp_now() {
+	IFS= read -r dphp__t < "$dphp__tmp/time.$dphp__k"
+	printf '%s\n' "$dphp__t"
+}
+# dphp_guid VAR: a new id, the same on every replay.
+dphp_guid() {
+	dphp__n=$((dphp__n + 1))
+	eval "$1=\$(printf '%s.%s.%s' \"\$DPHP_ID\" \"\$dphp__gen\" \"\$dphp__n\" |
+	    sha256sum | cut -c1-32)"
+}
+# dphp_status JSON: the custom status.
+dphp_status() { printf '%s' "$1" > "$dphp__tmp/out.status"; }
+dphp_complete() {
+	printf '"output":%s' "${1:-null}" > "$dphp__tmp/out.end"
+	exit 0
+}
+dphp_fail() {
+	printf '"error":%s' "$(printf '%s' "$1" | jq -Rs .)" \
+	    > "$dphp__tmp/out.end"
+	exit 0
+}
+dphp_continue() {
+	printf '"continue":%s' "${1:-null}" > "$dphp__tmp/out.end"
+	exit 0
+}
+
+# Unpack the frozen awaits and the times into files, one jq for all.
+dphp__history() {
+	rm -f "$dphp__tmp"/aw.* "$dphp__tmp"/ok.* "$dphp__tmp"/val.* \
+	    "$dphp__tmp"/first.* "$dphp__tmp"/time.*
+	printf '%s\n' "$DPHP_REQUEST" | jq -r '
+	    "G \(.generation)",
+	    (.times | to_entries[] | "T \(.key) \(.value)"),
+	    (.awaits | to_entries[] | .key as $k |
+	        "A \($k) \(.value.mode) [\(.value.seqs | join(","))]",
+	        "F \($k) \(.value.results[0].seq)",
+	        (.value.results[] |
+	            "R \($k) \(.seq) \(.ok) \(if .ok then .value else .reason end | tojson)"))' \
+	    > "$dphp__tmp/hist" || return 1
+	while read -r dphp__tag dphp__a dphp__b dphp__c dphp__rest; do
+		# shellcheck disable=SC2034 # dphp__gen: read in an eval
+		case $dphp__tag in
+		G) dphp__gen=$dphp__a ;;
+		T) printf '%s\n' "$dphp__b" > "$dphp__tmp/time.$dphp__a" ;;
+		A) printf '%s %s\n' "$dphp__b" "$dphp__c" > "$dphp__tmp/aw.$dphp__a" ;;
+		F) printf '%s\n' "$dphp__b" > "$dphp__tmp/first.$dphp__a" ;;
+		R)
+			printf '%s\n' "$dphp__c" > "$dphp__tmp/ok.$dphp__a.$dphp__b"
+			printf '%s\n' "$dphp__rest" > "$dphp__tmp/val.$dphp__a.$dphp__b"
+			;;
+		esac
+	done < "$dphp__tmp/hist"
+}
+
+# Serve requests with an orchestration function.
+dphp_orchestration() {
+	while IFS= read -r DPHP_REQUEST; do
+		rm -f "$dphp__tmp"/out.*
+		if ! dphp__unpack || ! dphp__history; then
+			echo '{"error":"bad request"}'
+			continue
+		fi
+		dphp__seq=0 dphp__k=0 dphp__n=0
+		if ("$1" >&2) && [ ! -e "$dphp__tmp/out.end" ]; then
+			printf '"output":null' > "$dphp__tmp/out.end"
+		elif [ ! -e "$dphp__tmp/out.end" ]; then
+			printf '"error":"the orchestration failed"' \
+			    > "$dphp__tmp/out.end"
+		fi
+		printf '{"actions":[%s],%s%s}\n' \
+		    "$(paste -sd, "$dphp__tmp/out.actions" 2>/dev/null)" \
+		    "$(cat "$dphp__tmp/out.end")" \
+		    "$([ -e "$dphp__tmp/out.status" ] &&
+		        printf ',"status":%s' "$(cat "$dphp__tmp/out.status")")"
+	done
+}
