@@ -1,0 +1,97 @@
+#!/usr/bin/env bats
+# Orchestration scenarios: the test plays the scheduler.  Each directory
+# under tests/scenarios holds events.ndjson, delivered in that order to
+# dphp-replay on a scratch store, and expected.ndjson, the digest
+# (scenarios/digest.jq) of every proposal: what each event did and what
+# it sent.  Activity results are delivered by hand, in any order.
+
+load helper
+
+scenario() {
+	local dir=$TOP/tests/scenarios/$1
+	mkstore
+	export SCENARIO_TMP=$BATS_TEST_TMPDIR
+	run --separate-stderr dphp-replay -d "$S" -x "$TOP/tests/scenarios/handlers" \
+	    "$dir/events.ndjson"
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" > "$BATS_TEST_TMPDIR/proposals"
+	run jq -c -f "$TOP/tests/scenarios/digest.jq" "$BATS_TEST_TMPDIR/proposals"
+	assert_success
+	assert_output "$(cat "$dir/expected.ndjson")"
+}
+
+@test "five parallel activities completing in the order 0,2,1,3,4" {
+	scenario fanout
+}
+
+@test "an external event raised before it is awaited" {
+	scenario early-event
+}
+
+@test "a timer racing an external event: the event wins" {
+	scenario race-event
+}
+
+@test "a timer racing an external event: the timer wins" {
+	scenario race-timer
+}
+
+@test "a completion delivered twice" {
+	scenario twice
+}
+
+@test "an activity scheduled twice runs once" {
+	scenario memoised
+	assert_equal "$(wc -l < "$BATS_TEST_TMPDIR/work.runs")" 1
+}
+
+@test "a sub-orchestration fails and the parent handles it" {
+	scenario sub-failure
+}
+
+@test "continue-as-new keeps an event that arrived early" {
+	scenario continue
+}
+
+@test "a non-deterministic handler stops its instance, naming the step" {
+	scenario nondeterministic
+}
+
+@test "terminate ends an instance and tells its caller" {
+	scenario terminate
+}
+
+@test "time and new ids are the same on every replay" {
+	local O=orchestration:clock:c1 h=$TOP/tests/scenarios/handlers
+	mkstore
+	export SCENARIO_TMP=$BATS_TEST_TMPDIR
+	ev s1 start "$O" > "$BATS_TEST_TMPDIR/e1"
+	printf '{"v":1,"id":"s1.0.run","ts":"2026-11-27T10:00:00Z","event":{"to":"%s","event":{"type":"run"}}}\n' "$O" >> "$BATS_TEST_TMPDIR/e1"
+	DPHP_NOW=2026-11-27T10:00:00Z dphp-replay -d "$S" -x "$h" "$BATS_TEST_TMPDIR/e1" > "$BATS_TEST_TMPDIR/p1"
+	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p1" > /dev/null
+	ev c1 completed "$O" s1.0.0 1 > "$BATS_TEST_TMPDIR/e2"
+	DPHP_NOW=2026-11-27T12:34:56Z run --separate-stderr dphp-replay -d "$S" -x "$h" "$BATS_TEST_TMPDIR/e2"
+	assert_success
+	assert_stderr ""
+	run jq -c '.state | [.custom.t0 == .output.t0, .custom.g0 == .output.g0,
+	    .output.t0, .output.t1, (.output.g0 | length), .output.g0 != .output.g1]' <<< "$output"
+	assert_output '[true,true,"2026-11-27T10:00:00.000Z","2026-11-27T12:34:56.000Z",32,true]'
+}
+
+@test "a failing orchestration handler fails its instance, with the reason" {
+	local h=$TOP/tests/scenarios/handlers
+	mkstore
+	for n in bad missing; do
+		ev "s-$n" start "orchestration:$n:x" >> "$BATS_TEST_TMPDIR/e"
+		printf '{"v":1,"id":"s-%s.0.run","ts":"2026-11-27T10:00:00Z","event":{"to":"orchestration:%s:x","event":{"type":"run"}}}\n' "$n" "$n" >> "$BATS_TEST_TMPDIR/e"
+	done
+	run --separate-stderr dphp-replay -d "$S" -x "$h" "$BATS_TEST_TMPDIR/e"
+	assert_success
+	assert_stderr ""
+	run jq -r 'select(.input.event.event.type == "run") | "\(.state.status): \(.failed)"' <<< "$output"
+	assert_output - <<OUT
+failed: handler orchestration/bad: action 0: unknown action kind 'teleport'
+failed: no handler orchestration/missing in '$h'
+OUT
+}
