@@ -178,14 +178,16 @@ dphp_await_catch() {
 	return 1
 }
 # dphp_await_all VAR SEQ...: their results as a JSON array, in the order
-# given; a failure (the first to arrive) fails the orchestration.
+# given; any failure (the first to arrive) fails the orchestration.
 dphp_await_all() {
 	dphp__var=$1
 	shift
 	dphp__frozen all "$@" || dphp__block all "$@"
-	IFS= read -r dphp__first < "$dphp__tmp/first.$dphp__got"
-	dphp__result "$dphp__got" "$dphp__first"
-	[ "$dphp__ok" = true ] || dphp_fail "$(printf '%s' "$dphp__val" | jq -r .)"
+	if [ -e "$dphp__tmp/fail.$dphp__got" ]; then
+		IFS= read -r dphp__first < "$dphp__tmp/fail.$dphp__got"
+		dphp__result "$dphp__got" "$dphp__first"
+		dphp_fail "$(printf '%s' "$dphp__val" | jq -r .)"
+	fi
 	dphp__all=
 	for dphp__s; do
 		dphp__result "$dphp__got" "$dphp__s"
@@ -236,13 +238,15 @@ dphp_continue() {
 # Unpack the frozen awaits and the times into files, one jq for all.
 dphp__history() {
 	rm -f "$dphp__tmp"/aw.* "$dphp__tmp"/ok.* "$dphp__tmp"/val.* \
-	    "$dphp__tmp"/first.* "$dphp__tmp"/time.*
+	    "$dphp__tmp"/first.* "$dphp__tmp"/fail.* "$dphp__tmp"/time.*
 	printf '%s\n' "$DPHP_REQUEST" | jq -r '
 	    "G \(.generation)",
 	    (.times | to_entries[] | "T \(.key) \(.value)"),
 	    (.awaits | to_entries[] | .key as $k |
 	        "A \($k) \(.value.mode) [\(.value.seqs | join(","))]",
 	        "F \($k) \(.value.results[0].seq)",
+	        (.value.results | map(select(.ok | not)) | first |
+	            select(.) | "X \($k) \(.seq)"),
 	        (.value.results[] |
 	            "R \($k) \(.seq) \(.ok) \(if .ok then .value else .reason end | tojson)"))' \
 	    > "$dphp__tmp/hist" || return 1
@@ -253,6 +257,7 @@ dphp__history() {
 		T) printf '%s\n' "$dphp__b" > "$dphp__tmp/time.$dphp__a" ;;
 		A) printf '%s %s\n' "$dphp__b" "$dphp__c" > "$dphp__tmp/aw.$dphp__a" ;;
 		F) printf '%s\n' "$dphp__b" > "$dphp__tmp/first.$dphp__a" ;;
+		X) printf '%s\n' "$dphp__b" > "$dphp__tmp/fail.$dphp__a" ;;
 		R)
 			printf '%s\n' "$dphp__c" > "$dphp__tmp/ok.$dphp__a.$dphp__b"
 			printf '%s\n' "$dphp__rest" > "$dphp__tmp/val.$dphp__a.$dphp__b"

@@ -95,3 +95,7 @@ failed: handler orchestration/bad: action 0: unknown action kind 'teleport'
 failed: no handler orchestration/missing in '$h'
 OUT
 }
+
+@test "wait-all fails with the first failure to arrive, wherever it is" {
+	scenario fanout-failure
+}
