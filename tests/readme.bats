@@ -21,3 +21,28 @@ load helper
 	n=$(wc -l < "$BATS_TEST_TMPDIR/want")
 	assert_equal "$(printf '%s\n' "${lines[@]}" | tail -n "$n")" "$(cat "$BATS_TEST_TMPDIR/want")"
 }
+
+@test "the README's orchestration is the example's handler, and runs" {
+	awk '/^<!-- transfer/ { on = 1; next }
+	    on && /^```sh/ { code = 1; next }
+	    code && /^```/ { exit }
+	    code' "$TOP/README.md" > "$BATS_TEST_TMPDIR/shown"
+	assert_files_equal "$BATS_TEST_TMPDIR/shown" \
+	    "$TOP/examples/bank/handlers/orchestration/transfer"
+	# the quickstart, then the commands that run it
+	awk '/^<!-- quickstart/ { on = 1; next }
+	    on && /^```sh/ { code = 1; next }
+	    code && /^```/ { exit }
+	    code' "$TOP/README.md" > "$BATS_TEST_TMPDIR/run.sh"
+	awk '/^Run it, feeding back/ { on = 1; next }
+	    on && /^```sh/ { code = 1; next }
+	    code && /^```/ { exit }
+	    code' "$TOP/README.md" >> "$BATS_TEST_TMPDIR/run.sh"
+	unset DPHP_NOW DPHP_SH
+	cd "$TOP"
+	run --separate-stderr sh -e "$BATS_TEST_TMPDIR/run.sh"
+	assert_success
+	assert_stderr ""
+	assert_equal "${lines[-2]}" '["completed",{"alice":45,"bob":25}]'
+	assert_equal "${lines[-1]}" 'alice sent 25 to bob'
+}
