@@ -79,7 +79,10 @@ bench/floor: bench/floor.c
 lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	shellcheck -s sh .ci/run .ci/ensure-deps lib/dphp.sh examples/*/*.sh \
-		examples/*/handlers/*/* tests/fixtures/handlers/*/* bench/*.sh
+		examples/bank/handlers/*/* tests/fixtures/handlers/*/* \
+		tests/scenarios/handlers/*/* bench/*.sh
+	python3 -m py_compile examples/python/dphp.py \
+		examples/python/handlers/*/*
 	shellcheck -s bash completions/dphp.bash tests/helper.bash
 
 install: all
