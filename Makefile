@@ -80,9 +80,10 @@ lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	shellcheck -s sh .ci/run .ci/ensure-deps lib/dphp.sh examples/*/*.sh \
 		examples/bank/handlers/*/* tests/fixtures/handlers/*/* \
-		tests/scenarios/handlers/*/* bench/*.sh
+		tests/scenarios/handlers/*/* bench/*.sh bench/handlers/*/sh* \
+		bench/handlers/entity/jqcounter
 	python3 -m py_compile examples/python/dphp.py \
-		examples/python/handlers/*/*
+		examples/python/handlers/*/* bench/handlers/*/py*
 	shellcheck -s bash completions/dphp.bash tests/helper.bash
 
 install: all

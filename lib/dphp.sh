@@ -13,10 +13,17 @@ dphp__tmp=$(mktemp -d "${TMPDIR:-/tmp}/dphp-sh.XXXXXX") || exit 1
 trap 'rm -rf "$dphp__tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
-# Unpack the request: the fields every kind has.
+# The jq program that prints the fields every kind of request has.
+dphp__fields='.id, (.op // .name // ""), (.input | tojson),
+    (.state | tojson), (.user | tojson)'
+
+# Unpack the request ($1, a jq program printing dphp__fields first and
+# perhaps more lines, to $dphp__tmp/req); clear the last answer.
 dphp__unpack() {
-	printf '%s\n' "$DPHP_REQUEST" | jq -r '.id, (.op // .name // ""),
-	    (.input | tojson), (.state | tojson), (.user | tojson)' \
+	rm -f "$dphp__tmp"/out.* "$dphp__tmp"/aw.* "$dphp__tmp"/ok.* \
+	    "$dphp__tmp"/val.* "$dphp__tmp"/first.* "$dphp__tmp"/fail.* \
+	    "$dphp__tmp"/time.*
+	printf '%s\n' "$DPHP_REQUEST" | jq -r "${1:-$dphp__fields}" \
 	    > "$dphp__tmp/req" || return 1
 	# DPHP_ID, DPHP_OP and DPHP_NAME are for the user's function
 	# shellcheck disable=SC2034
@@ -29,7 +36,14 @@ dphp__unpack() {
 	} < "$dphp__tmp/req"
 	# shellcheck disable=SC2034
 	DPHP_NAME=$DPHP_OP
-	rm -f "$dphp__tmp"/out.*
+}
+
+# Set dphp__j to the arguments joined with commas.
+dphp__join() {
+	dphp__j=
+	for dphp__x; do
+		dphp__j="$dphp__j${dphp__j:+,}$dphp__x"
+	done
 }
 
 # The request's input, state and user as JSON text.
@@ -136,8 +150,9 @@ dphp_event() {
 dphp__block() {
 	dphp__mode=$1
 	shift
-	printf '"await":{"mode":"%s","seqs":[%s]}' "$dphp__mode" \
-	    "$(echo "$@" | tr ' ' ,)" > "$dphp__tmp/out.end"
+	dphp__join "$@"
+	printf '"await":{"mode":"%s","seqs":[%s]}' "$dphp__mode" "$dphp__j" \
+	    > "$dphp__tmp/out.end"
 	exit 0
 }
 
@@ -146,7 +161,10 @@ dphp__block() {
 dphp__frozen() {
 	[ -e "$dphp__tmp/aw.$dphp__k" ] || return 1
 	IFS= read -r dphp__was < "$dphp__tmp/aw.$dphp__k"
-	dphp__now="$1 [$(shift; echo "$@" | tr ' ' ,)]"
+	dphp__mode=$1
+	shift
+	dphp__join "$@"
+	dphp__now="$dphp__mode [$dphp__j]"
 	if [ "$dphp__was" != "$dphp__now" ]; then
 		dphp_fail "non-deterministic: await $dphp__k was $dphp__was in the history, now $dphp__now"
 	fi
@@ -235,11 +253,9 @@ dphp_continue() {
 	exit 0
 }
 
-# Unpack the frozen awaits and the times into files, one jq for all.
-dphp__history() {
-	rm -f "$dphp__tmp"/aw.* "$dphp__tmp"/ok.* "$dphp__tmp"/val.* \
-	    "$dphp__tmp"/first.* "$dphp__tmp"/fail.* "$dphp__tmp"/time.*
-	printf '%s\n' "$DPHP_REQUEST" | jq -r '
+# The frozen awaits and the times, as lines for dphp__history.
+# shellcheck disable=SC2016 # a jq program, not for the shell
+dphp__hist='
 	    "G \(.generation)",
 	    (.times | to_entries[] | "T \(.key) \(.value)"),
 	    (.awaits | to_entries[] | .key as $k |
@@ -248,8 +264,11 @@ dphp__history() {
 	        (.value.results | map(select(.ok | not)) | first |
 	            select(.) | "X \($k) \(.seq)"),
 	        (.value.results[] |
-	            "R \($k) \(.seq) \(.ok) \(if .ok then .value else .reason end | tojson)"))' \
-	    > "$dphp__tmp/hist" || return 1
+	            "R \($k) \(.seq) \(.ok) \(if .ok then .value else .reason end | tojson)"))'
+
+# Unpack the history, which dphp__unpack left after the fields, to files.
+dphp__history() {
+	tail -n +6 "$dphp__tmp/req" > "$dphp__tmp/hist"
 	while read -r dphp__tag dphp__a dphp__b dphp__c dphp__rest; do
 		# shellcheck disable=SC2034 # dphp__gen: read in an eval
 		case $dphp__tag in
@@ -269,8 +288,8 @@ dphp__history() {
 # Serve requests with an orchestration function.
 dphp_orchestration() {
 	while IFS= read -r DPHP_REQUEST; do
-		rm -f "$dphp__tmp"/out.*
-		if ! dphp__unpack || ! dphp__history; then
+		if ! dphp__unpack "$dphp__fields, $dphp__hist" ||
+		    ! dphp__history; then
 			echo '{"error":"bad request"}'
 			continue
 		fi

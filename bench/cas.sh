@@ -1,0 +1,102 @@
+#!/bin/sh
+# cas.sh - part of make bench: durable compare-and-set commits per second, side
+# by side on one disk and in one run: dphp-commit on the directory store,
+# sqlite3 doing the same compare-and-set (WAL and its default rollback
+# journal, synchronous=FULL, one transaction per update), and the floor
+# of the disk: write + fsync + rename + fsync(dir).  The methods take
+# turns, run after run, and the medians are reported.
+#
+#	BENCH_N=1000 BENCH_RUNS=5 BENCH_DIR=bench sh bench/cas.sh
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+PATH=$here/../cmd:$PATH
+n=${BENCH_N:-1000}
+runs=${BENCH_RUNS:-5}
+work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# n proposals, each a compare-and-set on the ETag the last one made
+awk -v n="$n" 'BEGIN {
+	for (i = 1; i <= n; i++)
+		printf "{\"v\":1,\"kind\":\"proposal\",\"input\":{\"v\":1," \
+		    "\"id\":\"p%d\",\"ts\":\"2026-11-27T10:00:00Z\",\"event\":" \
+		    "{\"to\":\"entity:bench:k\",\"event\":{\"type\":\"signal\"," \
+		    "\"op\":\"set\"}}},\"target\":\"entity:bench:k\",\"base\":%s," \
+		    "\"state\":{\"n\":%d},\"emit\":[]}\n", i,
+		    i == 1 ? "null" : "\"" (i - 1) "\"", i
+}' > "$work/proposals"
+# the same n updates for sqlite3, each its own transaction
+awk -v n="$n" 'BEGIN {
+	print "PRAGMA synchronous=FULL;"
+	for (i = 1; i <= n; i++)
+		printf "UPDATE kv SET v = \x27{\"n\":%d}\x27, ver = ver + 1 " \
+		    "WHERE k = \x27entity:bench:k\x27 AND ver = %d;\n", i, i - 1
+}' > "$work/updates.sql"
+
+# nanoseconds taken by the command
+elapsed() {
+	s=$(date +%s%N)
+	"$@" > /dev/null
+	e=$(date +%s%N)
+	echo $((e - s))
+}
+
+sqlite() {	# journal mode
+	rm -f "$work/db" "$work/db-wal" "$work/db-shm" "$work/db-journal"
+	sqlite3 "$work/db" "PRAGMA journal_mode=$1;" \
+	    "CREATE TABLE kv (k TEXT PRIMARY KEY, ver INTEGER, v TEXT);" \
+	    "INSERT INTO kv VALUES ('entity:bench:k', 0, '{}');" > /dev/null
+	t=$(elapsed sqlite3 "$work/db" < "$work/updates.sql")
+	[ "$(sqlite3 "$work/db" 'SELECT ver FROM kv')" = "$n" ] ||
+	    { echo "bench: sqlite3 lost updates" >&2; exit 1; }
+	echo "$t"
+}
+
+: > "$work/times"
+for r in $(seq "$runs"); do
+	rm -rf "$work/floor.d" && mkdir "$work/floor.d"
+	floor=$("$here/floor" "$work/floor.d" "$n" |
+	    awk '{ printf "%d", $1 * 1e9 }')
+
+	rm -rf "$work/store" && dphp-commit -d "$work/store" -i
+	dphp=$(elapsed dphp-commit -d "$work/store" "$work/proposals")
+	[ "$(cat "$work/store/state/entity/bench/k.etag")" = "$n" ] ||
+	    { echo "bench: dphp lost commits" >&2; exit 1; }
+
+	wal=$(sqlite WAL)
+	delete=$(sqlite DELETE)
+	printf 'floor %s\ndphp %s\nwal %s\ndelete %s\n' "$floor" "$dphp" \
+	    "$wal" "$delete" >> "$work/times"
+	printf 'run %d of %d done\n' "$r" "$runs" >&2
+done
+
+fs=$(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }')
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo "durable compare-and-set: $n commits per run, median of $runs runs"
+echo "machine: $(nproc) x $cpu, $(uname -sr), $fs"
+echo
+awk -v n="$n" '
+{ t[$1] = t[$1] " " $2 }
+function median(s,    a, k, i, j, x) {
+	k = split(s, a, " ")
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
+		}
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+END {
+	name["floor"] = "disk floor: write+fsync+rename+fsync(dir)"
+	name["dphp"] = "dphp-commit, directory store"
+	name["wal"] = "sqlite3 WAL, synchronous=FULL"
+	name["delete"] = "sqlite3 rollback journal, synchronous=FULL"
+	for (m in t)
+		rate[m] = n / (median(t[m]) / 1e9)
+	printf "%-44s %10s %9s %11s\n", "", "commits/s", "vs floor", "vs sqlite WAL"
+	split("floor dphp wal delete", order, " ")
+	for (i = 1; i <= 4; i++) {
+		m = order[i]
+		printf "%-44s %10.0f %9.2f %11.2f\n", name[m], rate[m],
+		    rate[m] / rate["floor"], rate[m] / rate["wal"]
+	}
+}' "$work/times"
