@@ -247,3 +247,30 @@ OUT
 ["a4","a3",null,{"balance":5},[]]
 OUT
 }
+
+@test "an entity can remind itself later and start an orchestration" {
+	ev p1 -b alice signal entity:planner:p plan > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '.emit[] | [.id, .by.user, .event.from, .event.event]' <<< "$output"
+	assert_output - <<'OUT'
+["d02fc183-855e-8fb1-a30f-43a24489d6dd","alice","entity:planner:p",{"delay":"2026-11-27T11:00:00.000Z","event":{"to":"entity:planner:p","event":{"type":"signal","op":"remind"}}}]
+["f9b373b7-3a67-8b40-a1fa-cec5880bfe23","alice","entity:planner:p",{"to":"orchestration:greet:from-planner","event":{"type":"start","input":"plan made"}}]
+OUT
+}
+
+@test "an activity whose handler fails fails, and stays failed" {
+	ev a1 -r orchestration:o:1 schedule activity:missing:m1 > "$IN"
+	ev a2 -r orchestration:o:1 schedule activity:missing:m1 >> "$IN"
+	ev a3 -r orchestration:o:1 schedule activity:notify:n1 '"fail"' >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .memoised, .failed, .emit[0].event.event.event.reason]' <<< "$output"
+	assert_output - <<OUT
+["a1",null,"no handler activity/missing in '$H'","no handler activity/missing in '$H'"]
+["a2",true,"no handler activity/missing in '$H'","no handler activity/missing in '$H'"]
+["a3",null,"cannot notify","cannot notify"]
+OUT
+}
