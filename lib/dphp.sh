@@ -231,6 +231,9 @@ dphp_now() {
 	IFS= read -r dphp__t < "$dphp__tmp/time.$dphp__k"
 	printf '%s\n' "$dphp__t"
 }
+# dphp_replaying: true where the code runs again what an earlier run did
+# (before the await point it reached last time): for logging once.
+dphp_replaying() { [ "$dphp__k" -lt "$dphp__reached" ]; }
 # dphp_guid VAR: a new id, the same on every replay.
 dphp_guid() {
 	dphp__n=$((dphp__n + 1))
@@ -256,7 +259,7 @@ dphp_continue() {
 # The frozen awaits and the times, as lines for dphp__history.
 # shellcheck disable=SC2016 # a jq program, not for the shell
 dphp__hist='
-	    "G \(.generation)",
+	    "G \(.generation) \(.reached // 0)",
 	    (.times | to_entries[] | "T \(.key) \(.value)"),
 	    (.awaits | to_entries[] | .key as $k |
 	        "A \($k) \(.value.mode) [\(.value.seqs | join(","))]",
@@ -272,7 +275,7 @@ dphp__history() {
 	while read -r dphp__tag dphp__a dphp__b dphp__c dphp__rest; do
 		# shellcheck disable=SC2034 # dphp__gen: read in an eval
 		case $dphp__tag in
-		G) dphp__gen=$dphp__a ;;
+		G) dphp__gen=$dphp__a dphp__reached=$dphp__b ;;
 		T) printf '%s\n' "$dphp__b" > "$dphp__tmp/time.$dphp__a" ;;
 		A) printf '%s %s\n' "$dphp__b" "$dphp__c" > "$dphp__tmp/aw.$dphp__a" ;;
 		F) printf '%s\n' "$dphp__b" > "$dphp__tmp/first.$dphp__a" ;;

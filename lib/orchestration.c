@@ -382,13 +382,14 @@ execute(const struct dphp_handlers *h, json_t *doc,
 	int64_t now = dphp_now_ms(), seg;
 
 	for (runs = 0; runs < RUNS_MAX; runs++) {
-		req = json_pack("{sssOsOsOsOsOsO}", "id", d->to, "name",
+		req = json_pack("{sssOsOsOsOsOsOsI}", "id", d->to, "name",
 		    json_object_get(doc, "name"), "input",
 		    json_object_get(doc, "input"), "user",
 		    json_object_get(doc, "by"), "generation",
 		    json_object_get(doc, "generation"), "times",
 		    json_object_get(doc, "times"), "awaits",
-		    json_object_get(doc, "awaits"));
+		    json_object_get(doc, "awaits"), "reached",
+		    json_integer_value(json_object_get(doc, "reached")));
 		resp = NULL;
 		if (dphp_handler_call(h, &d->dest, req, &resp, why,
 		    sizeof(why)) != 0) {
@@ -469,6 +470,10 @@ execute(const struct dphp_handlers *h, json_t *doc,
 		if (json_object_get(resp, "status") != NULL)
 			json_object_set(doc, "custom", json_object_get(resp,
 			    "status"));
+		/* what the next run replays: up to and with this await */
+		json_object_set_new(doc, "reached", json_integer(
+		    json_array_size(json_object_get(doc, "awaits")) +
+		    (w != NULL)));
 		if (w != NULL) {
 			json_object_set_new(doc, "blocked", json_pack("{sOsO}",
 			    "mode", json_object_get(w, "mode"), "seqs",
@@ -499,6 +504,7 @@ execute(const struct dphp_handlers *h, json_t *doc,
 			json_object_set_new(doc, "awaits", json_array());
 			json_object_set_new(doc, "times", json_array());
 			json_object_set_new(doc, "blocked", json_null());
+			json_object_set_new(doc, "reached", json_integer(0));
 			action_id(doc, "run", id, sizeof(id));
 			json_array_append_new(emit, send(doc, d, id,
 			    dphp_wrap("to", json_string(d->to),
@@ -534,6 +540,7 @@ create(const struct dphp_desc *d, int64_t now)
 	json_object_set_new(doc, "pending", json_array());
 	json_object_set_new(doc, "arrivals", json_integer(0));
 	json_object_set_new(doc, "blocked", json_null());
+	json_object_set_new(doc, "reached", json_integer(0));
 	return doc;
 }
 

@@ -274,3 +274,23 @@ OUT
 ["a3",null,"cannot notify","cannot notify"]
 OUT
 }
+
+@test "an entity written with the sh library, one-shot and as a co-process" {
+	ev a signal entity:shcounter:c add 5 > "$IN"
+	ev b -r orchestration:o:1 call entity:shcounter:c get >> "$IN"
+	ev c -r orchestration:o:1 call entity:shcounter:c fly >> "$IN"
+	ev d signal entity:shcounter:c boom >> "$IN"
+	for k in "" -k; do
+		run --separate-stderr dphp-replay $k -d "$S" -x "$H" "$IN"
+		assert_success
+		assert_stderr "entity/shcounter: about to fail"
+		run jq -c '[.input.id, .state.state, .failed,
+		    [.emit[].event.event | .to, (.event | .op // .result // .reason)]]' <<< "$output"
+		assert_output - <<'OUT'
+["a",5,null,["entity:audit:log","counted"]]
+["b",null,null,["orchestration:o:1",5]]
+["c",null,"no operation fly",["orchestration:o:1","no operation fly"]]
+["d",null,"the handler failed",[]]
+OUT
+	done
+}

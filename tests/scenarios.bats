@@ -99,3 +99,16 @@ OUT
 @test "wait-all fails with the first failure to arrive, wherever it is" {
 	scenario fanout-failure
 }
+
+@test "replaying is true only for code run again, never for early events" {
+	scenario out-of-order
+	run cat "$BATS_TEST_TMPDIR/replaying.log"
+	assert_output - <<'OUT'
+start first
+start replaying
+after one first
+start replaying
+after one replaying
+after two first
+OUT
+}

@@ -146,6 +146,10 @@ class Context:
         key = "%s.%s.%d" % (self.id, self._req["generation"], self._n)
         return hashlib.sha256(key.encode()).hexdigest()[:32]
 
+    def is_replaying(self):
+        """True where the code runs again what an earlier run did."""
+        return self._k < self._req.get("reached", 0)
+
     def status(self, value):
         self._status = value
 
