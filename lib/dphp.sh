@@ -240,6 +240,11 @@ dphp_guid() {
 	eval "$1=\$(printf '%s.%s.%s' \"\$DPHP_ID\" \"\$dphp__gen\" \"\$dphp__n\" |
 	    sha256sum | cut -c1-32)"
 }
+# dphp_random VAR N: a number from 0 to N-1, the same on every replay.
+dphp_random() {
+	dphp_guid dphp__h
+	eval "$1=\$((0x\$(printf '%s' \"\$dphp__h\" | cut -c1-12) % \$2))"
+}
 # dphp_status JSON: the custom status.
 dphp_status() { printf '%s' "$1" > "$dphp__tmp/out.status"; }
 dphp_complete() {

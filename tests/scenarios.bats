@@ -62,7 +62,7 @@ scenario() {
 	scenario terminate
 }
 
-@test "time and new ids are the same on every replay" {
+@test "time, new ids and random numbers are the same on every replay" {
 	local O=orchestration:clock:c1 h=$TOP/tests/scenarios/handlers
 	mkstore
 	export SCENARIO_TMP=$BATS_TEST_TMPDIR
@@ -75,8 +75,9 @@ scenario() {
 	assert_success
 	assert_stderr ""
 	run jq -c '.state | [.custom.t0 == .output.t0, .custom.g0 == .output.g0,
-	    .output.t0, .output.t1, (.output.g0 | length), .output.g0 != .output.g1]' <<< "$output"
-	assert_output '[true,true,"2026-11-27T10:00:00.000Z","2026-11-27T12:34:56.000Z",32,true]'
+	    .custom.r0 == .output.r0, .output.t0, .output.t1, (.output.g0 | length),
+	    .output.g0 != .output.g1, (.output.r0 | . >= 0 and . < 1000000)]' <<< "$output"
+	assert_output '[true,true,true,"2026-11-27T10:00:00.000Z","2026-11-27T12:34:56.000Z",32,true,true]'
 }
 
 @test "a failing orchestration handler fails its instance, with the reason" {

@@ -150,6 +150,10 @@ class Context:
         """True where the code runs again what an earlier run did."""
         return self._k < self._req.get("reached", 0)
 
+    def random(self):
+        """A number in [0, 1), the same on every replay."""
+        return int(self.guid()[:13], 16) / 16 ** 13
+
     def status(self, value):
         self._status = value
 
