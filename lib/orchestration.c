@@ -203,9 +203,19 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 	json_object_del(rec, "input");
 	json_object_set_new(rec, "id", json_string(id));
 	input = json_object_get(a, "input");
-	if (strcmp(kind, "activity") == 0) {
-		to = xasprintf("activity:%s:%s", str(a, "name"), id);
-		core = json_pack("{ss}", "type", "schedule");
+	if (strcmp(kind, "activity") == 0 || strcmp(kind, "start") == 0) {
+		/* both are calls answered to this instance */
+		int activity = kind[0] == 'a';
+
+		if (activity)
+			to = xasprintf("activity:%s:%s", str(a, "name"), id);
+		else if (str(a, "to") != NULL)
+			to = xstrdup(str(a, "to"));
+		else
+			to = xasprintf("orchestration:%s:%s", str(a, "name"),
+			    id);
+		core = json_pack("{ss}", "type", activity ? "schedule" :
+		    "start");
 		if (input != NULL)
 			json_object_set(core, "input", input);
 		json_array_append_new(emit, send(doc, d, id, dphp_wrap(
@@ -221,17 +231,6 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 		if (strcmp(kind, "call") == 0)
 			core = dphp_wrap("reply_to", json_string(d->to), core);
 		json_array_append_new(emit, send(doc, d, id, core));
-	} else if (strcmp(kind, "start") == 0) {
-		to = str(a, "to") ? xstrdup(str(a, "to")) :
-		    xasprintf("orchestration:%s:%s", str(a, "name"), id);
-		core = json_pack("{ss}", "type", "start");
-		if (input != NULL)
-			json_object_set(core, "input", input);
-		json_array_append_new(emit, send(doc, d, id, dphp_wrap(
-		    "reply_to", json_string(d->to), dphp_wrap("to",
-		    json_string(to), core))));
-		json_object_set_new(rec, "target", json_string(to));
-		free(to);
 	} else if (strcmp(kind, "timer") == 0) {
 		if (str(a, "at") != NULL)
 			dphp_time_parse(str(a, "at"), &ms);
