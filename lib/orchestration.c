@@ -342,7 +342,7 @@ badawait(json_t *w, size_t nactions, json_t *actions)
 {
 	const char *mode = str(w, "mode"), *kind;
 	json_t *seqs = json_object_get(w, "seqs"), *s;
-	size_t i;
+	size_t i, k;
 
 	if (!json_is_object(w) || mode == NULL || (strcmp(mode, "one") &&
 	    strcmp(mode, "all") && strcmp(mode, "any")))
@@ -360,6 +360,10 @@ badawait(json_t *w, size_t nactions, json_t *actions)
 		    "kind");
 		if (strcmp(kind, "signal") == 0)
 			return "a signal cannot be awaited: it has no reply";
+		for (k = 0; k < i; k++)
+			if (json_integer_value(json_array_get(seqs, k)) ==
+			    json_integer_value(s))
+				return "\"await\" names an action twice";
 	}
 	return NULL;
 }
