@@ -68,3 +68,18 @@ zsh_letters() {
 	_dphp
 	assert_equal "${COMPREPLY[*]}" "-c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version"
 }
+
+@test "every option of every program is in its man page's SYNOPSIS and described" {
+	for p in dphp-emit dphp-route dphp-replay dphp-commit dphp-lock dphp-project; do
+		man=$TOP/man/$p.1
+		for o in $(getopt_letters "$p" | tr -d -); do
+			[ "$o" = h ] || [ "$o" = V ] && continue
+			awk '/^\.Sh SYNOPSIS/,/^\.Sh DESCRIPTION/' "$man" |
+			    grep -q "Fl [A-Za-z]*$o" ||
+			    fail "$p: -$o is not in the SYNOPSIS of $p.1"
+			awk '/^\.Sh DESCRIPTION/,/^\.Sh EXIT/' "$man" |
+			    grep -q "^\.It Fl $o\b" ||
+			    fail "$p: -$o is not described in $p.1"
+		done
+	done
+}
