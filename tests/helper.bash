@@ -4,8 +4,8 @@
 # not tested (and why):
 # - power loss: kill -9 keeps the page cache, so it shows crash
 #   atomicity, not durability; fsync failure is tested by injection.
-# - permission errors: CI runs as root, which ignores file modes.
-# - ENOSPC: needs a small tmpfs (root); left for the durable-queue tests.
+# - permission errors: CI runs as root, which ignores file modes (a
+#   read-only mount stands in for them, when root may mount).
 
 bats_require_minimum_version 1.5.0
 bats_load_library bats-support

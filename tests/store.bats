@@ -93,3 +93,44 @@ proposals() {
 	assert_output --regexp "^\{\"v\":1,\"kind\":\"commit\",\"input\":\{\"v\":1,\"id\":\"p$next\",.*\"etag\":\"$((next + 1))\"\}\$"
 	assert_stderr ""
 }
+
+# Mount a filesystem at $1 for a fault test, or skip where that is not
+# allowed (not root, no mount in this sandbox).
+mount_or_skip() {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount"
+	mkdir -p "$1"
+	shift
+	mount "$@" 2>/dev/null || skip "mount is not allowed here"
+}
+
+@test "a read-only store is read, and refuses writes cleanly" {
+	mount_or_skip "$BATS_TEST_TMPDIR/ro" --bind -o ro "$S" "$BATS_TEST_TMPDIR/ro"
+	echo 7 > "$S/state/entity/counter/c.etag"	# stale: repair would write
+	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/ro" -g "$ID"
+	assert_success
+	assert_output '{"id":"entity:counter:c","etag":"1","state":0}'
+	assert_stderr ""
+	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/ro" -e 1 -s "$ID" "$BATS_TEST_TMPDIR/zero"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: cannot lock 'state/entity/counter/c': Read-only file system"
+	umount "$BATS_TEST_TMPDIR/ro"
+}
+
+@test "a full disk fails the commit and leaves the old state, no temp file" {
+	mount_or_skip "$BATS_TEST_TMPDIR/full" -t tmpfs -o size=64k tmpfs "$BATS_TEST_TMPDIR/full"
+	dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -i
+	printf '"small"' > "$BATS_TEST_TMPDIR/small"
+	dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -c -s entity:a:b "$BATS_TEST_TMPDIR/small" > /dev/null
+	head -c 100000 /dev/zero | tr '\0' x | jq -Rs . > "$BATS_TEST_TMPDIR/big"
+	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -e 1 -s entity:a:b "$BATS_TEST_TMPDIR/big"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: commit of 'state/entity/a/b' failed: write '.b.tmp': No space left on device"
+	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -g entity:a:b
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1","state":"small"}'
+	assert_stderr ""
+	assert_file_not_exists "$BATS_TEST_TMPDIR/full/s/state/entity/a/.b.tmp"
+	umount "$BATS_TEST_TMPDIR/full"
+}
