@@ -294,3 +294,19 @@ OUT
 OUT
 	done
 }
+
+@test "handlers are told where dphp.sh is: the built-in path, or DPHP_SH" {
+	ev w1 -r orchestration:o:1 call entity:whereis:w where > "$IN"
+	for sh in "" /opt/dphp.sh; do
+		if [ -n "$sh" ]; then
+			export DPHP_SH=$sh
+		else
+			unset DPHP_SH
+		fi
+		run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+		assert_success
+		assert_stderr ""
+		run jq -r '.emit[0].event.event.event.result' <<< "$output"
+		assert_output "${sh:-/usr/local/share/dphp/dphp.sh}"
+	done
+}
