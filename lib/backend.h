@@ -15,10 +15,9 @@ struct dphp_backend {
 	void (*close)(struct dphp_store *);
 	int (*get)(struct dphp_store *, const struct dphp_id *, json_t **,
 	    char *);
-	int (*put)(struct dphp_store *, const struct dphp_id *, json_t *,
-	    enum dphp_cond, const char *, char *);
-	int (*del)(struct dphp_store *, const struct dphp_id *,
-	    enum dphp_cond, const char *, char *);
+	/* ids[i] is changes[i].id, parsed and distinct */
+	int (*batch)(struct dphp_store *, const struct dphp_id *ids,
+	    struct dphp_change *changes, size_t n);
 	int (*list)(struct dphp_store *, enum dphp_kind, const char *,
 	    dphp_list_fn *, void *);
 };

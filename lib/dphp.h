@@ -253,6 +253,25 @@ int dphp_store_put(struct dphp_store *, const char *id, json_t *state,
 /* delete id if cond holds; OK, NOTFOUND, CONFLICT (newetag as above) */
 int dphp_store_delete(struct dphp_store *, const char *id,
     enum dphp_cond, const char *etag, char newetag[DPHP_ETAG_MAX]);
+/*
+ * Group commit: carry out the changes to n distinct ids together,
+ * sharing the flushes.  Each gets the result and newetag that
+ * dphp_store_put, _delete or _check would give it; a change of op
+ * DPHP_CHECK only tests its condition.  ERROR means an I/O error failed
+ * the batch: when it struck before any record was replaced, none of the
+ * changes happened; after, some may be visible but not durable.
+ */
+enum dphp_op { DPHP_PUT, DPHP_DELETE, DPHP_CHECK };
+struct dphp_change {
+	const char *id;
+	enum dphp_op op;
+	json_t *state;			/* DPHP_PUT: the new state (borrowed) */
+	enum dphp_cond cond;
+	const char *etag;
+	int result;			/* out */
+	char newetag[DPHP_ETAG_MAX];	/* out */
+};
+int dphp_store_batch(struct dphp_store *, struct dphp_change *, size_t n);
 /* does cond hold for id?  OK or CONFLICT; curetag as newetag above */
 int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
     const char *etag, char curetag[DPHP_ETAG_MAX]);

@@ -81,25 +81,56 @@ dphp_store_get(struct dphp_store *st, const char *s, json_t **state,
 }
 
 int
-dphp_store_put(struct dphp_store *st, const char *s, json_t *state,
+dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
+{
+	struct dphp_id *ids;
+	size_t i, k;
+	int r;
+
+	ids = xcalloc(n ? n : 1, sizeof(*ids));
+	for (i = 0; i < n; i++) {
+		if (parse(c[i].id, &ids[i]) != 0) {
+			free(ids);
+			return DPHP_STORE_ERROR;
+		}
+		for (k = 0; k < i; k++)
+			if (strcmp(c[k].id, c[i].id) == 0) {
+				dphp_error("a batch changes '%.300s' twice",
+				    c[i].id);
+				free(ids);
+				return DPHP_STORE_ERROR;
+			}
+	}
+	r = n ? st->be->batch(st, ids, c, n) : DPHP_STORE_OK;
+	free(ids);
+	return r;
+}
+
+/* One change alone: its result, or ERROR. */
+static int
+single(struct dphp_store *st, const char *id, enum dphp_op op, json_t *state,
     enum dphp_cond cond, const char *etag, char newetag[DPHP_ETAG_MAX])
 {
-	struct dphp_id id;
+	struct dphp_change c = { id, op, state, cond, etag, 0, "" };
 
-	if (parse(s, &id))
+	if (dphp_store_batch(st, &c, 1) != DPHP_STORE_OK)
 		return DPHP_STORE_ERROR;
-	return st->be->put(st, &id, state, cond, etag, newetag);
+	memcpy(newetag, c.newetag, DPHP_ETAG_MAX);
+	return c.result;
 }
 
 int
-dphp_store_delete(struct dphp_store *st, const char *s, enum dphp_cond cond,
+dphp_store_put(struct dphp_store *st, const char *id, json_t *state,
+    enum dphp_cond cond, const char *etag, char newetag[DPHP_ETAG_MAX])
+{
+	return single(st, id, DPHP_PUT, state, cond, etag, newetag);
+}
+
+int
+dphp_store_delete(struct dphp_store *st, const char *id, enum dphp_cond cond,
     const char *etag, char newetag[DPHP_ETAG_MAX])
 {
-	struct dphp_id id;
-
-	if (parse(s, &id))
-		return DPHP_STORE_ERROR;
-	return st->be->del(st, &id, cond, etag, newetag);
+	return single(st, id, DPHP_DELETE, NULL, cond, etag, newetag);
 }
 
 int

@@ -11,7 +11,8 @@
  * the record's rename may leave it stale, and the next read repairs it.
  *
  * A commit holds an exclusive flock on .KEY.lock around compare and
- * rename, so two writers never both win.  The new record is written to
+ * rename, so two writers never both win; a batch of commits takes the
+ * locks of all its keys, in path order.  The new record is written to
  * .KEY.tmp, fsynced, renamed over KEY, and the directory fsynced: after
  * a crash the record is the old or the new one, never a mix.  A failed
  * fsync fails the commit and is never retried (the kernel may have
@@ -353,11 +354,17 @@ sidecar_ok(struct where *w, const struct record *rec)
 }
 
 /*
- * Write rec as the new record of w, durably.  Called with the key lock
- * held.  0, or -1 with a message (the commit failed).
+ * Writing rec as the new record of w, under the key lock, in steps:
+ * prepare writes the temporary file and returns its descriptor; settle
+ * fsyncs and closes it; publish renames it over the record and updates
+ * the sidecar; syncdir makes the rename durable.  A batch takes each
+ * step for all its records before the next, so that one journal commit
+ * carries the data of all (on ext4 the first fsync commits them all and
+ * the others find nothing left to do): group commit.  Each returns 0,
+ * or -1 after a message, the temporary file removed.
  */
 static int
-commitrec(struct where *w, const struct record *rec)
+prepare(struct where *w, const struct record *rec)
 {
 	char etag[DPHP_ETAG_MAX], *tmp, *text;
 	const char *step;
@@ -390,32 +397,9 @@ commitrec(struct where *w, const struct record *rec)
 	if (write_all(fd, text, strlen(text)) != 0 ||
 	    write_all(fd, "\n", 1) != 0)
 		goto fail;
-	step = "fsync";
-	if (fsync(fd) != 0)
-		goto fail;
-	step = "close";
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	step = "rename";
-	if (renameat(w->dfd, tmp, w->dfd, w->leaf) != 0)
-		goto fail;
-	if (writesidecar(w, rec) != 0)
-		dphp_warn("cannot update '%s.etag' (repaired on the next "
-		    "read):", w->path);
-	/* Without this the rename may not survive a crash. */
-	if (fsync(w->dfd) != 0) {
-		dphp_error("commit of '%s' is visible but not durable: "
-		    "fsync of its directory:", w->path);
-		free(tmp);
-		free(text);
-		return -1;
-	}
 	free(tmp);
 	free(text);
-	return 0;
+	return fd;
 fail:
 	dphp_error("commit of '%s' failed: %s '%s':", w->path, step, tmp);
 	if (fd >= 0)
@@ -423,6 +407,68 @@ fail:
 	unlinkat(w->dfd, tmp, 0);
 	free(tmp);
 	free(text);
+	return -1;
+}
+
+/* Forget a prepared temporary file (another of the batch failed). */
+static void
+discard(struct where *w, int fd)
+{
+	char *tmp = xasprintf(".%s.tmp", w->leaf);
+
+	close(fd);
+	unlinkat(w->dfd, tmp, 0);
+	free(tmp);
+}
+
+static int
+settle(struct where *w, int fd)
+{
+	const char *step = "fsync";
+	char *tmp;
+
+	if (fsync(fd) == 0) {
+		step = "close";
+		if (close(fd) == 0)
+			return 0;
+		fd = -1;
+	}
+	tmp = xasprintf(".%s.tmp", w->leaf);
+	dphp_error("commit of '%s' failed: %s '%s':", w->path, step, tmp);
+	if (fd >= 0)
+		close(fd);
+	unlinkat(w->dfd, tmp, 0);
+	free(tmp);
+	return -1;
+}
+
+static int
+publish(struct where *w, const struct record *rec)
+{
+	char *tmp = xasprintf(".%s.tmp", w->leaf);
+
+	if (renameat(w->dfd, tmp, w->dfd, w->leaf) != 0) {
+		dphp_error("commit of '%s' failed: rename '%s':", w->path,
+		    tmp);
+		unlinkat(w->dfd, tmp, 0);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	if (writesidecar(w, rec) != 0)
+		dphp_warn("cannot update '%s.etag' (repaired on the next "
+		    "read):", w->path);
+	return 0;
+}
+
+static int
+syncdir(struct where *w)
+{
+	/* Without this the rename may not survive a crash. */
+	if (fsync(w->dfd) == 0)
+		return 0;
+	dphp_error("commit of '%s' is visible but not durable: fsync of its "
+	    "directory:", w->path);
 	return -1;
 }
 
@@ -489,74 +535,149 @@ precondition(const struct record *rec, enum dphp_cond cond, const char *etag,
 	return DPHP_STORE_OK;
 }
 
-static int
-update(struct dphp_store *st, const struct dphp_id *id, json_t *state,
-    enum dphp_cond cond, const char *etag, char *newetag)
-{
-	struct record rec, next;
+/* One change of a batch as it is carried out. */
+struct slot {
 	struct where w;
-	int lfd, r;
+	struct record rec;	/* as read */
+	struct record next;	/* as written, when write is set */
+	int lfd, fd, write, absent;
+};
 
-	if ((r = locate(st, id, state != NULL, &w)) != 0) {
-		where_free(&w);
-		if (r < 0)
-			return DPHP_STORE_ERROR;
-		/* delete of an id whose directory does not exist */
-		if (cond == DPHP_IF_MATCH) {
-			newetag[0] = '\0';
-			return DPHP_STORE_CONFLICT;
+static int
+bypath(const void *a, const void *b)
+{
+	return strcmp((*(struct slot *const *)a)->w.path,
+	    (*(struct slot *const *)b)->w.path);
+}
+
+/*
+ * Commit the changes c (to distinct ids) together: lock every key in
+ * path order (so two batches cannot deadlock), check every
+ * precondition, then write, sync and publish the records that pass,
+ * step by step for all, and sync each directory once.
+ */
+static int
+dir_batch(struct dphp_store *st, const struct dphp_id *ids,
+    struct dphp_change *c, size_t n)
+{
+	struct slot *s, **order;
+	struct stat a, b;
+	size_t i, k, m = 0;
+	int r = DPHP_STORE_OK, found;
+
+	s = xcalloc(n, sizeof(*s));
+	order = xcalloc(n, sizeof(*order));
+	for (i = 0; i < n; i++) {
+		s[i].lfd = s[i].fd = s[i].w.dfd = -1;
+		c[i].newetag[0] = '\0';
+		found = locate(st, &ids[i], c[i].op == DPHP_PUT, &s[i].w);
+		if (found < 0) {
+			r = DPHP_STORE_ERROR;
+			goto out;
 		}
-		return DPHP_STORE_NOTFOUND;
+		if (found > 0)	/* no directory: nothing stored */
+			s[i].absent = 1;
+		else
+			order[m++] = &s[i];
 	}
-	if ((lfd = lockkey(&w, LOCK_EX)) < 0) {
-		dphp_error("cannot lock '%s':", w.path);
-		where_free(&w);
-		return DPHP_STORE_ERROR;
+	qsort(order, m, sizeof(*order), bypath);
+	for (k = 0; k < m; k++) {
+		if ((order[k]->lfd = lockkey(&order[k]->w, LOCK_EX)) < 0) {
+			dphp_error("cannot lock '%s':", order[k]->w.path);
+			r = DPHP_STORE_ERROR;
+			goto out;
+		}
+		if (readrec(&order[k]->w, &order[k]->rec) != 0) {
+			r = DPHP_STORE_ERROR;
+			goto out;
+		}
 	}
-	if (readrec(&w, &rec) != 0) {
-		r = DPHP_STORE_ERROR;
-		goto out;
+	for (i = 0; i < n; i++) {
+		struct record *rec = &s[i].rec;
+
+		c[i].result = precondition(rec, c[i].cond, c[i].etag,
+		    c[i].newetag);
+		if (c[i].result != DPHP_STORE_OK)
+			continue;
+		if (c[i].op == DPHP_CHECK) {
+			if (rec->gen != 0 && !rec->deleted)
+				genetag(rec->gen, c[i].newetag);
+		} else if (c[i].op == DPHP_DELETE &&
+		    (rec->gen == 0 || rec->deleted))
+			c[i].result = DPHP_STORE_NOTFOUND;
+		else {
+			s[i].write = 1;
+			s[i].next.gen = rec->gen + 1;
+			s[i].next.deleted = c[i].op == DPHP_DELETE;
+			s[i].next.state = c[i].state;
+		}
 	}
-	if ((r = precondition(&rec, cond, etag, newetag)) != DPHP_STORE_OK)
-		goto out;
-	if (state == NULL && (rec.gen == 0 || rec.deleted)) {
-		r = DPHP_STORE_NOTFOUND;
-		goto out;
+	for (i = 0; i < n; i++)
+		if (s[i].write && (s[i].fd = prepare(&s[i].w, &s[i].next)) < 0)
+			goto fail;
+	for (i = 0; i < n; i++)
+		if (s[i].write) {
+			int fd = s[i].fd;
+
+			s[i].fd = -1;
+			if (settle(&s[i].w, fd) != 0)
+				goto fail;
+		}
+	for (i = 0; i < n; i++)
+		if (s[i].write && publish(&s[i].w, &s[i].next) != 0) {
+			r = DPHP_STORE_ERROR;	/* earlier ones are visible */
+			goto out;
+		}
+	for (i = 0; i < n; i++) {
+		if (!s[i].write)
+			continue;
+		/* one fsync per directory */
+		found = 0;
+		fstat(s[i].w.dfd, &a);
+		for (k = 0; k < i && !found; k++)
+			found = s[k].write && fstat(s[k].w.dfd, &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+		if (!found && syncdir(&s[i].w) != 0) {
+			r = DPHP_STORE_ERROR;
+			goto out;
+		}
 	}
-	next.gen = rec.gen + 1;
-	next.deleted = state == NULL;
-	next.state = state;
-	if (commitrec(&w, &next) != 0) {
-		r = DPHP_STORE_ERROR;
-		goto out;
+	for (i = 0; i < n; i++) {
+		if (!s[i].write)
+			continue;
+		if (s[i].rec.gen == 0 && syncparents(st, &s[i].w) != 0) {
+			dphp_error("commit of '%s' is visible but not durable: "
+			    "fsync of the directories above it:", s[i].w.path);
+			r = DPHP_STORE_ERROR;
+			goto out;
+		}
+		genetag(s[i].next.gen, c[i].newetag);
 	}
-	if (rec.gen == 0 && syncparents(st, &w) != 0) {
-		dphp_error("commit of '%s' is visible but not durable: fsync "
-		    "of the directories above it:", w.path);
-		r = DPHP_STORE_ERROR;
-		goto out;
-	}
-	genetag(next.gen, newetag);
-	r = DPHP_STORE_OK;
+	goto out;
+fail:
+	/* nothing of the batch was published: none of it happened */
+	for (i = 0; i < n; i++)
+		if (s[i].fd >= 0) {
+			discard(&s[i].w, s[i].fd);
+			s[i].fd = -1;
+		} else if (s[i].write) {
+			char *tmp = xasprintf(".%s.tmp", s[i].w.leaf);
+
+			unlinkat(s[i].w.dfd, tmp, 0);
+			free(tmp);
+		}
+	r = DPHP_STORE_ERROR;
 out:
-	json_decref(rec.state);
-	close(lfd);
-	where_free(&w);
+	for (i = 0; i < n; i++) {
+		json_decref(s[i].rec.state);
+		if (s[i].lfd >= 0)
+			close(s[i].lfd);
+		if (s[i].w.path != NULL)
+			where_free(&s[i].w);
+	}
+	free(order);
+	free(s);
 	return r;
-}
-
-static int
-dir_put(struct dphp_store *st, const struct dphp_id *id, json_t *state,
-    enum dphp_cond cond, const char *etag, char *newetag)
-{
-	return update(st, id, state, cond, etag, newetag);
-}
-
-static int
-dir_del(struct dphp_store *st, const struct dphp_id *id, enum dphp_cond cond,
-    const char *etag, char *newetag)
-{
-	return update(st, id, NULL, cond, etag, newetag);
 }
 
 /* List one NAME directory (and its segment directories) below dfd. */
@@ -778,6 +899,5 @@ dir_close(struct dphp_store *st)
 }
 
 const struct dphp_backend dphp_dir_backend = {
-	"dir", dir_open, dir_init, dir_close, dir_get, dir_put, dir_del,
-	dir_list
+	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list
 };
