@@ -6,7 +6,8 @@
  *	dphp-commit [-d store] -g id
  *	dphp-commit [-d store] -c | -e etag | -f -s id [file]
  *	dphp-commit [-d store] -e etag | -f -r id
- *	dphp-commit [-kou] [-d store] [-n tries] [-T ms] [-x dir] [file ...]
+ *	dphp-commit [-kou] [-b size] [-d store] [-n tries] [-T ms] [-x dir]
+ *	    [file ...]
  *
  * A proposal commits only if the stored ETag is still the one it was
  * computed from; otherwise, with -x, it is recomputed from the stored
@@ -24,9 +25,10 @@ static const char synopsis[] =
     "       dphp-commit [-d store] -g id\n"
     "       dphp-commit [-d store] -c | -e etag | -f -s id [file]\n"
     "       dphp-commit [-d store] -e etag | -f -r id\n"
-    "       dphp-commit [-kou] [-d store] [-n tries] [-T ms] [-x dir] "
-    "[file ...]";
+    "       dphp-commit [-kou] [-b size] [-d store] [-n tries] [-T ms] "
+    "[-x dir] [file ...]";
 static const char options[] =
+    "  -b size    commit up to size proposals together (group commit)\n"
     "  -c         with -s: create only; fail if the state exists\n"
     "  -d store   the store (default $DPHP_STORE)\n"
     "  -e etag    with -s or -r: only if the stored ETag is etag\n"
@@ -52,6 +54,7 @@ static struct dphp_store *store;
 static struct dphp_handlers handlers;
 static int oflag;
 static long tries = 10;
+static long bflag = 1;		/* proposals committed together */
 static json_t *chain;		/* target -> {"input":id,"etag":etag} */
 static int status;
 
@@ -215,52 +218,119 @@ recompute(struct dphp_proposal *p, char *newetag)
 	return DPHP_STORE_CONFLICT;
 }
 
+/* A proposal waiting in the batch, and where it was read. */
+struct pending {
+	json_t *rec;
+	struct dphp_proposal p;
+	struct dphp_reader at;	/* name and line, for messages */
+	const char *etag;	/* expected; "-" matches nothing */
+};
+
+static struct pending *batch;
+static size_t nbatch;
+
+/*
+ * Commit the proposals waiting in the batch, together, then say what
+ * became of each, in the order they were read.  Exit status or 0.
+ */
+static int
+flush(void)
+{
+	struct dphp_change *c;
+	struct pending *q;
+	json_t *last;
+	size_t i;
+	int r = 0;
+
+	c = xcalloc(nbatch ? nbatch : 1, sizeof(*c));
+	for (i = 0; i < nbatch; i++) {
+		q = &batch[i];
+		q->etag = q->p.base;
+		if (q->p.prev != NULL) {
+			/* Computed on top of an earlier proposal: valid only
+			 * if that one was committed here, as proposed, and is
+			 * still head. */
+			last = json_object_get(chain, q->p.target);
+			if (last != NULL && strcmp(json_string_value(
+			    json_object_get(last, "input")), q->p.prev) == 0) {
+				q->etag = json_string_value(json_object_get(
+				    last, "etag"));
+				if (q->etag[0] == '\0')
+					q->etag = NULL;
+			} else
+				q->etag = "-";
+		}
+		c[i].id = q->p.target;
+		c[i].state = json_object_get(q->rec, "state");
+		c[i].op = c[i].state ? DPHP_PUT : json_is_true(
+		    json_object_get(q->rec, "delete")) ? DPHP_DELETE :
+		    DPHP_CHECK;
+		c[i].cond = q->etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
+		c[i].etag = q->etag;
+	}
+	if (dphp_store_batch(store, c, nbatch) != DPHP_STORE_OK)
+		r = DPHP_EXIT_SYS;
+	for (i = 0; r == 0 && i < nbatch; i++) {
+		q = &batch[i];
+		if (c[i].result == DPHP_STORE_NOTFOUND) {
+			/* deleting nothing changes nothing */
+			c[i].newetag[0] = '\0';
+			c[i].result = DPHP_STORE_OK;
+		}
+		if (c[i].result == DPHP_STORE_OK)
+			committed(q->rec, q->p.target, q->p.desc.id,
+			    c[i].newetag);
+		else if (handlers.dir != NULL)
+			c[i].result = recompute(&q->p, c[i].newetag);
+		if (c[i].result == DPHP_STORE_ERROR)
+			r = DPHP_EXIT_SYS;
+		else if (c[i].result == DPHP_STORE_CONFLICT) {
+			if (q->etag != NULL && strcmp(q->etag, "-") == 0)
+				dphp_reader_error(&q->at, "'%s' is at \"%s\" but "
+				    "the proposal builds on event %s, not "
+				    "committed here", q->p.target, c[i].newetag,
+				    q->p.prev);
+			else
+				dphp_reader_error(&q->at, "%s", mismatch(
+				    q->p.target, c[i].newetag, q->etag));
+			json_object_del(chain, q->p.target);
+			status = DPHP_EXIT_NO;
+		}
+	}
+	for (i = 0; i < nbatch; i++)
+		json_decref(batch[i].rec);
+	nbatch = 0;
+	free(c);
+	return r;
+}
+
 static int
 stage(struct dphp_reader *rd, json_t *rec, void *arg)
 {
-	struct dphp_proposal p;
-	char buf[1024], newetag[DPHP_ETAG_MAX];
-	const char *why, *etag;
-	json_t *last;
+	struct pending *q;
+	char buf[1024];
+	const char *why;
+	size_t i;
 	int r;
 
 	(void)arg;
-	if (dphp_proposal_check(rec, &p, buf, sizeof(buf), &why) != 0) {
+	for (i = 0; i < nbatch; i++)
+		/* one change per target in a batch: the next builds on it */
+		if (strcmp(batch[i].p.target, json_string_value(
+		    json_object_get(rec, "target")) ?
+		    json_string_value(json_object_get(rec, "target")) : "") == 0 &&
+		    (r = flush()) != 0)
+			return r;
+	q = &batch[nbatch];
+	if (dphp_proposal_check(rec, &q->p, buf, sizeof(buf), &why) != 0) {
 		dphp_reader_error(rd, "invalid proposal: %s", why);
 		return DPHP_EXIT_INPUT;
 	}
-	etag = p.base;
-	if (p.prev != NULL) {
-		/* Computed on top of an earlier proposal: valid only if that
-		 * one was committed here, as proposed, and is still head. */
-		last = json_object_get(chain, p.target);
-		if (last != NULL && strcmp(json_string_value(json_object_get(
-		    last, "input")), p.prev) == 0) {
-			etag = json_string_value(json_object_get(last, "etag"));
-			if (etag[0] == '\0')
-				etag = NULL;
-		} else
-			etag = "-";	/* matches no ETag */
-	}
-	r = apply(rec, p.target, etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT, etag,
-	    newetag);
-	if (r == DPHP_STORE_OK)
-		committed(rec, p.target, p.desc.id, newetag);
-	else if (r == DPHP_STORE_CONFLICT && handlers.dir != NULL)
-		r = recompute(&p, newetag);
-	if (r == DPHP_STORE_ERROR)
-		return DPHP_EXIT_SYS;
-	if (r == DPHP_STORE_CONFLICT) {
-		if (etag != NULL && strcmp(etag, "-") == 0)
-			dphp_reader_error(rd, "'%s' is at \"%s\" but the proposal "
-			    "builds on event %s, not committed here", p.target,
-			    newetag, p.prev);
-		else
-			dphp_reader_error(rd, "%s", mismatch(p.target, newetag,
-			    etag));
-		json_object_del(chain, p.target);
-		status = DPHP_EXIT_NO;
-	}
+	q->rec = json_incref(rec);
+	q->at.name = rd->name;
+	q->at.line = rd->line;
+	if (++nbatch == (size_t)bflag)
+		return flush();
 	return 0;
 }
 
@@ -273,9 +343,12 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-commit");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "cd:e:fg:hikn:or:s:T:uVx:",
+	while ((c = getopt_long(argc, argv, "b:cd:e:fg:hikn:or:s:T:uVx:",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
+		case 'b':
+			bflag = dphp_strtonum(optarg, 1, 4096, "batch size");
+			break;
 		case 'c':
 			cflag = 1;
 			break;
@@ -334,7 +407,7 @@ main(int argc, char *argv[])
 	    (rid && cflag) || (!sid && !rid && (cflag || etag || fflag)) ||
 	    ((iflag || gid || rid) && argc > 0) || (sid && argc > 1) ||
 	    ((iflag || gid || sid || rid) && (oflag || handlers.dir ||
-	    handlers.keep)))
+	    handlers.keep || bflag != 1)))
 		dphp_usage(synopsis);
 	if (iflag)
 		return dphp_store_init(spec) == 0 ? 0 : DPHP_EXIT_SYS;
@@ -350,8 +423,14 @@ main(int argc, char *argv[])
 		if (handlers.dir == NULL)
 			handlers.dir = getenv("DPHP_HANDLERS");
 		chain = json_object();
-		if ((r = dphp_each_record(argc, argv, stage, NULL)) == 0)
+		batch = xcalloc(bflag, sizeof(*batch));
+		r = dphp_each_record(argc, argv, stage, NULL);
+		/* what was read before a bad record is committed */
+		if (r != DPHP_EXIT_SYS && (c = flush()) != 0)
+			r = c;
+		if (r == 0)
 			r = status;
+		free(batch);
 		json_decref(chain);
 		dphp_handlers_close();
 	}

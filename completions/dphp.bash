@@ -8,7 +8,7 @@ _dphp_options() {
 	dphp-emit) echo "-A -b -D -f -h -i -l -p -P -r -t -u -V -w --help --version" ;;
 	dphp-route) echo "-D -h -i -m -u -V -v --help --version" ;;
 	dphp-replay) echo "-d -h -k -T -u -V -x --help --version" ;;
-	dphp-commit) echo "-c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
+	dphp-commit) echo "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-h -u -V --help --version" ;;
 	dphp-project) echo "-d -h -u -V --help --version" ;;
 	esac
@@ -19,7 +19,7 @@ _dphp_with_argument() {
 	dphp-emit) echo "-A -b -D -f -i -l -p -P -r -t" ;;
 	dphp-route) echo "-m" ;;
 	dphp-replay) echo "-d -T -x" ;;
-	dphp-commit) echo "-d -e -g -n -r -s -T -x" ;;
+	dphp-commit) echo "-b -d -e -g -n -r -s -T -x" ;;
 	dphp-project) echo "-d" ;;
 	esac
 }

@@ -66,7 +66,7 @@ zsh_letters() {
 	COMP_WORDS=(dphp-commit -)
 	COMP_CWORD=1
 	_dphp
-	assert_equal "${COMPREPLY[*]}" "-c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version"
+	assert_equal "${COMPREPLY[*]}" "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version"
 }
 
 @test "every option of every program is in its man page's SYNOPSIS and described" {

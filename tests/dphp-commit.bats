@@ -380,3 +380,23 @@ OUT
 	refuses_bad_input dphp-commit dphp-commit -d "$S" -x "$H"
 	fails_on_full_disk dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
 }
+
+@test "-b commits several proposals together; results stay in input order" {
+	propose signal entity:counter:a add 1 -- signal entity:counter:b add 2 \
+	    -- signal entity:counter:a add 3 -- signal entity:counter:c get
+	printf '{"state":100}' > "$J"
+	dphp-commit -d "$S" -c -s entity:counter:b "$J" > /dev/null
+	run --separate-stderr dphp-commit -b 8 -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_failure 1
+	assert_stderr "dphp-commit: $BATS_TEST_TMPDIR/p:2: etag mismatch for 'entity:counter:b': is \"1\" but expected absent"
+	run jq -c '[.input.id, .target, .etag, .state.state]' <<< "$output"
+	assert_output - <<'OUT'
+["e1","entity:counter:a","1",1]
+["e3","entity:counter:a","2",4]
+["e4","entity:counter:c",null,null]
+OUT
+	run --separate-stderr dphp-commit -b 0 -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_failure 2
+	assert_output ""
+	assert_stderr "dphp-commit: error: invalid batch size '0' (want 1..4096)"
+}

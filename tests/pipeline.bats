@@ -78,7 +78,7 @@ OUT
 OUT
 }
 
-@test "two stages racing on the same entities lose no operation" {
+@test "two stages racing on the same entities lose no operation, batched or not" {
 	# Both proposal files are computed from the same stored states, so
 	# nearly every commit of the slower stage conflicts and is rerun.
 	for k in 1 2 3; do
@@ -91,7 +91,8 @@ OUT
 	while read -r id c; do ev "$id" signal "entity:counter:$c" add 10; done < "$T/b.list" > "$T/b"
 	dphp-replay -d "$S" -x "$H" "$T/a" > "$T/pa"
 	dphp-replay -d "$S" -x "$H" "$T/b" > "$T/pb"
-	dphp-commit -n 1000 -d "$S" -x "$H" "$T/pa" > "$T/ca" 2> "$T/ea" 3>&- &
+	# one stage commits in batches, the other one by one
+	dphp-commit -b 8 -n 1000 -d "$S" -x "$H" "$T/pa" > "$T/ca" 2> "$T/ea" 3>&- &
 	a=$!
 	dphp-commit -n 1000 -d "$S" -x "$H" "$T/pb" > "$T/cb" 2> "$T/eb" 3>&- &
 	b=$!
