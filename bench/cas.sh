@@ -100,3 +100,92 @@ END {
 		    rate[m] / rate["floor"], rate[m] / rate["wal"]
 	}
 }' "$work/times"
+
+# Part two, group commit: the same number of updates spread over
+# $keys keys that exist already, so that commits to different keys can
+# share their flushes (dphp-commit -b); sqlite3 WAL does the same updates,
+# one transaction each.
+keys=${BENCH_KEYS:-100}
+awk -v n="$n" -v keys="$keys" 'BEGIN {
+	for (i = 1; i <= n + keys; i++) {
+		k = (i - 1) % keys + 1
+		v = int((i - 1) / keys) + 1
+		printf "{\"v\":1,\"kind\":\"proposal\",\"input\":{\"v\":1," \
+		    "\"id\":\"g%d\",\"ts\":\"2026-11-27T10:00:00Z\",\"event\":" \
+		    "{\"to\":\"entity:bench:k%d\",\"event\":{\"type\":\"signal\"," \
+		    "\"op\":\"set\"}}},\"target\":\"entity:bench:k%d\",\"base\":%s," \
+		    "\"state\":{\"n\":%d},\"emit\":[]}\n", i, k, k,
+		    v == 1 ? "null" : "\"" (v - 1) "\"", v
+	}
+}' > "$work/spread"
+head -n "$keys" "$work/spread" > "$work/spread.setup"
+tail -n +"$((keys + 1))" "$work/spread" > "$work/spread.timed"
+awk -v n="$n" -v keys="$keys" 'BEGIN {
+	print "PRAGMA synchronous=FULL;"
+	for (i = 1; i <= n; i++) {
+		k = (i - 1) % keys + 1
+		v = int((i - 1) / keys) + 1
+		printf "UPDATE kv SET v = \x27{\"n\":%d}\x27, ver = ver + 1 " \
+		    "WHERE k = \x27entity:bench:k%d\x27 AND ver = %d;\n", v + 1, k, v
+	}
+}' > "$work/spread.sql"
+
+spread_dphp() {	# batch size
+	rm -rf "$work/store" && dphp-commit -d "$work/store" -i
+	dphp-commit -d "$work/store" "$work/spread.setup" > /dev/null
+	t=$(elapsed dphp-commit -b "$1" -d "$work/store" "$work/spread.timed")
+	[ "$(cat "$work/store/state/entity/bench/k1.etag")" = \
+	    "$((n / keys + 1))" ] ||
+	    { echo "bench: dphp lost commits" >&2; exit 1; }
+	echo "$t"
+}
+
+spread_sqlite() {
+	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
+	{
+		echo "PRAGMA journal_mode=WAL;"
+		echo "CREATE TABLE kv (k TEXT PRIMARY KEY, ver INTEGER, v TEXT);"
+		echo "BEGIN;"
+		for k in $(seq 1 "$keys"); do
+			echo "INSERT INTO kv VALUES ('entity:bench:k$k', 1, '{}');"
+		done
+		echo "COMMIT;"
+	} | sqlite3 "$work/db" > /dev/null
+	t=$(elapsed sqlite3 "$work/db" < "$work/spread.sql")
+	[ "$(sqlite3 "$work/db" 'SELECT sum(ver) FROM kv')" = "$((n + keys))" ] ||
+	    { echo "bench: sqlite3 lost updates" >&2; exit 1; }
+	echo "$t"
+}
+
+: > "$work/gtimes"
+for r in $(seq "$runs"); do
+	printf 'b1 %s\nb64 %s\nwal %s\n' "$(spread_dphp 1)" "$(spread_dphp 64)" \
+	    "$(spread_sqlite)" >> "$work/gtimes"
+	printf 'group commit run %d of %d done\n' "$r" "$runs" >&2
+done
+echo
+echo "group commit: $n compare-and-set updates over $keys existing keys, median of $runs runs"
+echo
+awk -v n="$n" '
+{ t[$1] = t[$1] " " $2 }
+function median(s,    a, k, i, j, x) {
+	k = split(s, a, " ")
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
+		}
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+END {
+	name["b1"] = "dphp-commit, one commit per flush"
+	name["b64"] = "dphp-commit -b 64 (group commit)"
+	name["wal"] = "sqlite3 WAL, synchronous=FULL"
+	for (m in t)
+		rate[m] = n / (median(t[m]) / 1e9)
+	printf "%-44s %10s %13s\n", "", "commits/s", "vs sqlite WAL"
+	split("b1 b64 wal", order, " ")
+	for (i = 1; i <= 3; i++) {
+		m = order[i]
+		printf "%-44s %10.0f %13.2f\n", name[m], rate[m], rate[m] / rate["wal"]
+	}
+}' "$work/gtimes"
