@@ -223,7 +223,8 @@ struct pending {
 	json_t *rec;
 	struct dphp_proposal p;
 	struct dphp_reader at;	/* name and line, for messages */
-	const char *etag;	/* expected; "-" matches nothing */
+	const char *etag;	/* expected: NULL, "-" (nothing) or etagbuf */
+	char etagbuf[DPHP_ETAG_MAX];
 };
 
 static struct pending *batch;
@@ -253,10 +254,11 @@ flush(void)
 			last = json_object_get(chain, q->p.target);
 			if (last != NULL && strcmp(json_string_value(
 			    json_object_get(last, "input")), q->p.prev) == 0) {
-				q->etag = json_string_value(json_object_get(
-				    last, "etag"));
-				if (q->etag[0] == '\0')
-					q->etag = NULL;
+				/* a copy: committing others may evict it */
+				snprintf(q->etagbuf, sizeof(q->etagbuf), "%s",
+				    json_string_value(json_object_get(last,
+				    "etag")));
+				q->etag = q->etagbuf[0] ? q->etagbuf : NULL;
 			} else
 				q->etag = "-";
 		}
