@@ -331,7 +331,8 @@ stage(struct dphp_reader *rd, json_t *rec, void *arg)
 	q->rec = json_incref(rec);
 	q->at.name = rd->name;
 	q->at.line = rd->line;
-	if (++nbatch == (size_t)bflag)
+	/* full, or nothing more to read now: commit what there is */
+	if (++nbatch == (size_t)bflag || !dphp_reader_pending(rd))
 		return flush();
 	return 0;
 }

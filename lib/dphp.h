@@ -64,11 +64,13 @@ void dphp_fshut(void);	/* flush and close stdout; exit 4 on error */
 /* ndjson.c: strict newline-delimited JSON */
 #define DPHP_MAX_LINE (16 * 1024 * 1024)	/* bytes, newline excluded */
 struct dphp_reader {
-	FILE *fp;
+	int fd;
 	const char *name;	/* "<stdin>" or the path */
 	unsigned long line;	/* line number of the last record read */
-	char *buf;
+	char *buf;		/* the line */
 	size_t cap;
+	char *in;		/* input read and not yet used */
+	size_t inpos, inlen;
 	int eof;
 };
 /* open PATH ("-" or NULL is stdin); NULL with a message on failure */
@@ -83,6 +85,8 @@ void dphp_reader_close(struct dphp_reader *);
  * the return is -2).
  */
 int dphp_reader_next(struct dphp_reader *, json_t **out);
+/* can the next record be read without waiting for more input? */
+int dphp_reader_pending(struct dphp_reader *);
 /* print "prog: FILE:LINE: reason" for the record just read */
 void dphp_reader_error(const struct dphp_reader *, const char *, ...)
     __attribute__((format(printf, 2, 3)));

@@ -6,10 +6,13 @@
  * every write checked.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dphp.h"
 
@@ -19,18 +22,18 @@ struct dphp_reader *
 dphp_reader_open(const char *path)
 {
 	struct dphp_reader *r;
-	FILE *fp;
+	int fd = 0;
 
-	if (path == NULL || strcmp(path, "-") == 0) {
-		fp = stdin;
+	if (path == NULL || strcmp(path, "-") == 0)
 		path = "<stdin>";
-	} else if ((fp = fopen(path, "r")) == NULL) {
+	else if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		dphp_error("cannot open '%s':", path);
 		return NULL;
 	}
 	r = xcalloc(1, sizeof(*r));
-	r->fp = fp;
+	r->fd = fd;
 	r->name = path;
+	r->in = xmalloc(65536);
 	return r;
 }
 
@@ -39,8 +42,9 @@ dphp_reader_close(struct dphp_reader *r)
 {
 	if (r == NULL)
 		return;
-	if (r->fp != stdin)
-		fclose(r->fp);
+	if (r->fd != 0)
+		close(r->fd);
+	free(r->in);
 	free(r->buf);
 	free(r);
 }
@@ -58,39 +62,78 @@ dphp_reader_error(const struct dphp_reader *r, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Read one line into r->buf; its length, or -1 at EOF, -2 if too long. */
+/* Read more input into r->in: its length, 0 at end of input, -1 error. */
+static ssize_t
+fill(struct dphp_reader *r)
+{
+	ssize_t n;
+
+	r->inpos = r->inlen = 0;
+	while ((n = read(r->fd, r->in, 65536)) < 0 && errno == EINTR)
+		;
+	if (n > 0)
+		r->inlen = n;
+	return n;
+}
+
+int
+dphp_reader_pending(struct dphp_reader *r)
+{
+	struct pollfd pf;
+
+	if (r->eof || r->inpos < r->inlen)
+		return 1;
+	pf.fd = r->fd;
+	pf.events = POLLIN;
+	return poll(&pf, 1, 0) != 0;
+}
+
+/*
+ * Read one line into r->buf: its length, or -1 at end of input, -2 if
+ * it is too long (the rest of it skipped), -3 on a read error.
+ */
 static long
 readline(struct dphp_reader *r)
 {
-	size_t n = 0;
-	int c;
+	size_t n = 0, take;
+	char *nl;
+	ssize_t got;
+	int toolong = 0;
 
 	if (r->eof)
 		return -1;
-	while ((c = getc_unlocked(r->fp)) != EOF && c != '\n') {
-		if (n >= DPHP_MAX_LINE) {
-			/* Refuse without holding the rest in memory. */
-			while ((c = getc_unlocked(r->fp)) != EOF && c != '\n')
-				;
-			if (c == EOF)
+	for (;;) {
+		if (r->inpos == r->inlen) {
+			if ((got = fill(r)) < 0)
+				return -3;
+			if (got == 0) {
 				r->eof = 1;
-			return -2;
+				if (n == 0 && !toolong)
+					return -1;
+				break;
+			}
 		}
-		if (n + 1 >= r->cap) {
-			r->cap = r->cap ? r->cap * 2 : 4096;
-			r->buf = xrealloc(r->buf, r->cap);
+		nl = memchr(r->in + r->inpos, '\n', r->inlen - r->inpos);
+		take = (nl ? (size_t)(nl - r->in) : r->inlen) - r->inpos;
+		if (!toolong && n + take > DPHP_MAX_LINE)
+			toolong = 1;	/* refuse it without keeping it */
+		if (!toolong) {
+			if (n + take + 1 > r->cap) {
+				while (n + take + 1 > r->cap)
+					r->cap = r->cap ? r->cap * 2 : 4096;
+				r->buf = xrealloc(r->buf, r->cap);
+			}
+			memcpy(r->buf + n, r->in + r->inpos, take);
+			n += take;
 		}
-		r->buf[n++] = c;
+		r->inpos += take + (nl != NULL);
+		if (nl != NULL)
+			break;
 	}
-	if (c == EOF) {
-		r->eof = 1;
-		if (n == 0)
-			return -1;
-	}
-	if (r->buf == NULL) {
-		r->cap = 4096;
-		r->buf = xmalloc(r->cap);
-	}
+	if (toolong)
+		return -2;
+	if (r->buf == NULL)
+		r->buf = xmalloc(r->cap = 4096);
 	r->buf[n] = '\0';
 	return (long)n;
 }
@@ -114,15 +157,13 @@ dphp_reader_next(struct dphp_reader *r, json_t **out)
 
 	for (;;) {
 		n = readline(r);
-		if (n != -1)
-			r->line++;
-		if (n == -1) {
-			if (ferror(r->fp)) {
-				dphp_error("read error on '%s':", r->name);
-				return -2;
-			}
-			return 0;
+		if (n == -3) {
+			dphp_error("read error on '%s':", r->name);
+			return -2;
 		}
+		if (n == -1)
+			return 0;
+		r->line++;
 		if (n == -2) {
 			dphp_reader_error(r, "line longer than %d bytes",
 			    DPHP_MAX_LINE);

@@ -400,3 +400,24 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-commit: error: invalid batch size '0' (want 1..4096)"
 }
+
+@test "-b does not keep a proposal waiting when no more input comes" {
+	propose signal entity:counter:a add 1 -- signal entity:counter:b add 1
+	mkfifo "$BATS_TEST_TMPDIR/pipe"
+	dphp-commit -u -b 8 -d "$S" "$BATS_TEST_TMPDIR/pipe" > "$BATS_TEST_TMPDIR/out" 3>&- &
+	pid=$!
+	exec 4> "$BATS_TEST_TMPDIR/pipe"
+	head -n 1 "$BATS_TEST_TMPDIR/p" >&4
+	# the first is committed while the pipe stays open
+	for _ in $(seq 100); do
+		[ -s "$BATS_TEST_TMPDIR/out" ] && break
+		sleep 0.05
+	done
+	run jq -r .input.id "$BATS_TEST_TMPDIR/out"
+	assert_output e1
+	tail -n 1 "$BATS_TEST_TMPDIR/p" >&4
+	exec 4>&-
+	wait "$pid"
+	run jq -r .input.id "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf 'e1\ne2')"
+}
