@@ -421,3 +421,20 @@ OUT
 	run jq -r .input.id "$BATS_TEST_TMPDIR/out"
 	assert_output "$(printf 'e1\ne2')"
 }
+
+@test "-b: a failed syncfs fails the whole batch; nothing changes, no temp files" {
+	propose signal entity:counter:a add 1 -- signal entity:counter:b add 2 \
+	    -- signal entity:counter:c add 3
+	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
+	before=$(store_digest)
+	propose signal entity:counter:a add 1 -- signal entity:counter:b add 2 \
+	    -- signal entity:counter:c add 3
+	run --separate-stderr strace -f -o /dev/null -e trace=syncfs \
+	    -e inject=syncfs:error=EIO dphp-commit -b 8 -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: group commit failed: syncfs: Input/output error"
+	assert_equal "$(store_digest)" "$before"
+	run find "$S" -name '*.tmp'
+	assert_output ""
+}
