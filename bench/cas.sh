@@ -33,6 +33,17 @@ awk -v n="$n" 'BEGIN {
 		    "WHERE k = \x27entity:bench:k\x27 AND ver = %d;\n", i, i - 1
 }' > "$work/updates.sql"
 
+# the awk function of both reports: the median of a list of times
+median_awk='
+function median(s,    a, k, i, j, x) {
+	k = split(s, a, " ")
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
+		}
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}'
+
 # nanoseconds taken by the command
 elapsed() {
 	s=$(date +%s%N)
@@ -75,16 +86,8 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "durable compare-and-set: $n commits per run, median of $runs runs"
 echo "machine: $(nproc) x $cpu, $(uname -sr), $fs"
 echo
-awk -v n="$n" '
+awk -v n="$n" "$median_awk"'
 { t[$1] = t[$1] " " $2 }
-function median(s,    a, k, i, j, x) {
-	k = split(s, a, " ")
-	for (i = 2; i <= k; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
-		}
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
 END {
 	name["floor"] = "disk floor: write+fsync+rename+fsync(dir)"
 	name["dphp"] = "dphp-commit, directory store"
@@ -166,16 +169,8 @@ done
 echo
 echo "group commit: $n compare-and-set updates over $keys existing keys, median of $runs runs"
 echo
-awk -v n="$n" '
+awk -v n="$n" "$median_awk"'
 { t[$1] = t[$1] " " $2 }
-function median(s,    a, k, i, j, x) {
-	k = split(s, a, " ")
-	for (i = 2; i <= k; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
-		}
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
 END {
 	name["b1"] = "dphp-commit, one commit per flush"
 	name["b64"] = "dphp-commit -b 64 (group commit)"
