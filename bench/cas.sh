@@ -52,16 +52,21 @@ elapsed() {
 	echo $((e - s))
 }
 
-sqlite() {	# journal mode
+# A fresh sqlite3 database in journal mode $1 with the rows of the SQL
+# file $2; time the updates of $3; the versions must then add up to $4.
+sqlite() {
 	rm -f "$work/db" "$work/db-wal" "$work/db-shm" "$work/db-journal"
-	sqlite3 "$work/db" "PRAGMA journal_mode=$1;" \
-	    "CREATE TABLE kv (k TEXT PRIMARY KEY, ver INTEGER, v TEXT);" \
-	    "INSERT INTO kv VALUES ('entity:bench:k', 0, '{}');" > /dev/null
-	t=$(elapsed sqlite3 "$work/db" < "$work/updates.sql")
-	[ "$(sqlite3 "$work/db" 'SELECT ver FROM kv')" = "$n" ] ||
+	{
+		echo "PRAGMA journal_mode=$1;"
+		echo "CREATE TABLE kv (k TEXT PRIMARY KEY, ver INTEGER, v TEXT);"
+		cat "$2"
+	} | sqlite3 "$work/db" > /dev/null
+	t=$(elapsed sqlite3 "$work/db" < "$3")
+	[ "$(sqlite3 "$work/db" 'SELECT sum(ver) FROM kv')" = "$4" ] ||
 	    { echo "bench: sqlite3 lost updates" >&2; exit 1; }
 	echo "$t"
 }
+echo "INSERT INTO kv VALUES ('entity:bench:k', 0, '{}');" > "$work/one.sql"
 
 : > "$work/times"
 for r in $(seq "$runs"); do
@@ -74,8 +79,8 @@ for r in $(seq "$runs"); do
 	[ "$(cat "$work/store/state/entity/bench/k.etag")" = "$n" ] ||
 	    { echo "bench: dphp lost commits" >&2; exit 1; }
 
-	wal=$(sqlite WAL)
-	delete=$(sqlite DELETE)
+	wal=$(sqlite WAL "$work/one.sql" "$work/updates.sql" "$n")
+	delete=$(sqlite DELETE "$work/one.sql" "$work/updates.sql" "$n")
 	printf 'floor %s\ndphp %s\nwal %s\ndelete %s\n' "$floor" "$dphp" \
 	    "$wal" "$delete" >> "$work/times"
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
@@ -143,27 +148,19 @@ spread_dphp() {	# batch size
 	echo "$t"
 }
 
-spread_sqlite() {
-	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
-	{
-		echo "PRAGMA journal_mode=WAL;"
-		echo "CREATE TABLE kv (k TEXT PRIMARY KEY, ver INTEGER, v TEXT);"
-		echo "BEGIN;"
-		for k in $(seq 1 "$keys"); do
-			echo "INSERT INTO kv VALUES ('entity:bench:k$k', 1, '{}');"
-		done
-		echo "COMMIT;"
-	} | sqlite3 "$work/db" > /dev/null
-	t=$(elapsed sqlite3 "$work/db" < "$work/spread.sql")
-	[ "$(sqlite3 "$work/db" 'SELECT sum(ver) FROM kv')" = "$((n + keys))" ] ||
-	    { echo "bench: sqlite3 lost updates" >&2; exit 1; }
-	echo "$t"
-}
+{
+	echo "BEGIN;"
+	for k in $(seq 1 "$keys"); do
+		echo "INSERT INTO kv VALUES ('entity:bench:k$k', 1, '{}');"
+	done
+	echo "COMMIT;"
+} > "$work/keys.sql"
 
 : > "$work/gtimes"
 for r in $(seq "$runs"); do
 	printf 'b1 %s\nb64 %s\nwal %s\n' "$(spread_dphp 1)" "$(spread_dphp 64)" \
-	    "$(spread_sqlite)" >> "$work/gtimes"
+	    "$(sqlite WAL "$work/keys.sql" "$work/spread.sql" $((n + keys)))" \
+	    >> "$work/gtimes"
 	printf 'group commit run %d of %d done\n' "$r" "$runs" >&2
 done
 echo

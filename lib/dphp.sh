@@ -9,7 +9,7 @@
 # a co-process (dphp-replay -k).  The function runs in a subshell whose
 # stdout goes to stderr: what it prints is a diagnostic, never an answer.
 
-dphp__tmp=$(mktemp -d "${TMPDIR:-/tmp}/dphp-sh.XXXXXX") || exit 1
+dphp__tmp=$(mktemp -d) || exit 1	# in $TMPDIR, or /tmp
 trap 'rm -rf "$dphp__tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
