@@ -30,7 +30,7 @@ PROGS = cmd/dphp-emit cmd/dphp-route cmd/dphp-replay cmd/dphp-commit \
 LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/envelope.o lib/store.o lib/store_dir.o lib/handler.o \
 	lib/entity.o lib/proposal.o lib/dedupe.o lib/emit.o lib/activity.o \
-	lib/orchestration.o
+	lib/orchestration.o lib/queue_dir.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5
@@ -42,7 +42,8 @@ all: $(PROGS)
 	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(LIBOBJ) $(PROGS:=.o): lib/dphp.h Makefile
-lib/store.o lib/store_dir.o: lib/backend.h
+lib/store.o lib/store_dir.o lib/queue_dir.o: lib/backend.h
+lib/store_dir.o lib/queue_dir.o: lib/store_dir.h
 
 lib/libdphp.a: $(LIBOBJ)
 	rm -f $@
@@ -82,8 +83,10 @@ lint: deps
 		examples/bank/handlers/*/* tests/fixtures/handlers/*/* \
 		tests/scenarios/handlers/*/* bench/*.sh bench/handlers/*/sh* \
 		bench/handlers/entity/jqcounter
-	python3 -m py_compile examples/python/dphp.py \
-		examples/python/handlers/*/* bench/handlers/*/py*
+	# compile() only: py_compile would leave __pycache__ among the handlers
+	python3 -c 'import sys; [compile(open(f).read(), f, "exec") for f in sys.argv[1:]]' \
+		examples/python/dphp.py examples/python/handlers/*/[!_]* \
+		bench/handlers/*/py*
 	shellcheck -s bash completions/dphp.bash tests/helper.bash
 
 install: all

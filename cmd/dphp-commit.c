@@ -129,24 +129,38 @@ putstate(const char *id, const char *file, enum dphp_cond cond,
 	}
 }
 
-/* Put, delete or only check, as proposal prop says. */
-static int
-apply(json_t *prop, const char *target, enum dphp_cond cond,
-    const char *etag, char *newetag)
+/*
+ * The change proposal prop asks of the store: put, delete or only
+ * check, if the state is still at etag (NULL: absent).  An input taken
+ * from the queue carries a receipt: then the events emitted are
+ * delivered to the queue by the commit (its outbox).
+ */
+static void
+tochange(json_t *prop, const struct dphp_proposal *p, const char *etag,
+    struct dphp_change *c)
 {
-	json_t *state = json_object_get(prop, "state");
-	int r;
-
-	if (state != NULL)
-		return dphp_store_put(store, target, state, cond, etag, newetag);
-	if (!json_is_true(json_object_get(prop, "delete")))
-		return dphp_store_check(store, target, cond, etag, newetag);
-	r = dphp_store_delete(store, target, cond, etag, newetag);
-	if (r == DPHP_STORE_NOTFOUND) {	/* deleting nothing changes nothing */
-		newetag[0] = '\0';
-		r = DPHP_STORE_OK;
+	memset(c, 0, sizeof(*c));
+	c->id = p->target;
+	c->state = json_object_get(prop, "state");
+	c->op = c->state ? DPHP_PUT : json_is_true(json_object_get(prop,
+	    "delete")) ? DPHP_DELETE : DPHP_CHECK;
+	c->cond = etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
+	c->etag = etag;
+	if (p->desc.receipt != NULL) {
+		c->cause = p->desc.id;
+		c->receipt = p->desc.receipt;
+		c->outbox = json_object_get(prop, "emit");
 	}
-	return r;
+}
+
+/* deleting nothing changes nothing */
+static void
+nothing_deleted(struct dphp_change *c)
+{
+	if (c->result == DPHP_STORE_NOTFOUND) {
+		c->newetag[0] = '\0';
+		c->result = DPHP_STORE_OK;
+	}
 }
 
 /*
@@ -182,13 +196,15 @@ committed(json_t *prop, const char *target, const char *input,
 
 /*
  * The proposal lost the race: rerun it from the stored state until it
- * commits or tries run out.  Returns the store's last result code.
+ * commits or tries run out.  Returns the store's last result code and,
+ * on OK, the proposal that was committed in *done.
  */
 static int
-recompute(struct dphp_proposal *p, char *newetag)
+recompute(struct dphp_proposal *p, char *newetag, json_t **done)
 {
 	char etag[DPHP_ETAG_MAX], why[1024];
 	json_t *doc, *applied, *prop;
+	struct dphp_change c;
 	long n;
 	int r;
 
@@ -207,13 +223,20 @@ recompute(struct dphp_proposal *p, char *newetag)
 		}
 		prop = dphp_proposal_new(p->input, applied, etag[0] ? etag :
 		    NULL, NULL);
-		r = apply(prop, p->target, etag[0] ? DPHP_IF_MATCH :
-		    DPHP_IF_ABSENT, etag, newetag);
-		if (r == DPHP_STORE_OK)
-			committed(prop, p->target, NULL, newetag);
+		tochange(prop, p, etag[0] ? etag : NULL, &c);
+		if (dphp_store_batch(store, &c, 1) != DPHP_STORE_OK) {
+			json_decref(prop);
+			return DPHP_STORE_ERROR;
+		}
+		nothing_deleted(&c);
+		memcpy(newetag, c.newetag, DPHP_ETAG_MAX);
+		if (c.result == DPHP_STORE_OK) {
+			*done = prop;
+			return c.result;
+		}
 		json_decref(prop);
-		if (r != DPHP_STORE_CONFLICT)
-			return r;
+		if (c.result != DPHP_STORE_CONFLICT)
+			return c.result;
 	}
 	return DPHP_STORE_CONFLICT;
 }
@@ -239,7 +262,8 @@ flush(void)
 {
 	struct dphp_change *c;
 	struct pending *q;
-	json_t *last;
+	const char *receipt;
+	json_t *last, *done;
 	size_t i;
 	int r = 0;
 
@@ -262,31 +286,33 @@ flush(void)
 			} else
 				q->etag = "-";
 		}
-		c[i].id = q->p.target;
-		c[i].state = json_object_get(q->rec, "state");
-		c[i].op = c[i].state ? DPHP_PUT : json_is_true(
-		    json_object_get(q->rec, "delete")) ? DPHP_DELETE :
-		    DPHP_CHECK;
-		c[i].cond = q->etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
-		c[i].etag = q->etag;
+		tochange(q->rec, &q->p, q->etag, &c[i]);
 	}
 	if (dphp_store_batch(store, c, nbatch) != DPHP_STORE_OK)
 		r = DPHP_EXIT_SYS;
 	for (i = 0; r == 0 && i < nbatch; i++) {
 		q = &batch[i];
-		if (c[i].result == DPHP_STORE_NOTFOUND) {
-			/* deleting nothing changes nothing */
-			c[i].newetag[0] = '\0';
-			c[i].result = DPHP_STORE_OK;
-		}
-		if (c[i].result == DPHP_STORE_OK)
-			committed(q->rec, q->p.target, q->p.desc.id,
-			    c[i].newetag);
-		else if (handlers.dir != NULL)
-			c[i].result = recompute(&q->p, c[i].newetag);
-		if (c[i].result == DPHP_STORE_ERROR)
+		receipt = q->p.desc.receipt;
+		nothing_deleted(&c[i]);
+		done = NULL;
+		if (c[i].result == DPHP_STORE_CONFLICT && handlers.dir != NULL)
+			c[i].result = recompute(&q->p, c[i].newetag, &done);
+		if (c[i].result == DPHP_STORE_OK) {
+			/* then, with the outbox delivered, the input is done */
+			if (receipt && dphp_queue_ack(store, receipt) != 0)
+				r = DPHP_EXIT_SYS;
+			else
+				committed(done ? done : q->rec, q->p.target,
+				    done ? NULL : q->p.desc.id, c[i].newetag);
+			json_decref(done);
+		} else if (c[i].result == DPHP_STORE_ERROR)
 			r = DPHP_EXIT_SYS;
-		else if (c[i].result == DPHP_STORE_CONFLICT) {
+		else if (receipt != NULL) {
+			/* computed from a state since changed: again */
+			json_object_del(chain, q->p.target);
+			if (dphp_queue_nack(store, receipt) != 0)
+				r = DPHP_EXIT_SYS;
+		} else if (c[i].result == DPHP_STORE_CONFLICT) {
 			if (q->etag != NULL && strcmp(q->etag, "-") == 0)
 				dphp_reader_error(&q->at, "'%s' is at \"%s\" but "
 				    "the proposal builds on event %s, not "

@@ -10,6 +10,13 @@
  * the last proposal (marked "prev") rather than on a stored state that
  * is about to change.  dphp-commit accepts such a proposal only if the
  * one it builds on was committed.
+ *
+ * An event taken from the queue (it carries a receipt) may be given
+ * back by dphp-commit and come again: what the stage remembers is
+ * forgotten whenever its input pauses, so that an event taken again
+ * is computed from the stored state.  Such an event that dphp-replay
+ * cannot apply is rejected (reported and acknowledged) rather than
+ * stopping the worker.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -34,6 +41,7 @@ static const char options[] =
 static struct dphp_store *store;
 static struct dphp_handlers handlers;
 static json_t *overlay;		/* target -> {"doc","base","input"} */
+static int rejected;
 
 /*
  * Remember what target looks like once prop is committed: its new
@@ -85,8 +93,12 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	applied = dphp_apply(&handlers, d, doc, why, sizeof(why));
 	if (applied == NULL) {
 		json_decref(doc);
-		dphp_reader_error(rd, "%s", why);
-		return DPHP_EXIT_INPUT;
+		dphp_reader_error(rd, "%s%s", why, d->receipt ? " (rejected)" :
+		    "");
+		if (d->receipt == NULL)
+			return DPHP_EXIT_INPUT;
+		rejected = 1;
+		return dphp_queue_ack(store, d->receipt) ? DPHP_EXIT_SYS : 0;
 	}
 	prop = dphp_proposal_new(env, applied, base, prev);
 	dphp_write(prop);
@@ -95,6 +107,8 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	    "base")), d->id);
 	json_decref(doc);
 	json_decref(prop);
+	if (d->receipt != NULL && !dphp_reader_pending(rd))
+		json_object_clear(overlay);
 	return 0;
 }
 
@@ -144,6 +158,8 @@ main(int argc, char *argv[])
 		return DPHP_EXIT_SYS;
 	overlay = json_object();
 	r = dphp_each_event(argc, argv, replay, NULL);
+	if (r == 0 && rejected)
+		r = DPHP_EXIT_INPUT;
 	json_decref(overlay);
 	dphp_handlers_close();
 	dphp_store_close(store);

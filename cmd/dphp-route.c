@@ -1,36 +1,64 @@
 /*
- * dphp-route - the Infrastructure layer on a stream: validate envelopes,
- * describe them, and select them by destination.
+ * dphp-route - the Infrastructure layer: on a stream, validate
+ * envelopes, describe them and select them by destination; on a store,
+ * admit events into its queue (-q), take them out for a worker (-t),
+ * and release due delays (-r).
  *
  *	dphp-route [-Diuv] [-m pattern ...] [file ...]
+ *	dphp-route -q [-uv] [-d store] [-m pattern ...] [file ...]
+ *	dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-s i/n]
+ *	dphp-route -r [-d store]
  *
  * A stream has no clock of its own: an event whose delay is still in
  * the future is refused unless -i says to deliver delays at once (the
  * order of the input is then the order of delivery, which is what a
- * test that plays the scheduler wants).
+ * test that plays the scheduler wants).  The queue has one: it keeps
+ * delayed events in its spool until they are due.
  */
 #include <fnmatch.h>
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dphp.h"
 
 static const char synopsis[] =
-    "dphp-route [-Diuv] [-m pattern ...] [file ...]";
+    "dphp-route [-Diuv] [-m pattern ...] [file ...]\n"
+    "       dphp-route -q [-uv] [-d store] [-m pattern ...] [file ...]\n"
+    "       dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] "
+    "[-s i/n]\n"
+    "       dphp-route -r [-d store]";
 static const char options[] =
     "  -D          print each event's flat description instead\n"
+    "  -d store    the store (default $DPHP_STORE)\n"
+    "  -e          with -t: go on until the queue is empty (quiescent)\n"
     "  -i          deliver delayed events at once, in input order\n"
+    "  -l lease    with -t: how long a claim lasts (5m)\n"
     "  -m pattern  pass only events whose destination matches the glob "
     "(repeatable)\n"
+    "  -n max      with -t: take at most max events\n"
+    "  -q          admit the events into the store's queue\n"
+    "  -r          release the delayed events that are due, and exit\n"
+    "  -s i/n      with -t: take only shard i of n (by destination)\n"
+    "  -t          take events from the store's queue, as a worker\n"
     "  -u          flush after every record\n"
     "  -v          pass only events that match no pattern\n"
+    "  -w          with -t: wait for more events instead of exiting\n"
     "  -h, --help     this help\n"
     "  -V, --version  the version\n";
 
-static int Dflag, iflag, vflag;
+#define ADMIT_MAX 256	/* events admitted with one sync */
+#define TAKE_ROUND 64	/* events claimed in one round */
+#define TAKE_WINDOW 64	/* events claimed and not yet acknowledged */
+
+static int Dflag, eflag, iflag, vflag, wflag;
 static char **patterns;
 static int npatterns;
+static struct dphp_store *store;
+static json_t *admitting;	/* events read, not yet admitted */
+static json_t *inflight;	/* receipts taken, not yet acknowledged */
 
 static int
 selected(const char *to)
@@ -45,6 +73,112 @@ selected(const char *to)
 	return vflag;
 }
 
+/* Make the events read so far durable in the queue, then print them. */
+static int
+admit(void)
+{
+	json_t *v[ADMIT_MAX];
+	size_t i, n = json_array_size(admitting);
+
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(admitting, i);
+	if (dphp_queue_admit(store, v, n) != 0)
+		return DPHP_EXIT_SYS;
+	for (i = 0; i < n; i++)
+		dphp_write(v[i]);
+	json_array_clear(admitting);
+	return 0;
+}
+
+static int
+print(json_t *env, void *arg)
+{
+	(void)arg;
+	json_array_append(inflight, json_object_get(env, "receipt"));
+	dphp_write(env);
+	return 0;
+}
+
+/* Forget the receipts the later stages have acknowledged since. */
+static int
+prune(void)
+{
+	size_t i = 0;
+	int r;
+
+	while (i < json_array_size(inflight)) {
+		r = dphp_queue_claimed(store, json_string_value(
+		    json_array_get(inflight, i)));
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			json_array_remove(inflight, i);
+		else
+			i++;
+	}
+	return 0;
+}
+
+/*
+ * Take events for a worker, round by round, until max are taken or
+ * nothing is ready; with -e, until the part of the queue is quiescent:
+ * nothing ready, nothing claimed (by anyone: the events it took are
+ * finished only once a later stage acknowledges them, and finishing
+ * one may queue more), no delay due; with -w, for ever.
+ */
+static int
+take(const struct dphp_queue_part *part, size_t max)
+{
+	struct dphp_queue_stat qs;
+	size_t taken = 0, bad = 0, round;
+	int64_t ms;
+	long got;
+
+	inflight = json_array();
+	for (;;) {
+		/*
+		 * A worker holds at most a window of events unacknowledged,
+		 * so that others on the same queue get their share and a
+		 * claim does not wait in a pipe until its lease is over.
+		 */
+		if (prune() != 0)
+			return DPHP_EXIT_SYS;
+		round = TAKE_WINDOW - json_array_size(inflight);
+		if (round == 0) {
+			if (dphp_queue_wait(store, 1000) != 0)
+				return DPHP_EXIT_SYS;
+			continue;
+		}
+		if (round > TAKE_ROUND)
+			round = TAKE_ROUND;
+		if (max && max - taken < round)
+			round = max - taken;
+		got = dphp_queue_take(store, part, round, print, NULL, &bad);
+		if (got < 0)
+			return DPHP_EXIT_SYS;
+		taken += got;
+		if (fflush(stdout) == EOF)
+			break;	/* dphp_fshut reports it */
+		if (max && taken >= max)
+			break;
+		if (got > 0)
+			continue;
+		if (dphp_queue_stat(store, part, &qs) != 0)
+			return DPHP_EXIT_SYS;
+		if (!wflag && qs.ready + qs.due == 0 &&
+		    (!eflag || qs.claimed == 0))
+			break;
+		if (qs.due > 0)
+			continue;
+		/* ready but claimed by others meanwhile: look again soon */
+		ms = qs.ready ? 10 : qs.next_ms - dphp_now_ms();
+		if (dphp_queue_wait(store, ms < 1 ? 1 : ms > 1000 ? 1000 :
+		    ms) != 0)
+			return DPHP_EXIT_SYS;
+	}
+	return bad ? DPHP_EXIT_INPUT : 0;
+}
+
 static int
 route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
@@ -53,10 +187,19 @@ route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 
 	if (!selected(d->to))
 		return 0;
-	if (d->delay != NULL && d->delay_ms > *now && !iflag) {
+	if (d->delay != NULL && d->delay_ms > *now && !iflag && !store) {
 		dphp_reader_error(rd, "event %s is delayed until %s; a stream "
 		    "cannot wait (use -i to deliver it now)", d->id, d->delay);
 		return DPHP_EXIT_INPUT;
+	}
+	if (store != NULL) {
+		json_object_del(env, "receipt");	/* it was another's */
+		json_array_append(admitting, env);
+		/* full, or the input pauses: admit what there is */
+		if (json_array_size(admitting) == ADMIT_MAX ||
+		    !dphp_reader_pending(rd))
+			return admit();
+		return 0;
 	}
 	if (Dflag) {
 		desc = dphp_desc_json(d);
@@ -70,16 +213,61 @@ route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 int
 main(int argc, char *argv[])
 {
+	struct dphp_queue_part part = { 0, 1, 5 * 60 * 1000 };
+	const char *spec = NULL;
+	long long nmax = 0;
 	int64_t now;
-	int c, r;
+	int c, r, qflag = 0, rflag = 0, tflag = 0, tonly = 0;
+	char *end;
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
-	while ((c = getopt_long(argc, argv, "Dhim:uVv", dphp_longopts,
-	    NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Dd:ehil:m:n:qrs:tuVvw",
+	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
 			Dflag = 1;
+			break;
+		case 'd':
+			spec = optarg;
+			break;
+		case 'e':
+			eflag = 1;
+			tonly = 1;
+			break;
+		case 'l':
+			if (dphp_duration_parse(optarg, &part.lease_ms) != 0 ||
+			    part.lease_ms < 1)
+				dphp_die(DPHP_EXIT_USAGE, "invalid lease '%s' "
+				    "(a duration: 90s, 15m, 2h)", optarg);
+			tonly = 1;
+			break;
+		case 'n':
+			nmax = dphp_strtonum(optarg, 1, 1000000000, "max");
+			tonly = 1;
+			break;
+		case 'q':
+			qflag = 1;
+			break;
+		case 'r':
+			rflag = 1;
+			break;
+		case 's':
+			part.shard = strtoul(optarg, &end, 10);
+			if (end == optarg || *end != '/' ||
+			    (part.nshards = strtoul(end + 1, &end, 10)) < 1 ||
+			    *end != '\0' || part.shard >= part.nshards ||
+			    part.nshards > 65536)
+				dphp_die(DPHP_EXIT_USAGE, "invalid shard '%s' "
+				    "(want i/n with 0 <= i < n)", optarg);
+			tonly = 1;
+			break;
+		case 't':
+			tflag = 1;
+			break;
+		case 'w':
+			wflag = 1;
+			tonly = 1;
 			break;
 		case 'h':
 			dphp_help(synopsis, options);
@@ -103,11 +291,31 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (vflag && npatterns == 0)
+	if ((vflag && npatterns == 0) || qflag + tflag + rflag > 1 ||
+	    (tonly && !tflag) || (spec && !qflag && !tflag && !rflag) ||
+	    ((tflag || rflag) && (argc > 0 || npatterns || Dflag || iflag)) ||
+	    (qflag && (Dflag || iflag)) || (eflag && wflag))
 		dphp_usage(synopsis);
-	now = dphp_now_ms();
-	r = dphp_each_event(argc, argv, route, &now);
+	if ((qflag || tflag || rflag) &&
+	    (store = dphp_store_open(spec)) == NULL)
+		return DPHP_EXIT_SYS;
+	if (tflag) {
+		r = take(&part, nmax);
+		json_decref(inflight);
+	}
+	else if (rflag)
+		r = dphp_queue_release(store) < 0 ? DPHP_EXIT_SYS : 0;
+	else {
+		admitting = json_array();
+		now = dphp_now_ms();
+		r = dphp_each_event(argc, argv, route, &now);
+		/* what was read before a bad record is admitted */
+		if (store != NULL && r != DPHP_EXIT_SYS && (c = admit()) != 0)
+			r = c;
+		json_decref(admitting);
+	}
 	free(patterns);
+	dphp_store_close(store);
 	dphp_fshut();
 	return r;
 }

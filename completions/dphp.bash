@@ -6,10 +6,10 @@
 _dphp_options() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -h -i -l -p -P -r -t -u -V -w --help --version" ;;
-	dphp-route) echo "-D -h -i -m -u -V -v --help --version" ;;
+	dphp-route) echo "-D -d -e -h -i -l -m -n -q -r -s -t -u -V -v -w --help --version" ;;
 	dphp-replay) echo "-d -h -k -T -u -V -x --help --version" ;;
 	dphp-commit) echo "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
-	dphp-lock) echo "-h -u -V --help --version" ;;
+	dphp-lock) echo "-d -h -u -V --help --version" ;;
 	dphp-project) echo "-d -h -u -V --help --version" ;;
 	esac
 }
@@ -17,9 +17,10 @@ _dphp_options() {
 _dphp_with_argument() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -i -l -p -P -r -t" ;;
-	dphp-route) echo "-m" ;;
+	dphp-route) echo "-d -l -m -n -s" ;;
 	dphp-replay) echo "-d -T -x" ;;
 	dphp-commit) echo "-b -d -e -g -n -r -s -T -x" ;;
+	dphp-lock) echo "-d" ;;
 	dphp-project) echo "-d" ;;
 	esac
 }

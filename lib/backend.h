@@ -20,6 +20,17 @@ struct dphp_backend {
 	    struct dphp_change *changes, size_t n);
 	int (*list)(struct dphp_store *, enum dphp_kind, const char *,
 	    dphp_list_fn *, void *);
+	/* the queue: the dphp_queue_* functions */
+	int (*admit)(struct dphp_store *, json_t **, const size_t *, size_t);
+	long (*take)(struct dphp_store *, const struct dphp_queue_part *,
+	    size_t, dphp_taken_fn *, void *, size_t *);
+	long (*release)(struct dphp_store *);
+	int (*claimed)(struct dphp_store *, const char *);
+	int (*ack)(struct dphp_store *, const char *);
+	int (*nack)(struct dphp_store *, const char *);
+	int (*stat)(struct dphp_store *, const struct dphp_queue_part *,
+	    struct dphp_queue_stat *);
+	int (*wait)(struct dphp_store *, int64_t);
 };
 
 struct dphp_store {

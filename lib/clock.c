@@ -215,3 +215,9 @@ dphp_derive_id(const char *parent, unsigned n, char out[37])
 	    "%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2], b[3], b[4], b[5],
 	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
+
+uint32_t
+dphp_id_hash(const char *id)
+{
+	return fmix64(fnv1a(0xcbf29ce484222325ULL, id, strlen(id))) >> 32;
+}

@@ -155,12 +155,16 @@ void dphp_uuid7(char out[37]);
  * length stays 36 however long the chain of causes.
  */
 void dphp_derive_id(const char *parent, unsigned n, char out[37]);
+/* the shard of an id: a stable 32-bit hash of its text */
+uint32_t dphp_id_hash(const char *);
 
 /* envelope.c: the event record, design.md section 2, dphp-event(5) */
 #define DPHP_ENVELOPE_VERSION 1
 #define DPHP_REPLY_MAX 16	/* reply_to wrappers in one envelope */
 struct dphp_desc {
 	const char *id;
+	int64_t ts_ms;
+	const char *receipt;	/* the queue receipt, or NULL */
 	const char *to;		/* destination id */
 	struct dphp_id dest;
 	const char *type;	/* core event type */
@@ -272,6 +276,15 @@ struct dphp_change {
 	json_t *state;			/* DPHP_PUT: the new state (borrowed) */
 	enum dphp_cond cond;
 	const char *etag;
+	/*
+	 * Queue mode: cause is the id of the input event, receipt its
+	 * queue receipt (or NULL), and outbox (borrowed, or NULL) the
+	 * envelopes it emits.  They are kept with the record and delivered
+	 * to the queue once it is durable, and again by a later change
+	 * with the same cause (the input redelivered after a crash).
+	 */
+	const char *cause, *receipt;
+	json_t *outbox;
 	int result;			/* out */
 	char newetag[DPHP_ETAG_MAX];	/* out */
 };
@@ -287,6 +300,48 @@ int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
 typedef int dphp_list_fn(const char *id, const char *etag, void *arg);
 int dphp_store_list(struct dphp_store *, enum dphp_kind, const char *name,
     dphp_list_fn *, void *arg);
+
+/*
+ * The queue of a store (dphp-store(5)): a durable inbox and a delay
+ * spool.  Functions return 0, or -1 after a message.
+ */
+/* make envs[0..n) (valid envelopes) durable in the inbox or, when
+ * delayed past now, the spool */
+int dphp_queue_admit(struct dphp_store *, json_t **envs, size_t n);
+/* which part of the queue a worker takes: shard I of N by destination */
+struct dphp_queue_part {
+	unsigned shard, nshards;	/* nshards 0 or 1: everything */
+	int64_t lease_ms;		/* how long a claim lasts */
+};
+/*
+ * One round of taking: move due delays into the inbox, release
+ * expired claims, then claim up to max ready events of the part in
+ * queue order and call fn with each, "receipt" added.  A queue file
+ * that is not a valid envelope is reported and moved to queue/bad.
+ * The number taken, or -1; *bad counts the files moved aside.
+ */
+typedef int dphp_taken_fn(json_t *env, void *arg);
+long dphp_queue_take(struct dphp_store *, const struct dphp_queue_part *,
+    size_t max, dphp_taken_fn *, void *arg, size_t *bad);
+/* move the delays due by now into the inbox; how many, or -1 */
+long dphp_queue_release(struct dphp_store *);
+/* is the event of receipt claimed (by anyone)? 1, 0, or -1 */
+int dphp_queue_claimed(struct dphp_store *, const char *receipt);
+/* finished with a claimed event: forget it (ack), or give it back */
+int dphp_queue_ack(struct dphp_store *, const char *receipt);
+int dphp_queue_nack(struct dphp_store *, const char *receipt);
+/* what the part of the queue holds; next_ms is the earliest time a
+ * delay falls due or a claim expires (INT64_MAX: never) */
+struct dphp_queue_stat {
+	size_t ready, claimed, delayed, due;
+	int64_t next_ms;
+};
+int dphp_queue_stat(struct dphp_store *, const struct dphp_queue_part *,
+    struct dphp_queue_stat *);
+/* sleep until the queue may have changed, at most ms */
+int dphp_queue_wait(struct dphp_store *, int64_t ms);
+/* "TIME.SHARD.ID", the queue file name of an envelope: is r one? */
+int dphp_receipt_valid(const char *r);
 
 /* handler.c: running the user's handlers, dphp-handler(5) */
 struct dphp_handlers {

@@ -277,7 +277,8 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	d->priority = -1;
 	json_object_foreach(env, key, v)
 		if (strcmp(key, "v") && strcmp(key, "id") && strcmp(key, "ts") &&
-		    strcmp(key, "by") && strcmp(key, "event"))
+		    strcmp(key, "by") && strcmp(key, "event") &&
+		    strcmp(key, "receipt"))
 			FAIL("unknown envelope field '%.64s'", key);
 	v = json_object_get(env, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != DPHP_ENVELOPE_VERSION)
@@ -290,6 +291,13 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	v = json_object_get(env, "ts");
 	if (!json_is_string(v) || dphp_time_parse(json_string_value(v), &ms))
 		FAIL("'ts' must be an RFC 3339 UTC time");
+	d->ts_ms = ms;
+	if ((v = json_object_get(env, "receipt")) != NULL) {
+		if (!json_is_string(v) ||
+		    !dphp_receipt_valid(json_string_value(v)))
+			FAIL("'receipt' must be a queue receipt");
+		d->receipt = json_string_value(v);
+	}
 	if ((v = json_object_get(env, "by")) != NULL) {
 		if (checkby(v, buf, bufsz, why))
 			return -1;

@@ -69,6 +69,13 @@ fill(struct dphp_reader *r)
 	ssize_t n;
 
 	r->inpos = r->inlen = 0;
+	/*
+	 * The input pauses: what was written so far goes on now, so that
+	 * a pipeline of stages never waits on a record held in a buffer
+	 * (a worker's take stage waits for the acknowledgements).
+	 */
+	if (!dphp_reader_pending(r))
+		fflush(stdout);
 	while ((n = read(r->fd, r->in, 65536)) < 0 && errno == EINTR)
 		;
 	if (n > 0)

@@ -111,7 +111,14 @@ static int
 single(struct dphp_store *st, const char *id, enum dphp_op op, json_t *state,
     enum dphp_cond cond, const char *etag, char newetag[DPHP_ETAG_MAX])
 {
-	struct dphp_change c = { id, op, state, cond, etag, 0, "" };
+	struct dphp_change c;
+
+	memset(&c, 0, sizeof(c));
+	c.id = id;
+	c.op = op;
+	c.state = state;
+	c.cond = cond;
+	c.etag = etag;
 
 	if (dphp_store_batch(st, &c, 1) != DPHP_STORE_OK)
 		return DPHP_STORE_ERROR;
@@ -162,4 +169,72 @@ dphp_store_check(struct dphp_store *st, const char *s, enum dphp_cond cond,
 	    (cond == DPHP_IF_ABSENT && r == DPHP_STORE_OK))
 		return DPHP_STORE_CONFLICT;
 	return DPHP_STORE_OK;
+}
+
+int
+dphp_queue_admit(struct dphp_store *st, json_t **envs, size_t n)
+{
+	return st->be->admit(st, envs, NULL, n);
+}
+
+long
+dphp_queue_take(struct dphp_store *st, const struct dphp_queue_part *part,
+    size_t max, dphp_taken_fn *fn, void *arg, size_t *bad)
+{
+	return st->be->take(st, part, max, fn, arg, bad);
+}
+
+long
+dphp_queue_release(struct dphp_store *st)
+{
+	return st->be->release(st);
+}
+
+int
+dphp_queue_claimed(struct dphp_store *st, const char *receipt)
+{
+	return st->be->claimed(st, receipt);
+}
+
+int
+dphp_queue_ack(struct dphp_store *st, const char *receipt)
+{
+	return st->be->ack(st, receipt);
+}
+
+int
+dphp_queue_nack(struct dphp_store *st, const char *receipt)
+{
+	return st->be->nack(st, receipt);
+}
+
+int
+dphp_queue_stat(struct dphp_store *st, const struct dphp_queue_part *part,
+    struct dphp_queue_stat *qs)
+{
+	return st->be->stat(st, part, qs);
+}
+
+int
+dphp_queue_wait(struct dphp_store *st, int64_t ms)
+{
+	return st->be->wait(st, ms);
+}
+
+/* 16 digits, '.', 8 hex digits, '.', an event id */
+int
+dphp_receipt_valid(const char *r)
+{
+	int i;
+
+	for (i = 0; i < 16; i++)
+		if (r[i] < '0' || r[i] > '9')
+			return 0;
+	if (r[16] != '.')
+		return 0;
+	for (i = 17; i < 25; i++)
+		if (!((r[i] >= '0' && r[i] <= '9') || (r[i] >= 'a' &&
+		    r[i] <= 'f')))
+			return 0;
+	return r[25] == '.' && dphp_eventid_valid(r + 26);
 }

@@ -33,26 +33,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "store_dir.h"
 
 #define FORMAT "dphp-store 1\n"
-
-struct dirstore {
-	struct dphp_store base;
-	int fd;			/* the store's root directory */
-};
-
-#define ROOT(st) (((struct dirstore *)(st))->fd)
 
 /* A record as read: gen 0 means no file at all. */
 struct record {
 	uint64_t gen;
 	int deleted;
 	json_t *state;
+	json_t *outbox;	/* {"cause":ID,"receipt":R,"events":[...]} or NULL */
 };
 
-static int
-write_all(int fd, const char *p, size_t n)
+int
+dir_write_all(int fd, const char *p, size_t n)
 {
 	ssize_t w;
 
@@ -68,9 +62,8 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Read a whole small file relative to dfd; NULL and errno on failure. */
-static char *
-slurpat(int dfd, const char *name, size_t *lenp)
+char *
+dir_slurpat(int dfd, const char *name, size_t *lenp)
 {
 	struct stat sb;
 	size_t len = 0, cap;
@@ -221,7 +214,7 @@ readrec(struct where *w, struct record *rec)
 	size_t len;
 
 	memset(rec, 0, sizeof(*rec));
-	if ((buf = slurpat(w->dfd, w->leaf, &len)) == NULL) {
+	if ((buf = dir_slurpat(w->dfd, w->leaf, &len)) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		dphp_error("cannot read '%s':", w->path);
@@ -239,11 +232,15 @@ readrec(struct where *w, struct record *rec)
 	rec->gen = strtoull(s, &end, 10);
 	rec->deleted = json_is_true(json_object_get(v, "deleted"));
 	rec->state = json_incref(json_object_get(v, "state"));
+	rec->outbox = json_incref(json_object_get(v, "outbox"));
 	if (s[0] < '1' || s[0] > '9' || *end != '\0' || errno != 0 ||
-	    json_object_size(v) != 2 || (rec->state == NULL) ==
-	    !rec->deleted) {
+	    json_object_size(v) != 2 + (rec->outbox != NULL) ||
+	    (rec->state == NULL) == !rec->deleted || (rec->outbox != NULL &&
+	    (!json_is_string(json_object_get(rec->outbox, "cause")) ||
+	    !json_is_array(json_object_get(rec->outbox, "events"))))) {
 		json_decref(v);
 		json_decref(rec->state);
+		json_decref(rec->outbox);
 		dphp_error("corrupt record '%s': not a dphp record", w->path);
 		return -1;
 	}
@@ -316,7 +313,7 @@ writesidecar(struct where *w, const struct record *rec)
 	    O_CLOEXEC, 0666);
 	if (fd < 0)
 		goto out;
-	if (write_all(fd, etag, len) != 0 || close(fd) != 0) {
+	if (dir_write_all(fd, etag, len) != 0 || close(fd) != 0) {
 		unlinkat(w->dfd, tmp, 0);
 		goto out;
 	}
@@ -340,7 +337,7 @@ sidecar_ok(struct where *w, const struct record *rec)
 	int ok;
 
 	side = xasprintf("%s.etag", w->leaf);
-	buf = slurpat(w->dfd, side, &len);
+	buf = dir_slurpat(w->dfd, side, &len);
 	free(side);
 	if (rec->deleted)
 		return buf == NULL && errno == ENOENT;
@@ -378,6 +375,8 @@ prepare(struct where *w, const struct record *rec)
 		json_object_set_new(v, "deleted", json_true());
 	else
 		json_object_set(v, "state", rec->state);
+	if (rec->outbox != NULL)
+		json_object_set(v, "outbox", rec->outbox);
 	text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(v);
 	if (text == NULL) {
@@ -394,8 +393,8 @@ prepare(struct where *w, const struct record *rec)
 	if (fd < 0)
 		goto fail;
 	step = "write";
-	if (write_all(fd, text, strlen(text)) != 0 ||
-	    write_all(fd, "\n", 1) != 0)
+	if (dir_write_all(fd, text, strlen(text)) != 0 ||
+	    dir_write_all(fd, "\n", 1) != 0)
 		goto fail;
 	free(tmp);
 	free(text);
@@ -496,6 +495,7 @@ dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 		 */
 		if ((lfd = lockkey(&w, LOCK_EX)) >= 0) {
 			json_decref(rec.state);
+			json_decref(rec.outbox);
 			if (readrec(&w, &rec) != 0) {
 				close(lfd);
 				where_free(&w);
@@ -508,6 +508,7 @@ dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 		}
 	}
 	where_free(&w);
+	json_decref(rec.outbox);
 	if (rec.gen == 0 || rec.deleted) {
 		json_decref(rec.state);
 		return DPHP_STORE_NOTFOUND;
@@ -536,6 +537,11 @@ precondition(const struct record *rec, enum dphp_cond cond, const char *etag,
 }
 
 /* One change of a batch as it is carried out. */
+struct slot;
+static int outboxes(struct dphp_store *, struct slot *, struct dphp_change *,
+    size_t, json_t *);
+
+
 struct slot {
 	struct where w;
 	struct record rec;	/* as read */
@@ -548,6 +554,90 @@ bypath(const void *a, const void *b)
 {
 	return strcmp((*(struct slot *const *)a)->w.path,
 	    (*(struct slot *const *)b)->w.path);
+}
+
+/* Admit the events of outboxes, an array of arrays, in their order. */
+static int
+admit_all(struct dphp_store *st, json_t *outboxes)
+{
+	size_t i, k, n = 0;
+	json_t **v, *ob;
+	size_t *seq;
+	int r;
+
+	json_array_foreach(outboxes, i, ob)
+		n += json_array_size(ob);
+	v = xcalloc(n ? n : 1, sizeof(*v));
+	seq = xcalloc(n ? n : 1, sizeof(*seq));
+	n = 0;
+	json_array_foreach(outboxes, i, ob)
+		for (k = 0; k < json_array_size(ob); k++) {
+			v[n] = json_array_get(ob, k);
+			seq[n++] = k;
+		}
+	r = dirq_admit(st, v, seq, n);
+	free(v);
+	free(seq);
+	return r;
+}
+
+static const char *
+cause_of(const json_t *outbox)
+{
+	return json_string_value(json_object_get(outbox, "cause"));
+}
+
+/*
+ * The outboxes of a batch whose preconditions are checked.  A record
+ * keeps the events its commit emitted until it is replaced: a worker
+ * that dies between commit and delivery has not acknowledged its
+ * input, so the input comes again, dphp-replay finds it applied and
+ * proposes no change, and the change carrying the same cause delivers
+ * the kept events (into late).  A record about to be replaced while
+ * its input is still in the inbox may be such a one: its events are
+ * delivered now (durably, before anything is written), as the input
+ * coming again would find a record that no longer keeps them.  Events
+ * of a change that writes nothing are delivered at once: nothing
+ * changed, so computing the input again emits them again.
+ */
+static int
+outboxes(struct dphp_store *st, struct slot *s, struct dphp_change *c,
+    size_t n, json_t *late)
+{
+	json_t *early = json_array(), *ob, *r;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		ob = s[i].rec.outbox;
+		if (c[i].result == DPHP_STORE_OK && ob != NULL) {
+			r = json_object_get(ob, "receipt");
+			if (c[i].cause && strcmp(cause_of(ob), c[i].cause) == 0)
+				json_array_append(late, json_object_get(ob,
+				    "events"));
+			else if (s[i].write && json_is_string(r) &&
+			    dirq_pending(st, json_string_value(r)))
+				json_array_append(early, json_object_get(ob,
+				    "events"));
+		}
+		if (c[i].outbox == NULL || json_array_size(c[i].outbox) == 0 ||
+		    (c[i].result != DPHP_STORE_OK && !(c[i].op ==
+		    DPHP_DELETE && c[i].result == DPHP_STORE_NOTFOUND)))
+			continue;
+		if (!s[i].write) {
+			json_array_append(late, c[i].outbox);
+			continue;
+		}
+		s[i].next.outbox = json_pack("{sssO}", "cause", c[i].cause ?
+		    c[i].cause : "", "events", c[i].outbox);
+		if (c[i].receipt != NULL)
+			json_object_set_new(s[i].next.outbox, "receipt",
+			    json_string(c[i].receipt));
+		json_array_append(late, c[i].outbox);
+	}
+	rc = admit_all(st, early);
+	json_decref(early);
+	return rc;
 }
 
 /*
@@ -564,6 +654,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	struct stat a, b;
 	size_t i, k, m = 0;
 	int r = DPHP_STORE_OK, found;
+	json_t *late = json_array();	/* outboxes to deliver once durable */
 
 	s = xcalloc(n, sizeof(*s));
 	order = xcalloc(n, sizeof(*order));
@@ -612,6 +703,8 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			s[i].next.state = c[i].state;
 		}
 	}
+	if (outboxes(st, s, c, n, late) != 0)
+		goto fail;
 	for (i = 0; i < n; i++)
 		if (s[i].write && (s[i].fd = prepare(&s[i].w, &s[i].next)) < 0)
 			goto fail;
@@ -679,6 +772,11 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		}
 		genetag(s[i].next.gen, c[i].newetag);
 	}
+	if (admit_all(st, late) != 0) {
+		dphp_error("the events emitted are kept with the records and "
+		    "delivered when their input comes again");
+		r = DPHP_STORE_ERROR;
+	}
 	goto out;
 fail:
 	/* nothing of the batch was published: none of it happened */
@@ -696,6 +794,8 @@ fail:
 out:
 	for (i = 0; i < n; i++) {
 		json_decref(s[i].rec.state);
+		json_decref(s[i].rec.outbox);
+		json_decref(s[i].next.outbox);
 		if (s[i].lfd >= 0)
 			close(s[i].lfd);
 		if (s[i].w.path != NULL)
@@ -703,6 +803,7 @@ out:
 	}
 	free(order);
 	free(s);
+	json_decref(late);
 	return r;
 }
 
@@ -763,6 +864,7 @@ listdir(int dfd, const char *kind, const char *name, const char *prefix,
 			free(id);
 		}
 		json_decref(rec.state);
+		json_decref(rec.outbox);
 		free(w.path);
 		free(key);
 		free(path);
@@ -828,7 +930,7 @@ dir_open(const char *spec)
 		dphp_error("cannot open store '%s':", spec);
 		return NULL;
 	}
-	buf = slurpat(fd, "FORMAT", &len);
+	buf = dir_slurpat(fd, "FORMAT", &len);
 	if (buf == NULL || strcmp(buf, FORMAT) != 0) {
 		if (buf == NULL && errno != ENOENT)
 			dphp_error("cannot read '%s/FORMAT':", spec);
@@ -842,6 +944,7 @@ dir_open(const char *spec)
 	free(buf);
 	ds = xcalloc(1, sizeof(*ds));
 	ds->fd = fd;
+	dirq_init(ds);
 	return &ds->base;
 }
 
@@ -883,7 +986,7 @@ dir_init(const char *spec)
 		dphp_error("cannot open store '%s':", spec);
 		return -1;
 	}
-	if ((buf = slurpat(fd, "FORMAT", &len)) != NULL) {
+	if ((buf = dir_slurpat(fd, "FORMAT", &len)) != NULL) {
 		int same = strcmp(buf, FORMAT) == 0;
 
 		free(buf);
@@ -904,9 +1007,15 @@ dir_init(const char *spec)
 		return -1;
 	}
 	if ((mkdirat(fd, "state", 0777) != 0 && errno != EEXIST) ||
+	    (mkdirat(fd, "queue", 0777) != 0 && errno != EEXIST) ||
+	    (mkdirat(fd, "queue/tmp", 0777) != 0 && errno != EEXIST) ||
+	    (mkdirat(fd, "queue/new", 0777) != 0 && errno != EEXIST) ||
+	    (mkdirat(fd, "queue/cur", 0777) != 0 && errno != EEXIST) ||
+	    (mkdirat(fd, "queue/bad", 0777) != 0 && errno != EEXIST) ||
+	    (mkdirat(fd, "delay", 0777) != 0 && errno != EEXIST) ||
 	    (tfd = openat(fd, ".FORMAT.tmp", O_WRONLY | O_CREAT | O_TRUNC |
 	    O_NOFOLLOW | O_CLOEXEC, 0666)) < 0 ||
-	    write_all(tfd, FORMAT, strlen(FORMAT)) != 0 || fsync(tfd) != 0 ||
+	    dir_write_all(tfd, FORMAT, strlen(FORMAT)) != 0 || fsync(tfd) != 0 ||
 	    close(tfd) != 0 || renameat(fd, ".FORMAT.tmp", fd, "FORMAT") != 0 ||
 	    fsync(fd) != 0) {
 		dphp_error("cannot initialise store '%s':", spec);
@@ -920,10 +1029,13 @@ dir_init(const char *spec)
 static void
 dir_close(struct dphp_store *st)
 {
+	dirq_close((struct dirstore *)st);
 	close(ROOT(st));
 	free(st);
 }
 
 const struct dphp_backend dphp_dir_backend = {
-	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list
+	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list,
+	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_ack, dirq_nack,
+	dirq_stat, dirq_wait
 };

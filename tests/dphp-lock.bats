@@ -38,7 +38,7 @@ setup() {
 	run --separate-stderr dphp-lock -x
 	assert_failure 2
 	assert_output ""
-	assert_equal "${stderr_lines[1]}" "usage: dphp-lock [-u] [file ...]"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-lock [-u] [-d store] [file ...]"
 }
 
 @test "the shared bad-input corpus; a full disk" {

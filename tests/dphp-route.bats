@@ -143,7 +143,29 @@ OUT
 	run --separate-stderr dphp-route -v "$IN"
 	assert_failure 2
 	assert_output ""
-	assert_stderr "usage: dphp-route [-Diuv] [-m pattern ...] [file ...]"
+	assert_stderr "$(cat <<'USAGE'
+usage: dphp-route [-Diuv] [-m pattern ...] [file ...]
+       dphp-route -q [-uv] [-d store] [-m pattern ...] [file ...]
+       dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-s i/n]
+       dphp-route -r [-d store]
+USAGE
+)"
+	for bad in "-q -D" "-q -i" "-t -D" "-t -m x" "-n 1" "-w" "-s 0/2" "-l 1s" "-d x" \
+	    "-q -t" "-t -r" "-t x" "-r x" "-e" "-t -e -w"; do
+		# shellcheck disable=SC2086 # the words of $bad are options
+		run --separate-stderr dphp-route $bad
+		assert_failure 2
+		assert_output ""
+		assert_equal "${#stderr_lines[@]}" 4
+	done
+	run --separate-stderr dphp-route -t -s 2/2
+	assert_failure 2
+	assert_output ""
+	assert_stderr "dphp-route: error: invalid shard '2/2' (want i/n with 0 <= i < n)"
+	run --separate-stderr dphp-route -t -l 0
+	assert_failure 2
+	assert_output ""
+	assert_stderr "dphp-route: error: invalid lease '0' (a duration: 90s, 15m, 2h)"
 	run --separate-stderr dphp-route -h
 	assert_success
 	assert_line -n 0 "usage: dphp-route [-Diuv] [-m pattern ...] [file ...]"

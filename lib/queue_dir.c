@@ -1,0 +1,608 @@
+/*
+ * queue_dir.c - the queue of the directory backend: the inbox
+ * STORE/queue/{tmp,new,cur} after Maildir, the delay spool STORE/delay,
+ * and STORE/queue/bad for files found not to be events.
+ *
+ * A queue file holds one envelope and is named TIME.SHARD.ID: TIME the
+ * millisecond time it is due (its delay, else its ts) in 13 digits and
+ * its place among the events admitted together in 3 more, so that names
+ * sort in queue order (events a handler emits at once keep their order);
+ * SHARD the hash of its destination in hex,
+ * so that a worker picks its part by name alone; ID the event id, so
+ * that the same event delivered twice before it is taken is one file.
+ * The name is also the receipt a worker acknowledges it with.
+ *
+ * Admitting writes tmp/NAME.PID.N, syncs it and renames it into new/
+ * (or delay/), then syncs that directory: readers never look in tmp/,
+ * and an event is admitted only once its name is durable.  Claiming
+ * sets the mtime of new/NAME to the lease expiry and renames it into
+ * cur/: of two workers one rename wins.  An ack unlinks cur/NAME, a
+ * nack renames it back.  Neither is synced: lost on a crash, the claim
+ * comes back and the event is applied again, which the histories'
+ * dedupe window turns into a no-op.  Expired claims are renamed back
+ * into new/ under an flock on cur/, with the mtime checked again under
+ * it, so that a claim just renewed by another worker is not stolen.
+ */
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_dir.h"
+
+#define STALE_TMP_MS (36 * 3600 * 1000LL)	/* djb's rule for tmp/ */
+
+static const char *const qpath[Q_NDIRS] = {
+	"queue/tmp", "queue/new", "queue/cur", "queue/bad", "delay"
+};
+
+void
+dirq_init(struct dirstore *ds)
+{
+	int i;
+
+	for (i = 0; i < Q_NDIRS; i++)
+		ds->q[i] = -1;
+	ds->inotify = -1;
+}
+
+void
+dirq_close(struct dirstore *ds)
+{
+	int i;
+
+	for (i = 0; i < Q_NDIRS; i++)
+		if (ds->q[i] >= 0)
+			close(ds->q[i]);
+	if (ds->inotify >= 0)
+		close(ds->inotify);
+}
+
+/* make (durably) and open the queue's directories; 0 or -1 */
+static int
+qopen(struct dphp_store *st)
+{
+	struct dirstore *ds = (struct dirstore *)st;
+	int i, made = 0, fd;
+
+	if (ds->q[0] >= 0)
+		return 0;
+	if (mkdirat(ds->fd, "queue", 0777) == 0)
+		made = 1;
+	for (i = 0; i < Q_NDIRS; i++) {
+		if (mkdirat(ds->fd, qpath[i], 0777) == 0)
+			made = 1;
+		else if (errno != EEXIST) {
+			dphp_error("cannot make '%s':", qpath[i]);
+			return -1;
+		}
+	}
+	if (made && ((fd = openat(ds->fd, "queue", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || fsync(fd) != 0 || close(fd) != 0 ||
+	    fsync(ds->fd) != 0)) {
+		dphp_error("cannot sync the new queue directories:");
+		return -1;
+	}
+	for (i = 0; i < Q_NDIRS; i++)
+		if ((ds->q[i] = openat(ds->fd, qpath[i], O_RDONLY |
+		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			dphp_error("cannot open '%s':", qpath[i]);
+			while (i-- > 0) {
+				close(ds->q[i]);
+				ds->q[i] = -1;
+			}
+			return -1;
+		}
+	return 0;
+}
+
+#define Q(st, i) (((struct dirstore *)(st))->q[i])
+
+/* the time a queue name is due, and whether it is in part */
+static int64_t
+due_of(const char *name)
+{
+	return strtoll(name, NULL, 10) / 1000;
+}
+
+static int
+in_part(const char *name, const struct dphp_queue_part *part)
+{
+	if (part == NULL || part->nshards <= 1)
+		return 1;
+	return strtoul(name + 17, NULL, 16) % part->nshards == part->shard;
+}
+
+/* the name of the event d, the seq-th of those admitted together */
+static char *
+qname(const struct dphp_desc *d, size_t seq)
+{
+	int64_t t = d->delay ? d->delay_ms : d->ts_ms;
+
+	return xasprintf("%013lld%03u.%08x.%s", (long long)(t < 0 ? 0 : t),
+	    (unsigned)(seq < 999 ? seq : 999), (unsigned)dphp_id_hash(d->to),
+	    d->id);
+}
+
+static int
+syncq(struct dphp_store *st, int i)
+{
+	if (fsync(Q(st, i)) == 0)
+		return 0;
+	dphp_error("cannot sync '%s':", qpath[i]);
+	return -1;
+}
+
+int
+dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
+{
+	struct dphp_desc d;
+	const char *why;
+	char buf[1024], **name, **tmp, *text;
+	json_t *e;
+	int64_t now = dphp_now_ms();
+	int *fd, *dest, used[Q_NDIRS] = { 0 };
+	size_t i;
+	int r = -1;
+
+	if (n == 0)
+		return 0;
+	if (qopen(st) != 0)
+		return -1;
+	name = xcalloc(n, sizeof(*name));
+	tmp = xcalloc(n, sizeof(*tmp));
+	fd = xcalloc(n, sizeof(*fd));
+	dest = xcalloc(n, sizeof(*dest));
+	for (i = 0; i < n; i++)
+		fd[i] = -1;
+	for (i = 0; i < n; i++) {
+		if (dphp_envelope_check(envs[i], &d, buf, sizeof(buf), &why)) {
+			dphp_error("cannot queue an invalid event: %s", why);
+			goto out;
+		}
+		name[i] = qname(&d, seq ? seq[i] : i);
+		dest[i] = d.delay && d.delay_ms > now ? Q_DELAY : Q_NEW;
+		tmp[i] = xasprintf("%s.%ld.%zu", name[i], (long)getpid(), i);
+		e = json_copy(envs[i]);	/* a receipt is not part of it */
+		json_object_del(e, "receipt");
+		text = json_dumps(e, JSON_COMPACT);
+		json_decref(e);
+		fd[i] = openat(Q(st, Q_TMP), tmp[i], O_WRONLY | O_CREAT |
+		    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd[i] < 0 || dir_write_all(fd[i], text, strlen(text)) ||
+		    dir_write_all(fd[i], "\n", 1)) {
+			dphp_error("cannot queue event %s: %s:", d.id,
+			    fd[i] < 0 ? "create" : "write");
+			free(text);
+			goto out;
+		}
+		free(text);
+	}
+	/* one syncfs for many files: see dir_batch in store_dir.c */
+	if (n > 1 && syncfs(Q(st, Q_TMP)) != 0) {
+		dphp_error("cannot queue %zu events: syncfs:", n);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((n == 1 && fsync(fd[i]) != 0) || close(fd[i]) != 0) {
+			fd[i] = -1;
+			dphp_error("cannot queue event %s: fsync:", name[i] +
+			    26);
+			goto out;
+		}
+		fd[i] = -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (renameat(Q(st, Q_TMP), tmp[i], Q(st, dest[i]),
+		    name[i]) != 0) {
+			dphp_error("cannot deliver '%s/%s':", qpath[dest[i]],
+			    name[i]);
+			goto out;
+		}
+		free(tmp[i]);
+		tmp[i] = NULL;
+		used[dest[i]] = 1;
+	}
+	if ((used[Q_NEW] && syncq(st, Q_NEW)) ||
+	    (used[Q_DELAY] && syncq(st, Q_DELAY)))
+		goto out;
+	r = 0;
+out:
+	for (i = 0; i < n; i++) {
+		if (fd[i] >= 0)
+			close(fd[i]);
+		if (tmp[i] != NULL)
+			unlinkat(Q(st, Q_TMP), tmp[i], 0);
+		free(tmp[i]);
+		free(name[i]);
+	}
+	free(name);
+	free(tmp);
+	free(fd);
+	free(dest);
+	return r;
+}
+
+int
+dirq_pending(struct dphp_store *st, const char *receipt)
+{
+	struct stat sb;
+
+	if (qopen(st) != 0)
+		return 1;	/* when in doubt, deliver again */
+	return fstatat(Q(st, Q_CUR), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(Q(st, Q_NEW), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+static int
+byname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names in queue directory i, sorted; NULL after a message. */
+static char **
+names(struct dphp_store *st, int i, size_t *n)
+{
+	struct dirent *de;
+	char **v = NULL;
+	size_t cap = 0;
+	DIR *d;
+	int fd;
+
+	*n = 0;
+	if ((fd = dup(Q(st, i))) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		dphp_error("cannot read '%s':", qpath[i]);
+		return NULL;
+	}
+	rewinddir(d);
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (*n + 1 >= cap)
+			v = xrealloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+		v[(*n)++] = xstrdup(de->d_name);
+	}
+	if (errno != 0) {
+		dphp_error("cannot read '%s':", qpath[i]);
+		closedir(d);
+		while (*n > 0)
+			free(v[--*n]);
+		free(v);
+		return NULL;
+	}
+	closedir(d);
+	if (v == NULL)
+		v = xmalloc(sizeof(*v));
+	qsort(v, *n, sizeof(*v), byname);
+	return v;
+}
+
+static void
+names_free(char **v, size_t n)
+{
+	while (n > 0)
+		free(v[--n]);
+	free(v);
+}
+
+/* Move a file that is not an event out of the way, and say so. */
+static void
+setaside(struct dphp_store *st, int from, const char *name, const char *why)
+{
+	dphp_error("%s/%s: %s (moved to queue/bad)", qpath[from], name, why);
+	if (renameat(Q(st, from), name, Q(st, Q_BAD), name) != 0 &&
+	    errno != ENOENT)
+		dphp_error("cannot move '%s/%s' to queue/bad:", qpath[from],
+		    name);
+}
+
+long
+dirq_release(struct dphp_store *st)
+{
+	struct stat sb;
+	char **v;
+	size_t i, n;
+	int64_t now = dphp_now_ms();
+	long moved = 0;
+
+	if (qopen(st) != 0 || (v = names(st, Q_DELAY, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!dphp_receipt_valid(v[i])) {
+			setaside(st, Q_DELAY, v[i], "not a queue file name");
+			continue;
+		}
+		if (due_of(v[i]) > now)
+			break;	/* sorted: the rest are later */
+		if (renameat(Q(st, Q_DELAY), v[i], Q(st, Q_NEW), v[i]) == 0)
+			moved++;
+		else if (errno != ENOENT) {
+			dphp_error("cannot move 'delay/%s' to queue/new:", v[i]);
+			names_free(v, n);
+			return -1;
+		}
+	}
+	names_free(v, n);
+	if (moved > 0 && (syncq(st, Q_NEW) || syncq(st, Q_DELAY)))
+		return -1;
+	/* temporary files of admissions killed long ago */
+	if ((v = names(st, Q_TMP, &n)) != NULL) {
+		for (i = 0; i < n; i++)
+			if (fstatat(Q(st, Q_TMP), v[i], &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 && sb.st_mtime * 1000LL <
+			    now - STALE_TMP_MS)
+				unlinkat(Q(st, Q_TMP), v[i], 0);
+		names_free(v, n);
+	}
+	return moved;
+}
+
+static int64_t
+mtime_ms(const struct stat *sb)
+{
+	return sb->st_mtim.tv_sec * 1000LL + sb->st_mtim.tv_nsec / 1000000;
+}
+
+/* Give expired claims back to the inbox. */
+static int
+expire(struct dphp_store *st)
+{
+	struct stat sb;
+	char **v;
+	size_t i, n;
+	int64_t now = dphp_now_ms();
+	int r = 0;
+
+	if (flock(Q(st, Q_CUR), LOCK_EX) != 0) {
+		dphp_error("cannot lock queue/cur:");
+		return -1;
+	}
+	if ((v = names(st, Q_CUR, &n)) == NULL)
+		r = -1;
+	for (i = 0; r == 0 && i < n; i++)
+		if (fstatat(Q(st, Q_CUR), v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    mtime_ms(&sb) <= now &&
+		    renameat(Q(st, Q_CUR), v[i], Q(st, Q_NEW), v[i]) != 0 &&
+		    errno != ENOENT) {
+			dphp_error("cannot release 'queue/cur/%s':", v[i]);
+			r = -1;
+		}
+	if (v != NULL)
+		names_free(v, n);
+	flock(Q(st, Q_CUR), LOCK_UN);
+	return r;
+}
+
+/* Claim new/NAME until now + lease: 1, 0 if another worker was first. */
+static int
+claim(struct dphp_store *st, const char *name, int64_t lease_ms)
+{
+	struct timespec ts[2];
+	int64_t until = dphp_now_ms() + lease_ms;
+
+	ts[0].tv_nsec = UTIME_OMIT;
+	ts[1].tv_sec = until / 1000;
+	ts[1].tv_nsec = until % 1000 * 1000000;
+	if (utimensat(Q(st, Q_NEW), name, ts, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    renameat(Q(st, Q_NEW), name, Q(st, Q_CUR), name) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		dphp_error("cannot claim 'queue/new/%s':", name);
+		return -1;
+	}
+	return 1;
+}
+
+/* The claimed event cur/NAME, or NULL after setting it aside. */
+static json_t *
+load(struct dphp_store *st, const char *name)
+{
+	struct dphp_desc d;
+	json_error_t err;
+	const char *why;
+	char buf[1024], *text, *want;
+	json_t *env;
+	size_t len;
+
+	if ((text = dir_slurpat(Q(st, Q_CUR), name, &len)) == NULL) {
+		if (errno == ENOENT)	/* expired and taken meanwhile */
+			return NULL;
+		snprintf(buf, sizeof(buf), "cannot read: %s", strerror(errno));
+		setaside(st, Q_CUR, name, buf);
+		return NULL;
+	}
+	env = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	free(text);
+	if (env == NULL) {
+		snprintf(buf, sizeof(buf), "invalid JSON: %s", err.text);
+		setaside(st, Q_CUR, name, buf);
+		return NULL;
+	}
+	if (!json_is_object(env) ||
+	    dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+		char reason[1100];
+
+		snprintf(reason, sizeof(reason), "invalid event: %s",
+		    json_is_object(env) ? why : "not an object");
+		json_decref(env);
+		setaside(st, Q_CUR, name, reason);
+		return NULL;
+	}
+	want = qname(&d, strtoul(name + 13, NULL, 10));
+	if (strcmp(want, name) != 0) {
+		free(want);
+		json_decref(env);
+		setaside(st, Q_CUR, name, "the name does not match the event");
+		return NULL;
+	}
+	free(want);
+	json_object_set_new(env, "receipt", json_string(name));
+	return env;
+}
+
+long
+dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
+    size_t max, dphp_taken_fn *fn, void *arg, size_t *bad)
+{
+	char **v;
+	size_t i, n;
+	long taken = 0;
+	json_t *env;
+	int r;
+
+	if (qopen(st) != 0 || dirq_release(st) < 0 || expire(st) != 0 ||
+	    (v = names(st, Q_NEW, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n && (size_t)taken < max; i++) {
+		if (!dphp_receipt_valid(v[i])) {
+			setaside(st, Q_NEW, v[i], "not a queue file name");
+			++*bad;
+			continue;
+		}
+		if (!in_part(v[i], part))
+			continue;
+		if ((r = claim(st, v[i], part->lease_ms)) < 0) {
+			taken = -1;
+			break;
+		}
+		if (r == 0)
+			continue;
+		if ((env = load(st, v[i])) == NULL) {
+			++*bad;
+			continue;
+		}
+		r = fn(env, arg);
+		json_decref(env);
+		taken++;
+		if (r != 0) {
+			taken = -1;
+			break;
+		}
+	}
+	names_free(v, n);
+	return taken;
+}
+
+int
+dirq_claimed(struct dphp_store *st, const char *receipt)
+{
+	struct stat sb;
+
+	if (qopen(st) != 0)
+		return -1;
+	if (fstatat(Q(st, Q_CUR), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	if (errno == ENOENT)
+		return 0;
+	dphp_error("cannot look at 'queue/cur/%s':", receipt);
+	return -1;
+}
+
+int
+dirq_ack(struct dphp_store *st, const char *receipt)
+{
+	if (qopen(st) != 0)
+		return -1;
+	if (unlinkat(Q(st, Q_CUR), receipt, 0) != 0 && errno != ENOENT) {
+		dphp_error("cannot acknowledge 'queue/cur/%s':", receipt);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dirq_nack(struct dphp_store *st, const char *receipt)
+{
+	if (qopen(st) != 0)
+		return -1;
+	if (renameat(Q(st, Q_CUR), receipt, Q(st, Q_NEW), receipt) != 0 &&
+	    errno != ENOENT) {
+		dphp_error("cannot give back 'queue/cur/%s':", receipt);
+		return -1;
+	}
+	return 0;
+}
+
+int
+dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
+    struct dphp_queue_stat *qs)
+{
+	struct stat sb;
+	char **v;
+	size_t i, n;
+	int64_t now = dphp_now_ms(), t;
+
+	memset(qs, 0, sizeof(*qs));
+	qs->next_ms = INT64_MAX;
+	if (qopen(st) != 0)
+		return -1;
+	if ((v = names(st, Q_NEW, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		qs->ready += in_part(v[i], part);
+	names_free(v, n);
+	if ((v = names(st, Q_CUR, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (in_part(v[i], part) && fstatat(Q(st, Q_CUR), v[i], &sb,
+		    AT_SYMLINK_NOFOLLOW) == 0) {
+			qs->claimed++;
+			if ((t = mtime_ms(&sb)) < qs->next_ms)
+				qs->next_ms = t;
+		}
+	names_free(v, n);
+	if ((v = names(st, Q_DELAY, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (in_part(v[i], part)) {
+			qs->delayed++;
+			if ((t = due_of(v[i])) <= now)
+				qs->due++;
+			if (t < qs->next_ms)
+				qs->next_ms = t;
+		}
+	names_free(v, n);
+	return 0;
+}
+
+int
+dirq_wait(struct dphp_store *st, int64_t ms)
+{
+	struct dirstore *ds = (struct dirstore *)st;
+	struct pollfd pf;
+	char path[64], buf[4096];
+	int i;
+
+	if (qopen(st) != 0)
+		return -1;
+	if (ds->inotify < 0 &&
+	    (ds->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0)
+		for (i = Q_NEW; i <= Q_DELAY; i++) {
+			snprintf(path, sizeof(path), "/proc/self/fd/%d",
+			    ds->q[i]);
+			inotify_add_watch(ds->inotify, path, IN_CREATE |
+			    IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
+		}
+	if (ds->inotify < 0) {		/* no inotify: poll the clock */
+		pf.fd = -1;
+		if (ms > 100)
+			ms = 100;
+	} else
+		pf.fd = ds->inotify;
+	pf.events = POLLIN;
+	if (poll(&pf, 1, ms > 0x7fffffff ? 0x7fffffff : (int)ms) > 0)
+		while (read(ds->inotify, buf, sizeof(buf)) > 0)
+			;
+	return 0;
+}

@@ -1,0 +1,44 @@
+/*
+ * store_dir.h - what the two halves of the directory backend share:
+ * the records (store_dir.c) and the queue (queue_dir.c).
+ */
+#ifndef DPHP_STORE_DIR_H
+#define DPHP_STORE_DIR_H
+
+#include "backend.h"
+
+/* the queue's directories, opened on first use */
+enum { Q_TMP, Q_NEW, Q_CUR, Q_BAD, Q_DELAY, Q_NDIRS };
+
+struct dirstore {
+	struct dphp_store base;
+	int fd;			/* the store's root directory */
+	int q[Q_NDIRS];		/* -1 until opened */
+	int inotify;		/* for dphp_queue_wait; -1 until made */
+};
+
+#define ROOT(st) (((struct dirstore *)(st))->fd)
+
+int dir_write_all(int fd, const char *, size_t);
+/* a whole small regular file relative to dfd; NULL and errno on failure */
+char *dir_slurpat(int dfd, const char *name, size_t *len);
+
+/* queue_dir.c */
+void dirq_init(struct dirstore *);
+void dirq_close(struct dirstore *);
+/* seq[i]: the place of envs[i] among those emitted together (NULL: i) */
+int dirq_admit(struct dphp_store *, json_t **envs, const size_t *seq,
+    size_t n);
+/* is the event of receipt still in the inbox, claimed or not? */
+int dirq_pending(struct dphp_store *, const char *receipt);
+long dirq_take(struct dphp_store *, const struct dphp_queue_part *,
+    size_t max, dphp_taken_fn *, void *, size_t *bad);
+long dirq_release(struct dphp_store *);
+int dirq_claimed(struct dphp_store *, const char *receipt);
+int dirq_ack(struct dphp_store *, const char *receipt);
+int dirq_nack(struct dphp_store *, const char *receipt);
+int dirq_stat(struct dphp_store *, const struct dphp_queue_part *,
+    struct dphp_queue_stat *);
+int dirq_wait(struct dphp_store *, int64_t ms);
+
+#endif

@@ -1,0 +1,365 @@
+#!/usr/bin/env bats
+# The durable queue: admitting (dphp-route -q), taking (-t), releasing
+# delays (-r), and the worker stages acknowledging what they finish.
+# The clock is fixed (helper.bash); a test moves it by setting DPHP_NOW.
+
+load helper
+
+setup() {
+	mkstore
+	T=$BATS_TEST_TMPDIR
+	# the names' first field at 10:00:00.000Z: milliseconds, then the
+	# place among the events admitted together
+	NOW=1795773600000000
+	A=e7471982 B=184c553f C=e51d06b3	# shards of entity:counter:a, b, c
+}
+
+later() {
+	DPHP_NOW=$1 "${@:2}"
+}
+
+# the files of queue directory $1 (new, cur, bad, tmp) or delay
+queued() {
+	if [ "$1" = delay ]; then
+		ls "$S/delay"
+	else
+		ls "$S/queue/$1"
+	fi
+}
+
+@test "admitting: printed once durable, named TIME.SHARD.ID, delays spooled" {
+	{
+		ev e1 signal entity:counter:a add 1
+		ev e2 signal entity:counter:b add 2
+		ev e3 -D 5m signal entity:counter:a add 3
+	} > "$T/in"
+	run --separate-stderr dphp-route -d "$S" -q "$T/in"
+	assert_success
+	assert_stderr ""
+	assert_output "$(cat "$T/in")"
+	run queued new
+	assert_output - <<OUT
+$NOW.$A.e1
+$((NOW + 1)).$B.e2
+OUT
+	run queued delay
+	assert_output "$((NOW + 300000002)).$A.e3"
+	assert_equal "$(cat "$S/queue/new/$NOW.$A.e1")" "$(sed -n 1p "$T/in")"
+	# the same event again is the same file
+	run --separate-stderr dphp-route -d "$S" -q "$T/in"
+	assert_success
+	run queued new
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "admitting stops at a bad record; what came before is admitted" {
+	{
+		ev e1 signal entity:counter:a add 1
+		echo '{"v":1}'
+		ev e2 signal entity:counter:a add 1
+	} > "$T/in"
+	run --separate-stderr dphp-route -d "$S" -q "$T/in"
+	assert_failure 3
+	assert_output "$(sed -n 1p "$T/in")"
+	assert_stderr "dphp-route: $T/in:2: invalid event: 'id' must be an event id ([A-Za-z0-9._-]{1,128}, not starting with '.')"
+	run queued new
+	assert_output "$NOW.$A.e1"
+}
+
+@test "taking: in queue order with receipts, at most -n, a lease that expires" {
+	for i in 3 1 2; do
+		ev "e$i" -t "2026-11-27T09:00:0${i}Z" signal entity:counter:a add 1
+	done > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	run --separate-stderr dphp-route -d "$S" -t -n 2 -l 1m
+	assert_success
+	assert_stderr ""
+	run jq -r '"\(.id) \(.receipt)"' <<< "$output"
+	assert_output - <<'OUT'
+e1 1795770001000001.e7471982.e1
+e2 1795770002000002.e7471982.e2
+OUT
+	run queued cur
+	assert_output - <<'OUT'
+1795770001000001.e7471982.e1
+1795770002000002.e7471982.e2
+OUT
+	# the lease is the mtime of the claim
+	run stat -c %Y "$S/queue/cur/1795770001000001.e7471982.e1"
+	assert_output "$((NOW / 1000000 + 60))"
+	# still claimed a second before the lease ends; taken again after
+	run --separate-stderr later 2026-11-27T10:00:59Z dphp-route -d "$S" -t -n 1
+	assert_success
+	run jq -r .id <<< "$output"
+	assert_output e3
+	run --separate-stderr later 2026-11-27T10:01:00Z dphp-route -d "$S" -t -n 2
+	assert_success
+	assert_stderr ""
+	run jq -r .id <<< "$output"
+	assert_output - <<'OUT'
+e1
+e2
+OUT
+}
+
+@test "a worker pipeline drains the queue; commits acknowledge it" {
+	for i in 1 2 3 4 5; do
+		ev "e$i" signal entity:counter:c add "$i"
+	done > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	run --separate-stderr dphp-lock -d "$S" "$T/taken"
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" > "$T/locked"
+	assert_files_equal "$T/taken" "$T/locked"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$T/locked"
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" > "$T/proposals"
+	run --separate-stderr dphp-commit -d "$S" -x "$H" -b 4 "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run jq -r '"\(.input.id) \(.etag) \(.state.state)"' <<< "$output"
+	assert_output - <<'OUT'
+e1 1 1
+e2 2 3
+e3 3 6
+e4 4 10
+e5 5 15
+OUT
+	run find "$S/queue" "$S/delay" -type f
+	assert_output ""
+	# nothing left: take prints nothing and exits at once, even with -e
+	run --separate-stderr timeout 10 dphp-route -d "$S" -t -e
+	assert_success
+	assert_output ""
+	assert_stderr ""
+}
+
+@test "a conflict gives the input back to be computed again from the stored state" {
+	ev e1 signal entity:counter:c add 5 > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	echo '{"state":100}' > "$T/hundred"
+	dphp-commit -d "$S" -c -s entity:counter:c "$T/hundred" > /dev/null
+	run --separate-stderr dphp-commit -d "$S" "$T/proposals"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run queued new
+	assert_output "$NOW.$C.e1"
+	run queued cur
+	assert_output ""
+	# with handlers it is computed again at once, and acknowledged
+	dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	dphp-commit -d "$S" -f -s entity:counter:c "$T/hundred" > /dev/null
+	run --separate-stderr dphp-commit -d "$S" -x "$H" "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .etag, .state.state]' <<< "$output"
+	assert_output '["e1","3",105]'
+	run find "$S/queue" -type f
+	assert_output ""
+}
+
+@test "delays are released when due, by take or by -r alone" {
+	ev d1 -D 1m signal entity:counter:c add 1 > "$T/in"
+	ev d2 -D 2m signal entity:counter:c add 1 >> "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	run --separate-stderr dphp-route -d "$S" -r
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run queued new
+	assert_output ""
+	run --separate-stderr later 2026-11-27T10:01:00Z dphp-route -d "$S" -r
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run queued new
+	assert_output "$((NOW + 60000000)).$C.d1"
+	run queued delay
+	assert_output "$((NOW + 120000001)).$C.d2"
+	run --separate-stderr later 2026-11-27T10:02:00Z dphp-route -d "$S" -t -n 5
+	assert_success
+	assert_stderr ""
+	run jq -r .id <<< "$output"
+	assert_output - <<'OUT'
+d1
+d2
+OUT
+}
+
+@test "shards split the destinations: every event once, each destination in one shard" {
+	awk 'BEGIN { for (i = 0; i < 60; i++)
+		printf "{\"v\":1,\"id\":\"e%d\",\"ts\":\"2026-11-27T10:00:00Z\"," \
+		    "\"event\":{\"to\":\"entity:counter:k%d\",\"event\":{\"type\":" \
+		    "\"signal\",\"op\":\"add\"}}}\n", i, i % 12 }' > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	for part in 0 1 2; do
+		run --separate-stderr dphp-route -d "$S" -t -n 1000 -s "$part/3"
+		assert_success
+		assert_stderr ""
+		printf '%s\n' "$output" > "$T/shard$part"
+	done
+	run sh -c "cat '$T'/shard* | jq -r .id | sort | uniq -d"
+	assert_output ""
+	run sh -c "cat '$T'/shard* | wc -l"
+	assert_output 60
+	# no destination in two shards
+	for part in 0 1 2; do
+		jq -r .event.to "$T/shard$part" | sort -u
+	done > "$T/destinations"
+	sort "$T/destinations" > "$T/sorted"
+	run wc -l < "$T/sorted"
+	assert_output 12
+	run uniq -d "$T/sorted"
+	assert_output ""
+	for part in 0 1 2; do
+		[ -s "$T/shard$part" ] || fail "shard $part/3 got nothing"
+	done
+}
+
+@test "a corrupt queue file is reported and set aside; the rest goes on" {
+	ev e1 signal entity:counter:c add 1 > "$T/in"
+	ev e3 signal entity:counter:c add 1 >> "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	printf '{"v":1,"id":' > "$S/queue/new/$NOW.$C.e2"
+	echo hello > "$S/queue/new/stray"
+	ev e4 signal entity:counter:c add 1 > "$S/queue/new/$NOW.$C.e9"
+	run --separate-stderr dphp-route -d "$S" -t -n 10
+	assert_failure 3
+	run jq -r .id <<< "$output"
+	assert_output - <<'OUT'
+e1
+e3
+OUT
+	assert_stderr "$(cat <<ERR
+dphp-route: error: queue/cur/$NOW.$C.e2: invalid JSON: unexpected token near end of file (moved to queue/bad)
+dphp-route: error: queue/cur/$NOW.$C.e9: the name does not match the event (moved to queue/bad)
+dphp-route: error: queue/new/stray: not a queue file name (moved to queue/bad)
+ERR
+)"
+	run queued bad
+	assert_output - <<OUT
+$NOW.$C.e2
+$NOW.$C.e9
+stray
+OUT
+}
+
+@test "an event emitted by a commit is delivered once, even when delivery failed" {
+	command -v strace > /dev/null || skip "no strace"
+	DEPOSIT=a26e5404-41ab-895b-9c7c-13558f767b78	# derived from t1
+	echo '{"state":{"balance":50}}' > "$T/fifty"
+	dphp-commit -d "$S" -c -s entity:account:a "$T/fifty" > /dev/null
+	ev t1 signal entity:account:a transfer '{"to":"b","amount":20}' > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	# the record commits (rename 1); moving the emitted event into
+	# queue/new (rename 2) fails
+	run --separate-stderr strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+	    -e inject=rename,renameat,renameat2:error=EIO:when=2 \
+	    dphp-commit -d "$S" "$T/proposals"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "$(cat <<ERR
+dphp-commit: error: cannot deliver 'queue/new/$NOW.fa04e9f2.$DEPOSIT': Input/output error
+dphp-commit: error: the events emitted are kept with the records and delivered when their input comes again
+ERR
+)"
+	run queued new
+	assert_output ""
+	run queued cur
+	assert_output "$NOW.f12de986.t1"
+	run jq -c '[.etag, .state.state, .outbox.cause, .outbox.receipt, (.outbox.events | length)]' "$S/state/entity/account/a"
+	assert_output '["2",{"balance":30},"t1","'"$NOW"'.f12de986.t1",1]'
+	# the worker died there; the lease runs out and the input comes again
+	later 2026-11-27T10:05:00Z dphp-route -d "$S" -t > "$T/again"
+	dphp-replay -d "$S" -x "$H" "$T/again" > "$T/proposals"
+	run jq -c '[.duplicate, .emit]' "$T/proposals"
+	assert_output '[true,[]]'
+	run --separate-stderr dphp-commit -d "$S" "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run queued new
+	assert_output "$NOW.fa04e9f2.$DEPOSIT"
+	run queued cur
+	assert_output ""
+	run jq -c '[.id, .event.event.to, .event.event.event]' "$S/queue/new/$NOW.fa04e9f2.$DEPOSIT"
+	assert_output '["'"$DEPOSIT"'","entity:account:b",{"type":"signal","op":"deposit","input":20}]'
+	# and once more: the same event lands on the same name
+	later 2026-11-27T10:05:00Z dphp-route -d "$S" -t -n 1 > /dev/null
+	run queued new
+	assert_output ""
+}
+
+@test "a store that cannot be read: a clear error, exit 4, nothing moved" {
+	run --separate-stderr dphp-route -d "$T/nowhere" -t
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-route: error: cannot open store '$T/nowhere': No such file or directory"
+	ev e1 signal entity:counter:c add 1 > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	rmdir "$S/queue/cur"
+	echo not a directory > "$S/queue/cur"
+	run --separate-stderr dphp-route -d "$S" -t
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-route: error: cannot open 'queue/cur': Not a directory"
+	run queued new
+	assert_output "$NOW.$C.e1"
+	# a queue file that is not a file is set aside like a corrupt one
+	rm "$S/queue/cur" && mkdir "$S/queue/cur" "$S/queue/new/$NOW.$C.e2"
+	run --separate-stderr dphp-route -d "$S" -t -n 5
+	assert_failure 3
+	run jq -r .id <<< "$output"
+	assert_output e1
+	assert_stderr "dphp-route: error: queue/cur/$NOW.$C.e2: cannot read: Invalid argument (moved to queue/bad)"
+}
+
+@test "a full disk: admission and commit fail cleanly, nothing is lost" {
+	mount_or_skip() {
+		[ "$(id -u)" = 0 ] || skip "needs root to mount"
+		mkdir -p "$1"
+		shift
+		mount "$@" 2>/dev/null || skip "mount is not allowed here"
+	}
+	mount_or_skip "$T/full" -t tmpfs -o size=200k tmpfs "$T/full"
+	S=$T/full/s
+	mkstore
+	ev e1 signal entity:counter:c add 1 > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	# fill the disk
+	head -c 400000 /dev/zero > "$T/full/filler" 2> /dev/null || true
+	jq -nc --arg big "$(head -c 3000 /dev/zero | tr '\0' x)" \
+	    '{v:1,id:"e2",ts:"2026-11-27T10:00:00Z",event:{to:"entity:counter:c",event:{type:"signal",op:"add",input:$big}}}' > "$T/big"
+	run --separate-stderr dphp-route -d "$S" -q "$T/big"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-route: error: cannot queue event e2: write: No space left on device"
+	run find "$S/queue" -type f
+	assert_output "$S/queue/cur/$NOW.$C.e1"
+	run --separate-stderr dphp-commit -d "$S" "$T/proposals"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: commit of 'state/entity/counter/c' failed: write '.c.tmp': No space left on device"
+	# room again: the claim runs out, the event comes back and is applied once
+	rm "$T/full/filler"
+	later 2026-11-27T10:05:00Z dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	run --separate-stderr dphp-commit -d "$S" "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .etag, .state.state]' <<< "$output"
+	assert_output '["e1","1",1]'
+	run find "$S/queue" -type f
+	assert_output ""
+	umount "$T/full"
+}
