@@ -6,3 +6,5 @@ here=$(cd "$(dirname "$0")" && pwd)
 sh "$here/cas.sh"
 echo
 sh "$here/handlers.sh"
+echo
+sh "$here/queue.sh"

@@ -46,3 +46,19 @@ load helper
 	assert_equal "${lines[-2]}" '["completed",{"alice":45,"bob":25}]'
 	assert_equal "${lines[-1]}" 'alice sent 25 to bob'
 }
+
+@test "the README's worker drains the queue" {
+	for block in quickstart 'Run it, feeding back' worker; do
+		awk -v b="$block" 'index($0, "<!-- " b) == 1 || index($0, b) == 1 { on = 1; next }
+		    on && /^```sh/ { code = 1; next }
+		    code && /^```/ { exit }
+		    code' "$TOP/README.md"
+	done > "$BATS_TEST_TMPDIR/run.sh"
+	grep -q 'dphp-route -t -e' "$BATS_TEST_TMPDIR/run.sh" || fail "no worker block"
+	unset DPHP_NOW DPHP_SH
+	cd "$TOP"
+	run --separate-stderr sh -e "$BATS_TEST_TMPDIR/run.sh"
+	assert_success
+	assert_stderr ""
+	assert_equal "${lines[-1]}" '["completed",{"bob":20,"alice":50}]'
+}

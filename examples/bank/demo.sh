@@ -1,10 +1,12 @@
 #!/bin/sh
-# demo.sh - make demo: bank accounts (entities), transfers between them
-# (orchestrations calling the accounts and a notify activity) on a fresh
-# directory store.  Events flow through the streaming pipeline
-#   dphp-route | dphp-lock | dphp-replay | dphp-commit
-# and everything the handlers send is fed back, round after round, until
-# nothing is left; then balances, transfers and notices are printed.
+# demo.sh - make demo: bank accounts (entities) and transfers between
+# them (orchestrations that call the accounts and a notify activity, and
+# wait for an approval with a timeout) on a fresh directory store.
+# Events are admitted into the store's durable queue; a worker
+#   dphp-route -t | dphp-lock | dphp-replay | dphp-commit
+# runs until the store is quiescent, and again, a second later, while a
+# transfer still waits for its approval timer.  Then balances, transfers and notices
+# are printed.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../../cmd:$PATH
@@ -12,41 +14,58 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/dphp-demo.XXXXXX")
 export DPHP_STORE="$work/store" DPHP_HANDLERS="$here/handlers"
 export DPHP_SH="${DPHP_SH:-$here/../../lib/dphp.sh}" BANK_NOTICES="$work/notices"
 
+# the worker: take, lock, apply, commit, until nothing is left to do
+worker() {
+	dphp-route -t -e | dphp-lock | dphp-replay -k | dphp-commit -k -b 16 \
+	    >> "$work/commits"
+}
+
 dphp-commit -i
 echo "dphp demo: bank accounts on the directory store $DPHP_STORE"
 echo
 
 {
 	dphp-emit -b alice signal entity:account:alice deposit 100
-	dphp-emit -b bob signal entity:account:bob deposit 50
+	dphp-emit -b bob signal entity:account:bob deposit 100
 	dphp-emit -b alice start orchestration:transfer:t1 \
 	    '{"from":"alice","to":"carol","amount":30}'
 	dphp-emit -b bob start orchestration:transfer:t2 \
 	    '{"from":"bob","to":"alice","amount":80}'
+	dphp-emit -b alice start orchestration:transfer:t3 \
+	    '{"from":"alice","to":"bob","amount":60}'
 	dphp-emit -b carol signal entity:account:carol transfer \
 	    '{"to":"bob","amount":10}'
 	dphp-emit -b alice signal entity:account:alice withdraw 20
-} > "$work/in.1"
+	dphp-emit -b manager raise orchestration:transfer:t2 approval true
+} > "$work/in"
+dphp-route -q "$work/in" > "$work/admitted"
+echo "admitted $(wc -l < "$work/admitted") events; t2 is approved, t3 is not"
 
-round=1
-while [ -s "$work/in.$round" ]; do
-	dphp-route "$work/in.$round" | dphp-lock | dphp-replay |
-	    dphp-commit > "$work/commits.$round"
-	jq -c '.emit[]' "$work/commits.$round" > "$work/in.$((round + 1))"
-	printf 'round %d: %2d events applied, %2d sent\n' "$round" \
-	    "$(wc -l < "$work/commits.$round")" \
-	    "$(wc -l < "$work/in.$((round + 1))")"
-	round=$((round + 1))
+# until quiescent; again while a transfer waits for its approval timer
+worker
+n=0
+while dphp-project ls orchestration:transfer | jq -r .id |
+    xargs dphp-project get | jq -e 'select(.state.status == "running")' \
+    > /dev/null; do
+	n=$((n + 1))
+	if [ "$n" -gt 10 ]; then
+		echo "demo.sh: transfers still running after 10 s" >&2
+		exit 1
+	fi
+	sleep 1
+	worker
 done
+echo "the workers made $(wc -l < "$work/commits") commits"
 
 echo
 echo "account operations:"
-cat "$work"/commits.* | jq -r '
+jq -r '
   def core: if .type then . else .event | core end;
   select(.target | startswith("entity:"))
   | (.input.event | core) as $e
   | "  \(.target | split(":")[2]) \($e.op) \($e.input | tojson) -> " +
-    (if .failed then "refused: \(.failed)" else "etag \(.etag)" end)'
+    (if .failed then "refused: \(.failed)" else "etag \(.etag)" end)' \
+    "$work/commits"
 
 echo
 echo "transfers:"
@@ -61,7 +80,7 @@ dphp-project ls entity:account | jq -r .id | xargs dphp-project get |
     jq -r '"  \(.id | split(":")[2])\t\(.state.state.balance)"'
 total=$(dphp-project ls entity:account | jq -r .id |
     xargs dphp-project get | jq -s 'map(.state.state.balance) | add')
-printf '  total\t%s (deposits 150 - withdrawals 20)\n' "$total"
+printf '  total\t%s (deposits 200 - withdrawals 20)\n' "$total"
 
 echo
 echo "notices sent (once each):"

@@ -1,0 +1,125 @@
+#!/bin/sh
+# queue.sh - part of make bench: durable entity operations per second
+# end to end through a worker (dphp-route -t | dphp-lock | dphp-replay
+# -k | dphp-commit -k), fsync on, with and without group commit, beside
+# the floor of the disk measured in the same run (write + fsync + rename
+# + fsync(dir): one durable replace); then the latency from admitting
+# one signal to its committed record, with a worker waiting (-w).
+#
+#	BENCH_N=1000 BENCH_KEYS=100 BENCH_RUNS=3 BENCH_LAT=200 sh bench/queue.sh
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+PATH=$here/../cmd:$PATH
+n=${BENCH_N:-1000}
+keys=${BENCH_KEYS:-100}
+runs=${BENCH_RUNS:-3}
+lat=${BENCH_LAT:-200}
+work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
+trap 'kill $(jobs -p) 2> /dev/null; rm -rf "$work"' EXIT INT TERM
+export DPHP_HANDLERS="$here/handlers"
+
+# n signals "add 1" over the keys, as one admission
+awk -v n="$n" -v keys="$keys" 'BEGIN {
+	for (i = 0; i < n; i++)
+		printf "{\"v\":1,\"id\":\"s%d\",\"ts\":\"2026-11-27T10:00:00Z\"," \
+		    "\"event\":{\"to\":\"entity:jqcounter:k%d\",\"event\":{" \
+		    "\"type\":\"signal\",\"op\":\"add\",\"input\":1}}}\n", i, i % keys
+}' > "$work/signals"
+
+now() { date +%s%N; }
+
+# the worker, group commits of $1, until the queue is empty
+worker() {
+	dphp-route -d "$work/store" -t -e | dphp-lock |
+	    dphp-replay -d "$work/store" -k |
+	    dphp-commit -d "$work/store" -k -b "$1" > "$work/commits"
+}
+
+# every signal applied once: the counters add up to n
+check() {
+	total=$(dphp-project -d "$work/store" ls entity:jqcounter | jq -r .id |
+	    xargs dphp-project -d "$work/store" get |
+	    jq -s 'map(.state.state) | add')
+	[ "$total" = "$n" ] ||
+	    { echo "bench: the counters add up to $total, not $n" >&2; exit 1; }
+}
+
+: > "$work/times"
+for r in $(seq "$runs"); do
+	rm -rf "$work/floor.d" && mkdir "$work/floor.d"
+	floor=$("$here/floor" "$work/floor.d" "$n" |
+	    awk '{ printf "%d", $1 * 1e9 }')
+	echo "floor $floor" >> "$work/times"
+	for b in 1 64; do
+		rm -rf "$work/store" && dphp-commit -d "$work/store" -i
+		s=$(now)
+		dphp-route -d "$work/store" -q "$work/signals" > /dev/null
+		m=$(now)
+		worker "$b"
+		e=$(now)
+		check
+		echo "admit $((m - s))" >> "$work/times"
+		echo "worker$b $((e - m))" >> "$work/times"
+	done
+	printf 'run %d of %d done\n' "$r" "$runs" >&2
+done
+
+# latency: one signal at a time, admitted while a worker waits; the
+# commit stage writes each record at once into a FIFO read here
+rm -rf "$work/store" && dphp-commit -d "$work/store" -i
+mkfifo "$work/fifo"
+dphp-route -d "$work/store" -t -w | dphp-lock |
+    dphp-replay -d "$work/store" -k | dphp-commit -d "$work/store" -k -u \
+    > "$work/fifo" &
+exec 3< "$work/fifo"
+: > "$work/latency"
+for i in $(seq "$lat"); do
+	dphp-emit -i "l$i" signal entity:jqcounter:lat add 1 > "$work/one"
+	s=$(now)
+	dphp-route -d "$work/store" -q "$work/one" > /dev/null
+	read -r _ <&3
+	e=$(now)
+	echo $((e - s)) >> "$work/latency"
+done
+exec 3<&-
+
+fs=$(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }')
+cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+echo "durable entity operations through a worker: $n signals over $keys"
+echo "entities, jq handler as a co-process, median of $runs runs"
+echo "machine: $(nproc) x $cpu, $(uname -sr), $fs"
+echo
+awk -v n="$n" '
+function median(s,    a, k, i, j, x) {
+	k = split(s, a, " ")
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
+			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
+		}
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+{ t[$1] = t[$1] " " $2 }
+END {
+	name["floor"] = "disk floor: write+fsync+rename+fsync(dir)"
+	name["admit"] = "admission, dphp-route -q (one sync per batch)"
+	name["worker1"] = "worker, dphp-commit -b 1"
+	name["worker64"] = "worker, dphp-commit -b 64 (group commit)"
+	for (m in t)
+		rate[m] = n / (median(t[m]) / 1e9)
+	printf "%-48s %8s %9s\n", "", "ops/s", "vs floor"
+	split("floor admit worker1 worker64", order, " ")
+	for (i = 1; i <= 4; i++) {
+		m = order[i]
+		printf "%-48s %8.0f %9.2f\n", name[m], rate[m],
+		    rate[m] / rate["floor"]
+	}
+}' "$work/times"
+echo
+sort -n "$work/latency" | awk -v k="$lat" '
+{ v[NR] = $1 / 1e6 }
+END {
+	printf "latency, admitting one signal to its commit record, %d samples:\n", k
+	printf "  p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+	    v[int(k * 0.5 + 0.5)], v[int(k * 0.9 + 0.5)],
+	    v[int(k * 0.99 + 0.5)], v[k]
+}'
