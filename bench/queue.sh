@@ -15,7 +15,7 @@ keys=${BENCH_KEYS:-100}
 runs=${BENCH_RUNS:-3}
 lat=${BENCH_LAT:-200}
 work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
-trap 'kill $(jobs -p) 2> /dev/null; rm -rf "$work"' EXIT INT TERM
+trap 'rm -rf "$work"' EXIT INT TERM
 export DPHP_HANDLERS="$here/handlers"
 
 # n signals "add 1" over the keys, as one admission
@@ -68,9 +68,11 @@ done
 # commit stage writes each record at once into a FIFO read here
 rm -rf "$work/store" && dphp-commit -d "$work/store" -i
 mkfifo "$work/fifo"
-dphp-route -d "$work/store" -t -w | dphp-lock |
-    dphp-replay -d "$work/store" -k | dphp-commit -d "$work/store" -k -u \
-    > "$work/fifo" &
+# shellcheck disable=SC2016 # expanded by the inner sh
+setsid sh -c 'dphp-route -d "$1/store" -t -w | dphp-lock |
+    dphp-replay -d "$1/store" -k | dphp-commit -d "$1/store" -k -u \
+    > "$1/fifo"' sh "$work" &
+latency_worker=$!
 exec 3< "$work/fifo"
 : > "$work/latency"
 for i in $(seq "$lat"); do
@@ -82,6 +84,8 @@ for i in $(seq "$lat"); do
 	echo $((e - s)) >> "$work/latency"
 done
 exec 3<&-
+kill -- "-$latency_worker"
+wait "$latency_worker" || true
 
 fs=$(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }')
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)

@@ -130,20 +130,21 @@ static int
 take(const struct dphp_queue_part *part, size_t max)
 {
 	struct dphp_queue_stat qs;
-	size_t taken = 0, bad = 0, round;
+	size_t taken = 0, bad = 0, round, window;
 	int64_t ms;
 	long got;
 
+	/*
+	 * A worker holds at most a window of events unacknowledged, so
+	 * that others on the same queue get their share and a claim does
+	 * not wait in a pipe until its lease is over; -n asks for more.
+	 */
+	window = max > TAKE_WINDOW ? max : TAKE_WINDOW;
 	inflight = json_array();
 	for (;;) {
-		/*
-		 * A worker holds at most a window of events unacknowledged,
-		 * so that others on the same queue get their share and a
-		 * claim does not wait in a pipe until its lease is over.
-		 */
 		if (prune() != 0)
 			return DPHP_EXIT_SYS;
-		round = TAKE_WINDOW - json_array_size(inflight);
+		round = window - json_array_size(inflight);
 		if (round == 0) {
 			if (dphp_queue_wait(store, 1000) != 0)
 				return DPHP_EXIT_SYS;

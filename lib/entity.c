@@ -110,12 +110,19 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 		json_array_clear(emit);
 		json_object_set_new(prop, "failed", json_string(why));
 		dphp_reply(emit, d, NULL, why);
-	} else {
+		state = NULL;
+	} else
 		dphp_reply(emit, d, result, NULL);
-		if (state != NULL)
-			json_object_set_new(prop, "state", json_pack("{sOso}",
-			    "state", state, "seen", dphp_seen_add(doc, d->id)));
-	}
+	/*
+	 * An event taken from the queue comes again after a crash: its
+	 * outcome is remembered even when it changed nothing, or a
+	 * refusal could turn into a success the second time round.
+	 */
+	if (state == NULL && d->receipt != NULL)
+		state = user ? user : json_null();
+	if (state != NULL)
+		json_object_set_new(prop, "state", json_pack("{sOso}", "state",
+		    state, "seen", dphp_seen_add(doc, d->id)));
 	json_object_set_new(prop, "emit", emit);
 	json_decref(resp);
 	return prop;

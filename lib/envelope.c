@@ -294,8 +294,10 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	d->ts_ms = ms;
 	if ((v = json_object_get(env, "receipt")) != NULL) {
 		if (!json_is_string(v) ||
-		    !dphp_receipt_valid(json_string_value(v)))
-			FAIL("'receipt' must be a queue receipt");
+		    !dphp_receipt_valid(json_string_value(v)) ||
+		    strcmp(json_string_value(v) + 26, d->id) != 0)
+			FAIL("'receipt' must be the queue receipt of the event "
+			    "(TIME.SHARD.ID)");
 		d->receipt = json_string_value(v);
 	}
 	if ((v = json_object_get(env, "by")) != NULL) {

@@ -182,23 +182,32 @@ fail:
  * until they are in their parents durably, so is nothing inside them.
  */
 static int
-syncparents(struct dphp_store *st, struct where *w)
+syncparents(struct dphp_store *st, struct where *w, json_t *synced)
 {
 	char *slash;
 	int fd, rc = 0;
 
-	if (fsync(ROOT(st)) != 0)
-		return -1;
+	if (json_object_get(synced, "") == NULL) {
+		if (fsync(ROOT(st)) != 0)
+			return -1;
+		json_object_set_new(synced, "", json_true());
+	}
 	for (slash = strchr(w->path, '/'); rc == 0 && slash != NULL &&
 	    slash < w->leaf - 1; slash = strchr(slash + 1, '/')) {
 		*slash = '\0';
-		fd = openat(ROOT(st), w->path, O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC);
+		/* a batch creating many keys in one directory syncs it once */
+		if (json_object_get(synced, w->path) == NULL) {
+			fd = openat(ROOT(st), w->path, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
+			if (fd < 0 || fsync(fd) != 0)
+				rc = -1;
+			else
+				json_object_set_new(synced, w->path,
+				    json_true());
+			if (fd >= 0)
+				close(fd);
+		}
 		*slash = '/';
-		if (fd < 0 || fsync(fd) != 0)
-			rc = -1;
-		if (fd >= 0)
-			close(fd);
 	}
 	return rc;
 }
@@ -655,6 +664,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	size_t i, k, m = 0;
 	int r = DPHP_STORE_OK, found;
 	json_t *late = json_array();	/* outboxes to deliver once durable */
+	json_t *synced = json_object();	/* directories synced by syncparents */
 
 	s = xcalloc(n, sizeof(*s));
 	order = xcalloc(n, sizeof(*order));
@@ -764,7 +774,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	for (i = 0; i < n; i++) {
 		if (!s[i].write)
 			continue;
-		if (s[i].rec.gen == 0 && syncparents(st, &s[i].w) != 0) {
+		if (s[i].rec.gen == 0 && syncparents(st, &s[i].w, synced) != 0) {
 			dphp_error("commit of '%s' is visible but not durable: "
 			    "fsync of the directories above it:", s[i].w.path);
 			r = DPHP_STORE_ERROR;
@@ -804,6 +814,7 @@ out:
 	free(order);
 	free(s);
 	json_decref(late);
+	json_decref(synced);
 	return r;
 }
 

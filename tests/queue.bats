@@ -363,3 +363,78 @@ ERR
 	assert_output ""
 	umount "$T/full"
 }
+
+@test "in a worker, what a stage cannot apply is rejected and acknowledged" {
+	{
+		ev l1 -l orchestration:o:1 -p entity:counter:c signal entity:counter:c add 1
+		ev s1 share entity:counter:c user bob signal
+		ev e1 signal entity:counter:c add 1
+	} > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	run --separate-stderr dphp-lock -d "$S" "$T/taken"
+	assert_failure 3
+	assert_stderr "dphp-lock: $T/taken:1: event l1 asks for a lock owned by orchestration:o:1; this version of dphp-lock grants no locks (rejected)"
+	printf '%s\n' "${lines[@]}" > "$T/locked"
+	run jq -r .id "$T/locked"
+	assert_output - <<'OUT'
+s1
+e1
+OUT
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$T/locked"
+	assert_failure 3
+	assert_stderr "dphp-replay: $T/locked:1: 'share' events are applied by the Infrastructure layer, not by dphp-replay (rejected)"
+	run jq -r .input.id <<< "$output"
+	assert_output e1
+	run queued cur
+	assert_output "$((NOW + 2)).$C.e1"
+}
+
+@test "a record replaced before its outbox was delivered delivers it first" {
+	command -v strace > /dev/null || skip "no strace"
+	DEPOSIT=a26e5404-41ab-895b-9c7c-13558f767b78	# derived from t1
+	echo '{"state":{"balance":50}}' > "$T/fifty"
+	dphp-commit -d "$S" -c -s entity:account:a "$T/fifty" > /dev/null
+	ev t1 signal entity:account:a transfer '{"to":"b","amount":20}' > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+	    -e inject=rename,renameat,renameat2:error=EIO:when=2 \
+	    dphp-commit -d "$S" "$T/proposals" > /dev/null 2>&1 || true
+	# t1 is still claimed; another operation on a commits first
+	ev w1 signal entity:account:a withdraw 5 > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	run --separate-stderr dphp-commit -d "$S" "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .etag, .state.state]' <<< "$output"
+	assert_output '["w1","3",{"balance":25}]'
+	run queued new
+	assert_output "$NOW.fa04e9f2.$DEPOSIT"
+	run jq -c .outbox "$S/state/entity/account/a"
+	assert_output null
+	# t1 comes again: a duplicate, acknowledged, nothing delivered twice
+	later 2026-11-27T10:05:00Z dphp-route -d "$S" -t > "$T/again"
+	run jq -r .id "$T/again"
+	assert_output - <<OUT
+t1
+$DEPOSIT
+OUT
+	dphp-replay -d "$S" -x "$H" "$T/again" > "$T/proposals"
+	run --separate-stderr dphp-commit -d "$S" "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .duplicate, .etag]' <<< "$output"
+	assert_output - <<'OUT'
+["t1",true,"3"]
+["a26e5404-41ab-895b-9c7c-13558f767b78",null,"1"]
+OUT
+	run find "$S/queue" -type f
+	assert_output ""
+	run dphp-project -d "$S" get entity:account:b
+	run jq -c .state.state <<< "$output"
+	assert_output '{"balance":20}'
+}
