@@ -9,6 +9,9 @@
  * (a tombstone keeps it, so a stale ETag cannot match a re-created
  * state: no ABA).  KEY.etag is a cache of G for shells; a crash after
  * the record's rename may leave it stale, and the next read repairs it.
+ * A record committed by a worker also holds "outbox", the events the
+ * commit emitted, so that state and outbox are one atomic write; they
+ * go to the queue (queue_dir.c) once the record is durable.
  *
  * A commit holds an exclusive flock on .KEY.lock around compare and
  * rename, so two writers never both win; a batch of commits takes the
