@@ -30,7 +30,8 @@ PROGS = cmd/dphp-emit cmd/dphp-route cmd/dphp-replay cmd/dphp-commit \
 LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/envelope.o lib/store.o lib/store_dir.o lib/handler.o \
 	lib/entity.o lib/proposal.o lib/dedupe.o lib/emit.o lib/activity.o \
-	lib/orchestration.o lib/queue_dir.o
+	lib/orchestration.o lib/queue_dir.o lib/lock.o \
+	lib/locked.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5

@@ -1,8 +1,11 @@
 /*
- * dphp-lock - the locking half of the History layer, as a stage between
- * dphp-route and dphp-replay.
+ * dphp-lock - the locking half of the History layer: a stage between
+ * dphp-route and dphp-replay, and a command that runs another holding
+ * the locks of entities.
  *
  *	dphp-lock [-u] [-d store] [file ...]
+ *	dphp-lock [-d store] [-l lease] [-o owner] [-w wait] entity ... --
+ *	    command [argument ...]
  *
  * This version grants no locks, so it holds no lock records and no
  * entity is ever locked: every valid event passes through unchanged.
@@ -15,12 +18,23 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "dphp.h"
 
-static const char synopsis[] = "dphp-lock [-u] [-d store] [file ...]";
+static const char synopsis[] =
+    "dphp-lock [-u] [-d store] [file ...]\n"
+    "       dphp-lock [-d store] [-l lease] [-o owner] [-w wait] entity ... "
+    "--\n"
+    "           command [argument ...]";
 static const char options[] =
     "  -d store    the store (default $DPHP_STORE)\n"
+    "  -l lease    how long a lock lasts unless renewed (30s)\n"
+    "  -o owner    who holds the locks (default dphp-lock:HOST:PID)\n"
+    "  -w wait     give up after waiting this long for the locks "
+    "(default: no limit)\n"
     "  -u          flush after every record\n"
     "  -h, --help     this help\n"
     "  -V, --version  the version\n";
@@ -49,17 +63,67 @@ pass(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	return 0;
 }
 
+/* dphp-lock ENTITY... -- CMD: check the entities, then run CMD */
+static int
+command(int n, char **entities, char **cmd, struct dphp_locked *o)
+{
+	struct dphp_id id;
+	const char *why;
+	char host[256], *owner = NULL;
+	int i, r;
+
+	for (i = 0; i < n; i++) {
+		if (dphp_id_parse(entities[i], &id, &why) != 0)
+			dphp_die(DPHP_EXIT_USAGE, "invalid id '%.300s': %s",
+			    entities[i], why);
+		if (id.kind != DPHP_KIND_ENTITY)
+			dphp_die(DPHP_EXIT_USAGE, "'%.300s' is not an entity; "
+			    "only entities are locked", entities[i]);
+	}
+	if (o->owner == NULL) {
+		if (gethostname(host, sizeof(host)) != 0)
+			strcpy(host, "localhost");
+		host[sizeof(host) - 1] = '\0';
+		o->owner = owner = xasprintf("dphp-lock:%s:%ld", host,
+		    (long)getpid());
+	}
+	if ((store = dphp_store_open(spec)) == NULL)
+		return DPHP_EXIT_SYS;
+	r = dphp_run_locked(store, entities, n, cmd, o);
+	dphp_store_close(store);
+	free(owner);
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
-	int c, r;
+	struct dphp_locked o = { -1, 30000, NULL };
+	int c, i, r, cflag = 0;
 
 	dphp_setprog("dphp-lock");
-	while ((c = getopt_long(argc, argv, "+d:huV", dphp_longopts,
+	while ((c = getopt_long(argc, argv, "+d:hl:o:uVw:", dphp_longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			spec = optarg;
+			break;
+		case 'l':
+			if (dphp_duration_parse(optarg, &o.lease_ms) != 0 ||
+			    o.lease_ms < 3)
+				dphp_die(DPHP_EXIT_USAGE, "invalid lease '%s' "
+				    "(a duration: 90s, 15m, 2h)", optarg);
+			cflag = 1;
+			break;
+		case 'o':
+			o.owner = optarg;
+			cflag = 1;
+			break;
+		case 'w':
+			if (dphp_duration_parse(optarg, &o.wait_ms) != 0)
+				dphp_die(DPHP_EXIT_USAGE, "invalid wait '%s' "
+				    "(a duration: 0, 90s, 15m, 2h)", optarg);
+			cflag = 1;
 			break;
 		case 'h':
 			dphp_help(synopsis, options);
@@ -72,8 +136,23 @@ main(int argc, char *argv[])
 			dphp_usage(synopsis);
 		}
 	}
+	/* "--" right after the options: a command with no entities */
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0 &&
+	    !(optind > 2 && strlen(argv[optind - 2]) == 2 &&
+	    strchr("dlow", argv[optind - 2][1]) && argv[optind - 2][0] == '-'))
+		dphp_usage(synopsis);
 	argc -= optind;
 	argv += optind;
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		;
+	if (i < argc) {		/* entity ... -- command */
+		if (i == 0 || i + 1 == argc || dphp_unbuffered)
+			dphp_usage(synopsis);
+		argv[i] = NULL;
+		return command(i, argv, argv + i + 1, &o);
+	}
+	if (cflag)
+		dphp_usage(synopsis);
 	r = dphp_each_event(argc, argv, pass, NULL);
 	if (r == 0 && rejected)
 		r = DPHP_EXIT_INPUT;

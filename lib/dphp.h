@@ -33,7 +33,8 @@ enum {
 	DPHP_EXIT_NO = 1,	/* expected "no": precondition failed, not found */
 	DPHP_EXIT_USAGE = 2,	/* bad command line */
 	DPHP_EXIT_INPUT = 3,	/* invalid input record */
-	DPHP_EXIT_SYS = 4	/* I/O or system error; a retry may help */
+	DPHP_EXIT_SYS = 4,	/* I/O or system error; a retry may help */
+	DPHP_EXIT_LOCKED = 75	/* dphp-lock: locks not had, or lost (EX_TEMPFAIL) */
 };
 
 /* util.c */
@@ -118,6 +119,7 @@ struct dphp_id {
 	enum dphp_kind kind;
 	char name[DPHP_NAME_MAX + 1];
 	char key[DPHP_KEY_MAX + 1];
+	int lock;		/* the id's lock record, not its state */
 };
 /* parse "kind:name:key"; 0, or -1 with a reason in *why */
 int dphp_id_parse(const char *, struct dphp_id *, const char **why);
@@ -285,10 +287,14 @@ struct dphp_change {
 	 */
 	const char *cause, *receipt;
 	json_t *outbox;
+	int lock;			/* the lock record of id (lock.c) */
 	int result;			/* out */
 	char newetag[DPHP_ETAG_MAX];	/* out */
 };
 int dphp_store_batch(struct dphp_store *, struct dphp_change *, size_t n);
+/* dphp_store_get of the lock record of an entity (lock.c) */
+int dphp_store_get_lock(struct dphp_store *, const char *id, json_t **rec,
+    char etag[DPHP_ETAG_MAX]);
 /* does cond hold for id?  OK or CONFLICT; curetag as newetag above */
 int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
     const char *etag, char curetag[DPHP_ETAG_MAX]);
@@ -342,6 +348,37 @@ int dphp_queue_stat(struct dphp_store *, const struct dphp_queue_part *,
 int dphp_queue_wait(struct dphp_store *, int64_t ms);
 /* "TIME.SHARD.ID", the queue file name of an envelope: is r one? */
 int dphp_receipt_valid(const char *r);
+
+/* lock.c: lock records of entities, dphp-lock(1) */
+struct dphp_hold {
+	const char *entity;
+	const char *owner;
+	json_int_t fence;		/* the token of this hold */
+	char etag[DPHP_ETAG_MAX];	/* of the lock record as last written */
+};
+/*
+ * Take the lock of h->entity for h->owner, until now + lease_ms, if it
+ * is free or its lease has run out: 0 (h->fence and h->etag set); 1 if
+ * another holds it (*holder: its record); 2 if another took it just
+ * now; -1 after a message.
+ */
+int dphp_lock_try(struct dphp_store *, struct dphp_hold *h,
+    json_t *participants, int64_t lease_ms, json_t **holder);
+/* extend the lease: 0, 3 if the hold was lost, -1 */
+int dphp_lock_renew(struct dphp_store *, struct dphp_hold *h,
+    json_t *participants, int64_t lease_ms);
+/* let go: 0, 3 if the hold was lost meanwhile, -1 */
+int dphp_lock_release(struct dphp_store *, struct dphp_hold *h);
+/* locked.c: run cmd holding the locks of entities (sorted in place) */
+struct dphp_locked {
+	int64_t wait_ms;	/* for the locks; -1: as long as it takes */
+	int64_t lease_ms;
+	const char *owner;
+};
+/* cmd's exit status, 128 + signal, 126/127 if it could not be run,
+ * DPHP_EXIT_LOCKED, or DPHP_EXIT_SYS; messages printed */
+int dphp_run_locked(struct dphp_store *, char **entities, size_t n,
+    char **cmd, const struct dphp_locked *);
 
 /* handler.c: running the user's handlers, dphp-handler(5) */
 struct dphp_handlers {

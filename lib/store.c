@@ -63,8 +63,10 @@ parse(const char *s, struct dphp_id *id)
 {
 	const char *why;
 
-	if (dphp_id_parse(s, id, &why) == 0)
+	if (dphp_id_parse(s, id, &why) == 0) {
+		id->lock = 0;
 		return 0;
+	}
 	dphp_error("invalid id '%.300s': %s", s, why);
 	return -1;
 }
@@ -81,6 +83,18 @@ dphp_store_get(struct dphp_store *st, const char *s, json_t **state,
 }
 
 int
+dphp_store_get_lock(struct dphp_store *st, const char *s, json_t **rec,
+    char etag[DPHP_ETAG_MAX])
+{
+	struct dphp_id id;
+
+	if (parse(s, &id))
+		return DPHP_STORE_ERROR;
+	id.lock = 1;
+	return st->be->get(st, &id, rec, etag);
+}
+
+int
 dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
 {
 	struct dphp_id *ids;
@@ -93,8 +107,10 @@ dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
 			free(ids);
 			return DPHP_STORE_ERROR;
 		}
+		ids[i].lock = c[i].lock;
 		for (k = 0; k < i; k++)
-			if (strcmp(c[k].id, c[i].id) == 0) {
+			if (strcmp(c[k].id, c[i].id) == 0 &&
+			    c[k].lock == c[i].lock) {
 				dphp_error("a batch changes '%.300s' twice",
 				    c[i].id);
 				free(ids);

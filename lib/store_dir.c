@@ -134,8 +134,8 @@ locate(struct dphp_store *st, const struct dphp_id *id, int create,
 	int fd, next;
 
 	enc = dphp_key_encode(id->key);
-	w->path = xasprintf("state/%s/%s/%s", dphp_kind_name(id->kind),
-	    id->name, enc);
+	w->path = xasprintf("%s/%s/%s/%s", id->lock ? "lock" : "state",
+	    dphp_kind_name(id->kind), id->name, enc);
 	free(enc);
 	w->leaf = strrchr(w->path, '/') + 1;
 	w->dfd = -1;

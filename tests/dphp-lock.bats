@@ -45,3 +45,128 @@ setup() {
 	refuses_bad_input dphp-lock dphp-lock
 	fails_on_full_disk dphp-lock "$FIX/route-in.ndjson"
 }
+
+# The command form: dphp-lock ENTITY... -- CMD (real clock: leases).
+
+@test "runs a command holding the sorted locks; its status; the locks let go" {
+	mkstore
+	run --separate-stderr dphp-lock -d "$S" -o job1 entity:acct:b entity:acct:a entity:acct:b -- \
+	    sh -c 'echo "$DPHP_LOCK_OWNER|$DPHP_LOCK_FENCES"; jq -c .state.participants "$1"; exit 3' \
+	    sh "$S/lock/entity/acct/a"
+	assert_failure 3
+	assert_stderr ""
+	assert_output - <<'OUT'
+job1|entity:acct:a=1 entity:acct:b=1
+["entity:acct:a","entity:acct:b"]
+OUT
+	run cat "$S/lock/entity/acct/a"
+	assert_output '{"etag":"2","state":{"owner":null,"participants":[],"expires":null,"fence":1}}'
+	# the next hold gets a greater token
+	run --separate-stderr dphp-lock -d "$S" -o job2 entity:acct:a -- sh -c 'echo "$DPHP_LOCK_FENCES"'
+	assert_success
+	assert_stderr ""
+	assert_output "entity:acct:a=3"
+}
+
+@test "locks held by another: -w gives up with 75, the command never runs" {
+	mkstore
+	unset DPHP_NOW
+	setsid dphp-lock -d "$S" -o holder entity:acct:b -- sleep 3 & pid=$!
+	for _ in $(seq 50); do [ -e "$S/lock/entity/acct/b" ] && break; sleep 0.05; done
+	run --separate-stderr dphp-lock -d "$S" -w 200ms entity:acct:b entity:acct:a -- touch "$BATS_TEST_TMPDIR/ran"
+	assert_failure 75
+	assert_output ""
+	[[ $stderr =~ ^"dphp-lock: error: 'entity:acct:b' is locked by holder until 20"[0-9T:.-]+Z$ ]] ||
+	    fail "stderr: $stderr"
+	assert_file_not_exists "$BATS_TEST_TMPDIR/ran"
+	# a, taken first (sorted), is let go on giving up
+	run jq -c .state.owner "$S/lock/entity/acct/a"
+	assert_output null
+	kill -- "-$pid"
+	wait "$pid" || true
+}
+
+@test "a holder killed with SIGKILL: its lease runs out, the next one gets a greater token" {
+	mkstore
+	unset DPHP_NOW
+	setsid dphp-lock -d "$S" -l 1s -o doomed entity:acct:a -- sh -c 'echo "$DPHP_LOCK_FENCES" > "$1"; exec sleep 30' \
+	    sh "$BATS_TEST_TMPDIR/first" & pid=$!
+	for _ in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/first" ] && break; sleep 0.05; done
+	kill -9 -- "-$pid"
+	wait "$pid" || true
+	run --separate-stderr dphp-lock -d "$S" -w 0 entity:acct:a -- true
+	assert_failure 75
+	run --separate-stderr dphp-lock -d "$S" -w 5s -o next entity:acct:a -- sh -c 'echo "$DPHP_LOCK_FENCES"'
+	assert_success
+	assert_stderr ""
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/first")" "entity:acct:a=1"
+	[[ $output =~ ^entity:acct:a=([0-9]+)$ ]] || fail "$output"
+	[ "${BASH_REMATCH[1]}" -gt 1 ] || fail "token ${BASH_REMATCH[1]} after 1"
+}
+
+@test "a lease is renewed while the command runs" {
+	mkstore
+	unset DPHP_NOW
+	setsid dphp-lock -d "$S" -l 300ms entity:acct:a -- sleep 1.5 & pid=$!
+	sleep 1
+	run --separate-stderr dphp-lock -d "$S" -w 0 entity:acct:a -- true
+	assert_failure 75
+	wait "$pid"
+	run --separate-stderr dphp-lock -d "$S" -w 0 entity:acct:a -- true
+	assert_success
+	assert_stderr ""
+}
+
+@test "exclusive under contention: overlapping sets, many rounds, never two holders" {
+	mkstore
+	unset DPHP_NOW
+	T=$BATS_TEST_TMPDIR
+	# the critical section: claim a marker per entity (mkdir fails if
+	# another holder is inside), bump its counter, let go
+	cat > "$T/section" <<'SH'
+for e in "$@"; do mkdir "$T/in.$e" || echo "two holders of $e" >> "$T/violations"; done
+for e in "$@"; do n=$(cat "$T/count.$e" 2>/dev/null || echo 0); echo $((n + 1)) > "$T/count.$e"; done
+sleep 0.01
+for e in "$@"; do rmdir "$T/in.$e"; done
+SH
+	export T
+	for set in "a b" "b c" "c a"; do
+		(
+			for _ in $(seq 15); do
+				# shellcheck disable=SC2086 # two words
+				dphp-lock -d "$S" $(printf 'entity:x:%s ' $set) -- sh "$T/section" $set ||
+				    echo "status $?" >> "$T/violations"
+			done
+		) &
+	done
+	wait
+	assert_file_not_exists "$T/violations"
+	for e in a b c; do
+		run cat "$T/count.$e"
+		assert_output 30
+	done
+}
+
+@test "the command form: usage and failures to run" {
+	mkstore
+	run -127 --separate-stderr dphp-lock -d "$S" entity:acct:a -- "$BATS_TEST_TMPDIR/nothing"
+	assert_failure 127
+	assert_output ""
+	assert_stderr "dphp-lock: error: cannot run '$BATS_TEST_TMPDIR/nothing': No such file or directory"
+	touch "$BATS_TEST_TMPDIR/plain"
+	run -126 --separate-stderr dphp-lock -d "$S" entity:acct:a -- "$BATS_TEST_TMPDIR/plain"
+	assert_failure 126
+	assert_stderr "dphp-lock: error: cannot run '$BATS_TEST_TMPDIR/plain': Permission denied"
+	run --separate-stderr dphp-lock -d "$S" orchestration:o:1 -- true
+	assert_failure 2
+	assert_stderr "dphp-lock: error: 'orchestration:o:1' is not an entity; only entities are locked"
+	run --separate-stderr dphp-lock -d "$S" entity:acct -- true
+	assert_failure 2
+	[[ $stderr == "dphp-lock: error: invalid id 'entity:acct': "* ]] || fail "$stderr"
+	for bad in "-- true" "entity:acct:a --" "-w 1s" "-u entity:acct:a -- true"; do
+		# shellcheck disable=SC2086 # the words of $bad are arguments
+		run --separate-stderr dphp-lock -d "$S" $bad
+		assert_failure 2
+		assert_output ""
+	done
+}

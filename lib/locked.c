@@ -1,0 +1,198 @@
+/*
+ * locked.c - run a command holding the locks of several entities, for
+ * dphp-lock ENTITY... -- CMD: take them in sorted order (so that two
+ * such runs never wait on each other in a cycle), each with a lease,
+ * keep the leases renewed while the command runs, and let go when it
+ * exits.  The owner and the fencing tokens are in the command's
+ * environment.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dphp.h"
+
+static pid_t child;
+
+static void
+forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+static int
+byid(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+nap(int64_t ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = ms % 1000 * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+static void
+release_all(struct dphp_store *st, struct dphp_hold *h, size_t n)
+{
+	while (n-- > 0)
+		if (dphp_lock_release(st, &h[n]) == 3)
+			dphp_warn("the lock of '%s' was no longer held by %s",
+			    h[n].entity, h[n].owner);
+}
+
+/* Take every lock by deadline (-1: no limit); 0, or an exit status. */
+static int
+take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
+    json_t *participants, const struct dphp_locked *o)
+{
+	int64_t deadline = o->wait_ms < 0 ? -1 : dphp_now_ms() + o->wait_ms;
+	int64_t pause = 10;
+	json_t *holder;
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		while ((r = dphp_lock_try(st, &h[i], participants,
+		    o->lease_ms, &holder)) != 0) {
+			if (r < 0) {
+				release_all(st, h, i);
+				return DPHP_EXIT_SYS;
+			}
+			if (r == 1 && deadline >= 0 &&
+			    dphp_now_ms() >= deadline) {
+				dphp_error("'%s' is locked by %s until %s", h[i].entity,
+				    json_string_value(json_object_get(holder,
+				    "owner")), json_string_value(json_object_get(
+				    holder, "expires")));
+				json_decref(holder);
+				release_all(st, h, i);
+				return DPHP_EXIT_LOCKED;
+			}
+			json_decref(holder);
+			if (deadline >= 0 && dphp_now_ms() + pause > deadline)
+				pause = deadline - dphp_now_ms() + 1;
+			nap(pause);
+			if (pause < 200)
+				pause *= 2;
+		}
+	}
+	return 0;
+}
+
+int
+dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
+    char **cmd, const struct dphp_locked *o)
+{
+	struct dphp_hold *h;
+	struct sigaction sa;
+	json_t *participants;
+	char *fences, *p;
+	size_t i, k;
+	int fd[2], err, status, r, lost = 0;
+	int64_t next;
+	ssize_t got;
+
+	qsort(entities, n, sizeof(*entities), byid);
+	for (i = k = 0; i < n; i++)	/* the same entity once */
+		if (k == 0 || strcmp(entities[k - 1], entities[i]) != 0)
+			entities[k++] = entities[i];
+	n = k;
+	participants = json_array();
+	h = xcalloc(n, sizeof(*h));
+	for (i = 0; i < n; i++) {
+		json_array_append_new(participants, json_string(entities[i]));
+		h[i].entity = entities[i];
+		h[i].owner = o->owner;
+	}
+	if ((r = take_all(st, h, n, participants, o)) != 0)
+		goto out;
+	fences = xstrdup("");
+	for (i = 0; i < n; i++) {
+		p = xasprintf("%s%s%s=%lld", fences, i ? " " : "", h[i].entity,
+		    (long long)h[i].fence);
+		free(fences);
+		fences = p;
+	}
+	fflush(NULL);
+	/* the child reports a failed exec through a close-on-exec pipe */
+	if (pipe2(fd, O_CLOEXEC) != 0 || (child = fork()) < 0) {
+		dphp_error("cannot run '%s':", cmd[0]);
+		free(fences);
+		release_all(st, h, n);
+		r = DPHP_EXIT_SYS;
+		goto out;
+	}
+	if (child == 0) {
+		close(fd[0]);
+		setenv("DPHP_LOCK_OWNER", o->owner, 1);
+		setenv("DPHP_LOCK_FENCES", fences, 1);
+		execvp(cmd[0], cmd);
+		err = errno;
+		(void)!write(fd[1], &err, sizeof(err));
+		_exit(127);
+	}
+	free(fences);
+	close(fd[1]);
+	while ((got = read(fd[0], &err, sizeof(err))) < 0 && errno == EINTR)
+		;
+	close(fd[0]);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = forward;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	/* renew at a third of the lease, so that two renewals may fail */
+	next = dphp_now_ms() + o->lease_ms / 3;
+	while ((r = waitpid(child, &status, WNOHANG)) == 0 ||
+	    (r < 0 && errno == EINTR)) {
+		if (r == 0 && dphp_now_ms() >= next && !lost) {
+			for (i = 0; i < n && !lost; i++)
+				switch (dphp_lock_renew(st, &h[i], participants,
+				    o->lease_ms)) {
+				case 0:
+					break;
+				case 3:
+					dphp_error("lost the lock of '%s' (its "
+					    "lease ran out); stopping '%s'",
+					    h[i].entity, cmd[0]);
+					lost = 1;
+					kill(child, SIGTERM);
+					break;
+				default:
+					break;	/* try again next time */
+				}
+			next = dphp_now_ms() + o->lease_ms / 3;
+		}
+		nap(10);
+	}
+	child = 0;
+	release_all(st, h, n);
+	if (got == sizeof(err)) {
+		errno = err;
+		dphp_error("cannot run '%s':", cmd[0]);
+		r = err == ENOENT ? 127 : 126;
+	} else if (lost)
+		r = DPHP_EXIT_LOCKED;
+	else if (WIFEXITED(status))
+		r = WEXITSTATUS(status);
+	else
+		r = 128 + WTERMSIG(status);
+out:
+	json_decref(participants);
+	free(h);
+	return r;
+}
