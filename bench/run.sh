@@ -8,3 +8,5 @@ echo
 sh "$here/handlers.sh"
 echo
 sh "$here/queue.sh"
+echo
+sh "$here/locks.sh"

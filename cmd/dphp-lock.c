@@ -6,6 +6,8 @@
  *	dphp-lock [-u] [-d store] [file ...]
  *	dphp-lock [-d store] [-l lease] [-o owner] [-w wait] entity ... --
  *	    command [argument ...]
+ *	dphp-lock [-d store] -L
+ *	dphp-lock [-d store] -F entity
  *
  * This version grants no locks, so it holds no lock records and no
  * entity is ever locked: every valid event passes through unchanged.
@@ -28,9 +30,13 @@ static const char synopsis[] =
     "dphp-lock [-u] [-d store] [file ...]\n"
     "       dphp-lock [-d store] [-l lease] [-o owner] [-w wait] entity ... "
     "--\n"
-    "           command [argument ...]";
+    "           command [argument ...]\n"
+    "       dphp-lock [-d store] -L\n"
+    "       dphp-lock [-d store] -F entity";
 static const char options[] =
     "  -d store    the store (default $DPHP_STORE)\n"
+    "  -F entity   let go of the lock of entity, whoever holds it\n"
+    "  -L          list the locks held\n"
     "  -l lease    how long a lock lasts unless renewed (30s)\n"
     "  -o owner    who holds the locks (default dphp-lock:HOST:PID)\n"
     "  -w wait     give up after waiting this long for the locks "
@@ -61,6 +67,71 @@ pass(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	}
 	dphp_write(env);
 	return 0;
+}
+
+/* one line of -L for a lock record with an owner */
+static int
+listed(const char *id, const char *etag, void *arg)
+{
+	char e[DPHP_ETAG_MAX];
+	json_t *rec = NULL, *line;
+	int64_t now = *(int64_t *)arg, until = 0;
+	int r;
+
+	(void)etag;
+	if ((r = dphp_store_get_lock(store, id, &rec, e)) != DPHP_STORE_OK)
+		return r == DPHP_STORE_NOTFOUND ? 0 : DPHP_EXIT_SYS;
+	if (json_is_string(json_object_get(rec, "owner"))) {
+		dphp_time_parse(json_string_value(json_object_get(rec,
+		    "expires")), &until);
+		line = json_pack("{sssOsOsOsOsIsb}", "entity", id,
+		    "owner", json_object_get(rec, "owner"),
+		    "participants", json_object_get(rec, "participants"),
+		    "fence", json_object_get(rec, "fence"),
+		    "expires", json_object_get(rec, "expires"),
+		    "lease_left_ms", (json_int_t)(until > now ? until - now : 0),
+		    "expired", until <= now);
+		dphp_write(line);
+		json_decref(line);
+	}
+	json_decref(rec);
+	return 0;
+}
+
+/* -F: let go by force, and say what was let go of (the audit record) */
+static int
+force(const char *entity)
+{
+	struct dphp_id id;
+	const char *why;
+	char ts[32];
+	json_t *was, *audit;
+
+	if (dphp_id_parse(entity, &id, &why) != 0 ||
+	    id.kind != DPHP_KIND_ENTITY)
+		dphp_die(DPHP_EXIT_USAGE, "'%.300s' is not an entity id",
+		    entity);
+	switch (dphp_lock_force(store, entity, &was)) {
+	case 0:
+		dphp_time_format(dphp_now_ms(), ts);
+		audit = json_pack("{sssssssOsOsOsb}", "kind", "unlock", "ts", ts,
+		    "entity", entity, "owner", json_object_get(was, "owner"),
+		    "fence", json_object_get(was, "fence"), "expires",
+		    json_object_get(was, "expires"), "forced", 1);
+		dphp_write(audit);
+		json_decref(audit);
+		json_decref(was);
+		return 0;
+	case 1:
+		dphp_error("'%s' is not locked", entity);
+		return DPHP_EXIT_NO;
+	case 2:
+		dphp_error("the lock of '%s' changed meanwhile; try again",
+		    entity);
+		return DPHP_EXIT_NO;
+	default:
+		return DPHP_EXIT_SYS;
+	}
 }
 
 /* dphp-lock ENTITY... -- CMD: check the entities, then run CMD */
@@ -99,12 +170,20 @@ int
 main(int argc, char *argv[])
 {
 	struct dphp_locked o = { -1, 30000, NULL };
-	int c, i, r, cflag = 0;
+	const char *Fflag = NULL;
+	int64_t now;
+	int c, i, r, cflag = 0, Lflag = 0;
 
 	dphp_setprog("dphp-lock");
-	while ((c = getopt_long(argc, argv, "+d:hl:o:uVw:", dphp_longopts,
+	while ((c = getopt_long(argc, argv, "+d:F:hLl:o:uVw:", dphp_longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'F':
+			Fflag = optarg;
+			break;
+		case 'L':
+			Lflag = 1;
+			break;
 		case 'd':
 			spec = optarg;
 			break;
@@ -143,6 +222,19 @@ main(int argc, char *argv[])
 		dphp_usage(synopsis);
 	argc -= optind;
 	argv += optind;
+	if (Lflag || Fflag) {
+		if (Lflag + (Fflag != NULL) > 1 || argc > 0 || cflag ||
+		    dphp_unbuffered)
+			dphp_usage(synopsis);
+		if ((store = dphp_store_open(spec)) == NULL)
+			return DPHP_EXIT_SYS;
+		now = dphp_now_ms();
+		r = Fflag ? force(Fflag) :
+		    dphp_store_list_locks(store, listed, &now) ? DPHP_EXIT_SYS : 0;
+		dphp_store_close(store);
+		dphp_fshut();
+		return r;
+	}
 	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
 		;
 	if (i < argc) {		/* entity ... -- command */

@@ -9,7 +9,7 @@ _dphp_options() {
 	dphp-route) echo "-D -d -e -h -i -l -m -n -q -r -s -t -u -V -v -w --help --version" ;;
 	dphp-replay) echo "-d -h -k -T -u -V -x --help --version" ;;
 	dphp-commit) echo "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
-	dphp-lock) echo "-d -h -l -o -u -V -w --help --version" ;;
+	dphp-lock) echo "-d -F -h -L -l -o -u -V -w --help --version" ;;
 	dphp-project) echo "-d -h -u -V --help --version" ;;
 	esac
 }
@@ -20,7 +20,7 @@ _dphp_with_argument() {
 	dphp-route) echo "-d -l -m -n -s" ;;
 	dphp-replay) echo "-d -T -x" ;;
 	dphp-commit) echo "-b -d -e -g -n -r -s -T -x" ;;
-	dphp-lock) echo "-d -l -o -w" ;;
+	dphp-lock) echo "-d -F -l -o -w" ;;
 	dphp-project) echo "-d" ;;
 	esac
 }

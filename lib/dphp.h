@@ -306,6 +306,8 @@ int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
 typedef int dphp_list_fn(const char *id, const char *etag, void *arg);
 int dphp_store_list(struct dphp_store *, enum dphp_kind, const char *name,
     dphp_list_fn *, void *arg);
+/* the same for the entities that have a lock record */
+int dphp_store_list_locks(struct dphp_store *, dphp_list_fn *, void *arg);
 
 /*
  * The queue of a store (dphp-store(5)): a durable inbox and a delay
@@ -369,6 +371,9 @@ int dphp_lock_renew(struct dphp_store *, struct dphp_hold *h,
     json_t *participants, int64_t lease_ms);
 /* let go: 0, 3 if the hold was lost meanwhile, -1 */
 int dphp_lock_release(struct dphp_store *, struct dphp_hold *h);
+/* let go of whoever holds the lock of entity: 0 (*was: the record it
+ * had), 1 if no one held it, 2 if it changed meanwhile, -1 */
+int dphp_lock_force(struct dphp_store *, const char *entity, json_t **was);
 /* locked.c: run cmd holding the locks of entities (sorted in place) */
 struct dphp_locked {
 	int64_t wait_ms;	/* for the locks; -1: as long as it takes */

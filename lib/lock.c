@@ -108,3 +108,32 @@ dphp_lock_release(struct dphp_store *st, struct dphp_hold *h)
 	r = cas(st, h, h->etag, record(NULL, NULL, 0, h->fence));
 	return r == DPHP_STORE_OK ? 0 : r == DPHP_STORE_CONFLICT ? 3 : -1;
 }
+
+int
+dphp_lock_force(struct dphp_store *st, const char *entity, json_t **was)
+{
+	struct dphp_hold h;
+	char etag[DPHP_ETAG_MAX];
+	json_t *rec = NULL;
+	int r;
+
+	*was = NULL;
+	r = dphp_store_get_lock(st, entity, &rec, etag);
+	if (r == DPHP_STORE_ERROR)
+		return -1;
+	if (r != DPHP_STORE_OK || !json_is_string(json_object_get(rec,
+	    "owner"))) {
+		json_decref(rec);
+		return 1;
+	}
+	memset(&h, 0, sizeof(h));
+	h.entity = entity;
+	h.fence = json_integer_value(json_object_get(rec, "fence"));
+	r = cas(st, &h, etag, record(NULL, NULL, 0, h.fence));
+	if (r != DPHP_STORE_OK) {
+		json_decref(rec);
+		return r == DPHP_STORE_CONFLICT ? 2 : -1;
+	}
+	*was = rec;
+	return 0;
+}

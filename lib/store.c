@@ -164,7 +164,13 @@ dphp_store_list(struct dphp_store *st, enum dphp_kind kind, const char *name,
 		dphp_error("invalid name '%.300s'", name);
 		return DPHP_STORE_ERROR;
 	}
-	return st->be->list(st, kind, name, fn, arg);
+	return st->be->list(st, 0, kind, name, fn, arg);
+}
+
+int
+dphp_store_list_locks(struct dphp_store *st, dphp_list_fn *fn, void *arg)
+{
+	return st->be->list(st, 1, DPHP_KIND_ENTITY, NULL, fn, arg);
 }
 
 int

@@ -823,8 +823,8 @@ out:
 
 /* List one NAME directory (and its segment directories) below dfd. */
 static int
-listdir(int dfd, const char *kind, const char *name, const char *prefix,
-    dphp_list_fn *fn, void *arg)
+listdir(int dfd, const char *space, const char *kind, const char *name,
+    const char *prefix, dphp_list_fn *fn, void *arg)
 {
 	struct where w;
 	struct record rec;
@@ -834,7 +834,8 @@ listdir(int dfd, const char *kind, const char *name, const char *prefix,
 	int fd, r = 0;
 
 	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		dphp_error("cannot read directory 'state/%s/%s':", kind, name);
+		dphp_error("cannot read directory '%s/%s/%s':", space, kind,
+		    name);
 		return DPHP_STORE_ERROR;
 	}
 	while (r == 0 && (errno = 0, de = readdir(d)) != NULL) {
@@ -849,7 +850,7 @@ listdir(int dfd, const char *kind, const char *name, const char *prefix,
 			char *pre = xasprintf("%s/", path);
 
 			if (sub >= 0) {
-				r = listdir(sub, kind, name, pre, fn, arg);
+				r = listdir(sub, space, kind, name, pre, fn, arg);
 				close(sub);
 			}
 			free(pre);
@@ -868,7 +869,7 @@ listdir(int dfd, const char *kind, const char *name, const char *prefix,
 		free(enc);
 		w.dfd = dfd;
 		w.leaf = de->d_name;
-		w.path = xasprintf("state/%s/%s/%s", kind, name, path);
+		w.path = xasprintf("%s/%s/%s/%s", space, kind, name, path);
 		if (readrec(&w, &rec) != 0)
 			r = DPHP_STORE_ERROR;
 		else if (rec.gen != 0 && !rec.deleted) {
@@ -884,7 +885,8 @@ listdir(int dfd, const char *kind, const char *name, const char *prefix,
 		free(path);
 	}
 	if (r == 0 && errno != 0) {
-		dphp_error("cannot read directory 'state/%s/%s':", kind, name);
+		dphp_error("cannot read directory '%s/%s/%s':", space, kind,
+		    name);
 		r = DPHP_STORE_ERROR;
 	}
 	closedir(d);
@@ -892,24 +894,27 @@ listdir(int dfd, const char *kind, const char *name, const char *prefix,
 }
 
 static int
-dir_list(struct dphp_store *st, enum dphp_kind kind, const char *only,
-    dphp_list_fn *fn, void *arg)
+dir_list(struct dphp_store *st, int lock, enum dphp_kind kind,
+    const char *only, dphp_list_fn *fn, void *arg)
 {
+	const char *space = lock ? "lock" : "state";
 	struct dirent *de;
 	char *path;
 	DIR *d;
 	int kfd, nfd, r = 0;
 
-	path = xasprintf("state/%s", dphp_kind_name(kind));
+	path = xasprintf("%s/%s", space, dphp_kind_name(kind));
 	kfd = openat(ROOT(st), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (kfd < 0) {
-		free(path);
 		if (errno == ENOENT)
-			return 0;
-		dphp_error("cannot open directory 'state/%s':",
-		    dphp_kind_name(kind));
-		return DPHP_STORE_ERROR;
+			r = 0;
+		else {
+			dphp_error("cannot open directory '%s':", path);
+			r = DPHP_STORE_ERROR;
+		}
+		free(path);
+		return r;
 	}
 	if ((d = fdopendir(kfd)) == NULL) {
 		close(kfd);
@@ -924,7 +929,8 @@ dir_list(struct dphp_store *st, enum dphp_kind kind, const char *only,
 		    O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0)
 			continue;
-		r = listdir(nfd, dphp_kind_name(kind), de->d_name, "", fn, arg);
+		r = listdir(nfd, space, dphp_kind_name(kind), de->d_name, "",
+		    fn, arg);
 		close(nfd);
 	}
 	closedir(d);

@@ -170,3 +170,37 @@ SH
 		assert_output ""
 	done
 }
+
+@test "-L lists the locks held, -F lets go of one by force and says so" {
+	mkstore
+	T=$BATS_TEST_TMPDIR
+	setsid dphp-lock -d "$S" -o job entity:acct:b entity:acct:a -- sleep 2 2> "$T/holder.err" & pid=$!
+	for _ in $(seq 50); do [ -e "$S/lock/entity/acct/b" ] && break; sleep 0.05; done
+	run --separate-stderr dphp-lock -d "$S" -L
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" | sort > "$T/list"
+	run cat "$T/list"
+	assert_output - <<'OUT'
+{"entity":"entity:acct:a","owner":"job","participants":["entity:acct:a","entity:acct:b"],"fence":1,"expires":"2026-11-27T10:00:30.000Z","lease_left_ms":30000,"expired":false}
+{"entity":"entity:acct:b","owner":"job","participants":["entity:acct:a","entity:acct:b"],"fence":1,"expires":"2026-11-27T10:00:30.000Z","lease_left_ms":30000,"expired":false}
+OUT
+	run --separate-stderr dphp-lock -d "$S" -F entity:acct:a
+	assert_success
+	assert_stderr ""
+	assert_output '{"kind":"unlock","ts":"2026-11-27T10:00:00.000Z","entity":"entity:acct:a","owner":"job","fence":1,"expires":"2026-11-27T10:00:30.000Z","forced":true}'
+	run --separate-stderr dphp-lock -d "$S" -F entity:acct:a
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-lock: error: 'entity:acct:a' is not locked"
+	run --separate-stderr dphp-lock -d "$S" -w 0 -o next entity:acct:a -- sh -c 'echo "$DPHP_LOCK_FENCES"'
+	assert_success
+	assert_output "entity:acct:a=3"
+	wait "$pid"
+	run cat "$T/holder.err"
+	assert_output "dphp-lock: warning: the lock of 'entity:acct:a' was no longer held by job"
+	run --separate-stderr dphp-lock -d "$S" -L
+	assert_success
+	assert_output ""
+	assert_stderr ""
+}
