@@ -17,15 +17,15 @@ trap 'rm -rf "$work"' EXIT INT TERM
 export DPHP_STORE="$work/store"
 id=entity:bench:c
 
-# one client: $1 increments, optimistic
+# one client: $1 increments, optimistic; $2 names its scratch file
 optimistic() {
 	i=0
 	while [ "$i" -lt "$1" ]; do
 		read -r etag next <<-EOF2
 		$(dphp-commit -g "$id" | jq -r '"\(.etag) \(.state + 1)"')
 		EOF2
-		echo "$next" > "$work/next.$$"
-		if dphp-commit -e "$etag" -s "$id" "$work/next.$$" > /dev/null 2>&1; then
+		echo "$next" > "$work/next.$2"
+		if dphp-commit -e "$etag" -s "$id" "$work/next.$2" > /dev/null 2>&1; then
 			i=$((i + 1))
 		else
 			echo retry >> "$work/retries"
@@ -40,7 +40,7 @@ pessimistic() {
 		# shellcheck disable=SC2016 # expanded by the inner sh
 		dphp-lock "$id" -- sh -c '
 		    dphp-commit -g "$1" | jq ".state + 1" > "$2" &&
-		    dphp-commit -f -s "$1" "$2" > /dev/null' sh "$id" "$work/next.$$"
+		    dphp-commit -f -s "$1" "$2" > /dev/null' sh "$id" "$work/next.$2"
 		i=$((i + 1))
 	done
 }
@@ -52,8 +52,9 @@ race() {
 	rm -rf "$work/store" && dphp-commit -i
 	echo 0 > "$work/zero" && dphp-commit -c -s "$id" "$work/zero" > /dev/null
 	s=$(now)
-	( "$1" $((n / 2)) ) & a=$!
-	( "$1" $((n / 2)) ) & b=$!
+	# each client its own scratch file ($$ is the same in both)
+	( "$1" $((n / 2)) a ) & a=$!
+	( "$1" $((n / 2)) b ) & b=$!
 	wait "$a" "$b"
 	e=$(now)
 	[ "$(dphp-commit -g "$id" | jq .state)" = "$((n / 2 * 2))" ] ||
