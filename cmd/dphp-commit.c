@@ -92,21 +92,68 @@ getstate(const char *id)
 	return DPHP_EXIT_OK;
 }
 
+/*
+ * Run under dphp-lock (DPHP_LOCK_OWNER, DPHP_LOCK_FENCES), a commit to
+ * a locked entity carries its fence: it happens only while the hold
+ * lasts, so a holder paused past its lease cannot overwrite the work of
+ * the next one.  Fills f and returns 1 when id is one of them.
+ */
+static int
+fence_of(const char *id, struct dphp_change *f)
+{
+	const char *owner = getenv("DPHP_LOCK_OWNER");
+	const char *p = getenv("DPHP_LOCK_FENCES");
+	size_t len = strlen(id);
+
+	while (owner != NULL && p != NULL && *p != '\0') {
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, id, len) == 0 && p[len] == '=') {
+			f->id = id;
+			f->lock = 1;
+			f->op = DPHP_FENCE;
+			f->cond = DPHP_IF_ANY;
+			f->owner = owner;
+			f->fence = strtoll(p + len + 1, NULL, 10);
+			return 1;
+		}
+		p = strchr(p, ' ');
+	}
+	return 0;
+}
+
 static int
 putstate(const char *id, const char *file, enum dphp_cond cond,
     const char *etag, int del)
 {
 	char newetag[DPHP_ETAG_MAX];
+	struct dphp_change c[2];
 	json_t *state = NULL, *rec;
+	size_t n = 1;
 	int r;
 
 	if (!del && (state = dphp_json_load_file(file ? file : "-")) == NULL)
 		return DPHP_EXIT_INPUT;
-	if (del)
-		r = dphp_store_delete(store, id, cond, etag, newetag);
-	else
-		r = dphp_store_put(store, id, state, cond, etag, newetag);
+	memset(c, 0, sizeof(c));
+	c[0].id = id;
+	c[0].op = del ? DPHP_DELETE : DPHP_PUT;
+	c[0].state = state;
+	c[0].cond = cond;
+	c[0].etag = etag;
+	if (fence_of(id, &c[1]))
+		n = 2;
+	r = dphp_store_batch(store, c, n);
 	json_decref(state);
+	if (r != DPHP_STORE_OK)
+		return DPHP_EXIT_SYS;
+	if (n == 2 && c[1].result != DPHP_STORE_OK) {
+		dphp_error("the lock of '%s' is no longer held by %s with token "
+		    "%lld: not committed", id, c[1].owner,
+		    (long long)c[1].fence);
+		return DPHP_EXIT_NO;
+	}
+	r = c[0].result;
+	memcpy(newetag, c[0].newetag, sizeof(newetag));
 	switch (r) {
 	case DPHP_STORE_OK:
 		rec = json_pack("{ssss}", "id", id, "etag", newetag);

@@ -271,7 +271,12 @@ int dphp_store_delete(struct dphp_store *, const char *id,
  * the batch: when it struck before any record was replaced, none of the
  * changes happened; after, some may be visible but not durable.
  */
-enum dphp_op { DPHP_PUT, DPHP_DELETE, DPHP_CHECK };
+/*
+ * DPHP_FENCE (with lock set) only tests that the lock record of id is
+ * held, unexpired, by owner with token fence: a commit in the same
+ * batch then happens only while that hold lasts.
+ */
+enum dphp_op { DPHP_PUT, DPHP_DELETE, DPHP_CHECK, DPHP_FENCE };
 struct dphp_change {
 	const char *id;
 	enum dphp_op op;
@@ -288,6 +293,8 @@ struct dphp_change {
 	const char *cause, *receipt;
 	json_t *outbox;
 	int lock;			/* the lock record of id (lock.c) */
+	const char *owner;		/* DPHP_FENCE */
+	json_int_t fence;		/* DPHP_FENCE */
 	int result;			/* out */
 	char newetag[DPHP_ETAG_MAX];	/* out */
 };

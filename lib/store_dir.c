@@ -548,6 +548,24 @@ precondition(const struct record *rec, enum dphp_cond cond, const char *etag,
 	return DPHP_STORE_OK;
 }
 
+/* Is the hold that c names still the one in the lock record rec? */
+static int
+fenced(const struct record *rec, const struct dphp_change *c)
+{
+	json_t *owner, *fence;
+	int64_t until;
+
+	if (rec->gen == 0 || rec->deleted || !json_is_object(rec->state))
+		return 0;
+	owner = json_object_get(rec->state, "owner");
+	fence = json_object_get(rec->state, "fence");
+	return json_is_string(owner) && c->owner != NULL &&
+	    strcmp(json_string_value(owner), c->owner) == 0 &&
+	    json_is_integer(fence) && json_integer_value(fence) == c->fence &&
+	    dphp_time_parse(json_string_value(json_object_get(rec->state,
+	    "expires")), &until) == 0 && until > dphp_now_ms();
+}
+
 /* One change of a batch as it is carried out. */
 struct slot;
 static int outboxes(struct dphp_store *, struct slot *, struct dphp_change *,
@@ -703,7 +721,10 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		    c[i].newetag);
 		if (c[i].result != DPHP_STORE_OK)
 			continue;
-		if (c[i].op == DPHP_CHECK) {
+		if (c[i].op == DPHP_FENCE) {
+			if (!fenced(rec, &c[i]))
+				c[i].result = DPHP_STORE_CONFLICT;
+		} else if (c[i].op == DPHP_CHECK) {
 			if (rec->gen != 0 && !rec->deleted)
 				genetag(rec->gen, c[i].newetag);
 		} else if (c[i].op == DPHP_DELETE &&
@@ -716,6 +737,15 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			s[i].next.state = c[i].state;
 		}
 	}
+	/* a fence that does not hold stops every change of its batch */
+	for (i = 0; i < n; i++)
+		if (c[i].op == DPHP_FENCE && c[i].result != DPHP_STORE_OK)
+			for (k = 0; k < n; k++) {
+				s[k].write = 0;
+				if (c[k].result == DPHP_STORE_OK &&
+				    c[k].op != DPHP_FENCE)
+					c[k].result = DPHP_STORE_CONFLICT;
+			}
 	if (outboxes(st, s, c, n, late) != 0)
 		goto fail;
 	for (i = 0; i < n; i++)
