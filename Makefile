@@ -64,7 +64,7 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 test: $(PROGS)
-	prove -j2 --exec bats --ext .bats tests/
+	prove -j2 --comments --exec bats --ext .bats tests/
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -6,6 +6,7 @@
  * exits.  The owner and the fencing tokens are in the command's
  * environment.
  */
+#include <sys/prctl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -45,13 +46,16 @@ nap(int64_t ms)
 	nanosleep(&ts, NULL);
 }
 
-static void
+/* Let go of the n locks of h; the first found lost meanwhile, or NULL. */
+static const char *
 release_all(struct dphp_store *st, struct dphp_hold *h, size_t n)
 {
+	const char *lost = NULL;
+
 	while (n-- > 0)
 		if (dphp_lock_release(st, &h[n]) == 3)
-			dphp_warn("the lock of '%s' was no longer held by %s",
-			    h[n].entity, h[n].owner);
+			lost = h[n].entity;
+	return lost;
 }
 
 /* Take every lock by deadline (-1: no limit); 0, or an exit status. */
@@ -100,6 +104,7 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 	struct dphp_hold *h;
 	struct sigaction sa;
 	json_t *participants;
+	const char *gone;
 	char *fences, *p;
 	size_t i, k;
 	int fd[2], err, status, r, lost = 0;
@@ -138,6 +143,9 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 	}
 	if (child == 0) {
 		close(fd[0]);
+		/* no locks once dphp-lock is gone, even by SIGKILL: stop */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() == 1)
+			_exit(DPHP_EXIT_LOCKED);
 		setenv("DPHP_LOCK_OWNER", o->owner, 1);
 		setenv("DPHP_LOCK_FENCES", fences, 1);
 		execvp(cmd[0], cmd);
@@ -166,9 +174,9 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 				case 0:
 					break;
 				case 3:
-					dphp_error("lost the lock of '%s' (its "
-					    "lease ran out); stopping '%s'",
-					    h[i].entity, cmd[0]);
+					dphp_error("lost the lock of '%s'; "
+					    "stopping '%s'", h[i].entity,
+					    cmd[0]);
 					lost = 1;
 					kill(child, SIGTERM);
 					break;
@@ -180,7 +188,12 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 		nap(10);
 	}
 	child = 0;
-	release_all(st, h, n);
+	/* lost and taken by another while the command ran: say so */
+	if ((gone = release_all(st, h, n)) != NULL && !lost) {
+		dphp_error("lost the lock of '%s' while '%s' ran", gone,
+		    cmd[0]);
+		lost = 1;
+	}
 	if (got == sizeof(err)) {
 		errno = err;
 		dphp_error("cannot run '%s':", cmd[0]);
