@@ -438,3 +438,17 @@ OUT
 	run jq -c .state.state <<< "$output"
 	assert_output '{"balance":20}'
 }
+
+@test "what a killed admitter left in queue/tmp is removed after 36 hours" {
+	dphp-route -d "$S" -r
+	echo partial > "$S/queue/tmp/$NOW.$C.e1.123.0"
+	echo partial > "$S/queue/tmp/$NOW.$C.e2.123.0"
+	touch -d '2026-11-25T00:00:00Z' "$S/queue/tmp/$NOW.$C.e1.123.0"
+	touch -d '2026-11-27T09:00:00Z' "$S/queue/tmp/$NOW.$C.e2.123.0"
+	run --separate-stderr dphp-route -d "$S" -r
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run queued tmp
+	assert_output "$NOW.$C.e2.123.0"
+}
