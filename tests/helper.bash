@@ -93,3 +93,12 @@ fails_on_full_disk() {
 	assert_output ""
 	assert_stderr "$1: error: write error on <stdout>: No space left on device"
 }
+
+# Mount a filesystem at $1 for a fault test, or skip where that is not
+# allowed (not root, no mount in this sandbox).
+mount_or_skip() {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount"
+	mkdir -p "$1"
+	shift
+	mount "$@" 2>/dev/null || skip "mount is not allowed here"
+}

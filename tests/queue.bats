@@ -323,12 +323,6 @@ ERR
 }
 
 @test "a full disk: admission and commit fail cleanly, nothing is lost" {
-	mount_or_skip() {
-		[ "$(id -u)" = 0 ] || skip "needs root to mount"
-		mkdir -p "$1"
-		shift
-		mount "$@" 2>/dev/null || skip "mount is not allowed here"
-	}
 	mount_or_skip "$T/full" -t tmpfs -o size=200k tmpfs "$T/full"
 	S=$T/full/s
 	mkstore

@@ -94,15 +94,6 @@ proposals() {
 	assert_stderr ""
 }
 
-# Mount a filesystem at $1 for a fault test, or skip where that is not
-# allowed (not root, no mount in this sandbox).
-mount_or_skip() {
-	[ "$(id -u)" = 0 ] || skip "needs root to mount"
-	mkdir -p "$1"
-	shift
-	mount "$@" 2>/dev/null || skip "mount is not allowed here"
-}
-
 @test "a read-only store is read, and refuses writes cleanly" {
 	mount_or_skip "$BATS_TEST_TMPDIR/ro" --bind -o ro "$S" "$BATS_TEST_TMPDIR/ro"
 	echo 7 > "$S/state/entity/counter/c.etag"	# stale: repair would write
