@@ -227,10 +227,11 @@ OUT
 	# sent), waits for "go", then writes with A's fence in its env
 	setsid dphp-lock -d "$S" -l 1s -o A entity:acct:a -- sh -c '
 	    trap "" TERM
+	    touch "$1/ready"
 	    while [ ! -e "$1/go" ]; do sleep 0.05; done
 	    dphp-commit -d "$2" -f -s entity:acct:a "$1/a.json" > /dev/null 2> "$1/a.err"
 	    echo $? > "$1/a.status"' sh "$T" "$S" 2> /dev/null & pid=$!
-	for _ in $(seq 50); do [ -e "$S/lock/entity/acct/a" ] && break; sleep 0.05; done
+	for _ in $(seq 100); do [ -e "$T/ready" ] && break; sleep 0.05; done
 	# (SIGSTOP would do as well, but could stop it holding the flock of
 	# a renewal, which blocks every writer of that lock record)
 	kill -9 "$pid"
