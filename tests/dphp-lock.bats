@@ -113,11 +113,12 @@ OUT
 	[ "${BASH_REMATCH[1]}" -gt 1 ] || fail "token ${BASH_REMATCH[1]} after 1"
 }
 
-@test "a lease is renewed while the command runs" {
+@test "a lease is renewed while the command runs (a 600 ms lease held for 2 s)" {
 	mkstore
 	unset DPHP_NOW
-	setsid dphp-lock -d "$S" -l 300ms entity:acct:a -- sleep 1.5 & pid=$!
-	sleep 1
+	# renewed every 200 ms: 400 ms of slack for a busy machine
+	setsid dphp-lock -d "$S" -l 600ms entity:acct:a -- sleep 2 & pid=$!
+	sleep 1.3
 	run --separate-stderr dphp-lock -d "$S" -w 0 entity:acct:a -- true
 	assert_failure 75
 	wait "$pid"
