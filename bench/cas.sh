@@ -10,6 +10,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../cmd:$PATH
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 n=${BENCH_N:-1000}
 runs=${BENCH_RUNS:-5}
 work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
@@ -32,17 +34,6 @@ awk -v n="$n" 'BEGIN {
 		printf "UPDATE kv SET v = \x27{\"n\":%d}\x27, ver = ver + 1 " \
 		    "WHERE k = \x27entity:bench:k\x27 AND ver = %d;\n", i, i - 1
 }' > "$work/updates.sql"
-
-# the awk function of both reports: the median of a list of times
-median_awk='
-function median(s,    a, k, i, j, x) {
-	k = split(s, a, " ")
-	for (i = 2; i <= k; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
-		}
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}'
 
 # nanoseconds taken by the command
 elapsed() {
@@ -86,10 +77,8 @@ for r in $(seq "$runs"); do
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
 done
 
-fs=$(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }')
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "durable compare-and-set: $n commits per run, median of $runs runs"
-echo "machine: $(nproc) x $cpu, $(uname -sr), $fs"
+machine "$work"
 echo
 awk -v n="$n" "$median_awk"'
 { t[$1] = t[$1] " " $2 }

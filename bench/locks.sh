@@ -10,6 +10,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../cmd:$PATH
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 n=${BENCH_LOCK_N:-200}
 runs=${BENCH_RUNS:-3}
 work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
@@ -45,7 +47,6 @@ pessimistic() {
 	done
 }
 
-now() { date +%s%N; }
 
 # time two clients of method $1; the counter must end at n
 race() {
@@ -78,21 +79,11 @@ for r in $(seq "$runs"); do
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
 done
 
-fs=$(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }')
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "optimistic ETag commits against a lock per operation: 2 shell clients,"
 echo "$n increments of one entity in all, median of $runs runs"
-echo "machine: $(nproc) x $cpu, $(uname -sr), $fs"
+machine "$work"
 echo
-awk -v n="$n" -v retries="$(wc -l < "$work/retries")" -v runs="$runs" '
-function median(s,    a, k, i, j, x) {
-	k = split(s, a, " ")
-	for (i = 2; i <= k; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
-		}
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
+awk -v n="$n" -v retries="$(wc -l < "$work/retries")" -v runs="$runs" "$median_awk"'
 { t[$1] = t[$1] " " $2 }
 END {
 	for (m in t)

@@ -10,6 +10,8 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../cmd:$PATH
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
 n=${BENCH_N:-1000}
 keys=${BENCH_KEYS:-100}
 runs=${BENCH_RUNS:-3}
@@ -26,7 +28,6 @@ awk -v n="$n" -v keys="$keys" 'BEGIN {
 		    "\"type\":\"signal\",\"op\":\"add\",\"input\":1}}}\n", i, i % keys
 }' > "$work/signals"
 
-now() { date +%s%N; }
 
 # the worker, group commits of $1, until the queue is empty
 worker() {
@@ -87,21 +88,11 @@ exec 3<&-
 kill -- "-$latency_worker"
 wait "$latency_worker" || true
 
-fs=$(df -T "$work" | awk 'NR == 2 { print $2 " on " $1 }')
-cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "durable entity operations through a worker: $n signals over $keys"
 echo "entities, jq handler as a co-process, median of $runs runs"
-echo "machine: $(nproc) x $cpu, $(uname -sr), $fs"
+machine "$work"
 echo
-awk -v n="$n" '
-function median(s,    a, k, i, j, x) {
-	k = split(s, a, " ")
-	for (i = 2; i <= k; i++)
-		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
-			x = a[j]; a[j] = a[j - 1]; a[j - 1] = x
-		}
-	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
-}
+awk -v n="$n" "$median_awk"'
 { t[$1] = t[$1] " " $2 }
 END {
 	name["floor"] = "disk floor: write+fsync+rename+fsync(dir)"

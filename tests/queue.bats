@@ -251,20 +251,30 @@ stray
 OUT
 }
 
-@test "an event emitted by a commit is delivered once, even when delivery failed" {
-	command -v strace > /dev/null || skip "no strace"
-	DEPOSIT=a26e5404-41ab-895b-9c7c-13558f767b78	# derived from t1
+# Account a holds 50; t1, a transfer of 20 to b, is admitted, taken and
+# replayed: $T/proposals holds its proposal, which emits a deposit to b.
+transfer_proposed() {
 	echo '{"state":{"balance":50}}' > "$T/fifty"
 	dphp-commit -d "$S" -c -s entity:account:a "$T/fifty" > /dev/null
 	ev t1 signal entity:account:a transfer '{"to":"b","amount":20}' > "$T/in"
 	dphp-route -d "$S" -q "$T/in" > /dev/null
 	dphp-route -d "$S" -t > "$T/taken"
 	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
-	# the record commits (rename 1); moving the emitted event into
-	# queue/new (rename 2) fails
-	run --separate-stderr strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+}
+
+# Commit $T/proposals: the record commits (rename 1); moving the emitted
+# event into queue/new (rename 2) fails.
+commit_failing_delivery() {
+	strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:error=EIO:when=2 \
 	    dphp-commit -d "$S" "$T/proposals"
+}
+
+@test "an event emitted by a commit is delivered once, even when delivery failed" {
+	command -v strace > /dev/null || skip "no strace"
+	DEPOSIT=a26e5404-41ab-895b-9c7c-13558f767b78	# derived from t1
+	transfer_proposed
+	run --separate-stderr commit_failing_delivery
 	assert_failure 4
 	assert_output ""
 	assert_stderr "$(cat <<ERR
@@ -387,15 +397,8 @@ OUT
 @test "a record replaced before its outbox was delivered delivers it first" {
 	command -v strace > /dev/null || skip "no strace"
 	DEPOSIT=a26e5404-41ab-895b-9c7c-13558f767b78	# derived from t1
-	echo '{"state":{"balance":50}}' > "$T/fifty"
-	dphp-commit -d "$S" -c -s entity:account:a "$T/fifty" > /dev/null
-	ev t1 signal entity:account:a transfer '{"to":"b","amount":20}' > "$T/in"
-	dphp-route -d "$S" -q "$T/in" > /dev/null
-	dphp-route -d "$S" -t > "$T/taken"
-	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
-	strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
-	    -e inject=rename,renameat,renameat2:error=EIO:when=2 \
-	    dphp-commit -d "$S" "$T/proposals" > /dev/null 2>&1 || true
+	transfer_proposed
+	commit_failing_delivery > /dev/null 2>&1 || true
 	# t1 is still claimed; another operation on a commits first
 	ev w1 signal entity:account:a withdraw 5 > "$T/in"
 	dphp-route -d "$S" -q "$T/in" > /dev/null
