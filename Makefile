@@ -30,7 +30,7 @@ PROGS = cmd/dphp-emit cmd/dphp-route cmd/dphp-replay cmd/dphp-commit \
 LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/envelope.o lib/store.o lib/store_dir.o lib/handler.o \
 	lib/entity.o lib/proposal.o lib/dedupe.o lib/emit.o lib/activity.o \
-	lib/orchestration.o lib/queue_dir.o lib/lock.o \
+	lib/orchestration.o lib/queue_dir.o lib/lock.o lib/lockstage.o \
 	lib/locked.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
@@ -83,7 +83,7 @@ lint: deps
 	shellcheck -s sh .ci/run .ci/ensure-deps lib/dphp.sh examples/*/*.sh \
 		examples/bank/handlers/*/* tests/fixtures/handlers/*/* \
 		tests/scenarios/handlers/*/* bench/*.sh bench/handlers/*/sh* \
-		bench/handlers/entity/jqcounter
+		bench/handlers/*/jq*
 	# compile() only: py_compile would leave __pycache__ among the handlers
 	python3 -c 'import sys; [compile(open(f).read(), f, "exec") for f in sys.argv[1:]]' \
 		examples/python/dphp.py examples/python/handlers/*/[!_]* \

@@ -31,7 +31,7 @@ awk -v n="$n" -v keys="$keys" 'BEGIN {
 
 # the worker, group commits of $1, until the queue is empty
 worker() {
-	dphp-route -d "$work/store" -t -e | dphp-lock |
+	dphp-route -d "$work/store" -t -e | dphp-lock -d "$work/store" |
 	    dphp-replay -d "$work/store" -k |
 	    dphp-commit -d "$work/store" -k -b "$1" > "$work/commits"
 }
@@ -70,7 +70,7 @@ done
 rm -rf "$work/store" && dphp-commit -d "$work/store" -i
 mkfifo "$work/fifo"
 # shellcheck disable=SC2016 # expanded by the inner sh
-setsid sh -c 'dphp-route -d "$1/store" -t -w | dphp-lock |
+setsid sh -c 'dphp-route -d "$1/store" -t -w | dphp-lock -d "$1/store" |
     dphp-replay -d "$1/store" -k | dphp-commit -d "$1/store" -k -u \
     > "$1/fifo"' sh "$work" &
 latency_worker=$!

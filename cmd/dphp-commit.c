@@ -200,6 +200,27 @@ tochange(json_t *prop, const struct dphp_proposal *p, const char *etag,
 	}
 }
 
+/*
+ * dphp-lock lets an owner's event through to a locked entity with the
+ * token of the hold ("fence"): the change it proposes, c[k], is made
+ * only while that hold lasts.  Fills f and returns 1 when it has one.
+ */
+static int
+input_fence(const struct dphp_proposal *p, size_t k, struct dphp_change *f)
+{
+	if (p->desc.fence == 0)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->id = p->desc.to;
+	f->lock = 1;
+	f->op = DPHP_FENCE;
+	f->cond = DPHP_IF_ANY;
+	f->owner = json_string_value(json_object_get(p->desc.lock, "owner"));
+	f->fence = p->desc.fence;
+	f->guards = k + 1;
+	return 1;
+}
+
 /* deleting nothing changes nothing */
 static void
 nothing_deleted(struct dphp_change *c)
@@ -251,7 +272,8 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done)
 {
 	char etag[DPHP_ETAG_MAX], why[1024];
 	json_t *doc, *applied, *prop;
-	struct dphp_change c;
+	struct dphp_change c[2];
+	size_t nc;
 	long n;
 	int r;
 
@@ -270,20 +292,22 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done)
 		}
 		prop = dphp_proposal_new(p->input, applied, etag[0] ? etag :
 		    NULL, NULL);
-		tochange(prop, p, etag[0] ? etag : NULL, &c);
-		if (dphp_store_batch(store, &c, 1) != DPHP_STORE_OK) {
+		tochange(prop, p, etag[0] ? etag : NULL, &c[0]);
+		nc = 1 + input_fence(p, 0, &c[1]);
+		if (dphp_store_batch(store, c, nc) != DPHP_STORE_OK) {
 			json_decref(prop);
 			return DPHP_STORE_ERROR;
 		}
-		nothing_deleted(&c);
-		memcpy(newetag, c.newetag, DPHP_ETAG_MAX);
-		if (c.result == DPHP_STORE_OK) {
+		nothing_deleted(&c[0]);
+		memcpy(newetag, c[0].newetag, DPHP_ETAG_MAX);
+		if (c[0].result == DPHP_STORE_OK) {
 			*done = prop;
-			return c.result;
+			return c[0].result;
 		}
 		json_decref(prop);
-		if (c.result != DPHP_STORE_CONFLICT)
-			return c.result;
+		if (c[0].result != DPHP_STORE_CONFLICT ||
+		    (nc == 2 && c[1].result != DPHP_STORE_OK))
+			return c[0].result;	/* the hold is gone: give up */
 	}
 	return DPHP_STORE_CONFLICT;
 }
@@ -311,10 +335,11 @@ flush(void)
 	struct pending *q;
 	const char *receipt;
 	json_t *last, *done;
-	size_t i;
+	size_t i, nc = nbatch, *fence;
 	int r = 0;
 
-	c = xcalloc(nbatch ? nbatch : 1, sizeof(*c));
+	c = xcalloc(nbatch ? 2 * nbatch : 1, sizeof(*c));
+	fence = xcalloc(nbatch ? nbatch : 1, sizeof(*fence));
 	for (i = 0; i < nbatch; i++) {
 		q = &batch[i];
 		q->etag = q->p.base;
@@ -334,15 +359,20 @@ flush(void)
 				q->etag = "-";
 		}
 		tochange(q->rec, &q->p, q->etag, &c[i]);
+		if (input_fence(&q->p, i, &c[nc]))
+			fence[i] = ++nc;
 	}
-	if (dphp_store_batch(store, c, nbatch) != DPHP_STORE_OK)
+	if (dphp_store_batch(store, c, nc) != DPHP_STORE_OK)
 		r = DPHP_EXIT_SYS;
 	for (i = 0; r == 0 && i < nbatch; i++) {
 		q = &batch[i];
 		receipt = q->p.desc.receipt;
 		nothing_deleted(&c[i]);
 		done = NULL;
-		if (c[i].result == DPHP_STORE_CONFLICT && handlers.dir != NULL)
+		/* fenced off: the event goes back to dphp-lock, which tells
+		 * its owner that the hold is lost */
+		if (c[i].result == DPHP_STORE_CONFLICT && handlers.dir != NULL &&
+		    !(fence[i] && c[fence[i] - 1].result != DPHP_STORE_OK))
 			c[i].result = recompute(&q->p, c[i].newetag, &done);
 		if (c[i].result == DPHP_STORE_OK) {
 			/* then, with the outbox delivered, the input is done */
@@ -376,6 +406,7 @@ flush(void)
 		json_decref(batch[i].rec);
 	nbatch = 0;
 	free(c);
+	free(fence);
 	return r;
 }
 

@@ -9,14 +9,11 @@
  *	dphp-lock [-d store] -L
  *	dphp-lock [-d store] -F entity
  *
- * This version grants no locks, so it holds no lock records and no
- * entity is ever locked: every valid event passes through unchanged.
- * An event that asks for a lock (it carries a "lock" wrapper) cannot be
- * honoured: on a stream it stops the stage, so that no operation meant
- * to run inside a critical section ever runs outside one; taken from a
- * store's queue (it carries a receipt), it is rejected: reported and
- * acknowledged, so that it does not come back for ever, and the stage
- * goes on.
+ * In a worker (events taken from a store's queue carry a receipt) the
+ * stage grants, parks and lets go as lockstage.c says.  A stream has no
+ * queue to park events in or to answer through, so there an event that
+ * takes part in a lock stops the stage: nothing meant to run inside a
+ * critical section ever runs outside one.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -52,21 +49,34 @@ static int rejected;
 static int
 pass(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
+	json_t *out;
+
 	(void)arg;
-	if (d->lock != NULL) {
-		dphp_reader_error(rd, "event %s asks for a lock owned by %s; "
-		    "this version of dphp-lock grants no locks%s", d->id,
-		    json_string_value(json_object_get(d->lock, "owner")),
-		    d->receipt ? " (rejected)" : "");
-		if (d->receipt == NULL)
+	if (d->receipt == NULL) {
+		if (d->lock != NULL || strcmp(d->type, "expire") == 0) {
+			dphp_reader_error(rd, "event %s takes part in a lock; "
+			    "locks are kept only for events taken from a "
+			    "store's queue", d->id);
 			return DPHP_EXIT_INPUT;
-		if (store == NULL && (store = dphp_store_open(spec)) == NULL)
-			return DPHP_EXIT_SYS;
-		rejected = 1;
-		return dphp_queue_ack(store, d->receipt) ? DPHP_EXIT_SYS : 0;
+		}
+		dphp_write(env);
+		return 0;
 	}
-	dphp_write(env);
-	return 0;
+	if (store == NULL && (store = dphp_store_open(spec)) == NULL)
+		return DPHP_EXIT_SYS;
+	switch (dphp_lock_stage(store, rd, env, d, &out)) {
+	case DPHP_LOCK_PASS:
+		dphp_write(out);
+		json_decref(out);
+		return 0;
+	case DPHP_LOCK_DONE:
+		return 0;
+	case DPHP_LOCK_REJECTED:
+		rejected = 1;
+		return 0;
+	default:
+		return DPHP_EXIT_SYS;
+	}
 }
 
 /* one line of -L for a lock record with an owner */
@@ -81,16 +91,22 @@ listed(const char *id, const char *etag, void *arg)
 	(void)etag;
 	if ((r = dphp_store_get_lock(store, id, &rec, e)) != DPHP_STORE_OK)
 		return r == DPHP_STORE_NOTFOUND ? 0 : DPHP_EXIT_SYS;
-	if (json_is_string(json_object_get(rec, "owner"))) {
+	if (json_is_string(json_object_get(rec, "owner")) ||
+	    json_array_size(json_object_get(rec, "parked")) > 0) {
+		json_t *ids = json_array(), *p;
+		size_t i;
+
+		json_array_foreach(json_object_get(rec, "parked"), i, p)
+			json_array_append(ids, json_object_get(p, "id"));
 		dphp_time_parse(json_string_value(json_object_get(rec,
 		    "expires")), &until);
-		line = json_pack("{sssOsOsOsOsIsb}", "entity", id,
+		line = json_pack("{sssOsOsOsOsIsbso}", "entity", id,
 		    "owner", json_object_get(rec, "owner"),
 		    "participants", json_object_get(rec, "participants"),
 		    "fence", json_object_get(rec, "fence"),
 		    "expires", json_object_get(rec, "expires"),
 		    "lease_left_ms", (json_int_t)(until > now ? until - now : 0),
-		    "expired", until <= now);
+		    "expired", until <= now, "parked", ids);
 		dphp_write(line);
 		json_decref(line);
 	}

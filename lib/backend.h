@@ -29,6 +29,7 @@ struct dphp_backend {
 	int (*claimed)(struct dphp_store *, const char *);
 	int (*ack)(struct dphp_store *, const char *);
 	int (*nack)(struct dphp_store *, const char *);
+	int (*cancel)(struct dphp_store *, json_t *);
 	int (*stat)(struct dphp_store *, const struct dphp_queue_part *,
 	    struct dphp_queue_stat *);
 	int (*wait)(struct dphp_store *, int64_t);

@@ -175,6 +175,7 @@ struct dphp_desc {
 	const char *reply_to[DPHP_REPLY_MAX];	/* outermost first */
 	int nreply;
 	json_t *lock;		/* lock wrapper value or NULL (borrowed) */
+	json_int_t fence;	/* the hold's token dphp-lock added, or 0 */
 	json_int_t priority;	/* -1 when absent */
 	const char *from;
 	json_t *by;		/* borrowed or NULL */
@@ -273,8 +274,9 @@ int dphp_store_delete(struct dphp_store *, const char *id,
  */
 /*
  * DPHP_FENCE (with lock set) only tests that the lock record of id is
- * held, unexpired, by owner with token fence: a commit in the same
- * batch then happens only while that hold lasts.
+ * held, unexpired, by owner with token fence: the change it guards
+ * (or every change of the batch) then happens only while that hold
+ * lasts, and fails with CONFLICT otherwise.
  */
 enum dphp_op { DPHP_PUT, DPHP_DELETE, DPHP_CHECK, DPHP_FENCE };
 struct dphp_change {
@@ -295,6 +297,8 @@ struct dphp_change {
 	int lock;			/* the lock record of id (lock.c) */
 	const char *owner;		/* DPHP_FENCE */
 	json_int_t fence;		/* DPHP_FENCE */
+	size_t guards;			/* DPHP_FENCE: 1 + the index of the
+					 * change it guards; 0: all of them */
 	int result;			/* out */
 	char newetag[DPHP_ETAG_MAX];	/* out */
 };
@@ -338,6 +342,10 @@ struct dphp_queue_part {
 typedef int dphp_taken_fn(json_t *env, void *arg);
 long dphp_queue_take(struct dphp_store *, const struct dphp_queue_part *,
     size_t max, dphp_taken_fn *, void *arg, size_t *bad);
+/* dphp_queue_admit of the events of a JSON array */
+int dphp_queue_admit_all(struct dphp_store *, json_t *array);
+/* forget the delayed event env if it is still waiting in the spool */
+int dphp_queue_cancel(struct dphp_store *, json_t *env);
 /* move the delays due by now into the inbox; how many, or -1 */
 long dphp_queue_release(struct dphp_store *);
 /* is the event of receipt claimed (by anyone)? 1, 0, or -1 */
@@ -381,6 +389,53 @@ int dphp_lock_release(struct dphp_store *, struct dphp_hold *h);
 /* let go of whoever holds the lock of entity: 0 (*was: the record it
  * had), 1 if no one held it, 2 if it changed meanwhile, -1 */
 int dphp_lock_force(struct dphp_store *, const char *entity, json_t **was);
+/*
+ * A lock record as read: owner NULL when free; parked (borrowed from
+ * rec, or NULL) the events waiting for the hold to end, in arrival
+ * order; etag "" when there is no record yet.
+ */
+struct dphp_lockrec {
+	json_t *rec;
+	char etag[DPHP_ETAG_MAX];
+	const char *owner, *request;
+	json_int_t fence;
+	int64_t expires;
+	json_t *parked;
+};
+int dphp_lock_read(struct dphp_store *, const char *entity,
+    struct dphp_lockrec *);	/* 0 or -1 */
+void dphp_lockrec_free(struct dphp_lockrec *);
+int dphp_lock_held(const struct dphp_lockrec *, int64_t now);
+/* the token the next hold of this record gets */
+json_int_t dphp_lock_next_fence(const struct dphp_lockrec *);
+/* a new lock record: a hold, or free when owner is NULL */
+json_t *dphp_lock_record(const char *owner, json_t *participants,
+    int64_t until, json_int_t fence, const char *request, json_t *parked);
+/* compare-and-set the record lr was read as to rec (stolen): 0 (lr's
+ * etag updated), 2 when it changed meanwhile, -1 */
+int dphp_lock_write(struct dphp_store *, const char *entity,
+    struct dphp_lockrec *lr, json_t *rec);
+/* let go of the hold lr read (how, when not NULL, is kept in the free
+ * record for audit): its parked events are queued, then the record is
+ * written free.  As dphp_lock_write. */
+int dphp_lock_letgo(struct dphp_store *, const char *entity,
+    struct dphp_lockrec *lr, const char *how);
+/* the "expire" event due when the lease of the hold lr read runs out */
+json_t *dphp_lock_expiry(const char *entity, const struct dphp_lockrec *lr);
+/* dphp_lock_letgo of a hold that ran out, with the audit line */
+int dphp_lock_expire(struct dphp_store *, const char *entity,
+    struct dphp_lockrec *lr);
+/*
+ * lockstage.c: dphp-lock in a worker.  Decide about env (described by
+ * d, taken from the queue): PASS with *out the event to pass on
+ * (annotated with its hold's token when it is the holder's), DONE when
+ * it was carried out or parked here (and acknowledged), REJECTED when
+ * it was refused (reported at rd's record, answered and acknowledged),
+ * or -1.
+ */
+enum { DPHP_LOCK_PASS, DPHP_LOCK_DONE, DPHP_LOCK_REJECTED };
+int dphp_lock_stage(struct dphp_store *, const struct dphp_reader *rd,
+    json_t *env, const struct dphp_desc *d, json_t **out);
 /* locked.c: run cmd holding the locks of entities (sorted in place) */
 struct dphp_locked {
 	int64_t wait_ms;	/* for the locks; -1: as long as it takes */

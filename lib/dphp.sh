@@ -146,6 +146,24 @@ dphp_event() {
 	dphp__act "$1" "{\"kind\":\"event\",\"name\":\"$2\"}"
 }
 
+# dphp_lock VAR [-l LEASE] ENTITY...: ask for the locks of the entities,
+# all at once; await VAR before the critical section (the result holds
+# the fencing tokens).  Calls and signals to them then pass the lock.
+dphp_lock() {
+	dphp__lockvar=$1
+	shift
+	dphp__lease=
+	if [ "$1" = -l ]; then
+		dphp__lease=",\"lease\":\"$2\""
+		shift 2
+	fi
+	dphp__act "$dphp__lockvar" "{\"kind\":\"lock\",\"entities\":$(jq -cn '$ARGS.positional' --args "$@")$dphp__lease}"
+}
+# dphp_unlock: let go of the locks (ending the orchestration does too)
+dphp_unlock() {
+	dphp__act dphp__unused '{"kind":"unlock"}'
+}
+
 # End this run here, blocked on an await: $1 mode, the rest seqs.
 dphp__block() {
 	dphp__mode=$1

@@ -45,7 +45,8 @@ dphp_op_parse(const char *s)
 /*
  * The core events.  A field is its name, '!' (required) or '?'
  * (optional), and a type letter: s = string, n = operation name,
- * i = event id, u = user or role, o = array of operations, * = any JSON.
+ * i = event id, u = user or role, o = array of operations, d = duration,
+ * g = positive integer, * = any JSON.
  */
 static const struct core {
 	const char *type;
@@ -75,6 +76,11 @@ static const struct core {
 	{ "delete", ANYKIND, DPHP_OP_DELETE, { NULL } },
 	/* dphp's own: an orchestration's signal to itself to run */
 	{ "run", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL, { NULL } },
+	/* critical sections, granted by dphp-lock: see dphp-lock(1) */
+	{ "lock", KIND(DPHP_KIND_ENTITY), DPHP_OP_LOCK,
+	    { "request!i", "lease?d" } },
+	{ "unlock", KIND(DPHP_KIND_ENTITY), DPHP_OP_LOCK, { "request?i" } },
+	{ "expire", KIND(DPHP_KIND_ENTITY), 0, { "fence!g" } },
 };
 
 static const struct core *
@@ -96,11 +102,17 @@ checkfield(const char *key, char t, json_t *v, char *buf, size_t bufsz,
     const char **why)
 {
 	const char *s;
+	int64_t ms;
 	size_t i;
 	json_t *e;
 
 	if (t == '*')
 		return 0;
+	if (t == 'g') {
+		if (!json_is_integer(v) || json_integer_value(v) < 1)
+			FAIL("'%s' must be a positive integer", key);
+		return 0;
+	}
 	if (t == 'o') {
 		if (!json_is_array(v) || json_array_size(v) == 0)
 			FAIL("'%s' must be a non-empty array of operations",
@@ -119,6 +131,8 @@ checkfield(const char *key, char t, json_t *v, char *buf, size_t bufsz,
 		    "letter, digit or '-'", key);
 	if (t == 'i' && !dphp_eventid_valid(s))
 		FAIL("'%s' is not a valid event id", key);
+	if (t == 'd' && (dphp_duration_parse(s, &ms) != 0 || ms < 1))
+		FAIL("'%s' must be a duration (90s, 15m, 2h)", key);
 	if (t == 'u' && !dphp_user_valid(s))
 		FAIL("'%s' is not a valid user or role name", key);
 	if (t == 's' && strcmp(key, "op") == 0 && dphp_op_parse(s) == 0)
@@ -182,6 +196,41 @@ dphp_core_check(json_t *core, enum dphp_kind dest, char *buf, size_t bufsz,
 	if (dest != DPHP_KIND_NONE && !(c->kinds & KIND(dest)))
 		FAIL("a '%s' event cannot be sent to an %s", type,
 		    dphp_kind_name(dest));
+	return 0;
+}
+
+/*
+ * What locks need beyond the grammar: a lock or unlock says whose, in a
+ * lock wrapper, and a lock names the entity it is sent to among the
+ * participants.  "fence" is what dphp-lock adds to an owner's event it
+ * lets through (the token of the hold, which dphp-commit checks).
+ */
+static int
+checklocking(json_t *env, struct dphp_desc *d, char *buf, size_t bufsz,
+    const char **why)
+{
+	json_t *v = json_object_get(env, "fence"), *p, *e;
+	size_t i;
+	int in = 0;
+
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    d->lock == NULL || d->receipt == NULL))
+		FAIL("'fence' must be a positive integer, on an event taken "
+		    "from the queue with a 'lock' wrapper");
+	if (v != NULL)
+		d->fence = json_integer_value(v);
+	if ((strcmp(d->type, "lock") == 0 || strcmp(d->type, "unlock") == 0) &&
+	    d->lock == NULL)
+		FAIL("a '%s' event needs a 'lock' wrapper naming its owner",
+		    d->type);
+	if (strcmp(d->type, "lock") == 0) {
+		p = json_object_get(d->lock, "participants");
+		json_array_foreach(p, i, e)
+			in |= strcmp(json_string_value(e), d->to) == 0;
+		if (!in)
+			FAIL("a 'lock' event goes to one of the lock's "
+			    "participants");
+	}
 	return 0;
 }
 
@@ -278,7 +327,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	json_object_foreach(env, key, v)
 		if (strcmp(key, "v") && strcmp(key, "id") && strcmp(key, "ts") &&
 		    strcmp(key, "by") && strcmp(key, "event") &&
-		    strcmp(key, "receipt"))
+		    strcmp(key, "receipt") && strcmp(key, "fence"))
 			FAIL("unknown envelope field '%.64s'", key);
 	v = json_object_get(env, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != DPHP_ENVELOPE_VERSION)
@@ -385,7 +434,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	d->core = node;
 	d->type = json_string_value(json_object_get(node, "type"));
 	d->ops |= findcore(d->type)->ops;
-	return 0;
+	return checklocking(env, d, buf, bufsz, why);
 }
 
 json_t *

@@ -1,11 +1,13 @@
 /*
  * lock.c - lock records: which owner holds an entity, with whom, until
- * when, and the fencing token of the hold.  A record lives beside the
- * entity's state (STORE/lock/... in the directory store) and changes
- * only by ETag compare-and-set, so of two owners racing for a free or
- * expired lock exactly one wins.  The token is the record's generation
- * when the hold began: it grows with every hold and is never reused.
- * Renewing a lease keeps the token.  See dphp-lock(1).
+ * when, the fencing token of the hold, and the events parked until it
+ * ends.  A record lives beside the entity's state (STORE/lock/... in
+ * the directory store) and changes only by ETag compare-and-set, so of
+ * two owners racing for a free or expired lock exactly one wins, and an
+ * event parked while the holder lets go is never lost: one of the two
+ * writes fails and is made again from what is stored.  The token is the
+ * record's generation when the hold began: it grows with every hold and
+ * is never reused.  Renewing a lease keeps the token.  See dphp-lock(1).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,127 +15,266 @@
 
 #include "dphp.h"
 
-/* rec is held by someone at now: it has an owner whose lease has not run out */
-static int
-held(json_t *rec, int64_t now)
-{
-	int64_t until;
+#define RACES_MAX 1000	/* lost compare-and-sets in a row: give up */
 
-	return rec != NULL && json_is_string(json_object_get(rec, "owner")) &&
-	    dphp_time_parse(json_string_value(json_object_get(rec,
-	    "expires")), &until) == 0 && until > now;
+int
+dphp_lock_read(struct dphp_store *st, const char *entity,
+    struct dphp_lockrec *lr)
+{
+	const char *exp;
+	int r;
+
+	memset(lr, 0, sizeof(*lr));
+	r = dphp_store_get_lock(st, entity, &lr->rec, lr->etag);
+	if (r == DPHP_STORE_ERROR)
+		return -1;
+	if (r != DPHP_STORE_OK) {
+		lr->rec = NULL;
+		lr->etag[0] = '\0';
+	}
+	lr->parked = json_object_get(lr->rec, "parked");
+	if (!json_is_array(lr->parked))
+		lr->parked = NULL;
+	lr->fence = json_integer_value(json_object_get(lr->rec, "fence"));
+	lr->owner = json_string_value(json_object_get(lr->rec, "owner"));
+	lr->request = json_string_value(json_object_get(lr->rec, "request"));
+	exp = json_string_value(json_object_get(lr->rec, "expires"));
+	if (lr->owner != NULL && (exp == NULL ||
+	    dphp_time_parse(exp, &lr->expires) != 0))
+		lr->expires = 0;	/* unreadable: taken as run out */
+	return 0;
 }
 
-/* the record of a hold, or of a free lock when owner is NULL */
-static json_t *
-record(const char *owner, json_t *participants, int64_t until,
-    json_int_t fence)
+void
+dphp_lockrec_free(struct dphp_lockrec *lr)
+{
+	json_decref(lr->rec);
+	memset(lr, 0, sizeof(*lr));
+}
+
+int
+dphp_lock_held(const struct dphp_lockrec *lr, int64_t now)
+{
+	return lr->owner != NULL && lr->expires > now;
+}
+
+json_int_t
+dphp_lock_next_fence(const struct dphp_lockrec *lr)
+{
+	return lr->etag[0] ? strtoll(lr->etag, NULL, 10) + 1 : 1;
+}
+
+json_t *
+dphp_lock_record(const char *owner, json_t *participants, int64_t until,
+    json_int_t fence, const char *request, json_t *parked)
 {
 	char t[32];
+	json_t *rec;
 
 	if (owner == NULL)
-		return json_pack("{sns[]snsI}", "owner", "participants",
+		rec = json_pack("{sns[]snsI}", "owner", "participants",
 		    "expires", "fence", fence);
-	dphp_time_format(until, t);
-	return json_pack("{sssOsssI}", "owner", owner, "participants",
-	    participants, "expires", t, "fence", fence);
+	else {
+		dphp_time_format(until, t);
+		rec = json_pack("{sssOsssI}", "owner", owner, "participants",
+		    participants, "expires", t, "fence", fence);
+		if (request != NULL)
+			json_object_set_new(rec, "request",
+			    json_string(request));
+	}
+	if (json_array_size(parked) > 0)
+		json_object_set(rec, "parked", parked);
+	return rec;
 }
 
-/* compare-and-set the lock record of h to rec (stolen): a store result */
-static int
-cas(struct dphp_store *st, struct dphp_hold *h, const char *etag, json_t *rec)
+int
+dphp_lock_write(struct dphp_store *st, const char *entity,
+    struct dphp_lockrec *lr, json_t *rec)
 {
 	struct dphp_change c;
 
 	memset(&c, 0, sizeof(c));
-	c.id = h->entity;
+	c.id = entity;
 	c.lock = 1;
 	c.op = DPHP_PUT;
 	c.state = rec;
-	c.cond = etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
-	c.etag = etag;
+	c.cond = lr->etag[0] ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
+	c.etag = lr->etag;
 	if (dphp_store_batch(st, &c, 1) != DPHP_STORE_OK)
 		c.result = DPHP_STORE_ERROR;
 	json_decref(rec);
 	if (c.result == DPHP_STORE_OK)
-		snprintf(h->etag, sizeof(h->etag), "%s", c.newetag);
-	return c.result;
+		snprintf(lr->etag, sizeof(lr->etag), "%s", c.newetag);
+	return c.result == DPHP_STORE_OK ? 0 :
+	    c.result == DPHP_STORE_CONFLICT ? 2 : -1;
+}
+
+json_t *
+dphp_lock_expiry(const char *entity, const struct dphp_lockrec *lr)
+{
+	const char *at = json_string_value(json_object_get(lr->rec, "expires"));
+	char base[DPHP_NAME_MAX + 64], id[37];
+
+	snprintf(base, sizeof(base), "expire.%lld.%s", (long long)lr->fence,
+	    at);
+	dphp_derive_id(base, dphp_id_hash(entity), id);
+	return dphp_envelope_new(dphp_wrap("delay", json_string(at),
+	    dphp_wrap("to", json_string(entity), json_pack("{sssI}", "type",
+	    "expire", "fence", lr->fence))), id, NULL, NULL);
+}
+
+int
+dphp_lock_letgo(struct dphp_store *st, const char *entity,
+    struct dphp_lockrec *lr, const char *how)
+{
+	json_t *rec;
+	int r;
+
+	/* parked first: a crash after this only delivers twice */
+	if (dphp_queue_admit_all(st, lr->parked) != 0)
+		return -1;
+	rec = dphp_lock_record(NULL, NULL, 0, lr->fence, NULL, NULL);
+	if (how != NULL && lr->owner != NULL) {
+		char t[32];
+
+		dphp_time_format(dphp_now_ms(), t);
+		json_object_set_new(rec, "released", json_pack("{sssssIsOss}",
+		    "how", how, "owner", lr->owner, "fence", lr->fence,
+		    "expires", json_object_get(lr->rec, "expires"), "at", t));
+	}
+	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0 ||
+	    lr->owner == NULL)
+		return r;
+	/* the expire event scheduled for a hold someone waited on */
+	rec = dphp_lock_expiry(entity, lr);
+	r = dphp_queue_cancel(st, rec);
+	json_decref(rec);
+	return r;
+}
+
+/* say that the hold in lr ran out and is let go of (the audit line) */
+static void
+expired(const char *entity, const struct dphp_lockrec *lr)
+{
+	dphp_warn("the lock of '%s' held by %s (token %lld) ran out at %s: "
+	    "let go", entity, lr->owner, (long long)lr->fence,
+	    json_string_value(json_object_get(lr->rec, "expires")));
+}
+
+int
+dphp_lock_expire(struct dphp_store *st, const char *entity,
+    struct dphp_lockrec *lr)
+{
+	int r = dphp_lock_letgo(st, entity, lr, "expired");
+
+	if (r == 0)
+		expired(entity, lr);
+	return r;
 }
 
 /*
  * A lock record, once made, is never deleted: letting go writes a free
  * record.  So the generation a write makes is always the one read plus
  * one (1 for the first), and the token can go into the record that
- * starts the hold.
+ * starts the hold.  Events parked on the lock stay parked: they wait
+ * for whoever holds it.
  */
 int
 dphp_lock_try(struct dphp_store *st, struct dphp_hold *h, json_t *participants,
     int64_t lease_ms, json_t **holder)
 {
-	char etag[DPHP_ETAG_MAX];
-	json_t *rec = NULL;
+	struct dphp_lockrec lr;
+	int64_t now = dphp_now_ms();
 	int r;
 
 	*holder = NULL;
-	r = dphp_store_get_lock(st, h->entity, &rec, etag);
-	if (r == DPHP_STORE_ERROR)
+	if (dphp_lock_read(st, h->entity, &lr) != 0)
 		return -1;
-	if (r == DPHP_STORE_OK && held(rec, dphp_now_ms())) {
-		*holder = rec;
+	if (dphp_lock_held(&lr, now)) {
+		*holder = json_incref(lr.rec);
+		dphp_lockrec_free(&lr);
 		return 1;
 	}
-	json_decref(rec);
-	h->fence = r == DPHP_STORE_OK ? strtoll(etag, NULL, 10) + 1 : 1;
-	r = cas(st, h, r == DPHP_STORE_OK ? etag : NULL, record(h->owner,
-	    participants, dphp_now_ms() + lease_ms, h->fence));
-	return r == DPHP_STORE_OK ? 0 : r == DPHP_STORE_CONFLICT ? 2 : -1;
+	if (lr.owner != NULL)
+		expired(h->entity, &lr);
+	h->fence = dphp_lock_next_fence(&lr);
+	r = dphp_lock_write(st, h->entity, &lr, dphp_lock_record(h->owner,
+	    participants, now + lease_ms, h->fence, NULL, lr.parked));
+	if (r == 0)
+		snprintf(h->etag, sizeof(h->etag), "%s", lr.etag);
+	dphp_lockrec_free(&lr);
+	return r;
+}
+
+/*
+ * Read the record of h's lock until a write of it wins: 0 with lr
+ * read, 3 when the hold is gone, -1.
+ */
+static int
+mine(struct dphp_store *st, struct dphp_hold *h, struct dphp_lockrec *lr)
+{
+	if (dphp_lock_read(st, h->entity, lr) != 0)
+		return -1;
+	if (lr->owner == NULL || strcmp(lr->owner, h->owner) != 0 ||
+	    lr->fence != h->fence || !dphp_lock_held(lr, dphp_now_ms())) {
+		dphp_lockrec_free(lr);
+		return 3;
+	}
+	return 0;
 }
 
 int
 dphp_lock_renew(struct dphp_store *st, struct dphp_hold *h,
     json_t *participants, int64_t lease_ms)
 {
-	int r;
+	struct dphp_lockrec lr;
+	int r, n;
 
-	r = cas(st, h, h->etag, record(h->owner, participants, dphp_now_ms() +
-	    lease_ms, h->fence));
-	return r == DPHP_STORE_OK ? 0 : r == DPHP_STORE_CONFLICT ? 3 : -1;
+	for (n = 0; n < RACES_MAX; n++) {
+		if ((r = mine(st, h, &lr)) != 0)
+			return r;
+		r = dphp_lock_write(st, h->entity, &lr, dphp_lock_record(
+		    h->owner, participants, dphp_now_ms() + lease_ms, h->fence,
+		    lr.request, lr.parked));
+		dphp_lockrec_free(&lr);
+		if (r != 2)	/* else an event was parked meanwhile */
+			return r;
+	}
+	return 3;
 }
 
 int
 dphp_lock_release(struct dphp_store *st, struct dphp_hold *h)
 {
-	int r;
+	struct dphp_lockrec lr;
+	int r, n;
 
-	r = cas(st, h, h->etag, record(NULL, NULL, 0, h->fence));
-	return r == DPHP_STORE_OK ? 0 : r == DPHP_STORE_CONFLICT ? 3 : -1;
+	for (n = 0; n < RACES_MAX; n++) {
+		if ((r = mine(st, h, &lr)) != 0)
+			return r;
+		r = dphp_lock_letgo(st, h->entity, &lr, NULL);
+		dphp_lockrec_free(&lr);
+		if (r != 2)
+			return r;
+	}
+	return 3;
 }
 
 int
 dphp_lock_force(struct dphp_store *st, const char *entity, json_t **was)
 {
-	struct dphp_hold h;
-	char etag[DPHP_ETAG_MAX];
-	json_t *rec = NULL;
+	struct dphp_lockrec lr;
 	int r;
 
 	*was = NULL;
-	r = dphp_store_get_lock(st, entity, &rec, etag);
-	if (r == DPHP_STORE_ERROR)
+	if (dphp_lock_read(st, entity, &lr) != 0)
 		return -1;
-	if (r != DPHP_STORE_OK || !json_is_string(json_object_get(rec,
-	    "owner"))) {
-		json_decref(rec);
+	if (lr.owner == NULL) {
+		dphp_lockrec_free(&lr);
 		return 1;
 	}
-	memset(&h, 0, sizeof(h));
-	h.entity = entity;
-	h.fence = json_integer_value(json_object_get(rec, "fence"));
-	r = cas(st, &h, etag, record(NULL, NULL, 0, h.fence));
-	if (r != DPHP_STORE_OK) {
-		json_decref(rec);
-		return r == DPHP_STORE_CONFLICT ? 2 : -1;
-	}
-	*was = rec;
-	return 0;
+	if ((r = dphp_lock_letgo(st, entity, &lr, "forced")) == 0)
+		*was = json_incref(lr.rec);
+	dphp_lockrec_free(&lr);
+	return r;
 }

@@ -17,6 +17,12 @@
  * what the first run saw, and "replaying" never depends on the order of
  * arrival.  External events wait in the history until awaited.
  *
+ * A lock action asks dphp-lock for the locks of some entities; the
+ * instance holds them from the reply until it unlocks or ends (ending,
+ * failing, being terminated or continuing as new lets go of them), and
+ * its calls and signals to them meanwhile carry a "lock" wrapper naming
+ * it, so that they pass.
+ *
  * The document is described in dphp-handler(5).
  */
 #include <stdio.h>
@@ -105,10 +111,52 @@ answer_start(json_t *doc, const struct dphp_desc *d, json_t *emit)
 	}
 }
 
+/*
+ * Let go of the locks the instance holds or asks for: an unlock to each
+ * entity, naming the request, so that a late grant is taken back too.
+ * what tells these unlocks from others of the same generation.
+ */
+static void
+unlock_all(json_t *doc, const struct dphp_desc *d, const char *what,
+    json_t *emit)
+{
+	json_t *locks = json_object_get(doc, "locks"), *e;
+	char tail[64], id[DPHP_NAME_MAX + 1];
+	size_t i;
+
+	if (!json_is_object(locks))
+		return;
+	json_array_foreach(json_object_get(locks, "entities"), i, e) {
+		snprintf(tail, sizeof(tail), "%s.%zu", what, i);
+		action_id(doc, tail, id, sizeof(id));
+		json_array_append_new(emit, send(doc, d, id, dphp_wrap("lock",
+		    json_pack("{sss[]}", "owner", d->to, "participants"),
+		    dphp_wrap("to", json_incref(e), json_pack("{ssss}", "type",
+		    "unlock", "request", str(locks, "request"))))));
+	}
+	json_object_set_new(doc, "locks", json_null());
+}
+
+/* does the instance hold the lock of entity? */
+static int
+locked(json_t *doc, const char *entity)
+{
+	json_t *locks = json_object_get(doc, "locks"), *e;
+	size_t i;
+
+	if (!json_is_true(json_object_get(locks, "held")))
+		return 0;
+	json_array_foreach(json_object_get(locks, "entities"), i, e)
+		if (strcmp(json_string_value(e), entity) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 end(json_t *doc, const struct dphp_desc *d, json_t *emit, const char *status,
     json_t *output, const char *error)
 {
+	unlock_all(doc, d, "end", emit);
 	json_object_set_new(doc, "status", json_string(status));
 	if (output != NULL)
 		json_object_set(doc, "output", output);
@@ -127,10 +175,13 @@ describe(json_t *a, char *buf, size_t bufsz)
 {
 	const char *kind = str(a, "kind"), *name = str(a, "name");
 	const char *to = str(a, "to"), *op = str(a, "op");
+	char *ents = json_object_get(a, "entities") ? json_dumps(
+	    json_object_get(a, "entities"), JSON_COMPACT) : NULL;
 
-	snprintf(buf, bufsz, "%s%s%s%s%s%s%s", kind, name ? " " : "",
+	snprintf(buf, bufsz, "%s%s%s%s%s%s%s%s%s", kind, name ? " " : "",
 	    name ? name : "", to ? " " : "", to ? to : "", op ? " " : "",
-	    op ? op : "");
+	    op ? op : "", ents ? " " : "", ents ? ents : "");
+	free(ents);
 }
 
 /* Check a new action from the handler; NULL or the reason it is bad. */
@@ -148,7 +199,8 @@ badaction(json_t *a, char *buf, size_t bufsz)
 		if (strcmp(key, "kind") && strcmp(key, "name") &&
 		    strcmp(key, "to") && strcmp(key, "op") &&
 		    strcmp(key, "input") && strcmp(key, "at") &&
-		    strcmp(key, "after")) {
+		    strcmp(key, "after") && strcmp(key, "entities") &&
+		    strcmp(key, "lease")) {
 			snprintf(buf, bufsz, "unknown action field '%.64s'",
 			    key);
 			return buf;
@@ -176,11 +228,56 @@ badaction(json_t *a, char *buf, size_t bufsz)
 		    &ms)))
 			return "a timer needs \"at\" (a time) or \"after\" "
 			    "(a duration)";
-	} else {
+	} else if (strcmp(kind, "lock") == 0) {
+		json_t *e;
+		size_t i;
+
+		v = json_object_get(a, "entities");
+		if (!json_is_array(v) || json_array_size(v) == 0 ||
+		    json_array_size(v) > 64)
+			return "a lock needs \"entities\": 1 to 64 entity ids";
+		json_array_foreach(v, i, e)
+			if (!json_is_string(e) || dphp_id_parse(
+			    json_string_value(e), &id, &why) != 0 ||
+			    id.kind != DPHP_KIND_ENTITY)
+				return "a lock needs \"entities\": 1 to 64 "
+				    "entity ids";
+		if (json_object_get(a, "lease") != NULL && (str(a,
+		    "lease") == NULL || dphp_duration_parse(str(a, "lease"),
+		    &ms) != 0 || ms < 1))
+			return "a lock's \"lease\" is a duration (90s, 15m)";
+	} else if (strcmp(kind, "unlock") != 0) {
 		snprintf(buf, bufsz, "unknown action kind '%.64s'", kind);
 		return buf;
 	}
+	if (strcmp(kind, "lock") && (json_object_get(a, "entities") ||
+	    json_object_get(a, "lease")))
+		return "only a lock has \"entities\" and \"lease\"";
 	return NULL;
+}
+
+/* the entities of a lock, sorted bytewise, each once (a new array) */
+static int
+bytext(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a),
+	    json_string_value(*(json_t *const *)b));
+}
+
+static json_t *
+sorted(json_t *entities)
+{
+	size_t i, n = json_array_size(entities);
+	json_t **v = xcalloc(n ? n : 1, sizeof(*v)), *out = json_array();
+
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(entities, i);
+	qsort(v, n, sizeof(*v), bytext);
+	for (i = 0; i < n; i++)
+		if (i == 0 || bytext(&v[i - 1], &v[i]) != 0)
+			json_array_append(out, v[i]);
+	free(v);
+	return out;
 }
 
 /*
@@ -230,7 +327,24 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 		core = dphp_wrap("to", json_string(str(a, "to")), core);
 		if (strcmp(kind, "call") == 0)
 			core = dphp_wrap("reply_to", json_string(d->to), core);
+		if (locked(doc, str(a, "to")))	/* the holder's: it passes */
+			core = dphp_wrap("lock", json_pack("{sss[]}", "owner",
+			    d->to, "participants"), core);
 		json_array_append_new(emit, send(doc, d, id, core));
+	} else if (strcmp(kind, "lock") == 0) {
+		p = sorted(json_object_get(a, "entities"));
+		core = json_pack("{ssss}", "type", "lock", "request", id);
+		if (str(a, "lease") != NULL)
+			json_object_set_new(core, "lease", json_string(str(a,
+			    "lease")));
+		/* to the first; dphp-lock takes the others in turn */
+		json_array_append_new(emit, send(doc, d, id, dphp_wrap("lock",
+		    json_pack("{sssO}", "owner", d->to, "participants", p),
+		    dphp_wrap("to", json_incref(json_array_get(p, 0)), core))));
+		json_object_set_new(doc, "locks", json_pack("{sssosb}",
+		    "request", id, "entities", p, "held", 0));
+	} else if (strcmp(kind, "unlock") == 0) {
+		unlock_all(doc, d, what, emit);
 	} else if (strcmp(kind, "timer") == 0) {
 		if (str(a, "at") != NULL)
 			dphp_time_parse(str(a, "at"), &ms);
@@ -261,6 +375,21 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 			}
 	}
 	json_array_append_new(json_object_get(doc, "actions"), rec);
+}
+
+/* the reply to the lock request: the locks are held (or not) */
+static void
+granted(json_t *doc, const char *request, int ok)
+{
+	json_t *locks = json_object_get(doc, "locks");
+
+	if (!json_is_object(locks) || strcmp(str(locks, "request"),
+	    request) != 0)
+		return;
+	if (ok)
+		json_object_set_new(locks, "held", json_true());
+	else
+		json_object_set_new(doc, "locks", json_null());
 }
 
 /* A result for action seq has arrived. */
@@ -336,6 +465,28 @@ bind(json_t *doc, int64_t now)
 	return 1;
 }
 
+/*
+ * Locks are taken all at once: a lock while holding (or asking for)
+ * locks, or an unlock while holding none, is a bug in the handler.
+ */
+static const char *
+badlocking(json_t *a, int *locking)
+{
+	const char *kind = str(a, "kind");
+
+	if (strcmp(kind, "lock") == 0) {
+		if (*locking)
+			return "a lock while holding locks (unlock first: "
+			    "locks are taken all at once, never nested)";
+		*locking = 1;
+	} else if (strcmp(kind, "unlock") == 0) {
+		if (!*locking)
+			return "an unlock while holding no locks";
+		*locking = 0;
+	}
+	return NULL;
+}
+
 /* Check the handler's await: NULL or why it is bad. */
 static const char *
 badawait(json_t *w, size_t nactions, json_t *actions)
@@ -381,7 +532,7 @@ execute(const struct dphp_handlers *h, json_t *doc,
 	json_t *req, *resp, *acts, *a, *old, *w;
 	const char *key, *bad;
 	size_t i, nold;
-	int runs, ends;
+	int runs, ends, locking;
 	int64_t now = dphp_now_ms(), seg;
 
 	for (runs = 0; runs < RUNS_MAX; runs++) {
@@ -421,6 +572,7 @@ execute(const struct dphp_handlers *h, json_t *doc,
 			    "\"await\", \"output\", \"error\", \"continue\"";
 		old = json_object_get(doc, "actions");
 		nold = json_array_size(old);
+		locking = json_is_object(json_object_get(doc, "locks"));
 		if (bad == NULL && json_array_size(acts) < nold) {
 			snprintf(why, sizeof(why), "non-deterministic: the "
 			    "history has %zu actions, the handler issued %zu",
@@ -445,7 +597,7 @@ execute(const struct dphp_handlers *h, json_t *doc,
 					bad = why;
 				}
 			} else if ((bad = badaction(a, abuf, sizeof(abuf))) !=
-			    NULL) {
+			    NULL || (bad = badlocking(a, &locking)) != NULL) {
 				snprintf(why, sizeof(why), "handler "
 				    "orchestration/%s: action %zu: %s",
 				    d->dest.name, i, bad);
@@ -497,6 +649,7 @@ execute(const struct dphp_handlers *h, json_t *doc,
 			json_int_t gen = json_integer_value(json_object_get(doc,
 			    "generation"));
 
+			unlock_all(doc, d, "continue", emit);
 			json_object_set(doc, "input", json_object_get(resp,
 			    "continue"));
 			json_object_set_new(doc, "generation",
@@ -544,6 +697,7 @@ create(const struct dphp_desc *d, int64_t now)
 	json_object_set_new(doc, "arrivals", json_integer(0));
 	json_object_set_new(doc, "blocked", json_null());
 	json_object_set_new(doc, "reached", json_integer(0));
+	json_object_set_new(doc, "locks", json_null());
 	return doc;
 }
 
@@ -647,6 +801,8 @@ dphp_orchestration_apply(const struct dphp_handlers *h,
 			else
 				arrive(doc, a, 0, json_object_get(d->core,
 				    "reason"));
+			if (strcmp(str(a, "kind"), "lock") == 0)
+				granted(doc, sid, strcmp(type, "completed") == 0);
 			if (strcmp(str(doc, "status"), "running") == 0 &&
 			    bind(doc, now))
 				execute(h, doc, d, emit);

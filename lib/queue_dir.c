@@ -141,6 +141,27 @@ syncq(struct dphp_store *st, int i)
 	return -1;
 }
 
+/* not synced: an event that comes anyway must be harmless */
+int
+dirq_cancel(struct dphp_store *st, json_t *env)
+{
+	struct dphp_desc d;
+	const char *why;
+	char buf[1024], *name;
+	int r = 0;
+
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0 ||
+	    d.delay == NULL || qopen(st) != 0)
+		return -1;
+	name = qname(&d, 0);
+	if (unlinkat(Q(st, Q_DELAY), name, 0) != 0 && errno != ENOENT) {
+		dphp_error("cannot remove 'delay/%s':", name);
+		r = -1;
+	}
+	free(name);
+	return r;
+}
+
 int
 dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 {
@@ -171,8 +192,9 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 		name[i] = qname(&d, seq ? seq[i] : i);
 		dest[i] = d.delay && d.delay_ms > now ? Q_DELAY : Q_NEW;
 		tmp[i] = xasprintf("%s.%ld.%zu", name[i], (long)getpid(), i);
-		e = json_copy(envs[i]);	/* a receipt is not part of it */
+		e = json_copy(envs[i]);	/* receipt, fence: not part of it */
 		json_object_del(e, "receipt");
+		json_object_del(e, "fence");
 		text = json_dumps(e, JSON_COMPACT);
 		json_decref(e);
 		fd[i] = openat(Q(st, Q_TMP), tmp[i], O_WRONLY | O_CREAT |
@@ -394,9 +416,16 @@ claim(struct dphp_store *st, const char *name, int64_t lease_ms)
 	ts[0].tv_nsec = UTIME_OMIT;
 	ts[1].tv_sec = until / 1000;
 	ts[1].tv_nsec = until % 1000 * 1000000;
+	/*
+	 * Not over a claim of the same name: an event queued again (let
+	 * go by a lock it was parked on) while the claim that parked it
+	 * is not yet acknowledged would be unlinked by that ack.  It is
+	 * taken once that claim is gone.
+	 */
 	if (utimensat(Q(st, Q_NEW), name, ts, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    renameat(Q(st, Q_NEW), name, Q(st, Q_CUR), name) != 0) {
-		if (errno == ENOENT)
+	    renameat2(Q(st, Q_NEW), name, Q(st, Q_CUR), name,
+	    RENAME_NOREPLACE) != 0) {
+		if (errno == ENOENT || errno == EEXIST)
 			return 0;
 		dphp_error("cannot claim 'queue/new/%s':", name);
 		return -1;

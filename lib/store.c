@@ -206,6 +206,29 @@ dphp_queue_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	return st->be->take(st, part, max, fn, arg, bad);
 }
 
+int
+dphp_queue_admit_all(struct dphp_store *st, json_t *a)
+{
+	size_t i, n = json_array_size(a);
+	json_t **v;
+	int r;
+
+	if (n == 0)
+		return 0;
+	v = xcalloc(n, sizeof(*v));
+	for (i = 0; i < n; i++)
+		v[i] = json_array_get(a, i);
+	r = st->be->admit(st, v, NULL, n);
+	free(v);
+	return r;
+}
+
+int
+dphp_queue_cancel(struct dphp_store *st, json_t *env)
+{
+	return st->be->cancel(st, env);
+}
+
 long
 dphp_queue_release(struct dphp_store *st)
 {

@@ -737,13 +737,15 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			s[i].next.state = c[i].state;
 		}
 	}
-	/* a fence that does not hold stops every change of its batch */
+	/* a fence that does not hold stops what it guards */
 	for (i = 0; i < n; i++)
 		if (c[i].op == DPHP_FENCE && c[i].result != DPHP_STORE_OK)
 			for (k = 0; k < n; k++) {
+				if (c[k].op == DPHP_FENCE || (c[i].guards &&
+				    c[i].guards != k + 1))
+					continue;
 				s[k].write = 0;
-				if (c[k].result == DPHP_STORE_OK &&
-				    c[k].op != DPHP_FENCE)
+				if (c[k].result == DPHP_STORE_OK)
 					c[k].result = DPHP_STORE_CONFLICT;
 			}
 	if (outboxes(st, s, c, n, late) != 0)
@@ -1087,5 +1089,6 @@ dir_close(struct dphp_store *st)
 const struct dphp_backend dphp_dir_backend = {
 	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list,
 	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_ack, dirq_nack,
+	dirq_cancel,
 	dirq_stat, dirq_wait
 };

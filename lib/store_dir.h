@@ -27,6 +27,7 @@ char *dir_slurpat(int dfd, const char *name, size_t *len);
 void dirq_init(struct dirstore *);
 void dirq_close(struct dirstore *);
 /* seq[i]: the place of envs[i] among those emitted together (NULL: i) */
+int dirq_cancel(struct dphp_store *, json_t *);
 int dirq_admit(struct dphp_store *, json_t **envs, const size_t *seq,
     size_t n);
 /* is the event of receipt still in the inbox, claimed or not? */

@@ -378,7 +378,7 @@ ERR
 	dphp-route -d "$S" -t > "$T/taken"
 	run --separate-stderr dphp-lock -d "$S" "$T/taken"
 	assert_failure 3
-	assert_stderr "dphp-lock: $T/taken:1: event l1 asks for a lock owned by orchestration:o:1; this version of dphp-lock grants no locks (rejected)"
+	assert_stderr "dphp-lock: $T/taken:1: event l1: the lock of entity:counter:c is not held by orchestration:o:1 (its lease ran out, or it was let go) (rejected)"
 	printf '%s\n' "${lines[@]}" > "$T/locked"
 	run jq -r .id "$T/locked"
 	assert_output - <<'OUT'

@@ -47,13 +47,20 @@ load helper
 	assert_equal "${lines[-1]}" 'alice sent 25 to bob'
 }
 
-@test "the README's worker drains the queue" {
-	for block in quickstart 'Run it, feeding back' worker; do
+# Print the code blocks of the README that follow the lines starting
+# with each argument (or with "<!-- " and it), in order.
+blocks() {
+	local block
+	for block; do
 		awk -v b="$block" 'index($0, "<!-- " b) == 1 || index($0, b) == 1 { on = 1; next }
 		    on && /^```sh/ { code = 1; next }
 		    code && /^```/ { exit }
 		    code' "$TOP/README.md"
-	done > "$BATS_TEST_TMPDIR/run.sh"
+	done
+}
+
+@test "the README's worker drains the queue" {
+	blocks quickstart 'Run it, feeding back' worker > "$BATS_TEST_TMPDIR/run.sh"
 	grep -q 'dphp-route -t -e' "$BATS_TEST_TMPDIR/run.sh" || fail "no worker block"
 	unset DPHP_NOW DPHP_SH
 	cd "$TOP"
@@ -61,4 +68,17 @@ load helper
 	assert_success
 	assert_stderr ""
 	assert_equal "${lines[-1]}" '["completed",{"bob":20,"alice":50}]'
+}
+
+@test "the README's critical section reads both balances under one lock" {
+	blocks quickstart 'Run it, feeding back' worker locks > "$BATS_TEST_TMPDIR/run.sh"
+	grep -q 'orchestration:audit:a1' "$BATS_TEST_TMPDIR/run.sh" || fail "no locks block"
+	# and then: no lock is left held
+	echo 'dphp-lock -L' >> "$BATS_TEST_TMPDIR/run.sh"
+	unset DPHP_NOW DPHP_SH
+	cd "$TOP"
+	run --separate-stderr sh -e "$BATS_TEST_TMPDIR/run.sh"
+	assert_success
+	assert_stderr ""
+	assert_equal "${lines[-1]}" '{"alice":50,"bob":20,"total":70}'
 }

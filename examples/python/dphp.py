@@ -98,6 +98,17 @@ class Context:
     def event(self, name):
         return self._act({"kind": "event", "name": name})
 
+    def lock(self, *entities, lease=None):
+        """The locks of the entities, all at once; wait for it before
+        the critical section (its result holds the fencing tokens)."""
+        action = {"kind": "lock", "entities": list(entities)}
+        if lease is not None:
+            action["lease"] = lease
+        return self._act(action)
+
+    def unlock(self):
+        self._act({"kind": "unlock"})
+
     def _await(self, mode, tasks):
         seqs = [t.seq for t in tasks]
         awaits = self._req["awaits"]

@@ -1,0 +1,350 @@
+#!/usr/bin/env bats
+# Critical sections of orchestrations, kept by dphp-lock in a worker:
+# grants in sorted order, parking, release on unlock and on every end,
+# lease expiry, lock messages late or twice, and contention with shell
+# dphp-lock runs.
+
+load helper
+
+setup() {
+	mkstore
+	T=$BATS_TEST_TMPDIR
+	A=entity:probe:a B=entity:probe:b C=entity:probe:c
+}
+
+# Run a worker until the store is quiescent; the commit records are
+# appended to $T/commits, every stage's messages to $T/errors.
+work() {
+	{
+		dphp-route -d "$S" -t -e | dphp-lock -d "$S" |
+		    dphp-replay -d "$S" -x "$H" |
+		    dphp-commit -d "$S" -x "$H" >> "$T/commits"
+	} 2>> "$T/errors"
+}
+
+# Admit the events that follow (dphp-emit arguments, one event per line
+# of standard input: ID ARGS...).
+admit() {
+	local id args
+	: > "$T/in"
+	while read -r id args; do
+		# shellcheck disable=SC2086 # ARGS are words
+		ev "$id" $args >> "$T/in"
+	done
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+}
+
+# section:1 gets the "go" it waits for, and the worker runs
+go() {
+	admit <<< "go1 raise orchestration:section:1 go"
+	work
+}
+
+# nothing left in the queue or the delay spool
+queue_empty() {
+	run find "$S/queue" "$S/delay" -type f
+	assert_output ""
+}
+
+# and no stage said anything
+clean() {
+	assert_file_empty "$T/errors"
+	queue_empty
+}
+
+# state of entity or orchestration $1, filtered by jq program $2
+state() {
+	dphp-project -d "$S" get "$1" > "$T/got"
+	jq -c "$2" "$T/got"
+}
+
+@test "an orchestration's section: its calls pass, others are parked, then applied in order" {
+	admit <<EOF
+st1 start orchestration:section:1 {"entities":["$B","$A"],"wait":true}
+EOF
+	work
+	run state orchestration:section:1 '.state.locks'
+	assert_output "{\"request\":\"st1.0.0\",\"entities\":[\"$A\",\"$B\"],\"held\":true}"
+	admit <<EOF
+s1 signal $A add "x1"
+s2 signal $A add "x2"
+s3 signal $B add "y"
+s4 signal $C add "free"
+EOF
+	work
+	run --separate-stderr dphp-lock -d "$S" -L
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" | sort > "$T/list"
+	run cat "$T/list"
+	assert_output - <<OUT
+{"entity":"$A","owner":"orchestration:section:1","participants":["$A","$B"],"fence":1,"expires":"2026-11-27T10:05:00.000Z","lease_left_ms":300000,"expired":false,"parked":["s1","s2"]}
+{"entity":"$B","owner":"orchestration:section:1","participants":["$A","$B"],"fence":1,"expires":"2026-11-27T10:05:00.000Z","lease_left_ms":300000,"expired":false,"parked":["s3"]}
+OUT
+	run state "$A" .state.state.log
+	assert_output '["in"]'
+	run state "$C" .state.state.log
+	assert_output '["free"]'
+	go
+	run state orchestration:section:1 '[.state.status, .state.output, .state.locks]'
+	assert_output "[\"completed\",{\"entities\":[\"$A\",\"$B\"],\"fences\":{\"$A\":1,\"$B\":1}},null]"
+	run state "$A" .state.state.log
+	assert_output '["in","out","x1","x2"]'
+	run state "$B" .state.state.log
+	assert_output '["in","out","y"]'
+	assert_file_empty "$T/errors"
+	run --separate-stderr dphp-lock -d "$S" -L
+	assert_success
+	assert_stderr ""
+	assert_output ""
+	queue_empty
+}
+
+@test "a lock held by another parks the request; it is granted in turn, in sorted order" {
+	admit <<EOF
+st1 start orchestration:section:1 {"entities":["$B"],"wait":true}
+st2 start orchestration:section:2 {"entities":["$A","$B","$C"]}
+EOF
+	work
+	# 2 holds a and waits for b; c is not asked for before b is held
+	run state orchestration:section:2 '[.state.status, .state.locks.held]'
+	assert_output '["running",false]'
+	run jq -c '.state | [.owner, .request, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a" "$S/lock/entity/probe/b"
+	assert_output - <<'OUT'
+["orchestration:section:2","st2.0.0",[]]
+["orchestration:section:1","st1.0.0",["b9df60b5-9323-8d65-a8bf-0205670acdee"]]
+OUT
+	assert_file_not_exist "$S/lock/entity/probe/c"
+	go
+	run state orchestration:section:2 '[.state.status, .state.output.fences]'
+	assert_output "[\"completed\",{\"$A\":1,\"$B\":4,\"$C\":1}]"
+	run state "$B" .state.state.log
+	assert_output '["in","out","in","out"]'
+	clean
+}
+
+@test "completing, failing, continuing as new and termination let go of the locks" {
+	admit <<EOF
+e1 start orchestration:ender:complete {"entities":["$A","$B"],"end":"complete"}
+e2 start orchestration:ender:fail {"entities":["$A","$B"],"end":"fail"}
+e3 start orchestration:ender:continue {"entities":["$A","$B"],"end":"continue"}
+e4 start orchestration:ender:wait {"entities":["$A","$B"],"end":"wait"}
+EOF
+	work
+	run state orchestration:ender:wait '.state.locks.held'
+	assert_output true
+	run state orchestration:ender:complete .state.status
+	assert_output '"completed"'
+	run state orchestration:ender:fail '[.state.status, .state.error]'
+	assert_output '["failed","failed on purpose"]'
+	run state orchestration:ender:continue '[.state.status, .state.generation, .state.output]'
+	assert_output '["completed",1,"done"]'
+	admit <<EOF
+t1 signal $A add "t"
+t2 terminate orchestration:ender:wait
+EOF
+	work
+	run state orchestration:ender:wait '[.state.status, .state.locks]'
+	assert_output '["terminated",null]'
+	run state "$A" .state.state.log
+	assert_output '["t"]'
+	# every hold was let go, nothing waits
+	run jq -c '.state | [.owner, .parked]' "$S/lock/entity/probe/a" "$S/lock/entity/probe/b"
+	assert_output - <<'OUT'
+[null,null]
+[null,null]
+OUT
+	clean
+}
+
+@test "a lease that runs out lets go (audited); the parked event goes on; the late holder is refused" {
+	admit <<EOF2
+st1 start orchestration:section:1 {"entities":["$A"],"lease":"1s","wait":true}
+EOF2
+	work
+	admit <<EOF2
+s1 signal $A add "x"
+EOF2
+	work
+	# the hold is awaited: an "expire" event is due when its lease ends
+	run ls "$S/delay"
+	assert_output --regexp '^1795773601000000\.[0-9a-f]{8}\.[0-9a-f-]{36}$'
+	export DPHP_NOW=2026-11-27T10:00:02.000Z
+	work
+	run cat "$T/errors"
+	assert_output "dphp-lock: warning: the lock of '$A' held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go"
+	: > "$T/errors"
+	run state "$A" .state.state.log
+	assert_output '["in","x"]'
+	run jq -c .state.released "$S/lock/entity/probe/a"
+	assert_output '{"how":"expired","owner":"orchestration:section:1","fence":1,"expires":"2026-11-27T10:00:01.000Z","at":"2026-11-27T10:00:02.000Z"}'
+	go
+	why="the lock of $A is not held by orchestration:section:1 (its lease ran out, or it was let go)"
+	run cat "$T/errors"
+	assert_output "dphp-lock: <stdin>:2: event st1.0.3: $why (rejected)"
+	run state orchestration:section:1 '[.state.status, .state.error]'
+	assert_output "[\"failed\",\"$why\"]"
+	run state "$A" .state.state.log
+	assert_output '["in","x"]'
+	queue_empty
+}
+
+@test "lock messages twice or late: granted once, and never after their owner let go" {
+	admit <<EOF2
+st1 start orchestration:section:1 {"entities":["$A"],"wait":true}
+st2 start orchestration:section:2 {"entities":["$A"],"wait":true}
+EOF2
+	work
+	jq -c '.emit[]? | select(.event.event.event.event.type == "lock")' "$T/commits" > "$T/requests"
+	run jq -r .id "$T/requests"
+	assert_output - <<'OUT'
+st1.0.0
+st2.0.0
+OUT
+	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a"
+	assert_output '["orchestration:section:1",["st2.0.0"]]'
+	# both requests again: 1's is granted again (the same reply, a
+	# duplicate), 2's waits twice (the copy is harmless: it is granted
+	# once, and a termination takes both out of the line)
+	dphp-route -d "$S" -q "$T/requests" > /dev/null
+	work
+	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a"
+	assert_output '["orchestration:section:1",["st2.0.0","st2.0.0"]]'
+	run jq -c 'select(.duplicate) | .input.id' "$T/commits"
+	assert_output '"582b0ebe-cf5c-8ff5-9aea-a47b682bf3a6"'
+	# 2 ends while it waits: its request leaves the line
+	admit <<EOF2
+x2 terminate orchestration:section:2
+EOF2
+	work
+	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a"
+	assert_output '["orchestration:section:1",[]]'
+	# 1 ends; then both requests come back late: nothing is granted
+	admit <<EOF2
+x1 terminate orchestration:section:1
+EOF2
+	work
+	dphp-route -d "$S" -q "$T/requests" > /dev/null
+	work
+	run jq -c '.state | [.owner, .parked]' "$S/lock/entity/probe/a"
+	assert_output '[null,null]'
+	run state orchestration:section:2 '[.state.status, .state.locks]'
+	assert_output '["terminated",null]'
+	clean
+}
+
+# A critical section of a shell run over the probes given, for
+# dphp-lock: each probe must be empty on the way in and still ours on
+# the way out; anything else is written to $T/violations.
+cat_section() {
+	cat > "$T/section" <<'SH'
+#!/bin/sh
+me=$DPHP_LOCK_OWNER
+mark() {	# probe, expected inside, new inside
+	dphp-commit -d "$S" -g "$1" > "$T/cur.$$" || exit 4
+	in=$(jq -r '.state.state.in // "null"' "$T/cur.$$")
+	[ "$in" = "$2" ] || echo "$me found $in in $1" >> "$T/violations"
+	jq --arg v "$3" '.state | .state.in = (if $v == "null" then null else $v end)
+	    | .state.n += (if $v == "null" then 0 else 1 end)' "$T/cur.$$" > "$T/new.$$"
+	dphp-commit -d "$S" -e "$(jq -r .etag "$T/cur.$$")" -s "$1" "$T/new.$$" \
+	    > /dev/null 2> "$T/err.$$" || cat "$T/err.$$" >> "$T/violations"
+}
+for e; do mark "$e" null "$me"; done
+sleep 0.02
+for e; do mark "$e" "$me" null; done
+SH
+}
+
+@test "orchestrations and shell runs competing for overlapping sets: never two inside, all finish" {
+	unset DPHP_NOW
+	export S T
+	cat_section
+	for p in a b c; do
+		echo '{"state":{"in":null,"bad":0,"n":0,"log":[]}}' > "$T/p"
+		dphp-commit -d "$S" -c -s "entity:probe:$p" "$T/p" > /dev/null
+	done
+	admit <<EOF2
+c1 start orchestration:crit:1 {"set":["$A","$B"],"rounds":4}
+c2 start orchestration:crit:2 {"set":["$B","$C"],"rounds":4}
+c3 start orchestration:crit:3 {"set":["$C","$A"],"rounds":4}
+EOF2
+	for set in "$A $B" "$B $C"; do
+		(
+			for _ in 1 2 3 4; do
+				# shellcheck disable=SC2086 # two ids
+				dphp-lock -d "$S" $set -- sh "$T/section" $set ||
+				    echo "dphp-lock $set: $?" >> "$T/violations"
+			done
+		) & shells="${shells-} $!"
+	done
+	deadline=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		work & w=$!
+		work
+		wait "$w"
+		done=0
+		for i in 1 2 3; do
+			[ "$(state "orchestration:crit:$i" .state.status)" = '"completed"' ] &&
+			    done=$((done + 1))
+		done
+		# shellcheck disable=SC2086 # pids
+		[ "$done" = 3 ] && ! kill -0 $shells 2> /dev/null && break
+		sleep 0.05
+	done
+	wait
+	[ ! -e "$T/violations" ] || fail "$(cat "$T/violations")"
+	assert_file_empty "$T/errors"
+	for i in 1 2 3; do
+		run state "orchestration:crit:$i" '[.state.status, .state.output]'
+		assert_output '["completed",4]'
+	done
+	run jq -c '.state.state | [.in, .bad, .n]' "$S/state/entity/probe/a" "$S/state/entity/probe/b" "$S/state/entity/probe/c"
+	assert_output - <<'OUT'
+[null,0,12]
+[null,0,16]
+[null,0,12]
+OUT
+	run --separate-stderr dphp-lock -d "$S" -L
+	assert_success
+	assert_output ""
+	queue_empty
+}
+
+@test "a holder's event let through before its hold ran out is fenced off at commit, then refused" {
+	admit <<EOF2
+st1 start orchestration:section:1 {"entities":["$A"],"lease":"1s","wait":true}
+EOF2
+	work
+	admit <<EOF2
+go1 raise orchestration:section:1 go
+EOF2
+	# the worker stops after dphp-lock let the call through, with its token
+	dphp-route -d "$S" -t -n 1 > "$T/go"
+	{ dphp-lock -d "$S" "$T/go" | dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H"; } > /dev/null 2>> "$T/errors"
+	dphp-route -d "$S" -t -n 1 > "$T/call"
+	dphp-lock -d "$S" "$T/call" > "$T/passed" 2>> "$T/errors"
+	run jq -c '[.id, .fence, .event.event.lock.owner]' "$T/passed"
+	assert_output '["st1.0.3",1,"orchestration:section:1"]'
+	dphp-replay -d "$S" -x "$H" "$T/passed" > "$T/proposal"
+	# ... and its lease runs out before the commit
+	export DPHP_NOW=2026-11-27T10:00:02.000Z
+	run --separate-stderr dphp-commit -d "$S" -x "$H" "$T/proposal"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run state "$A" .state.state.log
+	assert_output '["in"]'
+	# given back, it comes again and is refused: the orchestration fails
+	work
+	why="the lock of $A is not held by orchestration:section:1 (its lease ran out, or it was let go)"
+	run cat "$T/errors"
+	assert_output - <<OUT
+dphp-lock: warning: the lock of '$A' held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go
+dphp-lock: <stdin>:1: event st1.0.3: $why (rejected)
+OUT
+	run state orchestration:section:1 '[.state.status, .state.error]'
+	assert_output "[\"failed\",\"$why\"]"
+	run state "$A" .state.state.log
+	assert_output '["in"]'
+	queue_empty
+}
