@@ -157,6 +157,28 @@ OUT
 	clean
 }
 
+@test "a lock while holding locks, or an unlock while holding none, fails the instance and lets go" {
+	admit <<EOF
+n1 start orchestration:ender:nest {"entities":["$A"],"end":"nest"}
+EOF
+	work
+	admit <<EOF
+t1 start orchestration:ender:twice {"entities":["$B"],"end":"twice"}
+EOF
+	work
+	run state orchestration:ender:nest '[.state.status, .state.error, .state.locks]'
+	assert_output '["failed","handler orchestration/ender: action 1: a lock while holding locks (unlock first: locks are taken all at once, never nested)",null]'
+	run state orchestration:ender:twice '[.state.status, .state.error, .state.locks]'
+	assert_output '["failed","handler orchestration/ender: action 2: an unlock while holding no locks",null]'
+	run jq -c '.state | [.owner, .parked]' "$S/lock/entity/probe/a" "$S/lock/entity/probe/b"
+	assert_output - <<'OUT'
+[null,null]
+[null,null]
+OUT
+	assert_file_not_exist "$S/lock/entity/probe/z"
+	clean
+}
+
 @test "a lease that runs out lets go (audited); the parked event goes on; the late holder is refused" {
 	admit <<EOF2
 st1 start orchestration:section:1 {"entities":["$A"],"lease":"1s","wait":true}
