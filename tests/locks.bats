@@ -370,3 +370,57 @@ OUT
 	assert_output '["in"]'
 	queue_empty
 }
+
+@test "SIGKILL against workers during critical sections: every section done once, never two inside" {
+	# claims must come back: the real clock, short claim leases
+	unset DPHP_NOW
+	admit <<EOF2
+c1 start orchestration:crit:1 {"set":["$A","$B"],"rounds":3}
+c2 start orchestration:crit:2 {"set":["$B","$C"],"rounds":3}
+c3 start orchestration:crit:3 {"set":["$C","$A"],"rounds":3}
+EOF2
+	for _ in 1 2 3 4 5 6; do
+		for w in a b; do
+			setsid sh -c "dphp-route -d '$S' -t -w -l 1s | dphp-lock -d '$S' |
+			    dphp-replay -d '$S' -x '$H' | dphp-commit -d '$S' -x '$H' -b 4 \
+			    > /dev/null 2>> '$T/killed.err'" & eval "$w=\$!"
+		done
+		# shellcheck disable=SC2154 # set by the eval
+		sleep "0.$((RANDOM % 9 + 1))"
+		kill -9 -- "-$a" "-$b" 2> /dev/null || true
+		wait "$a" "$b" || true
+	done
+	# what the killed workers held comes back after its lease
+	deadline=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$deadline" ]; do
+		{
+			dphp-route -d "$S" -t -e -l 1s | dphp-lock -d "$S" |
+			    dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H" > /dev/null
+		} 2>> "$T/errors"
+		done=0
+		for i in 1 2 3; do
+			[ "$(state "orchestration:crit:$i" .state.status)" = '"completed"' ] &&
+			    done=$((done + 1))
+		done
+		[ "$done" = 3 ] && break
+		sleep 0.5
+	done
+	for i in 1 2 3; do
+		run state "orchestration:crit:$i" '[.state.status, .state.output]'
+		assert_output '["completed",3]'
+	done
+	run jq -c '.state.state | [.in, .bad, .n]' "$S/state/entity/probe/a" "$S/state/entity/probe/b" "$S/state/entity/probe/c"
+	assert_output - <<'OUT'
+[null,0,6]
+[null,0,6]
+[null,0,6]
+OUT
+	run --separate-stderr dphp-lock -d "$S" -L
+	assert_success
+	assert_output ""
+	assert_file_empty "$T/errors"
+	# nothing ready, claimed, set aside or delayed (queue/tmp may hold
+	# what a killed worker was writing: garbage, never read)
+	run find "$S/queue/new" "$S/queue/cur" "$S/queue/bad" "$S/delay" -type f
+	assert_output ""
+}
