@@ -52,6 +52,15 @@ clean() {
 	queue_empty
 }
 
+# have orchestrations crit:1 to crit:3 all completed?
+crits_done() {
+	local i
+	for i in 1 2 3; do
+		[ "$(state "orchestration:crit:$i" .state.status)" = '"completed"' ] ||
+		    return 1
+	done
+}
+
 # state of entity or orchestration $1, filtered by jq program $2
 state() {
 	dphp-project -d "$S" get "$1" > "$T/got"
@@ -304,13 +313,8 @@ EOF2
 		work & w=$!
 		work
 		wait "$w"
-		done=0
-		for i in 1 2 3; do
-			[ "$(state "orchestration:crit:$i" .state.status)" = '"completed"' ] &&
-			    done=$((done + 1))
-		done
 		# shellcheck disable=SC2086 # pids
-		[ "$done" = 3 ] && ! kill -0 $shells 2> /dev/null && break
+		crits_done && ! kill -0 $shells 2> /dev/null && break
 		sleep 0.05
 	done
 	wait
@@ -397,12 +401,7 @@ EOF2
 			dphp-route -d "$S" -t -e -l 1s | dphp-lock -d "$S" |
 			    dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H" > /dev/null
 		} 2>> "$T/errors"
-		done=0
-		for i in 1 2 3; do
-			[ "$(state "orchestration:crit:$i" .state.status)" = '"completed"' ] &&
-			    done=$((done + 1))
-		done
-		[ "$done" = 3 ] && break
+		crits_done && break
 		sleep 0.5
 	done
 	for i in 1 2 3; do
