@@ -110,10 +110,9 @@ OUT
 }
 
 @test "a lock held by another parks the request; it is granted in turn, in sorted order" {
-	admit <<EOF
-st1 start orchestration:section:1 {"entities":["$B"],"wait":true}
-st2 start orchestration:section:2 {"entities":["$A","$B","$C"]}
-EOF
+	admit <<< "st1 start orchestration:section:1 {\"entities\":[\"$B\"],\"wait\":true}"
+	work
+	admit <<< "st2 start orchestration:section:2 {\"entities\":[\"$A\",\"$B\",\"$C\"]}"
 	work
 	# 2 holds a and waits for b; c is not asked for before b is held
 	run state orchestration:section:2 '[.state.status, .state.locks.held]'
@@ -137,17 +136,20 @@ OUT
 e1 start orchestration:ender:complete {"entities":["$A","$B"],"end":"complete"}
 e2 start orchestration:ender:fail {"entities":["$A","$B"],"end":"fail"}
 e3 start orchestration:ender:continue {"entities":["$A","$B"],"end":"continue"}
-e4 start orchestration:ender:wait {"entities":["$A","$B"],"end":"wait"}
 EOF
 	work
-	run state orchestration:ender:wait '.state.locks.held'
-	assert_output true
 	run state orchestration:ender:complete .state.status
 	assert_output '"completed"'
 	run state orchestration:ender:fail '[.state.status, .state.error]'
 	assert_output '["failed","failed on purpose"]'
 	run state orchestration:ender:continue '[.state.status, .state.generation, .state.output]'
 	assert_output '["completed",1,"done"]'
+	# (one after the other: which of them got the locks first depends
+	# on the order the worker took their events in)
+	admit <<< 'e4 start orchestration:ender:wait {"entities":["entity:probe:a","entity:probe:b"],"end":"wait"}'
+	work
+	run state orchestration:ender:wait '.state.locks.held'
+	assert_output true
 	admit <<EOF
 t1 signal $A add "t"
 t2 terminate orchestration:ender:wait
@@ -221,10 +223,9 @@ EOF2
 }
 
 @test "lock messages twice or late: granted once, and never after their owner let go" {
-	admit <<EOF2
-st1 start orchestration:section:1 {"entities":["$A"],"wait":true}
-st2 start orchestration:section:2 {"entities":["$A"],"wait":true}
-EOF2
+	admit <<< "st1 start orchestration:section:1 {\"entities\":[\"$A\"],\"wait\":true}"
+	work
+	admit <<< "st2 start orchestration:section:2 {\"entities\":[\"$A\"],\"wait\":true}"
 	work
 	jq -c '.emit[]? | select(.event.event.event.event.type == "lock")' "$T/commits" > "$T/requests"
 	run jq -r .id "$T/requests"
