@@ -15,7 +15,7 @@ CC = cc
 CFLAGS = -O2 -g -fstack-protector-strong
 CPPFLAGS = -D_FORTIFY_SOURCE=2
 LDFLAGS =
-LDLIBS = -ljansson
+LDLIBS = -ljansson -lcrypto
 
 # Not meant to be overridden: the language level and the warnings.
 WERROR_true = -Werror
@@ -31,7 +31,7 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/envelope.o lib/store.o lib/store_dir.o lib/handler.o \
 	lib/entity.o lib/proposal.o lib/dedupe.o lib/emit.o lib/activity.o \
 	lib/orchestration.o lib/queue_dir.o lib/lock.o lib/lockstage.o \
-	lib/locked.o
+	lib/locked.o lib/jwt.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5

@@ -4,6 +4,7 @@
  *
  *	dphp-emit [options] command id [argument ...]
  *	dphp-emit -w [wrapper options] [file ...]
+ *	dphp-emit -K keys [-t time] token user[:role,...] [lifetime]
  *
  * Wrappers nest in one fixed order, outermost first: delay, priority,
  * from, lock, reply_to (in the order given), to; then the core event.
@@ -17,14 +18,16 @@
 #include "dphp.h"
 
 static const char synopsis[] =
-    "dphp-emit [-u] [-A time | -D duration] [-b user[:role,...]] "
-    "[-f from] [-i id]\n"
+    "dphp-emit [-u] [-A time | -D duration] [-b user[:role,...] | "
+    "-T token]\n"
+    "           [-f from] [-i id]\n"
     "           [-l owner [-p participant ...]] [-P priority] "
     "[-r reply-to ...] [-t time]\n"
     "           command id [argument ...]\n"
     "       dphp-emit -w [-u] [-A time | -D duration] [-f from] "
     "[-l owner [-p participant ...]]\n"
-    "           [-P priority] [-r reply-to ...] [file ...]";
+    "           [-P priority] [-r reply-to ...] [-T token] [file ...]\n"
+    "       dphp-emit -K keys [-t time] token user[:role,...] [lifetime]";
 static const char options[] =
     "  -A time        deliver at time (RFC 3339 UTC)\n"
     "  -b user[:role,...]  the acting user and roles\n"
@@ -32,10 +35,12 @@ static const char options[] =
     "500ms)\n"
     "  -f from        the emitting resource\n"
     "  -i id          the event id (default: a new UUIDv7)\n"
+    "  -K keys        with token: sign with the last key of this file\n"
     "  -l owner       a lock wrapper owned by owner\n"
     "  -p participant an entity in the lock (repeatable)\n"
     "  -P priority    0 (most urgent) to 1000\n"
     "  -r reply-to    send the reply to this id (repeatable)\n"
+    "  -T token       attach this token (or @file) to prove the user\n"
     "  -t time        the envelope's time (default: now)\n"
     "  -u             flush after every record\n"
     "  -w             wrap the envelopes read from files or stdin\n"
@@ -48,12 +53,14 @@ static const char options[] =
     "  completed ID SCHEDULED-ID [RESULT] failed ID SCHEDULED-ID REASON\n"
     "  share ID user|role NAME OP[,OP...] revoke ID user|role NAME [OP]\n"
     "  give ID USER                       delete ID\n"
+    "  token USER[:ROLE,...] [LIFETIME]   (with -K) print a token, 1h\n"
     "INPUT and RESULT are JSON text, @FILE, or - for stdin.\n";
 
 static const char *delay, *from, *lockowner, *priority;
 static const char *replyto[DPHP_REPLY_MAX];
 static int nreply;
 static json_t *participants;
+static json_t *token;		/* -T */
 
 static void __attribute__((noreturn))
 bad(const char *fmt, const char *arg)
@@ -233,6 +240,61 @@ parseby(const char *arg)
 	return by;
 }
 
+/* -T: the token itself, or @file holding it on its first line */
+static json_t *
+readtoken(const char *arg)
+{
+	char line[8300];
+	FILE *f;
+
+	if (arg[0] != '@')
+		return json_string(arg);
+	if ((f = fopen(arg + 1, "re")) == NULL)
+		dphp_die(DPHP_EXIT_SYS, "cannot open '%s':", arg + 1);
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	return json_string(line);
+}
+
+/* dphp-emit -K keys token USER[:ROLE,...] [LIFETIME] */
+static int
+mint(const char *keyfile, int argc, char **argv, int64_t iat)
+{
+	struct dphp_keys *ks;
+	json_t *by, *roles;
+	int64_t life = 3600 * 1000;
+	size_t i;
+	char *tok;
+
+	if (argc < 2 || argc > 3 || strcmp(argv[0], "token") != 0)
+		dphp_usage(synopsis);
+	if (argc == 3 && (dphp_duration_parse(argv[2], &life) != 0 ||
+	    life < 1000))
+		bad("'%s' is not a lifetime (a duration of 1s or more)",
+		    argv[2]);
+	by = parseby(argv[1]);
+	roles = json_object_get(by, "roles");
+	if (!dphp_user_valid(json_string_value(json_object_get(by, "user"))))
+		bad("invalid user '%.300s'", argv[1]);
+	for (i = 0; i < json_array_size(roles); i++)
+		if (!dphp_user_valid(json_string_value(json_array_get(roles,
+		    i))))
+			bad("invalid role in '%.300s'", argv[1]);
+	if ((ks = dphp_keys_load(keyfile)) == NULL)
+		exit(DPHP_EXIT_USAGE);
+	tok = dphp_jwt_sign(ks, json_string_value(json_object_get(by,
+	    "user")), roles ? roles : json_array(), iat, life);
+	if (printf("%s\n", tok) < 0)
+		dphp_die(DPHP_EXIT_SYS, "cannot write:");
+	free(tok);
+	dphp_keys_free(ks);
+	json_decref(by);
+	dphp_fshut();
+	return 0;
+}
+
 /* Print env if it is valid; if not, the options made it so: usage. */
 static void
 emit(json_t *env)
@@ -255,6 +317,8 @@ wrapone(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	(void)arg;
 	json_object_set_new(env, "event", wrap(json_incref(json_object_get(env,
 	    "event"))));
+	if (token != NULL)
+		json_object_set(env, "token", token);
 	if (dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0) {
 		dphp_reader_error(rd, "cannot wrap: %s", why);
 		return DPHP_EXIT_INPUT;
@@ -268,6 +332,7 @@ main(int argc, char *argv[])
 {
 	const struct command *cmd = NULL;
 	const char *at = NULL, *dur = NULL, *id = NULL, *ts = NULL;
+	const char *Kflag = NULL;
 	char when[25], stamp[25];
 	json_t *by = NULL, *chain, *env;
 	int64_t ms, base;
@@ -276,7 +341,7 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-emit");
 	participants = json_array();
-	while ((c = getopt_long(argc, argv, "A:b:D:f:hi:l:p:P:r:t:uVw",
+	while ((c = getopt_long(argc, argv, "A:b:D:f:hi:K:l:p:P:r:T:t:uVw",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'A':
@@ -297,8 +362,15 @@ main(int argc, char *argv[])
 			if (!dphp_eventid_valid(id = optarg))
 				bad("invalid event id '%.300s'", optarg);
 			break;
+		case 'K':
+			Kflag = optarg;
+			break;
 		case 'l':
 			checkid(lockowner = optarg);
+			break;
+		case 'T':
+			json_decref(token);
+			token = readtoken(optarg);
 			break;
 		case 'p':
 			checkid(optarg);
@@ -333,8 +405,16 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (Kflag != NULL) {
+		if (at || dur || by || from || id || lockowner || nreply ||
+		    priority || token || wflag || dphp_unbuffered)
+			dphp_usage(synopsis);
+		return mint(Kflag, argc, argv, ts ? (dphp_time_parse(ts, &ms),
+		    ms) : dphp_now_ms());
+	}
 	if ((at && dur) || (json_array_size(participants) && !lockowner) ||
-	    (wflag && (by || id || ts)) || (!wflag && argc < 2))
+	    (wflag && (by || id || ts)) || (!wflag && argc < 2) ||
+	    (by && token))
 		dphp_usage(synopsis);
 	sortparticipants();
 	base = ts ? (dphp_time_parse(ts, &ms), ms) : dphp_now_ms();
@@ -371,6 +451,8 @@ main(int argc, char *argv[])
 		ts = stamp;
 	}
 	env = dphp_envelope_new(chain, id, ts, by);
+	if (token != NULL)
+		json_object_set(env, "token", token);
 	emit(env);
 	json_decref(env);
 	json_decref(by);

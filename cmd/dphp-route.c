@@ -4,8 +4,9 @@
  * admit events into its queue (-q), take them out for a worker (-t),
  * and release due delays (-r).
  *
- *	dphp-route [-Diuv] [-m pattern ...] [file ...]
- *	dphp-route -q [-uv] [-d store] [-m pattern ...] [file ...]
+ *	dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
+ *	dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-R rejects]
+ *	    [file ...]
  *	dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-s i/n]
  *	dphp-route -r [-d store]
  *
@@ -14,6 +15,12 @@
  * order of the input is then the order of delivery, which is what a
  * test that plays the scheduler wants).  The queue has one: it keeps
  * delayed events in its spool until they are due.
+ *
+ * Who acts is believed only when proven: with -K, an event's token is
+ * checked and replaced by the user it names; an event that claims a
+ * user without a token, or carries a token no key can check, is
+ * rejected: reported (to -R's file as a record, else on stderr), never
+ * passed on, and the exit status says so.
  */
 #include <fnmatch.h>
 #include <getopt.h>
@@ -25,8 +32,11 @@
 #include "dphp.h"
 
 static const char synopsis[] =
-    "dphp-route [-Diuv] [-m pattern ...] [file ...]\n"
-    "       dphp-route -q [-uv] [-d store] [-m pattern ...] [file ...]\n"
+    "dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] "
+    "[file ...]\n"
+    "       dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] "
+    "[-R rejects]\n"
+    "           [file ...]\n"
     "       dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] "
     "[-s i/n]\n"
     "       dphp-route -r [-d store]";
@@ -35,11 +45,13 @@ static const char options[] =
     "  -d store    the store (default $DPHP_STORE)\n"
     "  -e          with -t: go on until the queue is empty (quiescent)\n"
     "  -i          deliver delayed events at once, in input order\n"
+    "  -K keys     check the events' tokens with the keys of this file\n"
     "  -l lease    with -t: how long a claim lasts (5m)\n"
     "  -m pattern  pass only events whose destination matches the glob "
     "(repeatable)\n"
     "  -n max      with -t: take at most max events\n"
     "  -q          admit the events into the store's queue\n"
+    "  -R rejects  append the events rejected, with why, to this file\n"
     "  -r          release the delayed events that are due, and exit\n"
     "  -s i/n      with -t: take only shard i of n (by destination)\n"
     "  -t          take events from the store's queue, as a worker\n"
@@ -59,6 +71,9 @@ static int npatterns;
 static struct dphp_store *store;
 static json_t *admitting;	/* events read, not yet admitted */
 static json_t *inflight;	/* receipts taken, not yet acknowledged */
+static struct dphp_keys *keys;	/* -K */
+static FILE *rejects;		/* -R */
+static int nrejected;
 
 static int
 selected(const char *to)
@@ -71,6 +86,66 @@ selected(const char *to)
 		if (fnmatch(patterns[i], to, 0) == 0)
 			return !vflag;
 	return vflag;
+}
+
+/*
+ * Say why the event just read is not passed on: a record on the reject
+ * stream, or a located message.  Its token, a credential, is left out.
+ */
+static void
+reject(struct dphp_reader *rd, json_t *env, const char *why)
+{
+	json_t *e, *rec;
+
+	nrejected++;
+	if (rejects == NULL) {
+		dphp_reader_error(rd, "event %s rejected: %s",
+		    json_string_value(json_object_get(env, "id")), why);
+		return;
+	}
+	e = json_copy(env);
+	json_object_del(e, "token");
+	rec = json_pack("{sssssIso}", "reason", why, "file", rd->name,
+	    "line", (json_int_t)rd->line, "event", e);
+	if (json_dumpf(rec, rejects, JSON_COMPACT) != 0 ||
+	    fputc('\n', rejects) == EOF || fflush(rejects) == EOF)
+		dphp_die(DPHP_EXIT_SYS, "cannot write the rejects:");
+	json_decref(rec);
+}
+
+/*
+ * Who acts: with keys, the user a valid token proves replaces the
+ * token; a user claimed without one is not believed.  Without keys, a
+ * token cannot be checked.  0, or 1 when env was rejected.
+ */
+static int
+identify(struct dphp_reader *rd, json_t *env, struct dphp_desc *d)
+{
+	char buf[1024];
+	const char *why;
+	json_t *by;
+
+	if (d->token == NULL) {
+		if (keys == NULL || d->by == NULL)
+			return 0;
+		reject(rd, env, "it names a user but carries no token to "
+		    "prove it");
+		return 1;
+	}
+	if (keys == NULL) {
+		reject(rd, env, "it carries a token and there are no keys "
+		    "to check it (-K)");
+		return 1;
+	}
+	if ((by = dphp_jwt_verify(keys, d->token, dphp_now_ms(),
+	    &why)) == NULL) {
+		reject(rd, env, why);
+		return 1;
+	}
+	json_object_set_new(env, "by", by);
+	json_object_del(env, "token");
+	/* describe it again: d borrowed from what was replaced */
+	return dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0;
 }
 
 /* Make the events read so far durable in the queue, then print them. */
@@ -186,7 +261,7 @@ route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	const int64_t *now = arg;
 	json_t *desc;
 
-	if (!selected(d->to))
+	if (!selected(d->to) || identify(rd, env, d))
 		return 0;
 	if (d->delay != NULL && d->delay_ms > *now && !iflag && !store) {
 		dphp_reader_error(rd, "event %s is delayed until %s; a stream "
@@ -215,7 +290,7 @@ int
 main(int argc, char *argv[])
 {
 	struct dphp_queue_part part = { 0, 1, 5 * 60 * 1000 };
-	const char *spec = NULL;
+	const char *spec = NULL, *Kflag = NULL, *Rflag = NULL;
 	long long nmax = 0;
 	int64_t now;
 	int c, r, qflag = 0, rflag = 0, tflag = 0, tonly = 0;
@@ -223,7 +298,7 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
-	while ((c = getopt_long(argc, argv, "Dd:ehil:m:n:qrs:tuVvw",
+	while ((c = getopt_long(argc, argv, "Dd:ehiK:l:m:n:qR:rs:tuVvw",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
@@ -235,6 +310,12 @@ main(int argc, char *argv[])
 		case 'e':
 			eflag = 1;
 			tonly = 1;
+			break;
+		case 'K':
+			Kflag = optarg;
+			break;
+		case 'R':
+			Rflag = optarg;
 			break;
 		case 'l':
 			if (dphp_duration_parse(optarg, &part.lease_ms) != 0 ||
@@ -295,8 +376,13 @@ main(int argc, char *argv[])
 	if ((vflag && npatterns == 0) || qflag + tflag + rflag > 1 ||
 	    (tonly && !tflag) || (spec && !qflag && !tflag && !rflag) ||
 	    ((tflag || rflag) && (argc > 0 || npatterns || Dflag || iflag)) ||
-	    (qflag && (Dflag || iflag)) || (eflag && wflag))
+	    (qflag && (Dflag || iflag)) || (eflag && wflag) ||
+	    ((tflag || rflag) && (Kflag || Rflag)))
 		dphp_usage(synopsis);
+	if (Kflag != NULL && (keys = dphp_keys_load(Kflag)) == NULL)
+		return DPHP_EXIT_USAGE;
+	if (Rflag != NULL && (rejects = fopen(Rflag, "ae")) == NULL)
+		dphp_die(DPHP_EXIT_SYS, "cannot open '%s':", Rflag);
 	if ((qflag || tflag || rflag) &&
 	    (store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
@@ -314,8 +400,13 @@ main(int argc, char *argv[])
 		if (store != NULL && r != DPHP_EXIT_SYS && (c = admit()) != 0)
 			r = c;
 		json_decref(admitting);
+		if (r == 0 && nrejected > 0)
+			r = DPHP_EXIT_INPUT;
 	}
 	free(patterns);
+	dphp_keys_free(keys);
+	if (rejects != NULL && fclose(rejects) == EOF)
+		dphp_die(DPHP_EXIT_SYS, "cannot write the rejects:");
 	dphp_store_close(store);
 	dphp_fshut();
 	return r;

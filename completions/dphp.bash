@@ -5,8 +5,8 @@
 # tests/completions.bats checks both against the programs' getopt strings.
 _dphp_options() {
 	case $1 in
-	dphp-emit) echo "-A -b -D -f -h -i -l -p -P -r -t -u -V -w --help --version" ;;
-	dphp-route) echo "-D -d -e -h -i -l -m -n -q -r -s -t -u -V -v -w --help --version" ;;
+	dphp-emit) echo "-A -b -D -f -h -i -K -l -p -P -r -T -t -u -V -w --help --version" ;;
+	dphp-route) echo "-D -d -e -h -i -K -l -m -n -q -R -r -s -t -u -V -v -w --help --version" ;;
 	dphp-replay) echo "-d -h -k -T -u -V -x --help --version" ;;
 	dphp-commit) echo "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-d -F -h -L -l -o -u -V -w --help --version" ;;
@@ -16,8 +16,8 @@ _dphp_options() {
 
 _dphp_with_argument() {
 	case $1 in
-	dphp-emit) echo "-A -b -D -f -i -l -p -P -r -t" ;;
-	dphp-route) echo "-d -l -m -n -s" ;;
+	dphp-emit) echo "-A -b -D -f -i -K -l -p -P -r -T -t" ;;
+	dphp-route) echo "-d -K -l -m -n -R -s" ;;
 	dphp-replay) echo "-d -T -x" ;;
 	dphp-commit) echo "-b -d -e -g -n -r -s -T -x" ;;
 	dphp-lock) echo "-d -F -l -o -w" ;;
@@ -57,7 +57,7 @@ _dphp() {
 		if [ "$nargs" -eq 0 ] && [[ " ${COMP_WORDS[*]} " != *" -w "* ]]; then
 			mapfile -t COMPREPLY < <(compgen -W "start signal call raise
 			    schedule completed failed terminate share revoke give
-			    delete" -- "$cur")
+			    delete token" -- "$cur")
 			return
 		fi
 		;;

@@ -167,6 +167,7 @@ struct dphp_desc {
 	const char *id;
 	int64_t ts_ms;
 	const char *receipt;	/* the queue receipt, or NULL */
+	const char *token;	/* a JWT saying who acts, or NULL */
 	const char *to;		/* destination id */
 	struct dphp_id dest;
 	const char *type;	/* core event type */
@@ -446,6 +447,20 @@ struct dphp_locked {
  * DPHP_EXIT_LOCKED, or DPHP_EXIT_SYS; messages printed */
 int dphp_run_locked(struct dphp_store *, char **entities, size_t n,
     char **cmd, const struct dphp_locked *);
+
+/* jwt.c: HS256 tokens that say who acts, dphp-route(1) */
+struct dphp_keys;
+/* the keys of a key file; NULL after a message */
+struct dphp_keys *dphp_keys_load(const char *path);
+void dphp_keys_free(struct dphp_keys *);
+/* a token for user with roles (an array), issued at iat, lasting
+ * lifetime_ms, signed with the last key: a new string */
+char *dphp_jwt_sign(const struct dphp_keys *, const char *user,
+    json_t *roles, int64_t iat, int64_t lifetime_ms);
+/* the acting user a token proves at now, as a new "by" object
+ * ({"user","roles"}), or NULL with the reason in *why */
+json_t *dphp_jwt_verify(const struct dphp_keys *, const char *token,
+    int64_t now, const char **why);
 
 /* handler.c: running the user's handlers, dphp-handler(5) */
 struct dphp_handlers {

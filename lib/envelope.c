@@ -327,7 +327,8 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	json_object_foreach(env, key, v)
 		if (strcmp(key, "v") && strcmp(key, "id") && strcmp(key, "ts") &&
 		    strcmp(key, "by") && strcmp(key, "event") &&
-		    strcmp(key, "receipt") && strcmp(key, "fence"))
+		    strcmp(key, "receipt") && strcmp(key, "fence") &&
+		    strcmp(key, "token"))
 			FAIL("unknown envelope field '%.64s'", key);
 	v = json_object_get(env, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != DPHP_ENVELOPE_VERSION)
@@ -348,6 +349,15 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 			FAIL("'receipt' must be the queue receipt of the event "
 			    "(TIME.SHARD.ID)");
 		d->receipt = json_string_value(v);
+	}
+	if ((v = json_object_get(env, "token")) != NULL) {
+		if (!json_is_string(v) || json_string_length(v) == 0 ||
+		    json_string_length(v) > 8192 || strspn(json_string_value(v),
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789-_.") != json_string_length(v))
+			FAIL("'token' must be a JSON Web Token (base64url "
+			    "parts joined by dots, at most 8192 characters)");
+		d->token = json_string_value(v);
 	}
 	if ((v = json_object_get(env, "by")) != NULL) {
 		if (checkby(v, buf, bufsz, why))

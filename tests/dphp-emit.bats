@@ -196,11 +196,11 @@ OUT
 	run --separate-stderr dphp-emit -w -i x1
 	assert_failure 2
 	assert_output ""
-	assert_equal "${stderr_lines[0]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...]] [-f from] [-i id]"
+	assert_equal "${stderr_lines[0]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...] | -T token]"
 	run --separate-stderr dphp-emit signal entity:a:b
 	assert_output ""
 	assert_failure 2
-	assert_equal "${stderr_lines[0]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...]] [-f from] [-i id]"
+	assert_equal "${stderr_lines[0]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...] | -T token]"
 }
 
 @test "a write error on stdout is an error" {
@@ -213,7 +213,7 @@ OUT
 @test "--help and --version" {
 	run --separate-stderr dphp-emit --help
 	assert_success
-	assert_line -n 0 "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...]] [-f from] [-i id]"
+	assert_line -n 0 "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...] | -T token]"
 	assert_line "  -w             wrap the envelopes read from files or stdin"
 	assert_stderr ""
 	run --separate-stderr dphp-emit --version

@@ -144,19 +144,20 @@ OUT
 	assert_failure 2
 	assert_output ""
 	assert_stderr "$(cat <<'USAGE'
-usage: dphp-route [-Diuv] [-m pattern ...] [file ...]
-       dphp-route -q [-uv] [-d store] [-m pattern ...] [file ...]
+usage: dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
+       dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-R rejects]
+           [file ...]
        dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-s i/n]
        dphp-route -r [-d store]
 USAGE
 )"
 	for bad in "-q -D" "-q -i" "-t -D" "-t -m x" "-n 1" "-w" "-s 0/2" "-l 1s" "-d x" \
-	    "-q -t" "-t -r" "-t x" "-r x" "-e" "-t -e -w"; do
+	    "-q -t" "-t -r" "-t x" "-r x" "-e" "-t -e -w" "-t -K k" "-r -R r"; do
 		# shellcheck disable=SC2086 # the words of $bad are options
 		run --separate-stderr dphp-route $bad
 		assert_failure 2
 		assert_output ""
-		assert_equal "${#stderr_lines[@]}" 4
+		assert_equal "${#stderr_lines[@]}" 5
 	done
 	run --separate-stderr dphp-route -t -s 2/2
 	assert_failure 2
@@ -168,7 +169,7 @@ USAGE
 	assert_stderr "dphp-route: error: invalid lease '0' (a duration: 90s, 15m, 2h)"
 	run --separate-stderr dphp-route -h
 	assert_success
-	assert_line -n 0 "usage: dphp-route [-Diuv] [-m pattern ...] [file ...]"
+	assert_line -n 0 "usage: dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]"
 	assert_stderr ""
 }
 

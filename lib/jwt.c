@@ -1,0 +1,309 @@
+/*
+ * jwt.c - who acts: HS256 JSON Web Tokens (RFC 7519) made and checked
+ * with keys from a file, so that an event from outside the trust
+ * boundary carries a user it cannot forge.  HMAC-SHA256 and the
+ * constant-time compare are OpenSSL's; only base64url is done here.
+ *
+ * The key file has one key a line, "KID SECRET", SECRET in base64url
+ * (at least 32 bytes); blank lines and lines starting with '#' are
+ * skipped.  The last key signs; every key verifies, so that a new key
+ * is added at the end and an old one removed once its tokens are gone.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include "dphp.h"
+
+#define KEY_MIN 32		/* bytes: HS256 wants at least its output size */
+#define KEYS_MAX 64
+#define TOKEN_MAX 8192
+
+struct key {
+	char kid[65];
+	unsigned char secret[256];
+	size_t len;
+};
+
+struct dphp_keys {
+	struct key k[KEYS_MAX];
+	size_t n;
+};
+
+static const char b64u[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* base64url without padding; a new string */
+static char *
+b64u_encode(const unsigned char *p, size_t n)
+{
+	char *out = xmalloc(n / 3 * 4 + 5), *o = out;
+	size_t i;
+	unsigned v;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		v = p[i] << 16 | p[i + 1] << 8 | p[i + 2];
+		*o++ = b64u[v >> 18 & 63];
+		*o++ = b64u[v >> 12 & 63];
+		*o++ = b64u[v >> 6 & 63];
+		*o++ = b64u[v & 63];
+	}
+	if (n - i == 1) {
+		v = p[i] << 16;
+		*o++ = b64u[v >> 18 & 63];
+		*o++ = b64u[v >> 12 & 63];
+	} else if (n - i == 2) {
+		v = p[i] << 16 | p[i + 1] << 8;
+		*o++ = b64u[v >> 18 & 63];
+		*o++ = b64u[v >> 12 & 63];
+		*o++ = b64u[v >> 6 & 63];
+	}
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Decode len characters of strict base64url (no padding, no other
+ * characters, unused bits zero) into out (at least len * 3 / 4 bytes);
+ * the length, or -1.
+ */
+static long
+b64u_decode(const char *s, size_t len, unsigned char *out)
+{
+	size_t i, n = 0;
+	unsigned v = 0, bits = 0;
+	const char *c;
+
+	if (len % 4 == 1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\0' || (c = strchr(b64u, s[i])) == NULL)
+			return -1;
+		v = v << 6 | (unsigned)(c - b64u);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[n++] = v >> bits & 0xff;
+		}
+	}
+	if (v & ((1u << bits) - 1))
+		return -1;	/* not the canonical encoding */
+	return (long)n;
+}
+
+struct dphp_keys *
+dphp_keys_load(const char *path)
+{
+	struct dphp_keys *ks;
+	struct stat sb;
+	char line[1024], kid[128], secret[512];
+	unsigned long n = 0;
+	FILE *f;
+	long len;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		dphp_error("cannot open key file '%s':", path);
+		return NULL;
+	}
+	if (fstat(fileno(f), &sb) == 0 && (sb.st_mode & 077))
+		dphp_warn("key file '%s' can be read by others than its owner",
+		    path);
+	ks = xcalloc(1, sizeof(*ks));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		n++;
+		if (line[0] == '#' || strspn(line, " \t\n") == strlen(line))
+			continue;
+		if (sscanf(line, "%127s %511s", kid, secret) != 2 ||
+		    strlen(kid) > 64 || !dphp_eventid_valid(kid) ||
+		    strlen(secret) > 340 ||
+		    (len = b64u_decode(secret, strlen(secret),
+		    ks->k[ks->n].secret)) < KEY_MIN) {
+			dphp_error("%s:%lu: not a key: \"KID SECRET\", SECRET "
+			    "at least %d bytes in base64url", path, n, KEY_MIN);
+			goto bad;
+		}
+		if (ks->n == KEYS_MAX) {
+			dphp_error("%s:%lu: more than %d keys", path, n,
+			    KEYS_MAX);
+			goto bad;
+		}
+		snprintf(ks->k[ks->n].kid, sizeof(ks->k[ks->n].kid), "%s",
+		    kid);
+		ks->k[ks->n++].len = (size_t)len;
+	}
+	if (ferror(f)) {
+		dphp_error("cannot read key file '%s':", path);
+		goto bad;
+	}
+	if (ks->n == 0) {
+		dphp_error("%s: no key", path);
+		goto bad;
+	}
+	fclose(f);
+	return ks;
+bad:
+	fclose(f);
+	dphp_keys_free(ks);
+	return NULL;
+}
+
+void
+dphp_keys_free(struct dphp_keys *ks)
+{
+	if (ks != NULL)
+		OPENSSL_cleanse(ks, sizeof(*ks));
+	free(ks);
+}
+
+static void
+mac(const struct key *k, const char *data, size_t len, unsigned char out[32])
+{
+	unsigned outlen = 32;
+
+	HMAC(EVP_sha256(), k->secret, (int)k->len, (const unsigned char *)data,
+	    len, out, &outlen);
+}
+
+/* base64url of the compact JSON of o */
+static char *
+part(json_t *o)
+{
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *p;
+
+	p = b64u_encode((unsigned char *)text, strlen(text));
+	free(text);
+	return p;
+}
+
+char *
+dphp_jwt_sign(const struct dphp_keys *ks, const char *user, json_t *roles,
+    int64_t iat, int64_t lifetime_ms)
+{
+	const struct key *k = &ks->k[ks->n - 1];
+	json_t *h, *c;
+	char *hp, *cp, *signing, *sig, *tok;
+	unsigned char m[32];
+
+	h = json_pack("{ssssss}", "alg", "HS256", "typ", "JWT", "kid", k->kid);
+	c = json_pack("{sssOsIsI}", "sub", user, "roles", roles,
+	    "iat", (json_int_t)(iat / 1000),
+	    "exp", (json_int_t)((iat + lifetime_ms) / 1000));
+	hp = part(h);
+	cp = part(c);
+	json_decref(h);
+	json_decref(c);
+	signing = xasprintf("%s.%s", hp, cp);
+	mac(k, signing, strlen(signing), m);
+	sig = b64u_encode(m, sizeof(m));
+	tok = xasprintf("%s.%s", signing, sig);
+	free(hp);
+	free(cp);
+	free(signing);
+	free(sig);
+	return tok;
+}
+
+/* the JSON object base64url-encoded in s[0..len) */
+static json_t *
+object(const char *s, size_t len)
+{
+	unsigned char *buf = xmalloc(len * 3 / 4 + 1);
+	json_t *o = NULL;
+	long n;
+
+	if ((n = b64u_decode(s, len, buf)) >= 0)
+		o = json_loadb((char *)buf, (size_t)n, JSON_REJECT_DUPLICATES,
+		    NULL);
+	free(buf);
+	if (o != NULL && !json_is_object(o)) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
+}
+
+/* a NumericDate claim in milliseconds: 1, 0 if absent, -1 if not a number */
+static int
+date(json_t *c, const char *name, int64_t *ms)
+{
+	json_t *v = json_object_get(c, name);
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_number(v))
+		return -1;
+	*ms = (int64_t)(json_number_value(v) * 1000);
+	return 1;
+}
+
+json_t *
+dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
+    const char **why)
+{
+	const char *dot1, *dot2, *kid;
+	unsigned char m[32], sig[33];
+	json_t *h = NULL, *c = NULL, *by = NULL, *roles, *e;
+	int64_t exp, nbf;
+	size_t i, len = strlen(tok);
+	int ok = 0;
+
+	*why = "not a JSON Web Token (header.claims.signature)";
+	if (len > TOKEN_MAX || (dot1 = strchr(tok, '.')) == NULL ||
+	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.'))
+		return NULL;
+	if ((h = object(tok, (size_t)(dot1 - tok))) == NULL)
+		goto out;
+	*why = "the token is not signed with HS256";
+	if (!json_is_string(json_object_get(h, "alg")) ||
+	    strcmp(json_string_value(json_object_get(h, "alg")), "HS256"))
+		goto out;
+	*why = "the token's signature is not valid";
+	if (strlen(dot2 + 1) != 43 ||	/* 32 bytes */
+	    b64u_decode(dot2 + 1, 43, sig) != 32)
+		goto out;
+	kid = json_string_value(json_object_get(h, "kid"));
+	for (i = 0; i < ks->n && !ok; i++) {
+		if (kid != NULL && strcmp(kid, ks->k[i].kid) != 0)
+			continue;
+		mac(&ks->k[i], tok, (size_t)(dot2 - tok), m);
+		ok = CRYPTO_memcmp(m, sig, 32) == 0;
+	}
+	if (!ok)
+		goto out;
+	*why = "the token's claims are not valid";
+	if ((c = object(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL ||
+	    !json_is_string(json_object_get(c, "sub")) ||
+	    !dphp_user_valid(json_string_value(json_object_get(c, "sub"))))
+		goto out;
+	roles = json_object_get(c, "roles");
+	if (roles != NULL && !json_is_array(roles))
+		goto out;
+	json_array_foreach(roles, i, e)
+		if (!json_is_string(e) || !dphp_user_valid(json_string_value(e)))
+			goto out;
+	*why = "the token has no expiry (exp)";
+	if (date(c, "exp", &exp) != 1)
+		goto out;
+	*why = "the token has expired";
+	if (now >= exp)
+		goto out;
+	*why = "the token is not valid yet (nbf)";
+	if (date(c, "nbf", &nbf) < 0 || (date(c, "nbf", &nbf) == 1 &&
+	    now < nbf))
+		goto out;
+	by = json_pack("{sO}", "user", json_object_get(c, "sub"));
+	json_object_set_new(by, "roles", roles ? json_deep_copy(roles) :
+	    json_array());
+	*why = NULL;
+out:
+	json_decref(h);
+	json_decref(c);
+	return by;
+}
