@@ -39,6 +39,9 @@ balances:
   carol	30
   total	180 (deposits 200 - withdrawals 20)
 
+audit, every account read under one lock:
+  alice 130, bob 20, carol 30, total 180
+
 notices sent (once each):
   alice sent 30 to carol
   bob sent 80 to alice

@@ -6,7 +6,8 @@
 #   dphp-route -t | dphp-lock | dphp-replay | dphp-commit
 # runs until the store is quiescent, and again, a second later, while a
 # transfer still waits for its approval timer.  Then balances, transfers and notices
-# are printed.
+# are printed, and an audit orchestration reads every balance under one
+# lock over all the accounts.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../../cmd:$PATH
@@ -81,6 +82,15 @@ dphp-project ls entity:account | jq -r .id | xargs dphp-project get |
 total=$(dphp-project ls entity:account | jq -r .id |
     xargs dphp-project get | jq -s 'map(.state.state.balance) | add')
 printf '  total\t%s (deposits 200 - withdrawals 20)\n' "$total"
+
+echo
+echo "audit, every account read under one lock:"
+dphp-emit -b auditor start orchestration:audit:a1 '["alice","bob","carol"]' \
+    > "$work/audit"
+dphp-route -q "$work/audit" > /dev/null
+worker
+dphp-project get orchestration:audit:a1 | jq -r '.state.output |
+  "  " + (to_entries | map("\(.key) \(.value)") | join(", "))'
 
 echo
 echo "notices sent (once each):"
