@@ -722,6 +722,11 @@ dphp_orchestration_apply(const struct dphp_handlers *h,
 	if (strcmp(type, "delete") == 0) {
 		json_object_set_new(prop, "delete", json_true());
 		dphp_reply(emit, d, NULL, NULL);
+		if (stored != NULL) {	/* gone: what it held is let go */
+			doc = json_deep_copy(stored);
+			unlock_all(doc, d, "delete", emit);
+			json_decref(doc);
+		}
 		json_object_set_new(prop, "emit", emit);
 		return prop;
 	}

@@ -131,7 +131,7 @@ OUT
 	clean
 }
 
-@test "completing, failing, continuing as new and termination let go of the locks" {
+@test "completing, failing, continuing as new, termination and deletion let go of the locks" {
 	admit <<EOF
 e1 start orchestration:ender:complete {"entities":["$A","$B"],"end":"complete"}
 e2 start orchestration:ender:fail {"entities":["$A","$B"],"end":"fail"}
@@ -157,6 +157,16 @@ EOF
 	work
 	run state orchestration:ender:wait '[.state.status, .state.locks]'
 	assert_output '["terminated",null]'
+	# and deleting an instance lets go of what it held
+	admit <<< 'e5 start orchestration:ender:gone {"entities":["entity:probe:b"],"end":"wait"}'
+	work
+	run jq -c '.state.owner' "$S/lock/entity/probe/b"
+	assert_output '"orchestration:ender:gone"'
+	admit <<< 'd5 delete orchestration:ender:gone'
+	work
+	run --separate-stderr dphp-project -d "$S" get orchestration:ender:gone
+	assert_failure 1
+	assert_stderr "dphp-project: error: no state for 'orchestration:ender:gone'"
 	run state "$A" .state.state.log
 	assert_output '["t"]'
 	# every hold was let go, nothing waits
