@@ -172,6 +172,23 @@ dphp_lock_expire(struct dphp_store *st, const char *entity,
 	return r;
 }
 
+/* queue the "expire" event of the hold entity's record has now */
+static int
+expiry_for(struct dphp_store *st, const char *entity)
+{
+	struct dphp_lockrec lr;
+	json_t *e;
+	int r;
+
+	if (dphp_lock_read(st, entity, &lr) != 0)
+		return -1;
+	e = dphp_lock_expiry(entity, &lr);
+	r = dphp_queue_admit(st, &e, 1);
+	json_decref(e);
+	dphp_lockrec_free(&lr);
+	return r;
+}
+
 /*
  * A lock record, once made, is never deleted: letting go writes a free
  * record.  So the generation a write makes is always the one read plus
@@ -202,6 +219,8 @@ dphp_lock_try(struct dphp_store *st, struct dphp_hold *h, json_t *participants,
 	    participants, now + lease_ms, h->fence, NULL, lr.parked));
 	if (r == 0)
 		snprintf(h->etag, sizeof(h->etag), "%s", lr.etag);
+	if (r == 0 && json_array_size(lr.parked) > 0)
+		r = expiry_for(st, h->entity);	/* they wait on this hold now */
 	dphp_lockrec_free(&lr);
 	return r;
 }

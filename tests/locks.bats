@@ -434,3 +434,24 @@ OUT
 	run find "$S/queue/new" "$S/queue/cur" "$S/queue/bad" "$S/delay" -type f
 	assert_output ""
 }
+
+@test "a command that takes over an expired hold with parked events keeps them waiting, and guards its own lease" {
+	admit <<< "st1 start orchestration:section:1 {\"entities\":[\"$A\"],\"lease\":\"1s\",\"wait\":true}"
+	work
+	admit <<< "s1 signal $A add \"x\""
+	work
+	export DPHP_NOW=2026-11-27T10:00:02.000Z
+	# shellcheck disable=SC2016 # for the inner sh
+	run --separate-stderr dphp-lock -d "$S" -o job -w 0 "$A" -- sh -c 'ls "$1/delay"; jq -c "[.state.owner, (.state.parked | map(.id))]" "$1/lock/entity/probe/a"' sh "$S"
+	assert_success
+	assert_stderr "dphp-lock: warning: the lock of '$A' held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go"
+	# the expire event of the old hold (due), and of the new one
+	assert_output --regexp '^1795773601000000\.[0-9a-f]{8}\.[0-9a-f-]{36}
+1795773632000000\.[0-9a-f]{8}\.[0-9a-f-]{36}
+\["job",\["s1"\]\]$'
+	# let go: s1 queued again and the new expire event withdrawn
+	work
+	run state "$A" .state.state.log
+	assert_output '["in","x"]'
+	queue_empty
+}
