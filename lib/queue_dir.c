@@ -576,11 +576,14 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	qs->next_ms = INT64_MAX;
 	if (qopen(st) != 0)
 		return -1;
-	if ((v = names(st, Q_NEW, &n)) == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		qs->ready += in_part(v[i], part);
-	names_free(v, n);
+	/*
+	 * cur/, then delay/, then new/: an event only ever moves into new/
+	 * from the others (given back, due, or queued by a stage before it
+	 * acknowledges its input), so read in this order every event is
+	 * seen somewhere, and a worker never takes the store for quiescent
+	 * while an event is on its way into new/.  (One claimed by another
+	 * worker meanwhile can be missed: that worker finishes it.)
+	 */
 	if ((v = names(st, Q_CUR, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
@@ -601,6 +604,11 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 			if (t < qs->next_ms)
 				qs->next_ms = t;
 		}
+	names_free(v, n);
+	if ((v = names(st, Q_NEW, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		qs->ready += in_part(v[i], part);
 	names_free(v, n);
 	return 0;
 }
