@@ -79,7 +79,7 @@ pass(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	}
 }
 
-/* one line of -L for a lock record with an owner */
+/* one line of -L for a lock record with an owner or parked events */
 static int
 listed(const char *id, const char *etag, void *arg)
 {
