@@ -165,3 +165,30 @@ OUT
 	assert_failure 2
 	assert_output ""
 }
+
+@test "provenance: every event caused by alice's, down the whole chain, acts as alice" {
+	mkstore
+	H=$TOP/examples/bank/handlers
+	export BANK_NOTICES=$T/notices
+	tok=$(dphp-emit -K "$T/keys" token alice:user)
+	{
+		ev d1 -T "$tok" signal entity:account:alice deposit 100
+		ev t1 -T "$tok" start orchestration:transfer:t1 '{"from":"alice","to":"bob","amount":30}'
+	} > "$T/in"
+	run --separate-stderr dphp-route -q -d "$S" -K "$T/keys" "$T/in"
+	assert_success
+	assert_stderr ""
+	{
+		dphp-route -d "$S" -t -e | dphp-lock -d "$S" | dphp-replay -d "$S" -x "$H" |
+		    dphp-commit -d "$S" -x "$H" > "$T/commits"
+	} 2> "$T/errors"
+	assert_file_empty "$T/errors"
+	run dphp-project -d "$S" get orchestration:transfer:t1
+	run jq -c '.state | [.status, .by]' <<< "$output"
+	assert_output '["completed",{"user":"alice","roles":["user"]}]'
+	# every input applied and every event emitted: alice, and nobody else
+	run jq -r '.input.by.user, .emit[].by.user' "$T/commits"
+	[ "${#lines[@]}" -ge 10 ] || fail "only ${#lines[@]} events"
+	run sh -c 'jq -r ".input.by.user, .emit[].by.user" "$1" | sort -u' sh "$T/commits"
+	assert_output alice
+}
