@@ -421,8 +421,10 @@ int dphp_lock_write(struct dphp_store *, const char *entity,
  * written free.  As dphp_lock_write. */
 int dphp_lock_letgo(struct dphp_store *, const char *entity,
     struct dphp_lockrec *lr, const char *how);
-/* the "expire" event due when the lease of the hold lr read runs out */
-json_t *dphp_lock_expiry(const char *entity, const struct dphp_lockrec *lr);
+/* queue the "expire" event due when the lease of the hold lr read runs
+ * out (for holds others wait on); 0 or -1 */
+int dphp_lock_guard(struct dphp_store *, const char *entity,
+    const struct dphp_lockrec *lr);
 /* dphp_lock_letgo of a hold that ran out, with the audit line */
 int dphp_lock_expire(struct dphp_store *, const char *entity,
     struct dphp_lockrec *lr);

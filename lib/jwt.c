@@ -252,7 +252,7 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 	json_t *h = NULL, *c = NULL, *by = NULL, *roles, *e;
 	int64_t exp, nbf;
 	size_t i, len = strlen(tok);
-	int ok = 0;
+	int ok = 0, r;
 
 	*why = "not a JSON Web Token (header.claims.signature)";
 	if (len > TOKEN_MAX || (dot1 = strchr(tok, '.')) == NULL ||
@@ -295,8 +295,7 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 	if (now >= exp)
 		goto out;
 	*why = "the token is not valid yet (nbf)";
-	if (date(c, "nbf", &nbf) < 0 || (date(c, "nbf", &nbf) == 1 &&
-	    now < nbf))
+	if ((r = date(c, "nbf", &nbf)) < 0 || (r == 1 && now < nbf))
 		goto out;
 	by = json_pack("{sO}", "user", json_object_get(c, "sub"));
 	json_object_set_new(by, "roles", roles ? json_deep_copy(roles) :

@@ -109,8 +109,9 @@ dphp_lock_write(struct dphp_store *st, const char *entity,
 	    c.result == DPHP_STORE_CONFLICT ? 2 : -1;
 }
 
-json_t *
-dphp_lock_expiry(const char *entity, const struct dphp_lockrec *lr)
+/* the "expire" event due when the lease of the hold lr read runs out */
+static json_t *
+expiry(const char *entity, const struct dphp_lockrec *lr)
 {
 	const char *at = json_string_value(json_object_get(lr->rec, "expires"));
 	char base[DPHP_NAME_MAX + 64], id[37];
@@ -146,7 +147,7 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 	    lr->owner == NULL)
 		return r;
 	/* the expire event scheduled for a hold someone waited on */
-	rec = dphp_lock_expiry(entity, lr);
+	rec = expiry(entity, lr);
 	r = dphp_queue_cancel(st, rec);
 	json_decref(rec);
 	return r;
@@ -172,20 +173,14 @@ dphp_lock_expire(struct dphp_store *st, const char *entity,
 	return r;
 }
 
-/* queue the "expire" event of the hold entity's record has now */
-static int
-expiry_for(struct dphp_store *st, const char *entity)
+int
+dphp_lock_guard(struct dphp_store *st, const char *entity,
+    const struct dphp_lockrec *lr)
 {
-	struct dphp_lockrec lr;
-	json_t *e;
-	int r;
+	json_t *e = expiry(entity, lr);
+	int r = dphp_queue_admit(st, &e, 1);
 
-	if (dphp_lock_read(st, entity, &lr) != 0)
-		return -1;
-	e = dphp_lock_expiry(entity, &lr);
-	r = dphp_queue_admit(st, &e, 1);
 	json_decref(e);
-	dphp_lockrec_free(&lr);
 	return r;
 }
 
@@ -202,6 +197,7 @@ dphp_lock_try(struct dphp_store *st, struct dphp_hold *h, json_t *participants,
 {
 	struct dphp_lockrec lr;
 	int64_t now = dphp_now_ms();
+	size_t parked;
 	int r;
 
 	*holder = NULL;
@@ -215,13 +211,18 @@ dphp_lock_try(struct dphp_store *st, struct dphp_hold *h, json_t *participants,
 	if (lr.owner != NULL)
 		expired(h->entity, &lr);
 	h->fence = dphp_lock_next_fence(&lr);
+	parked = json_array_size(lr.parked);
 	r = dphp_lock_write(st, h->entity, &lr, dphp_lock_record(h->owner,
 	    participants, now + lease_ms, h->fence, NULL, lr.parked));
 	if (r == 0)
 		snprintf(h->etag, sizeof(h->etag), "%s", lr.etag);
-	if (r == 0 && json_array_size(lr.parked) > 0)
-		r = expiry_for(st, h->entity);	/* they wait on this hold now */
 	dphp_lockrec_free(&lr);
+	if (r == 0 && parked > 0) {	/* they wait on this hold now */
+		if (dphp_lock_read(st, h->entity, &lr) != 0)
+			return -1;
+		r = dphp_lock_guard(st, h->entity, &lr);
+		dphp_lockrec_free(&lr);
+	}
 	return r;
 }
 

@@ -91,18 +91,6 @@ queue1(struct dphp_store *st, json_t *e)
 	return r;
 }
 
-/*
- * Someone waits on the hold in lr: make sure an "expire" event comes
- * when its lease runs out, in case nothing else comes by then.  The
- * same hold and expiry give the same event: scheduled once.
- */
-static int
-schedule_expiry(struct dphp_store *st, const char *entity,
-    const struct dphp_lockrec *lr)
-{
-	return queue1(st, dphp_lock_expiry(entity, lr));
-}
-
 /* park e (stolen) on the hold lr read: 0, 2 if lr changed, -1 */
 static int
 park(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr,
@@ -123,7 +111,9 @@ park(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr,
 	json_object_set_new(rec, "parked", parked);
 	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0)
 		return r;
-	return schedule_expiry(st, entity, lr);
+	/* an "expire" event comes when its lease runs out, in case nothing
+	 * else comes by then (the same hold and expiry: the same event) */
+	return dphp_lock_guard(st, entity, lr);
 }
 
 /* is e a lock request of owner's request? */
@@ -324,15 +314,17 @@ grant(struct dphp_store *st, const struct dphp_reader *rd, json_t *env,
 	json_array_foreach(p, k, e)
 		if (strcmp(json_string_value(e), d->to) == 0)
 			break;
+	if ((r = wanted(st, owner, request)) <= 0)
+		goto unwanted;
 	for (j = k; j < json_array_size(p); j++) {
-		if ((r = wanted(st, owner, request)) <= 0)
-			goto unwanted;
 		r = take(st, d, env, j, json_string_value(json_array_get(p,
 		    j)), lease);
 		if (r != 0)	/* parked: it goes on when that hold ends */
 			return r < 0 || dphp_queue_ack(st, d->receipt) ? -1 :
 			    DPHP_LOCK_DONE;
 	}
+	/* asked again once all are held: a grant that raced with the end
+	 * of its orchestration is taken back here */
 	if ((r = wanted(st, owner, request)) <= 0)
 		goto unwanted;
 	if ((f = fences(st, p, owner, request, &err)) == NULL) {
@@ -421,7 +413,7 @@ dphp_lock_stage(struct dphp_store *st, const struct dphp_reader *rd,
 			r = lr.owner != NULL && lr.fence == json_integer_value(
 			    json_object_get(d->core, "fence")) &&
 			    json_array_size(lr.parked) > 0 ?
-			    schedule_expiry(st, d->to, &lr) : 0;
+			    dphp_lock_guard(st, d->to, &lr) : 0;
 			dphp_lockrec_free(&lr);
 			return r || dphp_queue_ack(st, d->receipt) ? -1 :
 			    DPHP_LOCK_DONE;
