@@ -58,13 +58,36 @@ release_all(struct dphp_store *st, struct dphp_hold *h, size_t n)
 	return lost;
 }
 
-/* Take every lock by deadline (-1: no limit); 0, or an exit status. */
+/*
+ * Renew the leases of the n locks of h: 0, or 3 with the first found
+ * lost in *lost (an I/O error is tried again next time).
+ */
+static int
+renew_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
+    json_t *participants, int64_t lease_ms, const char **lost)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (dphp_lock_renew(st, &h[i], participants, lease_ms) == 3) {
+			*lost = h[i].entity;
+			return 3;
+		}
+	return 0;
+}
+
+/*
+ * Take every lock by deadline (-1: no limit); 0, or an exit status.
+ * The locks taken are renewed while a later one is waited for; if one
+ * is lost meanwhile, all are let go and taken again from the first.
+ */
 static int
 take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
     json_t *participants, const struct dphp_locked *o)
 {
 	int64_t deadline = o->wait_ms < 0 ? -1 : dphp_now_ms() + o->wait_ms;
-	int64_t pause = 10;
+	int64_t pause = 10, next = dphp_now_ms() + o->lease_ms / 3;
+	const char *lost;
 	json_t *holder;
 	size_t i;
 	int r;
@@ -92,6 +115,14 @@ take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
 			nap(pause);
 			if (pause < 200)
 				pause *= 2;
+			if (i == 0 || dphp_now_ms() < next)
+				continue;
+			next = dphp_now_ms() + o->lease_ms / 3;
+			if (renew_all(st, h, i, participants, o->lease_ms,
+			    &lost) == 3) {
+				release_all(st, h, i);
+				i = 0;
+			}
 		}
 	}
 	return 0;
@@ -168,21 +199,13 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 	while ((r = waitpid(child, &status, WNOHANG)) == 0 ||
 	    (r < 0 && errno == EINTR)) {
 		if (r == 0 && dphp_now_ms() >= next && !lost) {
-			for (i = 0; i < n && !lost; i++)
-				switch (dphp_lock_renew(st, &h[i], participants,
-				    o->lease_ms)) {
-				case 0:
-					break;
-				case 3:
-					dphp_error("lost the lock of '%s'; "
-					    "stopping '%s'", h[i].entity,
-					    cmd[0]);
-					lost = 1;
-					kill(child, SIGTERM);
-					break;
-				default:
-					break;	/* try again next time */
-				}
+			if (renew_all(st, h, n, participants, o->lease_ms,
+			    &gone) == 3) {
+				dphp_error("lost the lock of '%s'; stopping "
+				    "'%s'", gone, cmd[0]);
+				lost = 1;
+				kill(child, SIGTERM);
+			}
 			next = dphp_now_ms() + o->lease_ms / 3;
 		}
 		nap(10);

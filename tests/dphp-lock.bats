@@ -130,6 +130,19 @@ OUT
 	assert_stderr ""
 }
 
+@test "the locks taken are renewed while a later one is waited for" {
+	mkstore
+	unset DPHP_NOW
+	setsid dphp-lock -d "$S" -o first entity:acct:b -- sleep 2 & pid=$!
+	for _ in $(seq 50); do [ -e "$S/lock/entity/acct/b" ] && break; sleep 0.05; done
+	# a (600 ms) is held through the 2 s wait for b, with its token
+	run --separate-stderr dphp-lock -d "$S" -l 600ms -o second entity:acct:a entity:acct:b -- sh -c 'echo "$DPHP_LOCK_FENCES"'
+	assert_success
+	assert_stderr ""
+	assert_output "entity:acct:a=1 entity:acct:b=3"
+	wait "$pid"
+}
+
 @test "exclusive under contention: overlapping sets, many rounds, never two holders" {
 	mkstore
 	unset DPHP_NOW
