@@ -31,10 +31,10 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/envelope.o lib/store.o lib/store_dir.o lib/handler.o \
 	lib/entity.o lib/proposal.o lib/dedupe.o lib/emit.o lib/activity.o \
 	lib/orchestration.o lib/queue_dir.o lib/lock.o lib/lockstage.o \
-	lib/locked.o lib/jwt.o
+	lib/locked.o lib/jwt.o lib/policy.o lib/acl.o lib/authz.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
-MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5
+MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
 MAN7 = man/dphp.7
 
 all: $(PROGS)
@@ -112,11 +112,10 @@ uninstall:
 		rm -f $(DESTDIR)$(BINDIR)/$$n $(DESTDIR)$(MANDIR)/man1/$$n.1 \
 			$(DESTDIR)$(BASHCOMPDIR)/$$n; \
 	done
-	rm -f $(DESTDIR)$(MANDIR)/man5/dphp-event.5 \
-		$(DESTDIR)$(MANDIR)/man5/dphp-store.5 \
-		$(DESTDIR)$(MANDIR)/man5/dphp-handler.5 \
-		$(DESTDIR)$(MANDIR)/man7/dphp.7 $(DESTDIR)$(ZSHCOMPDIR)/_dphp \
-		$(DESTDIR)$(SHAREDIR)/dphp.sh
+	for m in $(MAN5) $(MAN7); do \
+		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; \
+	done
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_dphp $(DESTDIR)$(SHAREDIR)/dphp.sh
 	-rmdir $(DESTDIR)$(SHAREDIR)
 
 clean:

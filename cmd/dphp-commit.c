@@ -110,7 +110,7 @@ fence_of(const char *id, struct dphp_change *f)
 			p++;
 		if (strncmp(p, id, len) == 0 && p[len] == '=') {
 			f->id = id;
-			f->lock = 1;
+			f->space = DPHP_SPACE_LOCK;
 			f->op = DPHP_FENCE;
 			f->cond = DPHP_IF_ANY;
 			f->owner = owner;
@@ -156,6 +156,8 @@ putstate(const char *id, const char *file, enum dphp_cond cond,
 	memcpy(newetag, c[0].newetag, sizeof(newetag));
 	switch (r) {
 	case DPHP_STORE_OK:
+		if (del && dphp_acl_forget(store, id) != 0)
+			return DPHP_EXIT_SYS;
 		rec = json_pack("{ssss}", "id", id, "etag", newetag);
 		if (del)
 			json_object_set_new(rec, "deleted", json_true());
@@ -212,7 +214,7 @@ input_fence(const struct dphp_proposal *p, size_t k, struct dphp_change *f)
 		return 0;
 	memset(f, 0, sizeof(*f));
 	f->id = p->desc.to;
-	f->lock = 1;
+	f->space = DPHP_SPACE_LOCK;
 	f->op = DPHP_FENCE;
 	f->cond = DPHP_IF_ANY;
 	f->owner = json_string_value(json_object_get(p->desc.lock, "owner"));
@@ -375,8 +377,13 @@ flush(void)
 		    !(fence[i] && c[fence[i] - 1].result != DPHP_STORE_OK))
 			c[i].result = recompute(&q->p, c[i].newetag, &done);
 		if (c[i].result == DPHP_STORE_OK) {
-			/* then, with the outbox delivered, the input is done */
-			if (receipt && dphp_queue_ack(store, receipt) != 0)
+			/* a resource deleted has no owner left; then, with
+			 * the outbox delivered, the input is done */
+			if (json_is_true(json_object_get(done ? done : q->rec,
+			    "delete")) && dphp_acl_forget(store,
+			    q->p.target) != 0)
+				r = DPHP_EXIT_SYS;
+			else if (receipt && dphp_queue_ack(store, receipt) != 0)
 				r = DPHP_EXIT_SYS;
 			else
 				committed(done ? done : q->rec, q->p.target,

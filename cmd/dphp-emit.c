@@ -220,44 +220,6 @@ core(const struct command *c, int ac, char **av)
 	return e;
 }
 
-static json_t *
-parseby(const char *arg)
-{
-	char *s = xstrdup(arg), *colon, *role, *save;
-	json_t *by, *roles;
-
-	if ((colon = strchr(s, ':')) != NULL)
-		*colon++ = '\0';
-	by = json_pack("{ss}", "user", s);
-	if (colon != NULL) {
-		roles = json_array();
-		for (role = strtok_r(colon, ",", &save); role != NULL;
-		    role = strtok_r(NULL, ",", &save))
-			json_array_append_new(roles, json_string(role));
-		json_object_set_new(by, "roles", roles);
-	}
-	free(s);
-	return by;
-}
-
-/* -T: the token itself, or @file holding it on its first line */
-static json_t *
-readtoken(const char *arg)
-{
-	char line[8300];
-	FILE *f;
-
-	if (arg[0] != '@')
-		return json_string(arg);
-	if ((f = fopen(arg + 1, "re")) == NULL)
-		dphp_die(DPHP_EXIT_SYS, "cannot open '%s':", arg + 1);
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	return json_string(line);
-}
-
 /* dphp-emit -K keys token USER[:ROLE,...] [LIFETIME] */
 static int
 mint(const char *keyfile, int argc, char **argv, int64_t iat)
@@ -265,8 +227,7 @@ mint(const char *keyfile, int argc, char **argv, int64_t iat)
 	struct dphp_keys *ks;
 	json_t *by, *roles;
 	int64_t life = 3600 * 1000;
-	size_t i;
-	char *tok;
+	char *tok, why[512];
 
 	if (argc < 2 || argc > 3 || strcmp(argv[0], "token") != 0)
 		dphp_usage(synopsis);
@@ -274,14 +235,9 @@ mint(const char *keyfile, int argc, char **argv, int64_t iat)
 	    life < 1000))
 		bad("'%s' is not a lifetime (a duration of 1s or more)",
 		    argv[2]);
-	by = parseby(argv[1]);
+	if ((by = dphp_by_parse(argv[1], why, sizeof(why))) == NULL)
+		bad("%s", why);
 	roles = json_object_get(by, "roles");
-	if (!dphp_user_valid(json_string_value(json_object_get(by, "user"))))
-		bad("invalid user '%.300s'", argv[1]);
-	for (i = 0; i < json_array_size(roles); i++)
-		if (!dphp_user_valid(json_string_value(json_array_get(roles,
-		    i))))
-			bad("invalid role in '%.300s'", argv[1]);
 	if ((ks = dphp_keys_load(keyfile)) == NULL)
 		exit(DPHP_EXIT_USAGE);
 	tok = dphp_jwt_sign(ks, json_string_value(json_object_get(by,
@@ -333,7 +289,7 @@ main(int argc, char *argv[])
 	const struct command *cmd = NULL;
 	const char *at = NULL, *dur = NULL, *id = NULL, *ts = NULL;
 	const char *Kflag = NULL;
-	char when[25], stamp[25];
+	char when[25], stamp[25], why[512];
 	json_t *by = NULL, *chain, *env;
 	int64_t ms, base;
 	size_t i;
@@ -348,7 +304,9 @@ main(int argc, char *argv[])
 			at = optarg;
 			break;
 		case 'b':
-			by = parseby(optarg);
+			if ((by = dphp_by_parse(optarg, why, sizeof(why))) ==
+			    NULL)
+				bad("%s", why);
 			break;
 		case 'D':
 			dur = optarg;
@@ -370,7 +328,7 @@ main(int argc, char *argv[])
 			break;
 		case 'T':
 			json_decref(token);
-			token = readtoken(optarg);
+			token = dphp_token_arg(optarg);
 			break;
 		case 'p':
 			checkid(optarg);

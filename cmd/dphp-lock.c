@@ -89,7 +89,7 @@ listed(const char *id, const char *etag, void *arg)
 	int r;
 
 	(void)etag;
-	if ((r = dphp_store_get_lock(store, id, &rec, e)) != DPHP_STORE_OK)
+	if ((r = dphp_store_get_space(store, DPHP_SPACE_LOCK, id, &rec, e)) != DPHP_STORE_OK)
 		return r == DPHP_STORE_NOTFOUND ? 0 : DPHP_EXIT_SYS;
 	if (json_is_string(json_object_get(rec, "owner")) ||
 	    json_array_size(json_object_get(rec, "parked")) > 0) {
@@ -246,7 +246,8 @@ main(int argc, char *argv[])
 			return DPHP_EXIT_SYS;
 		now = dphp_now_ms();
 		r = Fflag ? force(Fflag) :
-		    dphp_store_list_locks(store, listed, &now) ? DPHP_EXIT_SYS : 0;
+		    dphp_store_list_space(store, DPHP_SPACE_LOCK,
+		    DPHP_KIND_ENTITY, listed, &now) ? DPHP_EXIT_SYS : 0;
 		dphp_store_close(store);
 		dphp_fshut();
 		return r;

@@ -5,9 +5,10 @@
  * and release due delays (-r).
  *
  *	dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
- *	dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-R rejects]
- *	    [file ...]
- *	dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-s i/n]
+ *	dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-P policy]
+ *	    [-R rejects] [file ...]
+ *	dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-P policy]
+ *	    [-R rejects] [-s i/n]
  *	dphp-route -r [-d store]
  *
  * A stream has no clock of its own: an event whose delay is still in
@@ -21,6 +22,11 @@
  * user without a token, or carries a token no key can check, is
  * rejected: reported (to -R's file as a record, else on stderr), never
  * passed on, and the exit status says so.
+ *
+ * With a policy (-P), what the user may do is checked too, on admission
+ * and again when a worker takes the event: events handlers emit reach
+ * the queue from a commit, never through admission, and rights change.
+ * Ownership events (share, revoke, give) are carried out when taken.
  */
 #include <fnmatch.h>
 #include <getopt.h>
@@ -35,10 +41,11 @@ static const char synopsis[] =
     "dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] "
     "[file ...]\n"
     "       dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] "
-    "[-R rejects]\n"
-    "           [file ...]\n"
+    "[-P policy]\n"
+    "           [-R rejects] [file ...]\n"
     "       dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] "
-    "[-s i/n]\n"
+    "[-P policy]\n"
+    "           [-R rejects] [-s i/n]\n"
     "       dphp-route -r [-d store]";
 static const char options[] =
     "  -D          print each event's flat description instead\n"
@@ -50,6 +57,7 @@ static const char options[] =
     "  -m pattern  pass only events whose destination matches the glob "
     "(repeatable)\n"
     "  -n max      with -t: take at most max events\n"
+    "  -P policy   check what users may do (default $DPHP_POLICY)\n"
     "  -q          admit the events into the store's queue\n"
     "  -R rejects  append the events rejected, with why, to this file\n"
     "  -r          release the delayed events that are due, and exit\n"
@@ -74,6 +82,7 @@ static json_t *inflight;	/* receipts taken, not yet acknowledged */
 static struct dphp_keys *keys;	/* -K */
 static FILE *rejects;		/* -R */
 static int nrejected;
+static struct dphp_policy *policy;	/* -P */
 
 static int
 selected(const char *to)
@@ -89,8 +98,9 @@ selected(const char *to)
 }
 
 /*
- * Say why the event just read is not passed on: a record on the reject
- * stream, or a located message.  Its token, a credential, is left out.
+ * Say why an event is not passed on: a record on the reject stream, or
+ * a message located at the record rd just read (rd NULL: the event was
+ * taken from the queue).  Its token, a credential, is left out.
  */
 static void
 reject(struct dphp_reader *rd, json_t *env, const char *why)
@@ -99,14 +109,25 @@ reject(struct dphp_reader *rd, json_t *env, const char *why)
 
 	nrejected++;
 	if (rejects == NULL) {
-		dphp_reader_error(rd, "event %s rejected: %s",
-		    json_string_value(json_object_get(env, "id")), why);
+		if (rd != NULL)
+			dphp_reader_error(rd, "event %s rejected: %s",
+			    json_string_value(json_object_get(env, "id")), why);
+		else	/* located in the queue, as a record of a file is */
+			fprintf(stderr, "%s: queue: event %s rejected: %s\n",
+			    dphp_prog, json_string_value(json_object_get(env,
+			    "id")), why);
 		return;
 	}
 	e = json_copy(env);
 	json_object_del(e, "token");
-	rec = json_pack("{sssssIso}", "reason", why, "file", rd->name,
-	    "line", (json_int_t)rd->line, "event", e);
+	if (rd != NULL)
+		rec = json_pack("{sssssIso}", "reason", why, "file", rd->name,
+		    "line", (json_int_t)rd->line, "event", e);
+	else {
+		rec = json_pack("{sssOso}", "reason", why, "receipt",
+		    json_object_get(e, "receipt"), "event", e);
+		json_object_del(e, "receipt");
+	}
 	if (json_dumpf(rec, rejects, JSON_COMPACT) != 0 ||
 	    fputc('\n', rejects) == EOF || fflush(rejects) == EOF)
 		dphp_die(DPHP_EXIT_SYS, "cannot write the rejects:");
@@ -165,10 +186,74 @@ admit(void)
 	return 0;
 }
 
+/*
+ * A rejected call is answered, so that an orchestration waiting on it
+ * fails instead of waiting for ever: by the infrastructure (no "from"),
+ * and only where the user may signal.
+ */
+static int
+refuse(const struct dphp_desc *d, const char *why)
+{
+	struct dphp_desc rd;
+	char buf[1024], reason[1200];
+	const char *r;
+	json_t *replies, *e, *ok;
+	size_t i;
+	int st = 0;
+
+	replies = json_array();
+	snprintf(reason, sizeof(reason), "not authorized: %s", why);
+	dphp_reply(replies, d, NULL, reason);
+	ok = json_array();
+	json_array_foreach(replies, i, e) {
+		json_t *chain = json_object_get(json_object_get(e, "event"),
+		    "event");
+
+		json_object_set(e, "event", chain);	/* no "from" */
+		if (dphp_envelope_check(e, &rd, buf, sizeof(buf), &r) == 0 &&
+		    (st = dphp_authorize(store, policy, &rd, 0, buf,
+		    sizeof(buf))) == DPHP_AUTHZ_ALLOW)
+			json_array_append(ok, e);
+		if (st < 0)
+			break;
+	}
+	if (st >= 0 && dphp_queue_admit_all(store, ok) != 0)
+		st = -1;
+	json_decref(ok);
+	json_decref(replies);
+	return st < 0 ? -1 : 0;
+}
+
+/*
+ * An event taken: checked against the policy, carried out here when it
+ * is an ownership event, else printed for the next stage.
+ */
 static int
 print(json_t *env, void *arg)
 {
+	struct dphp_desc d;
+	char buf[1024], why[1024];
+	const char *r;
+	int own, st = DPHP_AUTHZ_ALLOW;
+
 	(void)arg;
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &r) != 0)
+		return -1;	/* the queue took only valid ones */
+	own = strcmp(d.type, "share") == 0 || strcmp(d.type, "revoke") == 0 ||
+	    strcmp(d.type, "give") == 0;
+	if (own)
+		st = dphp_authz_own(store, policy, &d, why, sizeof(why));
+	else if (policy != NULL)
+		st = dphp_authorize(store, policy, &d, 0, why, sizeof(why));
+	if (st < 0)
+		return -1;
+	if (st == DPHP_AUTHZ_DENY) {
+		reject(NULL, env, why);
+		if (refuse(&d, why) != 0)
+			return -1;
+	}
+	if (own || st == DPHP_AUTHZ_DENY)
+		return dphp_queue_ack(store, d.receipt);
 	json_array_append(inflight, json_object_get(env, "receipt"));
 	dphp_write(env);
 	return 0;
@@ -259,10 +344,22 @@ static int
 route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
 	const int64_t *now = arg;
+	char buf[1024];
 	json_t *desc;
 
 	if (!selected(d->to) || identify(rd, env, d))
 		return 0;
+	if (policy != NULL) {
+		switch (dphp_authorize(store, policy, d, 1, buf, sizeof(buf))) {
+		case DPHP_AUTHZ_ALLOW:
+			break;
+		case DPHP_AUTHZ_DENY:
+			reject(rd, env, buf);
+			return 0;
+		default:
+			return DPHP_EXIT_SYS;
+		}
+	}
 	if (d->delay != NULL && d->delay_ms > *now && !iflag && !store) {
 		dphp_reader_error(rd, "event %s is delayed until %s; a stream "
 		    "cannot wait (use -i to deliver it now)", d->id, d->delay);
@@ -290,7 +387,7 @@ int
 main(int argc, char *argv[])
 {
 	struct dphp_queue_part part = { 0, 1, 5 * 60 * 1000 };
-	const char *spec = NULL, *Kflag = NULL, *Rflag = NULL;
+	const char *spec = NULL, *Kflag = NULL, *Rflag = NULL, *Pflag;
 	long long nmax = 0;
 	int64_t now;
 	int c, r, qflag = 0, rflag = 0, tflag = 0, tonly = 0;
@@ -298,7 +395,10 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
-	while ((c = getopt_long(argc, argv, "Dd:ehiK:l:m:n:qR:rs:tuVvw",
+	Pflag = getenv("DPHP_POLICY");
+	if (Pflag != NULL && *Pflag == '\0')
+		Pflag = NULL;
+	while ((c = getopt_long(argc, argv, "Dd:ehiK:l:m:n:P:qR:rs:tuVvw",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D':
@@ -313,6 +413,9 @@ main(int argc, char *argv[])
 			break;
 		case 'K':
 			Kflag = optarg;
+			break;
+		case 'P':
+			Pflag = optarg;
 			break;
 		case 'R':
 			Rflag = optarg;
@@ -377,8 +480,16 @@ main(int argc, char *argv[])
 	    (tonly && !tflag) || (spec && !qflag && !tflag && !rflag) ||
 	    ((tflag || rflag) && (argc > 0 || npatterns || Dflag || iflag)) ||
 	    (qflag && (Dflag || iflag)) || (eflag && wflag) ||
-	    ((tflag || rflag) && (Kflag || Rflag)))
+	    (tflag && Kflag) || (rflag && (Kflag || Rflag)))
 		dphp_usage(synopsis);
+	/* a policy is for a store's queue; $DPHP_POLICY is for those only */
+	if (!qflag && !tflag) {
+		if (Pflag != NULL && Pflag != getenv("DPHP_POLICY"))
+			dphp_usage(synopsis);
+		Pflag = NULL;
+	}
+	if (Pflag != NULL && (policy = dphp_policy_load(Pflag)) == NULL)
+		return DPHP_EXIT_USAGE;
 	if (Kflag != NULL && (keys = dphp_keys_load(Kflag)) == NULL)
 		return DPHP_EXIT_USAGE;
 	if (Rflag != NULL && (rejects = fopen(Rflag, "ae")) == NULL)
@@ -389,6 +500,8 @@ main(int argc, char *argv[])
 	if (tflag) {
 		r = take(&part, nmax);
 		json_decref(inflight);
+		if (r == 0 && nrejected > 0)
+			r = DPHP_EXIT_INPUT;
 	}
 	else if (rflag)
 		r = dphp_queue_release(store) < 0 ? DPHP_EXIT_SYS : 0;
@@ -405,6 +518,7 @@ main(int argc, char *argv[])
 	}
 	free(patterns);
 	dphp_keys_free(keys);
+	dphp_policy_free(policy);
 	if (rejects != NULL && fclose(rejects) == EOF)
 		dphp_die(DPHP_EXIT_SYS, "cannot write the rejects:");
 	dphp_store_close(store);

@@ -6,22 +6,22 @@
 _dphp_options() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -h -i -K -l -p -P -r -T -t -u -V -w --help --version" ;;
-	dphp-route) echo "-D -d -e -h -i -K -l -m -n -q -R -r -s -t -u -V -v -w --help --version" ;;
+	dphp-route) echo "-D -d -e -h -i -K -l -m -n -P -q -R -r -s -t -u -V -v -w --help --version" ;;
 	dphp-replay) echo "-d -h -k -T -u -V -x --help --version" ;;
 	dphp-commit) echo "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-d -F -h -L -l -o -u -V -w --help --version" ;;
-	dphp-project) echo "-d -h -u -V --help --version" ;;
+	dphp-project) echo "-b -d -h -K -P -T -u -V --help --version" ;;
 	esac
 }
 
 _dphp_with_argument() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -i -K -l -p -P -r -T -t" ;;
-	dphp-route) echo "-d -K -l -m -n -R -s" ;;
+	dphp-route) echo "-d -K -l -m -n -P -R -s" ;;
 	dphp-replay) echo "-d -T -x" ;;
 	dphp-commit) echo "-b -d -e -g -n -r -s -T -x" ;;
 	dphp-lock) echo "-d -F -l -o -w" ;;
-	dphp-project) echo "-d" ;;
+	dphp-project) echo "-b -d -K -P -T" ;;
 	esac
 }
 

@@ -18,8 +18,7 @@ struct dphp_backend {
 	/* ids[i] is changes[i].id, parsed and distinct */
 	int (*batch)(struct dphp_store *, const struct dphp_id *ids,
 	    struct dphp_change *changes, size_t n);
-	/* lock: the lock records instead of the states */
-	int (*list)(struct dphp_store *, int lock, enum dphp_kind,
+	int (*list)(struct dphp_store *, enum dphp_space, enum dphp_kind,
 	    const char *, dphp_list_fn *, void *);
 	/* the queue: the dphp_queue_* functions */
 	int (*admit)(struct dphp_store *, json_t **, const size_t *, size_t);

@@ -115,11 +115,17 @@ enum dphp_kind {
 };
 #define DPHP_NAME_MAX 128
 #define DPHP_KEY_MAX 256
+/* the records a store keeps for an id (dphp-store(5)) */
+enum dphp_space {
+	DPHP_SPACE_STATE = 0,	/* its state */
+	DPHP_SPACE_LOCK,	/* its lock record (lock.c) */
+	DPHP_SPACE_OWNER	/* its ownership record (acl.c) */
+};
 struct dphp_id {
 	enum dphp_kind kind;
 	char name[DPHP_NAME_MAX + 1];
 	char key[DPHP_KEY_MAX + 1];
-	int lock;		/* the id's lock record, not its state */
+	enum dphp_space space;
 };
 /* parse "kind:name:key"; 0, or -1 with a reason in *why */
 int dphp_id_parse(const char *, struct dphp_id *, const char **why);
@@ -128,6 +134,9 @@ int dphp_name_valid(const char *);	/* [A-Za-z0-9._-]{1,128}, no '.' first */
 int dphp_opname_valid(const char *);	/* a name not starting with '_' */
 int dphp_eventid_valid(const char *);	/* same grammar as a name */
 int dphp_user_valid(const char *);	/* [A-Za-z0-9._@+-]{1,128} */
+/* "user[:role,...]" as a "by" object; NULL (why says which name is
+ * invalid) */
+json_t *dphp_by_parse(const char *, char *why, size_t whysz);
 /*
  * The reversible file-name encoding of a key: bytes outside
  * [A-Za-z0-9_-] become %XX, so an encoded key never holds '.', '/' or
@@ -295,7 +304,7 @@ struct dphp_change {
 	 */
 	const char *cause, *receipt;
 	json_t *outbox;
-	int lock;			/* the lock record of id (lock.c) */
+	enum dphp_space space;		/* which record of id */
 	const char *owner;		/* DPHP_FENCE */
 	json_int_t fence;		/* DPHP_FENCE */
 	size_t guards;			/* DPHP_FENCE: 1 + the index of the
@@ -304,9 +313,9 @@ struct dphp_change {
 	char newetag[DPHP_ETAG_MAX];	/* out */
 };
 int dphp_store_batch(struct dphp_store *, struct dphp_change *, size_t n);
-/* dphp_store_get of the lock record of an entity (lock.c) */
-int dphp_store_get_lock(struct dphp_store *, const char *id, json_t **rec,
-    char etag[DPHP_ETAG_MAX]);
+/* dphp_store_get of another record of id: its lock or ownership record */
+int dphp_store_get_space(struct dphp_store *, enum dphp_space,
+    const char *id, json_t **rec, char etag[DPHP_ETAG_MAX]);
 /* does cond hold for id?  OK or CONFLICT; curetag as newetag above */
 int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
     const char *etag, char curetag[DPHP_ETAG_MAX]);
@@ -318,8 +327,9 @@ int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
 typedef int dphp_list_fn(const char *id, const char *etag, void *arg);
 int dphp_store_list(struct dphp_store *, enum dphp_kind, const char *name,
     dphp_list_fn *, void *arg);
-/* the same for the entities that have a lock record */
-int dphp_store_list_locks(struct dphp_store *, dphp_list_fn *, void *arg);
+/* the same for the ids that have a record in another space */
+int dphp_store_list_space(struct dphp_store *, enum dphp_space,
+    enum dphp_kind, dphp_list_fn *, void *arg);
 
 /*
  * The queue of a store (dphp-store(5)): a durable inbox and a delay
@@ -463,6 +473,67 @@ char *dphp_jwt_sign(const struct dphp_keys *, const char *user,
  * ({"user","roles"}), or NULL with the reason in *why */
 json_t *dphp_jwt_verify(const struct dphp_keys *, const char *token,
     int64_t now, const char **why);
+/* a -T argument: the token, or @FILE holding it on its first line, as
+ * a new JSON string; exits 4 when the file cannot be read */
+json_t *dphp_token_arg(const char *arg);
+
+/* policy.c: the policy file, dphp-policy(5) */
+enum dphp_mode { DPHP_MODE_EXPLICIT, DPHP_MODE_AUTH, DPHP_MODE_ANON };
+struct dphp_rule {
+	enum dphp_kind kind;	/* NONE: any kind */
+	char *name;		/* a glob */
+	enum dphp_mode mode;
+	json_t *creators;	/* [{"user"|"role":name}], or NULL: the mode's */
+	int64_t ttl_ms;		/* how long a resource lives; 0: for ever */
+	unsigned long line;	/* in the file; 0 for the closed default */
+};
+struct dphp_policy;
+struct dphp_policy *dphp_policy_load(const char *path);	/* NULL: message */
+void dphp_policy_free(struct dphp_policy *);
+/* the rule for id: the first that matches, else explicit, no creators */
+const struct dphp_rule *dphp_policy_find(const struct dphp_policy *,
+    const struct dphp_id *);
+const char *dphp_mode_name(enum dphp_mode);
+
+/* acl.c: ownership records, the decision of dphp-policy(5) */
+/* the operations only an owner (or a share, or an admin) may do, even
+ * in mode auth */
+#define DPHP_OPS_OWNER (DPHP_OP_DELETE | DPHP_OP_SHARE_PLUS | \
+    DPHP_OP_SHARE_MINUS | DPHP_OP_OWNER)
+struct dphp_acl {
+	json_t *rec;		/* the record, or NULL when there is none */
+	char etag[DPHP_ETAG_MAX];
+};
+int dphp_acl_read(struct dphp_store *, const char *id, struct dphp_acl *);
+/* may by (NULL: nobody) do op on a resource of that mode and record? */
+int dphp_acl_allows(enum dphp_mode, json_t *rec, json_t *by, unsigned op);
+int dphp_acl_may_create(const struct dphp_rule *, json_t *by);
+int dphp_is_admin(json_t *by);
+/* a new record: rec (NULL: none) with the share, revoke or give of d */
+json_t *dphp_acl_change(json_t *rec, const struct dphp_desc *d);
+/* the delete event that ends a resource with a time-to-live */
+json_t *dphp_acl_expiry(const char *id, json_t *expiry);
+/* forget the ownership record of a deleted id and its expiry: 0, -1 */
+int dphp_acl_forget(struct dphp_store *, const char *id);
+
+/* authz.c: is an event allowed?  dphp-policy(5) */
+enum { DPHP_AUTHZ_ALLOW = 0, DPHP_AUTHZ_DENY = 1 };
+/*
+ * Check d (outside: it is being admitted, not taken from inside) against
+ * the records of its destination, emitter and reply_to ids, creating
+ * the destination's record when the event may create it.  ALLOW, DENY
+ * with the reason in why, or -1 after a message.
+ */
+int dphp_authorize(struct dphp_store *, const struct dphp_policy *,
+    const struct dphp_desc *, int outside, char *why, size_t whysz);
+/* carry out the ownership event d (share, revoke, give) if allowed:
+ * as dphp_authorize */
+int dphp_authz_own(struct dphp_store *, const struct dphp_policy *,
+    const struct dphp_desc *, char *why, size_t whysz);
+/* may by (NULL: nobody) do ops at id (reading, outside any event)?  as
+ * dphp_authorize */
+int dphp_authz_may(struct dphp_store *, const struct dphp_policy *,
+    json_t *by, const char *id, unsigned ops, char *why, size_t whysz);
 
 /* handler.c: running the user's handlers, dphp-handler(5) */
 struct dphp_handlers {

@@ -63,9 +63,9 @@ static const struct core {
 	{ "schedule", KIND(DPHP_KIND_ACTIVITY), DPHP_OP_CALL,
 	    { "input?*" } },
 	{ "completed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
-	    0, { "scheduled_id!i", "result?*" } },
+	    DPHP_OP_SIGNAL, { "scheduled_id!i", "result?*" } },
 	{ "failed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
-	    0, { "scheduled_id!i", "reason!s", "details?*" } },
+	    DPHP_OP_SIGNAL, { "scheduled_id!i", "reason!s", "details?*" } },
 	{ "terminate", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL,
 	    { "reason?s" } },
 	{ "share", ANYKIND, DPHP_OP_SHARE_PLUS, { "user?u", "role?u",
@@ -410,7 +410,6 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 				FAIL("more than %d 'reply_to' wrappers",
 				    DPHP_REPLY_MAX);
 			d->reply_to[d->nreply++] = json_string_value(v);
-			d->ops |= DPHP_OP_CALL;
 		} else if (strcmp(wkey, "lock") == 0) {
 			if (d->lock != NULL)
 				FAIL("more than one 'lock' wrapper");
@@ -444,6 +443,10 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	d->core = node;
 	d->type = json_string_value(json_object_get(node, "type"));
 	d->ops |= findcore(d->type)->ops;
+	/* a reply asked for: a call, or for a start its end (subscribe) */
+	if (d->nreply > 0)
+		d->ops |= strcmp(d->type, "start") == 0 ? DPHP_OP_SUBSCRIBE :
+		    DPHP_OP_CALL;
 	return checklocking(env, d, buf, bufsz, why);
 }
 

@@ -225,3 +225,35 @@ dphp_user_valid(const char *s)
 	    "0123456789._@+-");
 	return s[n] == '\0' && n <= DPHP_NAME_MAX;
 }
+
+json_t *
+dphp_by_parse(const char *arg, char *why, size_t whysz)
+{
+	char *s = xstrdup(arg), *colon, *role, *save;
+	json_t *by = NULL, *roles;
+
+	if ((colon = strchr(s, ':')) != NULL)
+		*colon++ = '\0';
+	if (!dphp_user_valid(s)) {
+		snprintf(why, whysz, "invalid user '%.300s'", arg);
+		goto out;
+	}
+	by = json_pack("{ss}", "user", s);
+	if (colon == NULL)
+		goto out;
+	roles = json_array();
+	json_object_set_new(by, "roles", roles);
+	for (role = strtok_r(colon, ",", &save); role != NULL;
+	    role = strtok_r(NULL, ",", &save)) {
+		if (!dphp_user_valid(role)) {
+			snprintf(why, whysz, "invalid role in '%.300s'", arg);
+			json_decref(by);
+			by = NULL;
+			goto out;
+		}
+		json_array_append_new(roles, json_string(role));
+	}
+out:
+	free(s);
+	return by;
+}

@@ -306,3 +306,20 @@ out:
 	json_decref(c);
 	return by;
 }
+
+json_t *
+dphp_token_arg(const char *arg)
+{
+	char line[8300];
+	FILE *f;
+
+	if (arg[0] != '@')
+		return json_string(arg);
+	if ((f = fopen(arg + 1, "re")) == NULL)
+		dphp_die(DPHP_EXIT_SYS, "cannot open '%s':", arg + 1);
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	return json_string(line);
+}

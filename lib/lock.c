@@ -25,7 +25,7 @@ dphp_lock_read(struct dphp_store *st, const char *entity,
 	int r;
 
 	memset(lr, 0, sizeof(*lr));
-	r = dphp_store_get_lock(st, entity, &lr->rec, lr->etag);
+	r = dphp_store_get_space(st, DPHP_SPACE_LOCK, entity, &lr->rec, lr->etag);
 	if (r == DPHP_STORE_ERROR)
 		return -1;
 	if (r != DPHP_STORE_OK) {
@@ -95,7 +95,7 @@ dphp_lock_write(struct dphp_store *st, const char *entity,
 
 	memset(&c, 0, sizeof(c));
 	c.id = entity;
-	c.lock = 1;
+	c.space = DPHP_SPACE_LOCK;
 	c.op = DPHP_PUT;
 	c.state = rec;
 	c.cond = lr->etag[0] ? DPHP_IF_MATCH : DPHP_IF_ABSENT;

@@ -64,7 +64,7 @@ parse(const char *s, struct dphp_id *id)
 	const char *why;
 
 	if (dphp_id_parse(s, id, &why) == 0) {
-		id->lock = 0;
+		id->space = DPHP_SPACE_STATE;
 		return 0;
 	}
 	dphp_error("invalid id '%.300s': %s", s, why);
@@ -83,14 +83,14 @@ dphp_store_get(struct dphp_store *st, const char *s, json_t **state,
 }
 
 int
-dphp_store_get_lock(struct dphp_store *st, const char *s, json_t **rec,
-    char etag[DPHP_ETAG_MAX])
+dphp_store_get_space(struct dphp_store *st, enum dphp_space space,
+    const char *s, json_t **rec, char etag[DPHP_ETAG_MAX])
 {
 	struct dphp_id id;
 
 	if (parse(s, &id))
 		return DPHP_STORE_ERROR;
-	id.lock = 1;
+	id.space = space;
 	return st->be->get(st, &id, rec, etag);
 }
 
@@ -107,10 +107,10 @@ dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
 			free(ids);
 			return DPHP_STORE_ERROR;
 		}
-		ids[i].lock = c[i].lock;
+		ids[i].space = c[i].space;
 		for (k = 0; k < i; k++)
 			if (strcmp(c[k].id, c[i].id) == 0 &&
-			    c[k].lock == c[i].lock) {
+			    c[k].space == c[i].space) {
 				dphp_error("a batch changes '%.300s' twice",
 				    c[i].id);
 				free(ids);
@@ -164,13 +164,14 @@ dphp_store_list(struct dphp_store *st, enum dphp_kind kind, const char *name,
 		dphp_error("invalid name '%.300s'", name);
 		return DPHP_STORE_ERROR;
 	}
-	return st->be->list(st, 0, kind, name, fn, arg);
+	return st->be->list(st, DPHP_SPACE_STATE, kind, name, fn, arg);
 }
 
 int
-dphp_store_list_locks(struct dphp_store *st, dphp_list_fn *fn, void *arg)
+dphp_store_list_space(struct dphp_store *st, enum dphp_space space,
+    enum dphp_kind kind, dphp_list_fn *fn, void *arg)
 {
-	return st->be->list(st, 1, DPHP_KIND_ENTITY, NULL, fn, arg);
+	return st->be->list(st, space, kind, NULL, fn, arg);
 }
 
 int

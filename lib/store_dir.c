@@ -40,6 +40,9 @@
 
 #define FORMAT "dphp-store 1\n"
 
+/* the top directory of each space, indexed by enum dphp_space */
+static const char *const spacedir[] = { "state", "lock", "owner" };
+
 /* A record as read: gen 0 means no file at all. */
 struct record {
 	uint64_t gen;
@@ -134,7 +137,7 @@ locate(struct dphp_store *st, const struct dphp_id *id, int create,
 	int fd, next;
 
 	enc = dphp_key_encode(id->key);
-	w->path = xasprintf("%s/%s/%s/%s", id->lock ? "lock" : "state",
+	w->path = xasprintf("%s/%s/%s/%s", spacedir[id->space],
 	    dphp_kind_name(id->kind), id->name, enc);
 	free(enc);
 	w->leaf = strrchr(w->path, '/') + 1;
@@ -926,10 +929,10 @@ listdir(int dfd, const char *space, const char *kind, const char *name,
 }
 
 static int
-dir_list(struct dphp_store *st, int lock, enum dphp_kind kind,
+dir_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
     const char *only, dphp_list_fn *fn, void *arg)
 {
-	const char *space = lock ? "lock" : "state";
+	const char *space = spacedir[sp];
 	struct dirent *de;
 	char *path;
 	DIR *d;

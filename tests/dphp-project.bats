@@ -81,11 +81,11 @@ OUT
 	run --separate-stderr dphp-project -d "$S" show
 	assert_output ""
 	assert_failure 2
-	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-d store] get id ..."
+	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
 	run --separate-stderr dphp-project -d "$S" get
 	assert_failure 2
 	assert_output ""
-	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-d store] get id ..."
+	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
 }
 
 @test "a full disk" {

@@ -30,6 +30,7 @@ load helper
 ./usr/share/man/man1/dphp-route.1
 ./usr/share/man/man5/dphp-event.5
 ./usr/share/man/man5/dphp-handler.5
+./usr/share/man/man5/dphp-policy.5
 ./usr/share/man/man5/dphp-store.5
 ./usr/share/man/man7/dphp.7
 ./usr/share/zsh/site-functions/_dphp

@@ -55,6 +55,7 @@ $output"
 @test "dphp-event.5 examples" { examples dphp-event.5; }
 @test "dphp-store.5 examples" { examples dphp-store.5; }
 @test "dphp-handler.5 examples" { examples dphp-handler.5; }
+@test "dphp-policy.5 examples" { examples dphp-policy.5; }
 @test "dphp-emit.1 examples" { examples dphp-emit.1; }
 @test "dphp-route.1 examples" { examples dphp-route.1; }
 @test "dphp-replay.1 examples" { examples dphp-replay.1; }

@@ -368,14 +368,23 @@ ERR
 	umount "$T/full"
 }
 
-@test "in a worker, what a stage cannot apply is rejected and acknowledged" {
+@test "in a worker, what a stage cannot apply is rejected and acknowledged; ownership events are carried out when taken" {
 	{
 		ev l1 -l orchestration:o:1 -p entity:counter:c signal entity:counter:c add 1
-		ev s1 share entity:counter:c user bob signal
+		ev o1 share entity:counter:c user bob signal
+		ev s1 completed entity:counter:c x1
 		ev e1 signal entity:counter:c add 1
 	} > "$T/in"
 	dphp-route -d "$S" -q "$T/in" > /dev/null
 	dphp-route -d "$S" -t > "$T/taken"
+	run jq -r .id "$T/taken"
+	assert_output - <<'OUT'
+l1
+s1
+e1
+OUT
+	run cat "$S/owner/entity/counter/c"
+	assert_output '{"etag":"1","state":{"owners":[],"shares":[{"user":"bob","ops":["signal"]}]}}'
 	run --separate-stderr dphp-lock -d "$S" "$T/taken"
 	assert_failure 3
 	assert_stderr "dphp-lock: $T/taken:1: event l1: the lock of entity:counter:c is not held by orchestration:o:1 (its lease ran out, or it was let go) (rejected)"
@@ -387,11 +396,11 @@ e1
 OUT
 	run --separate-stderr dphp-replay -d "$S" -x "$H" "$T/locked"
 	assert_failure 3
-	assert_stderr "dphp-replay: $T/locked:1: 'share' events are applied by the Infrastructure layer, not by dphp-replay (rejected)"
+	assert_stderr "dphp-replay: $T/locked:1: 'completed' events are applied by the Infrastructure layer, not by dphp-replay (rejected)"
 	run jq -r .input.id <<< "$output"
 	assert_output e1
 	run queued cur
-	assert_output "$((NOW + 2)).$C.e1"
+	assert_output "$((NOW + 3)).$C.e1"
 }
 
 @test "a record replaced before its outbox was delivered delivers it first" {

@@ -82,3 +82,20 @@ blocks() {
 	assert_stderr ""
 	assert_equal "${lines[-1]}" '{"alice":50,"bob":20,"total":70}'
 }
+
+@test "the README's many users: rights checked at the door and in the worker" {
+	blocks quickstart users > "$BATS_TEST_TMPDIR/run.sh"
+	grep -q 'DPHP_POLICY' "$BATS_TEST_TMPDIR/run.sh" || fail "no users block"
+	awk '/^<!-- users/ { on = 1 }
+	    on && /^prints$/ { want = 1; next }
+	    want && /^```$/ { if (out) exit; out = 1; next }
+	    want && out' "$TOP/README.md" > "$BATS_TEST_TMPDIR/want"
+	[ -s "$BATS_TEST_TMPDIR/want" ] || fail "no expected output"
+	unset DPHP_NOW DPHP_SH
+	cd "$TOP"
+	run --separate-stderr sh -e "$BATS_TEST_TMPDIR/run.sh"
+	assert_success
+	assert_stderr ""
+	n=$(wc -l < "$BATS_TEST_TMPDIR/want")
+	assert_equal "$(printf '%s\n' "${lines[@]}" | tail -n "$n")" "$(cat "$BATS_TEST_TMPDIR/want")"
+}

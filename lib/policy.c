@@ -1,0 +1,183 @@
+/*
+ * policy.c - the policy file of dphp-policy(5): for each kind and name
+ * of resource, its mode (anon, auth, explicit), who may create one, and
+ * how long one lives.  One rule a line; the first that matches wins.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dphp.h"
+
+struct dphp_policy {
+	struct dphp_rule *rules;
+	size_t n;
+};
+
+/* what no rule matches: nobody but an admin creates it */
+static const struct dphp_rule closed = { DPHP_KIND_NONE, NULL,
+    DPHP_MODE_EXPLICIT, NULL, 0, 0 };
+
+#define GLOBCHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+    "0123456789._-*?[]!"
+
+static const char *const modes[] = { "explicit", "auth", "anon" };
+
+const char *
+dphp_mode_name(enum dphp_mode m)
+{
+	return modes[m];
+}
+
+/* One word of a rule after the mode: a creator or the time-to-live. */
+static const char *
+word(struct dphp_rule *r, char *w)
+{
+	const char *name;
+
+	if (strncmp(w, "ttl=", 4) == 0) {
+		if (r->ttl_ms != 0)
+			return "more than one ttl=";
+		if (dphp_duration_parse(w + 4, &r->ttl_ms) != 0 ||
+		    r->ttl_ms < 1)
+			return "ttl= needs a duration (90s, 15m, 2h, 1d)";
+		return NULL;
+	}
+	if (strncmp(w, "user:", 5) == 0)
+		name = w + 5;
+	else if (strncmp(w, "role:", 5) == 0)
+		name = w + 5;
+	else
+		return "want user:NAME, role:NAME or ttl=DURATION after the "
+		    "mode";
+	if (!dphp_user_valid(name))
+		return "invalid user or role name";
+	if (r->mode == DPHP_MODE_ANON)
+		return "anyone creates an anon resource: no creators to list";
+	if (r->creators == NULL)
+		r->creators = json_array();
+	w[4] = '\0';
+	json_array_append_new(r->creators, json_pack("{ss}", w, name));
+	return NULL;
+}
+
+/* Parse line (cut into words in place) into r: NULL, or why not. */
+static const char *
+rule(char *line, struct dphp_rule *r)
+{
+	char *w[3], *rest, *save = NULL;
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if ((w[i] = strtok_r(i ? NULL : line, " \t", &save)) == NULL)
+			return "want KIND NAME MODE [user:U|role:R ...] "
+			    "[ttl=DURATION]";
+	if (strcmp(w[0], "*") == 0)
+		r->kind = DPHP_KIND_NONE;
+	else if (strcmp(w[0], "entity") == 0)
+		r->kind = DPHP_KIND_ENTITY;
+	else if (strcmp(w[0], "orchestration") == 0)
+		r->kind = DPHP_KIND_ORCHESTRATION;
+	else if (strcmp(w[0], "activity") == 0)
+		r->kind = DPHP_KIND_ACTIVITY;
+	else
+		return "the kind must be entity, orchestration, activity or *";
+	if (w[1][strspn(w[1], GLOBCHARS)] != '\0')
+		return "the name must be a glob of names";
+	r->name = xstrdup(w[1]);
+	for (i = 0; i < 3 && strcmp(w[2], modes[i]); i++)
+		;
+	if (i == 3)
+		return "the mode must be anon, auth or explicit";
+	r->mode = i;
+	while ((rest = strtok_r(NULL, " \t", &save)) != NULL)
+		if ((why = word(r, rest)) != NULL)
+			return why;
+	return NULL;
+}
+
+static void
+freerules(struct dphp_rule *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].name);
+		json_decref(v[i].creators);
+	}
+	free(v);
+}
+
+struct dphp_policy *
+dphp_policy_load(const char *path)
+{
+	struct dphp_policy *p;
+	struct dphp_rule r;
+	char *line = NULL, *hash;
+	const char *why;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned long no = 0;
+	FILE *f;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		dphp_error("cannot open the policy '%s':", path);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		no++;
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		if (line[strspn(line, " \t")] == '\0')
+			continue;
+		memset(&r, 0, sizeof(r));
+		r.line = no;
+		if ((why = rule(line, &r)) != NULL) {
+			dphp_error("%s:%lu: %s", path, no, why);
+			free(r.name);
+			json_decref(r.creators);
+			goto fail;
+		}
+		p->rules = xrealloc(p->rules, (p->n + 1) * sizeof(*p->rules));
+		p->rules[p->n++] = r;
+	}
+	if (ferror(f)) {
+		dphp_error("cannot read the policy '%s':", path);
+		goto fail;
+	}
+	free(line);
+	fclose(f);
+	return p;
+fail:
+	free(line);
+	fclose(f);
+	dphp_policy_free(p);
+	return NULL;
+}
+
+void
+dphp_policy_free(struct dphp_policy *p)
+{
+	if (p == NULL)
+		return;
+	freerules(p->rules, p->n);
+	free(p);
+}
+
+const struct dphp_rule *
+dphp_policy_find(const struct dphp_policy *p, const struct dphp_id *id)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if ((p->rules[i].kind == DPHP_KIND_NONE ||
+		    p->rules[i].kind == id->kind) &&
+		    fnmatch(p->rules[i].name, id->name, 0) == 0)
+			return &p->rules[i];
+	return &closed;
+}
