@@ -10,3 +10,5 @@ echo
 sh "$here/queue.sh"
 echo
 sh "$here/locks.sh"
+echo
+sh "$here/authz.sh"

@@ -387,7 +387,8 @@ int
 main(int argc, char *argv[])
 {
 	struct dphp_queue_part part = { 0, 1, 5 * 60 * 1000 };
-	const char *spec = NULL, *Kflag = NULL, *Rflag = NULL, *Pflag;
+	const char *spec = NULL, *Kflag = NULL, *Rflag = NULL, *Pflag = NULL;
+	const char *penv = getenv("DPHP_POLICY");
 	long long nmax = 0;
 	int64_t now;
 	int c, r, qflag = 0, rflag = 0, tflag = 0, tonly = 0;
@@ -395,9 +396,6 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
-	Pflag = getenv("DPHP_POLICY");
-	if (Pflag != NULL && *Pflag == '\0')
-		Pflag = NULL;
 	while ((c = getopt_long(argc, argv, "Dd:ehiK:l:m:n:P:qR:rs:tuVvw",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
@@ -480,14 +478,12 @@ main(int argc, char *argv[])
 	    (tonly && !tflag) || (spec && !qflag && !tflag && !rflag) ||
 	    ((tflag || rflag) && (argc > 0 || npatterns || Dflag || iflag)) ||
 	    (qflag && (Dflag || iflag)) || (eflag && wflag) ||
-	    (tflag && Kflag) || (rflag && (Kflag || Rflag)))
+	    (tflag && Kflag) || (rflag && (Kflag || Rflag)) ||
+	    (Pflag && !qflag && !tflag))
 		dphp_usage(synopsis);
-	/* a policy is for a store's queue; $DPHP_POLICY is for those only */
-	if (!qflag && !tflag) {
-		if (Pflag != NULL && Pflag != getenv("DPHP_POLICY"))
-			dphp_usage(synopsis);
-		Pflag = NULL;
-	}
+	/* a policy is for a store's queue: $DPHP_POLICY too */
+	if (Pflag == NULL && (qflag || tflag) && penv != NULL && *penv)
+		Pflag = penv;
 	if (Pflag != NULL && (policy = dphp_policy_load(Pflag)) == NULL)
 		return DPHP_EXIT_USAGE;
 	if (Kflag != NULL && (keys = dphp_keys_load(Kflag)) == NULL)
