@@ -128,11 +128,28 @@ int
 dphp_lock_letgo(struct dphp_store *st, const char *entity,
     struct dphp_lockrec *lr, const char *how)
 {
-	json_t *rec;
+	json_t *rec, *once, *e, *f;
+	size_t i, k;
 	int r;
 
-	/* parked first: a crash after this only delivers twice */
-	if (dphp_queue_admit_all(st, lr->parked) != 0)
+	/*
+	 * Parked first: a crash after this only delivers twice.  Each event
+	 * once, though the record may hold copies (a park and a let-go that
+	 * race both win, in turn): else copies would multiply with every
+	 * hold that ends, and the record grow without end.
+	 */
+	once = json_array();
+	json_array_foreach(lr->parked, i, e) {
+		json_array_foreach(once, k, f)
+			if (json_equal(json_object_get(e, "id"),
+			    json_object_get(f, "id")))
+				break;
+		if (k == json_array_size(once))
+			json_array_append(once, e);
+	}
+	r = dphp_queue_admit_all(st, once);
+	json_decref(once);
+	if (r != 0)
 		return -1;
 	rec = dphp_lock_record(NULL, NULL, 0, lr->fence, NULL, NULL);
 	if (how != NULL && lr->owner != NULL) {

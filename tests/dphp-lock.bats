@@ -265,3 +265,35 @@ OUT
 	run dphp-commit -d "$S" -g entity:acct:a
 	assert_output '{"id":"entity:acct:a","etag":"1","state":"from B"}'
 }
+
+@test "copies of one event parked on a hold are queued once when it ends" {
+	mkstore
+	T=$BATS_TEST_TMPDIR
+	setsid dphp-lock -d "$S" -o job entity:counter:c -- sh -c \
+	    'while [ ! -e "$1" ]; do sleep 0.05; done' sh "$T/go" & pid=$!
+	for _ in $(seq 50); do [ -e "$S/lock/entity/counter/c" ] && break; sleep 0.05; done
+	# the same event admitted twice (a sender's retry), both copies
+	# parked on the hold
+	ev e1 signal entity:counter:c add 1 > "$T/in"
+	for copy in 1 2; do
+		dphp-route -q -d "$S" "$T/in" > /dev/null
+		dphp-route -t -n 1 -d "$S" > "$T/taken"
+		run --separate-stderr dphp-lock -d "$S" "$T/taken"
+		assert_success
+		assert_output ""
+		assert_stderr ""
+	done
+	run jq -c '[.state.parked[].id]' "$S/lock/entity/counter/c"
+	assert_output '["e1","e1"]'
+	touch "$T/go"
+	wait "$pid"
+	run ls "$S/queue/new" "$S/queue/cur"
+	assert_output - <<OUT
+$S/queue/cur:
+
+$S/queue/new:
+$(ls "$S/queue/new" | grep -x '[0-9]*\.[0-9a-f]*\.e1')
+OUT
+	run sh -c 'ls "$1/queue/new" | wc -l' sh "$S"
+	assert_output 1
+}
