@@ -7,6 +7,10 @@
  *	    ls [kind[:name]]
  *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
  *	    owner id ...
+ *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
+ *	    status id ...
+ *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
+ *	    [-w timeout] wait id [status[,status...]]
  *
  * With a policy, a user reads what the policy lets them read, and
  * nothing else: get refuses, ls leaves out.
@@ -15,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dphp.h"
 
@@ -26,7 +31,13 @@ static const char synopsis[] =
     "           ls [kind[:name]]\n"
     "       dphp-project [-u] [-b user | -K keys -T token] [-d store] "
     "[-P policy]\n"
-    "           owner id ...";
+    "           owner id ...\n"
+    "       dphp-project [-u] [-b user | -K keys -T token] [-d store] "
+    "[-P policy]\n"
+    "           status id ...\n"
+    "       dphp-project [-u] [-b user | -K keys -T token] [-d store] "
+    "[-P policy]\n"
+    "           [-w timeout] wait id [status[,status...]]";
 static const char options[] =
     "  -b user[:role,...]  read as this user (trusted: not proven)\n"
     "  -d store   the store (default $DPHP_STORE)\n"
@@ -34,29 +45,31 @@ static const char options[] =
     "  -P policy  read only what the policy allows (default "
     "$DPHP_POLICY)\n"
     "  -T token   read as the user this token (or @file) proves\n"
+    "  -w timeout with wait: give up after this long (90s, 15m; default: "
+    "never)\n"
     "  -u         flush after every record\n"
     "  -h, --help     this help\n"
     "  -V, --version  the version\n"
     "commands:\n"
     "  get id ...            each state with its ETag\n"
     "  ls [kind[:name]]      the ids and ETags, sorted by id\n"
-    "  owner id ...          each ownership record with its ETag\n";
+    "  owner id ...          each ownership record with its ETag\n"
+    "  status id ...         where each orchestration or activity is\n"
+    "  wait id [status,...]  until it is there (default: it has ended)\n";
 
 static struct dphp_store *store;
 static struct dphp_policy *policy;	/* -P */
 static json_t *by;			/* -b, -T */
 
-/* May the user read id (with owners: its ownership record)?  1, 0 (why
- * says why not), -1. */
+/* May the user do op at id?  1, 0 (why says why not), -1. */
 static int
-readable(const char *id, int owners, char *why, size_t whysz)
+allowed(const char *id, unsigned op, char *why, size_t whysz)
 {
 	int r;
 
 	if (policy == NULL)
 		return 1;
-	r = dphp_authz_may(store, policy, by, id, owners ?
-	    DPHP_OP_SHARE_MINUS : DPHP_OP_READ, why, whysz);
+	r = dphp_authz_may(store, policy, by, id, op, why, whysz);
 	return r < 0 ? -1 : r == DPHP_AUTHZ_ALLOW;
 }
 
@@ -76,8 +89,8 @@ get(int argc, char **argv, int owners)
 			return DPHP_EXIT_USAGE;
 		}
 	for (i = 0; i < argc; i++) {
-		if ((r = readable(argv[i], owners, denied, sizeof(denied))) <
-		    0)
+		if ((r = allowed(argv[i], owners ? DPHP_OP_SHARE_MINUS :
+		    DPHP_OP_READ, denied, sizeof(denied))) < 0)
 			return DPHP_EXIT_SYS;
 		if (r == 0) {
 			dphp_error("%s", denied);
@@ -103,13 +116,161 @@ get(int argc, char **argv, int owners)
 	return status;
 }
 
+/*
+ * Where an orchestration or activity is, from its document: a new
+ * {"id","etag","status","custom","output","error"} (nulls for what it
+ * has not).
+ */
+static json_t *
+statusof(const char *id, const char *etag, json_t *doc, int activity)
+{
+	json_t *v = json_object_get(doc, activity ? "result" : "output");
+
+	return json_pack("{sssssOsOsOsO}", "id", id, "etag", etag, "status",
+	    json_object_get(doc, "status") ? json_object_get(doc, "status") :
+	    json_null(), "custom", json_object_get(doc, "custom") ?
+	    json_object_get(doc, "custom") : json_null(), "output",
+	    v ? v : json_null(), "error", json_object_get(doc, "error") ?
+	    json_object_get(doc, "error") : json_null());
+}
+
+/*
+ * The status record of id (which may have none: entities, and ids not
+ * yet started): 0 with *out set or NULL when it has no state, or an
+ * exit status after a message.
+ */
+static int
+status1(const char *id, unsigned op, json_t **out)
+{
+	char etag[DPHP_ETAG_MAX], why[1024];
+	struct dphp_id pid;
+	const char *e;
+	json_t *doc;
+	int r;
+
+	*out = NULL;
+	if (dphp_id_parse(id, &pid, &e) != 0) {
+		dphp_error("invalid id '%.300s': %s", id, e);
+		return DPHP_EXIT_USAGE;
+	}
+	if (pid.kind == DPHP_KIND_ENTITY) {
+		dphp_error("'%s' has no status: only orchestrations and "
+		    "activities do", id);
+		return DPHP_EXIT_USAGE;
+	}
+	if ((r = allowed(id, op, why, sizeof(why))) <= 0) {
+		if (r == 0)
+			dphp_error("%s", why);
+		return r < 0 ? DPHP_EXIT_SYS : DPHP_EXIT_NO;
+	}
+	r = dphp_store_get(store, id, &doc, etag);
+	if (r == DPHP_STORE_ERROR)
+		return DPHP_EXIT_SYS;
+	if (r == DPHP_STORE_OK) {
+		*out = statusof(id, etag, doc, pid.kind == DPHP_KIND_ACTIVITY);
+		json_decref(doc);
+	}
+	return 0;
+}
+
+static int
+status(int argc, char **argv)
+{
+	json_t *rec;
+	int i, r, st = 0;
+
+	for (i = 0; i < argc; i++) {
+		if ((r = status1(argv[i], DPHP_OP_READ, &rec)) != 0) {
+			if (r != DPHP_EXIT_NO)
+				return r;
+			st = r;
+			continue;
+		}
+		if (rec == NULL) {
+			dphp_error("no state for '%s'", argv[i]);
+			st = DPHP_EXIT_NO;
+			continue;
+		}
+		dphp_write(rec);
+		json_decref(rec);
+	}
+	return st;
+}
+
+static int
+among(const char *s, const char *list)
+{
+	size_t n = strlen(s);
+	const char *p;
+
+	for (p = list; (p = strstr(p, s)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* a monotonic clock in ms: a time-out is real time, even under DPHP_NOW */
+static int64_t
+ticks(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until id is in one of the statuses (default: it has ended), for
+ * timeout_ms at most (-1: for ever), reading its state again at growing
+ * intervals.  0 when it got there (by default: completed), 1 when it
+ * ended otherwise, 75 on a time-out.
+ */
+static int
+waitfor(const char *id, const char *want, int64_t timeout_ms)
+{
+	const char *ended = "completed,failed,terminated", *s;
+	int64_t deadline = timeout_ms < 0 ? -1 : ticks() + timeout_ms;
+	int64_t pause = 20;
+	struct timespec ts;
+	json_t *rec;
+	int r;
+
+	for (;;) {
+		if ((r = status1(id, DPHP_OP_SUBSCRIBE, &rec)) != 0)
+			return r;
+		s = rec ? json_string_value(json_object_get(rec, "status")) :
+		    NULL;
+		if (s != NULL && among(s, want ? want : ended)) {
+			r = want || strcmp(s, "completed") == 0 ? 0 :
+			    DPHP_EXIT_NO;
+			dphp_write(rec);
+			json_decref(rec);
+			return r;
+		}
+		if (deadline >= 0 && ticks() >= deadline) {
+			dphp_error("'%s' is %s after %lld ms", id, s ? s :
+			    "not started", (long long)timeout_ms);
+			json_decref(rec);
+			return DPHP_EXIT_LOCKED;
+		}
+		json_decref(rec);
+		if (fflush(stdout) == EOF)
+			return DPHP_EXIT_SYS;
+		ts.tv_sec = pause / 1000;
+		ts.tv_nsec = pause % 1000 * 1000000;
+		nanosleep(&ts, NULL);
+		if (pause < 500)
+			pause *= 2;
+	}
+}
+
 static int
 collect(const char *id, const char *etag, void *arg)
 {
 	char why[1024];
 	int r;
 
-	if ((r = readable(id, 0, why, sizeof(why))) <= 0)
+	if ((r = allowed(id, DPHP_OP_READ, why, sizeof(why))) <= 0)
 		return r;
 	json_array_append_new(arg, json_pack("{ssss}", "id", id, "etag",
 	    etag));
@@ -172,6 +333,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *spec = NULL, *Kflag = NULL, *why;
+	int64_t timeout_ms = -1;
 	char buf[1024];
 	const char *Pflag = getenv("DPHP_POLICY");
 	struct dphp_keys *keys;
@@ -181,7 +343,7 @@ main(int argc, char *argv[])
 	dphp_setprog("dphp-project");
 	if (Pflag != NULL && *Pflag == '\0')
 		Pflag = NULL;
-	while ((c = getopt_long(argc, argv, "b:d:hK:P:T:uV", dphp_longopts,
+	while ((c = getopt_long(argc, argv, "b:d:hK:P:T:uVw:", dphp_longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -210,6 +372,11 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			dphp_version();
+		case 'w':
+			if (dphp_duration_parse(optarg, &timeout_ms) != 0)
+				dphp_die(DPHP_EXIT_USAGE, "invalid timeout '%s' "
+				    "(a duration: 90s, 15m, 2h)", optarg);
+			break;
 		default:
 			dphp_usage(synopsis);
 		}
@@ -217,8 +384,11 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc < 1 || (strcmp(argv[0], "ls") == 0 ? argc > 2 : argc < 2) ||
+	    (strcmp(argv[0], "wait") == 0 && argc > 3) ||
+	    (timeout_ms >= 0 && strcmp(argv[0], "wait") != 0) ||
 	    (strcmp(argv[0], "get") != 0 && strcmp(argv[0], "ls") != 0 &&
-	    strcmp(argv[0], "owner") != 0) ||
+	    strcmp(argv[0], "owner") != 0 && strcmp(argv[0], "status") != 0 &&
+	    strcmp(argv[0], "wait") != 0) ||
 	    (by && token) || (!Kflag != !token))
 		dphp_usage(synopsis);
 	if ((by || token) && Pflag == NULL)
@@ -239,7 +409,11 @@ main(int argc, char *argv[])
 		return DPHP_EXIT_USAGE;
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
-	if (strcmp(argv[0], "ls") != 0)
+	if (strcmp(argv[0], "status") == 0)
+		r = status(argc - 1, argv + 1);
+	else if (strcmp(argv[0], "wait") == 0)
+		r = waitfor(argv[1], argc > 2 ? argv[2] : NULL, timeout_ms);
+	else if (strcmp(argv[0], "ls") != 0)
 		r = get(argc - 1, argv + 1, strcmp(argv[0], "owner") == 0);
 	else
 		r = ls(argc > 1 ? argv[1] : NULL);

@@ -10,7 +10,7 @@ _dphp_options() {
 	dphp-replay) echo "-d -h -k -T -u -V -x --help --version" ;;
 	dphp-commit) echo "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-d -F -h -L -l -o -u -V -w --help --version" ;;
-	dphp-project) echo "-b -d -h -K -P -T -u -V --help --version" ;;
+	dphp-project) echo "-b -d -h -K -P -T -u -V -w --help --version" ;;
 	esac
 }
 
@@ -21,7 +21,7 @@ _dphp_with_argument() {
 	dphp-replay) echo "-d -T -x" ;;
 	dphp-commit) echo "-b -d -e -g -n -r -s -T -x" ;;
 	dphp-lock) echo "-d -F -l -o -w" ;;
-	dphp-project) echo "-b -d -K -P -T" ;;
+	dphp-project) echo "-b -d -K -P -T -w" ;;
 	esac
 }
 
@@ -63,7 +63,7 @@ _dphp() {
 		;;
 	dphp-project)
 		if [ "$nargs" -eq 0 ]; then
-			mapfile -t COMPREPLY < <(compgen -W "get ls" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "get ls owner status wait" -- "$cur")
 			return
 		fi
 		[ "$nargs" -eq 1 ] && [ "${COMP_WORDS[COMP_CWORD-1]}" = ls ] &&

@@ -553,6 +553,14 @@ OUT
 	DPHP_POLICY=$T/policy run --separate-stderr dphp-project -d "$S" ls
 	assert_success
 	assert_output ""
+	# status needs read; wait, being told of the end, subscribe
+	run --separate-stderr dphp-project -d "$S" -P "$T/policy" -b bob status orchestration:transfer:t1
+	assert_success
+	assert_output '{"id":"orchestration:transfer:t1","etag":"1","status":"pending","custom":null,"output":null,"error":null}'
+	run --separate-stderr dphp-project -d "$S" -P "$T/policy" -w 1s wait orchestration:transfer:t1
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-project: error: without a user there is no 'subscribe' right on orchestration:transfer:t1 (mode auth)"
 	# the ownership record: for whoever may manage its shares
 	run --separate-stderr dphp-project -d "$S" -P "$T/policy" -b bob owner entity:account:a
 	assert_failure 1

@@ -62,7 +62,7 @@ zsh_letters() {
 	COMP_WORDS=(dphp-project "")
 	COMP_CWORD=1
 	_dphp
-	assert_equal "${COMPREPLY[*]}" "get ls"
+	assert_equal "${COMPREPLY[*]}" "get ls owner status wait"
 	COMP_WORDS=(dphp-commit -)
 	COMP_CWORD=1
 	_dphp

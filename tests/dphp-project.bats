@@ -91,3 +91,66 @@ OUT
 @test "a full disk" {
 	fails_on_full_disk dphp-project -d "$S" ls
 }
+
+@test "status: where orchestrations and activities are" {
+	echo '{"name":"transfer","status":"running","custom":"withdrawing"}' > "$BATS_TEST_TMPDIR/s"
+	dphp-commit -d "$S" -f -s orchestration:transfer:t1 "$BATS_TEST_TMPDIR/s" > /dev/null
+	echo '{"status":"completed","result":"sent"}' > "$BATS_TEST_TMPDIR/s"
+	dphp-commit -d "$S" -f -s activity:mail:m1 "$BATS_TEST_TMPDIR/s" > /dev/null
+	run --separate-stderr dphp-project -d "$S" status orchestration:transfer:t1 activity:mail:m1 orchestration:transfer:t9
+	assert_failure 1
+	assert_output - <<'OUT'
+{"id":"orchestration:transfer:t1","etag":"2","status":"running","custom":"withdrawing","output":null,"error":null}
+{"id":"activity:mail:m1","etag":"2","status":"completed","custom":null,"output":"sent","error":null}
+OUT
+	assert_stderr "dphp-project: error: no state for 'orchestration:transfer:t9'"
+	run --separate-stderr dphp-project -d "$S" status entity:account:bob
+	assert_failure 2
+	assert_output ""
+	assert_stderr "dphp-project: error: 'entity:account:bob' has no status: only orchestrations and activities do"
+}
+
+@test "wait: until an orchestration ends, while a worker runs it; time-outs; statuses asked for" {
+	H=$TOP/examples/bank/handlers
+	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$BATS_TEST_TMPDIR/notices
+	T=$BATS_TEST_TMPDIR
+	{
+		ev d1 signal entity:account:ann deposit 10
+		ev t2 start orchestration:transfer:t2 '{"from":"ann","to":"bo","amount":4}'
+		ev t3 start orchestration:transfer:t3 '{"from":"bo","to":"ann","amount":40}'
+	} > "$T/in"
+	dphp-route -q -d "$S" "$T/in" > /dev/null
+	# waiting before the worker runs: not started yet, then ended
+	dphp-project -d "$S" wait orchestration:transfer:t2 > "$T/waited" 2>&1 & pid=$!
+	sleep 0.2
+	# a worker, round by round (each takes what the last one sent)
+	for _ in $(seq 12); do
+		dphp-route -d "$S" -t -n 100 > "$T/taken"
+		dphp-lock -d "$S" "$T/taken" > "$T/locked"
+		dphp-replay -d "$S" -x "$H" "$T/locked" > "$T/proposals"
+		dphp-commit -d "$S" -x "$H" "$T/proposals" > /dev/null
+	done
+	st=0
+	wait "$pid" || st=$?
+	assert_equal "$st" 0
+	run cat "$T/waited"
+	assert_output '{"id":"orchestration:transfer:t2","etag":"5","status":"completed","custom":"depositing","output":{"ann":6,"bo":4},"error":null}'
+	# ended otherwise: 1 by default, 0 when that status was asked for
+	run --separate-stderr dphp-project -d "$S" wait orchestration:transfer:t3
+	assert_failure 1
+	assert_output '{"id":"orchestration:transfer:t3","etag":"3","status":"failed","custom":"withdrawing","output":null,"error":"withdraw from bo: insufficient funds"}'
+	assert_stderr ""
+	run --separate-stderr dphp-project -d "$S" wait orchestration:transfer:t3 completed,failed
+	assert_success
+	# a time-out (real time, even with DPHP_NOW): 75
+	run --separate-stderr dphp-project -d "$S" -w 300ms wait orchestration:transfer:t4
+	assert_failure 75
+	assert_output ""
+	assert_stderr "dphp-project: error: 'orchestration:transfer:t4' is not started after 300 ms"
+	run --separate-stderr dphp-project -d "$S" -w 300ms wait orchestration:transfer:t2 failed
+	assert_failure 75
+	assert_stderr "dphp-project: error: 'orchestration:transfer:t2' is completed after 300 ms"
+	run --separate-stderr dphp-project -d "$S" -w soon wait orchestration:transfer:t2
+	assert_failure 2
+	assert_stderr "dphp-project: error: invalid timeout 'soon' (a duration: 90s, 15m, 2h)"
+}
