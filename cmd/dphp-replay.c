@@ -4,6 +4,7 @@
  * for dphp-commit.
  *
  *	dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]
+ *	dphp-replay -J [-u] [-A time] [-d store] [-S seq] [journal ...]
  *
  * The stage runs ahead of dphp-commit, so it remembers the states it
  * proposed: the next event for the same target is applied on top of
@@ -17,8 +18,13 @@
  * is computed from the stored state.  Such an event that dphp-replay
  * cannot apply is rejected (reported and acknowledged) rather than
  * stopping the worker.
+ *
+ * With -J it replays a journal instead, offline: the states it holds at
+ * its end (or at a seq, or a time) are printed as dphp-project prints
+ * the live ones, so that the two can be compared.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +32,16 @@
 #include "dphp.h"
 
 static const char synopsis[] =
-    "dphp-replay [-ku] [-d store] [-T ms] [-x dir] [file ...]";
+    "dphp-replay [-ku] [-d store] [-T ms] [-x dir] [file ...]\n"
+    "       dphp-replay -J [-u] [-A time] [-d store] [-S seq] "
+    "[journal ...]";
 static const char options[] =
+    "  -A time    with -J: the states as they were at time (RFC 3339)\n"
     "  -d store   the store (default $DPHP_STORE)\n"
+    "  -J         rebuild the states a journal holds (default: the "
+    "store's)\n"
     "  -k         keep handlers running between events (co-processes)\n"
+    "  -S seq     with -J: the states as they were after line seq\n"
     "  -T ms      handler time limit (30000; 0: none)\n"
     "  -u         flush after every record\n"
     "  -x dir     the handlers (default $DPHP_HANDLERS)\n"
@@ -112,17 +124,100 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	return 0;
 }
 
+/* -J: the states a journal leads to, up to a seq or a time */
+struct rebuild {
+	json_t *states;		/* id -> {"id","etag","state"} */
+	json_int_t upto;	/* -S, or 0 */
+	int64_t until;		/* -A, or -1 */
+};
+#define STOPPED 1000	/* from fold: the rest is after the point asked */
+
+static int
+fold(json_t *line, void *arg)
+{
+	struct rebuild *rb = arg;
+	const char *id = json_string_value(json_object_get(line, "id"));
+	int64_t at;
+
+	if ((rb->upto && json_integer_value(json_object_get(line, "seq")) >
+	    rb->upto) || (rb->until >= 0 && dphp_time_parse(
+	    json_string_value(json_object_get(line, "at")), &at) == 0 &&
+	    at > rb->until))
+		return STOPPED;
+	if (json_is_true(json_object_get(line, "deleted")))
+		json_object_del(rb->states, id);
+	else
+		json_object_set_new(rb->states, id, json_pack("{sssOsO}",
+		    "id", id, "etag", json_object_get(line, "etag"), "state",
+		    json_object_get(line, "state")));
+	return 0;
+}
+
+static int
+byid(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int
+rebuild(int argc, char **argv, const char *spec, struct rebuild *rb)
+{
+	const char *key, **ids, *store_dir = spec ? spec :
+	    getenv("DPHP_STORE");
+	char *dir = NULL;
+	size_t n = 0, i;
+	json_t *v;
+	int r;
+
+	if (argc == 0) {
+		if (store_dir == NULL) {
+			dphp_error("no journal: name one, or give -d STORE "
+			    "or set DPHP_STORE");
+			return DPHP_EXIT_USAGE;
+		}
+		dir = xasprintf("%s/journal", store_dir);
+		argc = 1;
+		argv = &dir;
+	}
+	rb->states = json_object();
+	r = dphp_journal_each(argc, argv, fold, rb);
+	free(dir);
+	if (r == STOPPED)
+		r = 0;
+	ids = xcalloc(json_object_size(rb->states) + 1, sizeof(*ids));
+	json_object_foreach(rb->states, key, v)
+		ids[n++] = key;
+	qsort(ids, n, sizeof(*ids), byid);
+	for (i = 0; r == 0 && i < n; i++)
+		dphp_write(json_object_get(rb->states, ids[i]));
+	free(ids);
+	json_decref(rb->states);
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
+	struct rebuild rb = { NULL, 0, -1 };
 	const char *spec = NULL;
-	int c, r;
+	int c, r, Jflag = 0;
 
 	dphp_setprog("dphp-replay");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "d:hkT:uVx:", dphp_longopts,
+	while ((c = getopt_long(argc, argv, "A:d:hJkS:T:uVx:", dphp_longopts,
 	    NULL)) != -1) {
 		switch (c) {
+		case 'A':
+			if (dphp_time_parse(optarg, &rb.until) != 0)
+				dphp_die(DPHP_EXIT_USAGE, "invalid time '%s' "
+				    "(RFC 3339 UTC)", optarg);
+			break;
+		case 'J':
+			Jflag = 1;
+			break;
+		case 'S':
+			rb.upto = dphp_strtonum(optarg, 1, INT64_MAX, "seq");
+			break;
 		case 'd':
 			spec = optarg;
 			break;
@@ -149,6 +244,15 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (!Jflag && (rb.upto || rb.until >= 0))
+		dphp_usage(synopsis);
+	if (Jflag) {
+		if (handlers.keep || handlers.dir != NULL)
+			dphp_usage(synopsis);
+		r = rebuild(argc, argv, spec, &rb);
+		dphp_fshut();
+		return r;
+	}
 	if (handlers.dir == NULL && (handlers.dir = getenv("DPHP_HANDLERS")) ==
 	    NULL) {
 		dphp_error("no handlers: give -x DIR or set DPHP_HANDLERS");

@@ -535,6 +535,16 @@ int dphp_authz_own(struct dphp_store *, const struct dphp_policy *,
 int dphp_authz_may(struct dphp_store *, const struct dphp_policy *,
     json_t *by, const char *id, unsigned ops, char *why, size_t whysz);
 
+/*
+ * journal.c: reading a store's journal, dphp-store(5).  Call fn with
+ * each state line committed, in order, from the segments named (files,
+ * or journal directories, whose segments are read in name order).
+ * Returns 0, fn's non-zero return, 3 after a corrupt line or 4 after an
+ * unreadable file (both reported).
+ */
+typedef int dphp_journal_fn(json_t *line, void *arg);
+int dphp_journal_each(int argc, char **argv, dphp_journal_fn *, void *arg);
+
 /* handler.c: running the user's handlers, dphp-handler(5) */
 struct dphp_handlers {
 	char *dir;		/* -x or DPHP_HANDLERS */

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "journal_dir.h"
 #include "store_dir.h"
 
 #define FORMAT "dphp-store 1\n"
@@ -46,6 +47,7 @@ static const char *const spacedir[] = { "state", "lock", "owner" };
 /* A record as read: gen 0 means no file at all. */
 struct record {
 	uint64_t gen;
+	json_int_t seq;	/* its line in the journal; 0: none (not a state) */
 	int deleted;
 	json_t *state;
 	json_t *outbox;	/* {"cause":ID,"receipt":R,"events":[...]} or NULL */
@@ -248,8 +250,11 @@ readrec(struct where *w, struct record *rec)
 	rec->deleted = json_is_true(json_object_get(v, "deleted"));
 	rec->state = json_incref(json_object_get(v, "state"));
 	rec->outbox = json_incref(json_object_get(v, "outbox"));
+	e = json_object_get(v, "seq");
+	rec->seq = json_is_integer(e) ? json_integer_value(e) : 0;
 	if (s[0] < '1' || s[0] > '9' || *end != '\0' || errno != 0 ||
-	    json_object_size(v) != 2 + (rec->outbox != NULL) ||
+	    (e != NULL && rec->seq < 1) ||
+	    json_object_size(v) != 2 + (rec->outbox != NULL) + (e != NULL) ||
 	    (rec->state == NULL) == !rec->deleted || (rec->outbox != NULL &&
 	    (!json_is_string(json_object_get(rec->outbox, "cause")) ||
 	    !json_is_array(json_object_get(rec->outbox, "events"))))) {
@@ -386,6 +391,8 @@ prepare(struct where *w, const struct record *rec)
 	genetag(rec->gen, etag);
 	v = json_object();
 	json_object_set_new(v, "etag", json_string(etag));
+	if (rec->seq > 0)
+		json_object_set_new(v, "seq", json_integer(rec->seq));
 	if (rec->deleted)
 		json_object_set_new(v, "deleted", json_true());
 	else
@@ -582,6 +589,87 @@ struct slot {
 	int lfd, fd, write, absent;
 };
 
+/* The journal's question: which line does the record of state id hold? */
+static int
+seqof(struct dphp_store *st, const char *s, json_int_t *seq)
+{
+	struct dphp_id id;
+	struct record rec;
+	struct where w;
+	const char *why;
+	int r;
+
+	*seq = 0;
+	if (dphp_id_parse(s, &id, &why) != 0) {
+		dphp_error("journal: invalid id '%.300s': %s", s, why);
+		return -1;
+	}
+	id.space = DPHP_SPACE_STATE;
+	if ((r = locate(st, &id, 0, &w)) == 0 && (r = readrec(&w, &rec)) == 0) {
+		*seq = rec.seq;
+		json_decref(rec.state);
+		json_decref(rec.outbox);
+	}
+	where_free(&w);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * Write ahead the journal lines of the states the batch changes (see
+ * journal_dir.c), giving each record its seq; j is left open (its lock
+ * held) when there were any, with the batch's first seq in *b.
+ */
+static int
+journal(struct dphp_store *st, const struct dphp_id *ids, struct slot *s,
+    const struct dphp_change *c, size_t n, struct dirj *j, json_int_t *b)
+{
+	char etag[DPHP_ETAG_MAX], at[25], *line, *all = NULL;
+	size_t i, len = 0, l;
+	json_t *v;
+	int r;
+
+	for (i = 0; i < n && !(s[i].write && ids[i].space ==
+	    DPHP_SPACE_STATE); i++)
+		;
+	if (i == n)
+		return 0;
+	if (dirj_open(st, j, seqof) != 0)
+		return -1;
+	*b = j->next;
+	dphp_time_format(dphp_now_ms(), at);
+	for (i = 0; i < n; i++) {
+		if (!s[i].write || ids[i].space != DPHP_SPACE_STATE)
+			continue;
+		s[i].next.seq = j->next++;
+		genetag(s[i].next.gen, etag);
+		v = json_pack("{sIsIssssss}", "seq", s[i].next.seq, "b", *b,
+		    "at", at, "id", c[i].id, "etag", etag);
+		if (s[i].next.deleted)
+			json_object_set_new(v, "deleted", json_true());
+		else
+			json_object_set(v, "state", s[i].next.state);
+		if (c[i].cause != NULL)
+			json_object_set_new(v, "cause", json_string(c[i].cause));
+		line = json_dumps(v, JSON_COMPACT);
+		json_decref(v);
+		if (line == NULL) {
+			free(all);
+			dphp_error("cannot encode the journal line of '%s'",
+			    c[i].id);
+			return -1;
+		}
+		l = strlen(line);
+		all = xrealloc(all, len + l + 2);
+		memcpy(all + len, line, l);
+		all[len + l] = '\n';
+		len += l + 1;
+		free(line);
+	}
+	r = dirj_write(j, *b, all, len);
+	free(all);
+	return r;
+}
+
 static int
 bypath(const void *a, const void *b)
 {
@@ -687,6 +775,8 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	struct stat a, b;
 	size_t i, k, m = 0;
 	int r = DPHP_STORE_OK, found;
+	struct dirj j = { .dfd = -1, .lfd = -1, .fd = -1 };
+	json_int_t first = 0;
 	json_t *late = json_array();	/* outboxes to deliver once durable */
 	json_t *synced = json_object();	/* directories synced by syncparents */
 
@@ -751,7 +841,8 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 				if (c[k].result == DPHP_STORE_OK)
 					c[k].result = DPHP_STORE_CONFLICT;
 			}
-	if (outboxes(st, s, c, n, late) != 0)
+	if (outboxes(st, s, c, n, late) != 0 ||
+	    journal(st, ids, s, c, n, &j, &first) != 0)
 		goto fail;
 	for (i = 0; i < n; i++)
 		if (s[i].write && (s[i].fd = prepare(&s[i].w, &s[i].next)) < 0)
@@ -820,6 +911,10 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		}
 		genetag(s[i].next.gen, c[i].newetag);
 	}
+	/* durable: the batch happened (lost, the next writer finds out) */
+	if (j.fd >= 0 && dirj_end(&j, first) != 0)
+		dphp_warn("the journal's next writer confirms the batch");
+	dirj_close(&j);
 	if (admit_all(st, late) != 0) {
 		dphp_error("the events emitted are kept with the records and "
 		    "delivered when their input comes again");
@@ -828,6 +923,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	goto out;
 fail:
 	/* nothing of the batch was published: none of it happened */
+	dirj_undo(&j);
 	for (i = 0; i < n; i++)
 		if (s[i].fd >= 0) {
 			discard(&s[i].w, s[i].fd);
@@ -840,6 +936,7 @@ fail:
 		}
 	r = DPHP_STORE_ERROR;
 out:
+	dirj_close(&j);
 	for (i = 0; i < n; i++) {
 		json_decref(s[i].rec.state);
 		json_decref(s[i].rec.outbox);

@@ -353,7 +353,7 @@ ERR
 	run --separate-stderr dphp-commit -d "$S" "$T/proposals"
 	assert_failure 4
 	assert_output ""
-	assert_stderr "dphp-commit: error: commit of 'state/entity/counter/c' failed: write '.c.tmp': No space left on device"
+	assert_stderr "dphp-commit: error: cannot append to 'journal/00000000000000000001.ndjson': No space left on device"
 	# room again: the claim runs out, the event comes back and is applied once
 	rm "$T/full/filler"
 	later 2026-11-27T10:05:00Z dphp-route -d "$S" -t > "$T/taken"

@@ -117,8 +117,14 @@ proposals() {
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -e 1 -s entity:a:b "$BATS_TEST_TMPDIR/big"
 	assert_failure 4
 	assert_output ""
-	assert_stderr "dphp-commit: error: commit of 'state/entity/a/b' failed: write '.b.tmp': No space left on device"
+	# the journal, written ahead, is the first to find the disk full;
+	# what it had written of the batch is taken back
+	assert_stderr "dphp-commit: error: cannot append to 'journal/00000000000000000001.ndjson': No space left on device"
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -g entity:a:b
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1","state":"small"}'
+	assert_stderr ""
+	run --separate-stderr dphp-replay -J -d "$BATS_TEST_TMPDIR/full/s"
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"1","state":"small"}'
 	assert_stderr ""

@@ -157,4 +157,11 @@ admit_transfers() {
 	run jq -r 'select(.state.status == "completed") | .id' "$T/transfers"
 	[ "$(sort -u "$T/notices" | wc -l)" -eq "${#lines[@]}" ] ||
 	    fail "$(sort -u "$T/notices" | wc -l) notices for ${#lines[@]} transfers"
+	# the journal, through all the kills, holds exactly the live states
+	dphp-project -d "$S" ls > "$T/all"
+	jq -r .id "$T/all" > "$T/allids"
+	xargs dphp-project -d "$S" get < "$T/allids" > "$T/live"
+	dphp-replay -J -d "$S" > "$T/replayed" 2> "$T/replay.err"
+	assert_files_equal "$T/replayed" "$T/live"
+	assert_file_empty "$T/replay.err"
 }
