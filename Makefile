@@ -15,7 +15,7 @@ CC = cc
 CFLAGS = -O2 -g -fstack-protector-strong
 CPPFLAGS = -D_FORTIFY_SOURCE=2
 LDFLAGS =
-LDLIBS = -ljansson -lcrypto
+LDLIBS = -ljansson -lcrypto -larchive
 
 # Not meant to be overridden: the language level and the warnings.
 WERROR_true = -Werror

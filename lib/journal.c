@@ -5,13 +5,19 @@
  * lines and its records) is left out, and so is a last batch with no
  * end (unconfirmed: its writer may have crashed before its records).  A
  * torn last line is what a crash mid-append leaves: dropped, with a
- * warning.  Any other bad line stops the reading, located.
+ * warning.  Any other bad line stops the reading, located.  Segments
+ * may be compressed or archived: libarchive reads them all.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "dphp.h"
 
@@ -20,7 +26,7 @@ struct reading {
 	void *arg;
 	json_t *batch;		/* lines read since the last end */
 	json_int_t last;	/* the last seq read */
-	const char *file;	/* where the batch began */
+	char *file;		/* where the batch began */
 	unsigned long line;
 };
 
@@ -79,56 +85,112 @@ take(struct reading *rd, const char *file, unsigned long no, json_t *v)
 		    "and 'state' or 'deleted'");
 	rd->last = json_integer_value(seq);
 	if (json_array_size(rd->batch) == 0) {
-		rd->file = file;
+		free(rd->file);
+		rd->file = xstrdup(file);
 		rd->line = no;
 	}
 	json_array_append(rd->batch, v);
 	return 0;
 }
 
-/* Read one segment file; final: it is the last one. */
+/*
+ * The lines of one segment, read from the archive entry a is at: each
+ * whole line handed to take(), a torn last line dropped when this is
+ * the very last segment (final), a bad one stopping it.
+ */
+static int
+lines(struct reading *rd, struct archive *a, const char *name, int final)
+{
+	char chunk[65536], *buf = NULL, *p, *nl;
+	size_t len = 0, cap = 0;
+	unsigned long no = 0;
+	json_error_t err;
+	la_ssize_t got;
+	json_t *v;
+	int r = 0;
+
+	while (r == 0 && (got = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+		if (len + got + 1 > cap) {
+			cap = (len + got + 1) * 2;
+			buf = xrealloc(buf, cap);
+		}
+		memcpy(buf + len, chunk, got);
+		len += got;
+		for (p = buf; r == 0 && (nl = memchr(p, '\n', len - (p - buf)));
+		    p = nl + 1) {
+			no++;
+			if ((v = json_loadb(p, nl - p, JSON_REJECT_DUPLICATES,
+			    &err)) == NULL || !json_is_object(v))
+				r = bad(name, no, v ? "not an object" : err.text);
+			else
+				r = take(rd, name, no, v);
+			json_decref(v);
+		}
+		len -= p - buf;
+		memmove(buf, p, len);
+	}
+	if (r == 0 && got < 0) {
+		dphp_error("cannot read '%s': %s", name,
+		    archive_error_string(a));
+		r = DPHP_EXIT_SYS;
+	}
+	if (r == 0 && len > 0) {
+		if (final)	/* a crash mid-append */
+			dphp_warn("%s:%lu: a torn last line, dropped", name,
+			    no + 1);
+		else
+			r = bad(name, no + 1, "no newline, in a segment not the "
+			    "last");
+	}
+	free(buf);
+	return r;
+}
+
+/*
+ * Read one file: a segment, compressed or not (gzip, xz, zstd, bzip2),
+ * or a tar archive of segments, whatever its name says; libarchive
+ * tells them apart by their content.  final: it is the last file.
+ */
 static int
 segment(struct reading *rd, const char *path, int final)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned long no = 0;
-	json_error_t err;
-	json_t *v;
-	FILE *f;
-	int r = 0;
+	struct archive *a;
+	struct archive_entry *e;
+	char *name;
+	int fd, r = 0, k, raw;
 
-	if ((f = fopen(path, "re")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		dphp_error("cannot open '%s':", path);
 		return DPHP_EXIT_SYS;
 	}
-	while (r == 0 && (len = getline(&line, &cap, f)) > 0) {
-		no++;
-		if (line[len - 1] != '\n') {
-			if (final) {	/* a crash mid-append */
-				dphp_warn("%s:%lu: a torn last line, dropped",
-				    path, no);
-				break;
-			}
-			r = bad(path, no, "no newline, in a segment not the last");
-			break;
-		}
-		if ((v = json_loadb(line, len - 1, JSON_REJECT_DUPLICATES,
-		    &err)) == NULL || !json_is_object(v)) {
-			r = bad(path, no, v ? "not an object" : err.text);
-			json_decref(v);
-			break;
-		}
-		r = take(rd, path, no, v);
-		json_decref(v);
+	a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+		dphp_error("cannot read '%s': %s", path,
+		    archive_error_string(a));
+		archive_read_free(a);
+		close(fd);
+		return DPHP_EXIT_SYS;
 	}
-	if (r == 0 && ferror(f)) {
-		dphp_error("cannot read '%s':", path);
+	while (r == 0 && (k = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		raw = archive_format(a) == ARCHIVE_FORMAT_RAW;
+		if (!raw && archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		/* an entry of an archive is named archive:entry */
+		name = raw ? xstrdup(path) : xasprintf("%s:%s", path,
+		    archive_entry_pathname(e));
+		r = lines(rd, a, name, final);
+		free(name);
+	}
+	if (r == 0 && k != ARCHIVE_EOF && k != ARCHIVE_OK) {
+		dphp_error("cannot read '%s': %s", path,
+		    archive_error_string(a));
 		r = DPHP_EXIT_SYS;
 	}
-	free(line);
-	fclose(f);
+	archive_read_free(a);
+	close(fd);
 	return r;
 }
 
@@ -152,8 +214,7 @@ segments(const char *dir)
 		return NULL;
 	}
 	while ((de = readdir(d)) != NULL)
-		if (strlen(de->d_name) > 7 && strcmp(de->d_name +
-		    strlen(de->d_name) - 7, ".ndjson") == 0) {
+		if (de->d_name[0] != '.' && strstr(de->d_name, ".ndjson")) {
 			v = xrealloc(v, (n + 2) * sizeof(*v));
 			v[n++] = xasprintf("%s/%s", dir, de->d_name);
 		}
@@ -200,5 +261,6 @@ dphp_journal_each(int argc, char **argv, dphp_journal_fn *fn, void *arg)
 		free(files[i]);
 	free(files);
 	json_decref(rd.batch);
+	free(rd.file);
 	return r;
 }

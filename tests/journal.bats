@@ -191,3 +191,41 @@ OUT
 	assert_failure 4
 	assert_stderr "dphp-replay: error: cannot open '$T/none': No such file or directory"
 }
+
+@test "compressed segments and tar archives of them, told apart by their content" {
+	export DPHP_JOURNAL_SEGMENT_MAX=400
+	bank
+	live > "$T/live"
+	mkdir "$T/z"
+	i=0
+	# each segment compressed its own way, the names saying nothing
+	for f in "$J"/*.ndjson; do
+		case $((i % 4)) in
+		0) gzip -c "$f" ;;
+		1) xz -c "$f" ;;
+		2) zstd -q -c "$f" ;;
+		3) bzip2 -c "$f" ;;
+		esac > "$T/z/$(basename "$f")"
+		i=$((i + 1))
+	done
+	run --separate-stderr dphp-replay -J "$T/z"
+	assert_success
+	assert_stderr ""
+	assert_output "$(cat "$T/live")"
+	(cd "$J" && tar -cf "$T/j.tar" -- *.ndjson)
+	(cd "$J" && tar -czf "$T/j.tgz" -- *.ndjson)
+	(cd "$J" && tar --zstd -cf "$T/j.tzst" -- *.ndjson)
+	for a in j.tar j.tgz j.tzst; do
+		run --separate-stderr dphp-replay -J "$T/$a"
+		assert_success
+		assert_stderr ""
+		assert_output "$(cat "$T/live")"
+	done
+	# a line of a segment in an archive is named archive:segment:line
+	printf 'not json\n' > "$T/00000000000000000999.ndjson"
+	(cd "$T" && tar -rf j.tar 00000000000000000999.ndjson)
+	run --separate-stderr dphp-replay -J "$T/j.tar"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-replay: $T/j.tar:00000000000000000999.ndjson:1: corrupt journal line: '[' or '{' expected near 'not'"
+}
