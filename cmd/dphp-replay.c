@@ -4,7 +4,7 @@
  * for dphp-commit.
  *
  *	dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]
- *	dphp-replay -J [-u] [-A time] [-d store] [-S seq] [journal ...]
+ *	dphp-replay -J [-u] [-A time] [-d store] [-I id] [-S seq] [journal ...]
  *
  * The stage runs ahead of dphp-commit, so it remembers the states it
  * proposed: the next event for the same target is applied on top of
@@ -33,11 +33,12 @@
 
 static const char synopsis[] =
     "dphp-replay [-ku] [-d store] [-T ms] [-x dir] [file ...]\n"
-    "       dphp-replay -J [-u] [-A time] [-d store] [-S seq] "
+    "       dphp-replay -J [-u] [-A time] [-d store] [-I id] [-S seq] "
     "[journal ...]";
 static const char options[] =
     "  -A time    with -J: the states as they were at time (RFC 3339)\n"
     "  -d store   the store (default $DPHP_STORE)\n"
+    "  -I id      with -J: the history of one id, every state it had\n"
     "  -J         rebuild the states a journal holds (default: the "
     "store's)\n"
     "  -k         keep handlers running between events (co-processes)\n"
@@ -129,6 +130,7 @@ struct rebuild {
 	json_t *states;		/* id -> {"id","etag","state"} */
 	json_int_t upto;	/* -S, or 0 */
 	int64_t until;		/* -A, or -1 */
+	const char *only;	/* -I: print its lines instead */
 };
 #define STOPPED 1000	/* from fold: the rest is after the point asked */
 
@@ -144,6 +146,11 @@ fold(json_t *line, void *arg)
 	    json_string_value(json_object_get(line, "at")), &at) == 0 &&
 	    at > rb->until))
 		return STOPPED;
+	if (rb->only != NULL) {
+		if (strcmp(id, rb->only) == 0)
+			dphp_write(line);
+		return 0;
+	}
 	if (json_is_true(json_object_get(line, "deleted")))
 		json_object_del(rb->states, id);
 	else
@@ -198,19 +205,26 @@ rebuild(int argc, char **argv, const char *spec, struct rebuild *rb)
 int
 main(int argc, char *argv[])
 {
-	struct rebuild rb = { NULL, 0, -1 };
-	const char *spec = NULL;
+	struct rebuild rb = { NULL, 0, -1, NULL };
+	struct dphp_id only;
+	const char *spec = NULL, *why;
 	int c, r, Jflag = 0;
 
 	dphp_setprog("dphp-replay");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "A:d:hJkS:T:uVx:", dphp_longopts,
+	while ((c = getopt_long(argc, argv, "A:d:hI:JkS:T:uVx:", dphp_longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'A':
 			if (dphp_time_parse(optarg, &rb.until) != 0)
 				dphp_die(DPHP_EXIT_USAGE, "invalid time '%s' "
 				    "(RFC 3339 UTC)", optarg);
+			break;
+		case 'I':
+			if (dphp_id_parse(optarg, &only, &why) != 0)
+				dphp_die(DPHP_EXIT_USAGE, "invalid id '%.300s': "
+				    "%s", optarg, why);
+			rb.only = optarg;
 			break;
 		case 'J':
 			Jflag = 1;
@@ -244,7 +258,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (!Jflag && (rb.upto || rb.until >= 0))
+	if (!Jflag && (rb.upto || rb.until >= 0 || rb.only))
 		dphp_usage(synopsis);
 	if (Jflag) {
 		if (handlers.keep || handlers.dir != NULL)

@@ -67,6 +67,20 @@ OUT
 	assert_output '{"id":"entity:account:alice","etag":"1","state":{"state":{"balance":100},"seen":{"d1":"2026-11-27T10:00:00.000Z"}}}'
 	run dphp-replay -J -A 2026-11-27T09:59:59Z "$J"
 	assert_output ""
+	# one instance's history: every state it had, and what made it
+	run dphp-replay -J -I orchestration:transfer:t1 "$J"
+	printf '%s\n' "${lines[@]}" > "$T/history"
+	run jq -c '[.seq > 0, .state.status, .state.custom, .cause]' "$T/history"
+	assert_output - <<'OUT'
+[true,"pending",null,"t1"]
+[true,"running","withdrawing","t1.0.run"]
+[true,"running","depositing","4b017019-f4fe-85f5-803f-fd1df183c7cb"]
+[true,"running","depositing","0d505fae-dab4-8159-90cd-a6c981d15196"]
+[true,"completed","depositing","1fb51e88-f0ba-8957-a4b7-2bbf927e4be3"]
+OUT
+	run --separate-stderr dphp-replay -J -I 'x y' "$J"
+	assert_failure 2
+	assert_stderr "dphp-replay: error: invalid id 'x y': not of the form KIND:NAME:KEY"
 }
 
 @test "segments rotate by size; replay reads them in order" {
@@ -177,7 +191,7 @@ OUT
 }
 
 @test "usage: -A and -S only with -J, -J takes no handlers" {
-	for bad in "-S 1" "-A 2026-11-27T10:00:00Z" "-J -k" "-J -x /tmp"; do
+	for bad in "-S 1" "-A 2026-11-27T10:00:00Z" "-I entity:a:b" "-J -k" "-J -x /tmp"; do
 		# shellcheck disable=SC2086 # the words of $bad are options
 		run --separate-stderr dphp-replay -d "$S" $bad
 		assert_failure 2
