@@ -5,6 +5,7 @@
  *
  *	dphp-replay [-u] [-d store] [-T ms] [-x dir] [file ...]
  *	dphp-replay -J [-u] [-A time] [-d store] [-I id] [-S seq] [journal ...]
+ *	dphp-replay -J -c [-u] [-A time] [-d store] [-S seq] [journal ...]
  *
  * The stage runs ahead of dphp-commit, so it remembers the states it
  * proposed: the next event for the same target is applied on top of
@@ -34,9 +35,13 @@
 static const char synopsis[] =
     "dphp-replay [-ku] [-d store] [-T ms] [-x dir] [file ...]\n"
     "       dphp-replay -J [-u] [-A time] [-d store] [-I id] [-S seq] "
+    "[journal ...]\n"
+    "       dphp-replay -J -c [-u] [-A time] [-d store] [-S seq] "
     "[journal ...]";
 static const char options[] =
     "  -A time    with -J: the states as they were at time (RFC 3339)\n"
+    "  -c         with -J: compare with the live store; print what "
+    "differs\n"
     "  -d store   the store (default $DPHP_STORE)\n"
     "  -I id      with -J: the history of one id, every state it had\n"
     "  -J         rebuild the states a journal holds (default: the "
@@ -131,7 +136,83 @@ struct rebuild {
 	json_int_t upto;	/* -S, or 0 */
 	int64_t until;		/* -A, or -1 */
 	const char *only;	/* -I: print its lines instead */
+	int check;		/* -c: compare with the store instead */
 };
+
+static int
+byid(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* -c: add every live id to ids (an object used as a set) */
+static int
+livelist(const char *id, const char *etag, void *arg)
+{
+	(void)etag;
+	json_object_set_new(arg, id, json_true());
+	return 0;
+}
+
+/*
+ * -c: compare the states rebuilt with the store's, id by id (sorted),
+ * printing {"id","journal","store"} (their ETags, null where absent, or
+ * "state":"differs") for each that differs.  0, 1 when any did, 4.
+ */
+static int
+compare(const char **ids, size_t n, json_t *states, const char *spec)
+{
+	struct dphp_store *st;
+	char etag[DPHP_ETAG_MAX];
+	json_t *live, *doc, *mine, *rec;
+	const char *key;
+	size_t i, m = 0;
+	enum dphp_kind k;
+	int r = 0, g;
+
+	if ((st = dphp_store_open(spec)) == NULL)
+		return DPHP_EXIT_SYS;
+	live = json_object();
+	for (k = DPHP_KIND_ENTITY; r == 0 && k <= DPHP_KIND_ACTIVITY; k++)
+		if (dphp_store_list(st, k, NULL, livelist, live) != 0)
+			r = DPHP_EXIT_SYS;
+	for (i = 0; i < n; i++)
+		json_object_set_new(live, ids[i], json_true());
+	ids = xcalloc(json_object_size(live) + 1, sizeof(*ids));
+	json_object_foreach(live, key, doc)
+		ids[m++] = key;
+	qsort(ids, m, sizeof(*ids), byid);
+	for (i = 0; r >= 0 && r != DPHP_EXIT_SYS && i < m; i++) {
+		doc = NULL;
+		if ((g = dphp_store_get(st, ids[i], &doc, etag)) ==
+		    DPHP_STORE_ERROR) {
+			r = DPHP_EXIT_SYS;
+			break;
+		}
+		mine = json_object_get(states, ids[i]);
+		rec = NULL;
+		if (mine == NULL || g != DPHP_STORE_OK)
+			rec = json_pack("{sssOss?}", "id", ids[i], "journal",
+			    mine ? json_object_get(mine, "etag") : json_null(),
+			    "store", g == DPHP_STORE_OK ? etag : NULL);
+		else if (strcmp(etag, json_string_value(json_object_get(mine,
+		    "etag"))) || !json_equal(doc, json_object_get(mine,
+		    "state")))
+			rec = json_pack("{sssOssss}", "id", ids[i], "journal",
+			    json_object_get(mine, "etag"), "store", etag,
+			    "state", "differs");
+		if (rec != NULL) {
+			dphp_write(rec);
+			json_decref(rec);
+			r = DPHP_EXIT_NO;
+		}
+		json_decref(doc);
+	}
+	free(ids);
+	json_decref(live);
+	dphp_store_close(st);
+	return r;
+}
 #define STOPPED 1000	/* from fold: the rest is after the point asked */
 
 static int
@@ -158,12 +239,6 @@ fold(json_t *line, void *arg)
 		    "id", id, "etag", json_object_get(line, "etag"), "state",
 		    json_object_get(line, "state")));
 	return 0;
-}
-
-static int
-byid(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static int
@@ -195,7 +270,9 @@ rebuild(int argc, char **argv, const char *spec, struct rebuild *rb)
 	json_object_foreach(rb->states, key, v)
 		ids[n++] = key;
 	qsort(ids, n, sizeof(*ids), byid);
-	for (i = 0; r == 0 && i < n; i++)
+	if (r == 0 && rb->check)
+		r = compare(ids, n, rb->states, spec);
+	for (i = 0; r == 0 && !rb->check && i < n; i++)
 		dphp_write(json_object_get(rb->states, ids[i]));
 	free(ids);
 	json_decref(rb->states);
@@ -205,20 +282,23 @@ rebuild(int argc, char **argv, const char *spec, struct rebuild *rb)
 int
 main(int argc, char *argv[])
 {
-	struct rebuild rb = { NULL, 0, -1, NULL };
+	struct rebuild rb = { NULL, 0, -1, NULL, 0 };
 	struct dphp_id only;
 	const char *spec = NULL, *why;
 	int c, r, Jflag = 0;
 
 	dphp_setprog("dphp-replay");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "A:d:hI:JkS:T:uVx:", dphp_longopts,
+	while ((c = getopt_long(argc, argv, "A:cd:hI:JkS:T:uVx:", dphp_longopts,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'A':
 			if (dphp_time_parse(optarg, &rb.until) != 0)
 				dphp_die(DPHP_EXIT_USAGE, "invalid time '%s' "
 				    "(RFC 3339 UTC)", optarg);
+			break;
+		case 'c':
+			rb.check = 1;
 			break;
 		case 'I':
 			if (dphp_id_parse(optarg, &only, &why) != 0)
@@ -258,7 +338,8 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (!Jflag && (rb.upto || rb.until >= 0 || rb.only))
+	if ((!Jflag && (rb.upto || rb.until >= 0 || rb.only || rb.check)) ||
+	    (rb.check && rb.only))
 		dphp_usage(synopsis);
 	if (Jflag) {
 		if (handlers.keep || handlers.dir != NULL)

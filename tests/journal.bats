@@ -243,3 +243,26 @@ OUT
 	assert_output ""
 	assert_stderr "dphp-replay: $T/j.tar:00000000000000000999.ndjson:1: corrupt journal line: '[' or '{' expected near 'not'"
 }
+
+@test "-c compares a journal with the live store and prints what differs" {
+	bank
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	# as it was after line 1 (alice's first deposit): all since differs
+	run --separate-stderr dphp-replay -J -c -S 1 -d "$S"
+	assert_failure 1
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" > "$T/diff"
+	run jq -c '[.id, .journal, (.store != null), .state]' "$T/diff"
+	assert_output - <<'OUT'
+["activity:notify:t1.0.2",null,true,null]
+["entity:account:alice","1",true,"differs"]
+["entity:account:bob",null,true,null]
+["orchestration:transfer:t1",null,true,null]
+["orchestration:transfer:t2",null,true,null]
+OUT
+	run --separate-stderr dphp-replay -J -c -I entity:account:alice -d "$S"
+	assert_failure 2
+}
