@@ -89,7 +89,8 @@ listed(const char *id, const char *etag, void *arg)
 	int r;
 
 	(void)etag;
-	if ((r = dphp_store_get_space(store, DPHP_SPACE_LOCK, id, &rec, e)) != DPHP_STORE_OK)
+	if ((r = dphp_store_get_space(store, DPHP_SPACE_LOCK, id, &rec,
+	    e)) != DPHP_STORE_OK)
 		return r == DPHP_STORE_NOTFOUND ? 0 : DPHP_EXIT_SYS;
 	if (json_is_string(json_object_get(rec, "owner")) ||
 	    json_array_size(json_object_get(rec, "parked")) > 0) {

@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "dphp.h"
 
@@ -209,16 +208,6 @@ among(const char *s, const char *list)
 	return 0;
 }
 
-/* a monotonic clock in ms: a time-out is real time, even under DPHP_NOW */
-static int64_t
-ticks(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait until id is in one of the statuses (default: it has ended), for
  * timeout_ms at most (-1: for ever), reading its state again at growing
@@ -229,9 +218,9 @@ static int
 waitfor(const char *id, const char *want, int64_t timeout_ms)
 {
 	const char *ended = "completed,failed,terminated", *s;
-	int64_t deadline = timeout_ms < 0 ? -1 : ticks() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 :
+	    dphp_monotonic_ms() + timeout_ms;
 	int64_t pause = 20;
-	struct timespec ts;
 	json_t *rec;
 	int r;
 
@@ -247,7 +236,7 @@ waitfor(const char *id, const char *want, int64_t timeout_ms)
 			json_decref(rec);
 			return r;
 		}
-		if (deadline >= 0 && ticks() >= deadline) {
+		if (deadline >= 0 && dphp_monotonic_ms() >= deadline) {
 			dphp_error("'%s' is %s after %lld ms", id, s ? s :
 			    "not started", (long long)timeout_ms);
 			json_decref(rec);
@@ -256,9 +245,7 @@ waitfor(const char *id, const char *want, int64_t timeout_ms)
 		json_decref(rec);
 		if (fflush(stdout) == EOF)
 			return DPHP_EXIT_SYS;
-		ts.tv_sec = pause / 1000;
-		ts.tv_nsec = pause % 1000 * 1000000;
-		nanosleep(&ts, NULL);
+		dphp_nap(pause);
 		if (pause < 500)
 			pause *= 2;
 	}

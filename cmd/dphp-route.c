@@ -229,31 +229,27 @@ refuse(const struct dphp_desc *d, const char *why)
  * is an ownership event, else printed for the next stage.
  */
 static int
-print(json_t *env, void *arg)
+print(json_t *env, const struct dphp_desc *d, void *arg)
 {
-	struct dphp_desc d;
-	char buf[1024], why[1024];
-	const char *r;
+	char why[1024];
 	int own, st = DPHP_AUTHZ_ALLOW;
 
 	(void)arg;
-	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &r) != 0)
-		return -1;	/* the queue took only valid ones */
-	own = strcmp(d.type, "share") == 0 || strcmp(d.type, "revoke") == 0 ||
-	    strcmp(d.type, "give") == 0;
+	own = strcmp(d->type, "share") == 0 || strcmp(d->type, "revoke") == 0 ||
+	    strcmp(d->type, "give") == 0;
 	if (own)
-		st = dphp_authz_own(store, policy, &d, why, sizeof(why));
+		st = dphp_authz_own(store, policy, d, why, sizeof(why));
 	else if (policy != NULL)
-		st = dphp_authorize(store, policy, &d, 0, why, sizeof(why));
+		st = dphp_authorize(store, policy, d, 0, why, sizeof(why));
 	if (st < 0)
 		return -1;
 	if (st == DPHP_AUTHZ_DENY) {
 		reject(NULL, env, why);
-		if (refuse(&d, why) != 0)
+		if (refuse(d, why) != 0)
 			return -1;
 	}
 	if (own || st == DPHP_AUTHZ_DENY)
-		return dphp_queue_ack(store, d.receipt);
+		return dphp_queue_ack(store, d->receipt);
 	json_array_append(inflight, json_object_get(env, "receipt"));
 	dphp_write(env);
 	return 0;

@@ -184,7 +184,7 @@ dphp_acl_expiry(const char *id, json_t *expiry)
 int
 dphp_acl_forget(struct dphp_store *st, const char *id)
 {
-	struct dphp_change c;
+	char newetag[DPHP_ETAG_MAX];
 	struct dphp_acl a;
 	json_t *expiry, *env;
 	int r = 0;
@@ -193,24 +193,23 @@ dphp_acl_forget(struct dphp_store *st, const char *id)
 		return -1;
 	if (a.rec == NULL)
 		return 0;
-	memset(&c, 0, sizeof(c));
-	c.id = id;
-	c.space = DPHP_SPACE_OWNER;
-	c.op = DPHP_DELETE;
-	c.cond = DPHP_IF_MATCH;
-	c.etag = a.etag;
-	if (dphp_store_batch(st, &c, 1) != DPHP_STORE_OK ||
-	    c.result == DPHP_STORE_ERROR)
+	switch (dphp_store_change(st, DPHP_SPACE_OWNER, id, DPHP_DELETE, NULL,
+	    DPHP_IF_MATCH, a.etag, newetag)) {
+	case DPHP_STORE_ERROR:
 		r = -1;
-	/* changed meanwhile (a share, a new owner): it still went, as the
-	 * resource did; a second try finds it */
-	else if (c.result == DPHP_STORE_CONFLICT)
+		break;
+	case DPHP_STORE_CONFLICT:
+		/* changed meanwhile (a share, a new owner): it still goes,
+		 * as the resource did; a second try finds it */
 		r = dphp_acl_forget(st, id);
-	/* its time-to-live has nothing left to end */
-	else if ((expiry = json_object_get(a.rec, "expiry")) != NULL) {
-		env = dphp_acl_expiry(id, expiry);
-		r = dphp_queue_cancel(st, env);
-		json_decref(env);
+		break;
+	default:
+		/* its time-to-live has nothing left to end */
+		if ((expiry = json_object_get(a.rec, "expiry")) != NULL) {
+			env = dphp_acl_expiry(id, expiry);
+			r = dphp_queue_cancel(st, env);
+			json_decref(env);
+		}
 	}
 	json_decref(a.rec);
 	return r;

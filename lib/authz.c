@@ -34,19 +34,11 @@ who(const struct dphp_desc *d)
 static int
 put(struct dphp_store *st, const char *id, json_t *rec, const char *etag)
 {
-	struct dphp_change c;
+	char newetag[DPHP_ETAG_MAX];
+	int r = dphp_store_change(st, DPHP_SPACE_OWNER, id, DPHP_PUT, rec,
+	    etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT, etag, newetag);
 
-	memset(&c, 0, sizeof(c));
-	c.id = id;
-	c.space = DPHP_SPACE_OWNER;
-	c.op = DPHP_PUT;
-	c.state = rec;
-	c.cond = etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
-	c.etag = etag;
-	if (dphp_store_batch(st, &c, 1) != DPHP_STORE_OK ||
-	    c.result == DPHP_STORE_ERROR)
-		return -1;
-	return c.result == DPHP_STORE_CONFLICT;
+	return r == DPHP_STORE_ERROR ? -1 : r == DPHP_STORE_CONFLICT;
 }
 
 /*

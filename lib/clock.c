@@ -221,3 +221,22 @@ dphp_id_hash(const char *id)
 {
 	return fmix64(fnv1a(0xcbf29ce484222325ULL, id, strlen(id))) >> 32;
 }
+
+int64_t
+dphp_monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+dphp_nap(int64_t ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = ms % 1000 * 1000000;
+	nanosleep(&ts, NULL);
+}

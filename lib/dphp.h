@@ -152,6 +152,9 @@ char *dphp_key_decode(const char *path);
 /* clock.c: time, durations, event ids */
 /* milliseconds since the epoch; DPHP_NOW (RFC 3339) fixes the clock */
 int64_t dphp_now_ms(void);
+/* a monotonic clock in ms, for time-outs: real time even under DPHP_NOW */
+int64_t dphp_monotonic_ms(void);
+void dphp_nap(int64_t ms);	/* sleep ms milliseconds */
 /* "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (at least 25 bytes) */
 void dphp_time_format(int64_t ms, char *buf);
 /* parse RFC 3339 UTC ("Z"), fraction optional; -1 if invalid */
@@ -313,6 +316,10 @@ struct dphp_change {
 	char newetag[DPHP_ETAG_MAX];	/* out */
 };
 int dphp_store_batch(struct dphp_store *, struct dphp_change *, size_t n);
+/* one change alone, to a record of any space: its result, or ERROR */
+int dphp_store_change(struct dphp_store *, enum dphp_space, const char *id,
+    enum dphp_op, json_t *state, enum dphp_cond, const char *etag,
+    char newetag[DPHP_ETAG_MAX]);
 /* dphp_store_get of another record of id: its lock or ownership record */
 int dphp_store_get_space(struct dphp_store *, enum dphp_space,
     const char *id, json_t **rec, char etag[DPHP_ETAG_MAX]);
@@ -350,7 +357,8 @@ struct dphp_queue_part {
  * that is not a valid envelope is reported and moved to queue/bad.
  * The number taken, or -1; *bad counts the files moved aside.
  */
-typedef int dphp_taken_fn(json_t *env, void *arg);
+typedef int dphp_taken_fn(json_t *env, const struct dphp_desc *d,
+    void *arg);
 long dphp_queue_take(struct dphp_store *, const struct dphp_queue_part *,
     size_t max, dphp_taken_fn *, void *arg, size_t *bad);
 /* dphp_queue_admit of the events of a JSON array */

@@ -37,15 +37,6 @@ struct proc {
 
 static struct proc *running;	/* co-processes kept for the next request */
 
-static int64_t
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static struct proc *
 start(const char *path, const char *label)
 {
@@ -174,7 +165,7 @@ exchange(struct proc *p, const char *req, size_t reqlen, int keep,
 		}
 		timeout = -1;
 		if (deadline > 0) {
-			int64_t left = deadline - monotonic_ms();
+			int64_t left = deadline - dphp_monotonic_ms();
 
 			if (left <= 0)
 				return -1;
@@ -301,7 +292,7 @@ dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
 	sigemptyset(&pipeset);
 	sigaddset(&pipeset, SIGPIPE);
 	sigprocmask(SIG_BLOCK, &pipeset, &old);
-	deadline = h->timeout_ms > 0 ? monotonic_ms() + h->timeout_ms : 0;
+	deadline = h->timeout_ms > 0 ? dphp_monotonic_ms() + h->timeout_ms : 0;
 	timedout = exchange(p, req, strlen(req), h->keep, deadline, &eof,
 	    &overflow) != 0;
 	if (reused && eof && p->olen == 0 && !timedout) {

@@ -91,22 +91,15 @@ int
 dphp_lock_write(struct dphp_store *st, const char *entity,
     struct dphp_lockrec *lr, json_t *rec)
 {
-	struct dphp_change c;
+	char newetag[DPHP_ETAG_MAX];
+	int r;
 
-	memset(&c, 0, sizeof(c));
-	c.id = entity;
-	c.space = DPHP_SPACE_LOCK;
-	c.op = DPHP_PUT;
-	c.state = rec;
-	c.cond = lr->etag[0] ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
-	c.etag = lr->etag;
-	if (dphp_store_batch(st, &c, 1) != DPHP_STORE_OK)
-		c.result = DPHP_STORE_ERROR;
+	r = dphp_store_change(st, DPHP_SPACE_LOCK, entity, DPHP_PUT, rec,
+	    lr->etag[0] ? DPHP_IF_MATCH : DPHP_IF_ABSENT, lr->etag, newetag);
 	json_decref(rec);
-	if (c.result == DPHP_STORE_OK)
-		snprintf(lr->etag, sizeof(lr->etag), "%s", c.newetag);
-	return c.result == DPHP_STORE_OK ? 0 :
-	    c.result == DPHP_STORE_CONFLICT ? 2 : -1;
+	if (r == DPHP_STORE_OK)
+		snprintf(lr->etag, sizeof(lr->etag), "%s", newetag);
+	return r == DPHP_STORE_OK ? 0 : r == DPHP_STORE_CONFLICT ? 2 : -1;
 }
 
 /* the "expire" event due when the lease of the hold lr read runs out */

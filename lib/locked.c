@@ -36,16 +36,6 @@ byid(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void
-nap(int64_t ms)
-{
-	struct timespec ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = ms % 1000 * 1000000;
-	nanosleep(&ts, NULL);
-}
-
 /* Let go of the n locks of h; the first found lost meanwhile, or NULL. */
 static const char *
 release_all(struct dphp_store *st, struct dphp_hold *h, size_t n)
@@ -112,7 +102,7 @@ take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
 			json_decref(holder);
 			if (deadline >= 0 && dphp_now_ms() + pause > deadline)
 				pause = deadline - dphp_now_ms() + 1;
-			nap(pause);
+			dphp_nap(pause);
 			if (pause < 200)
 				pause *= 2;
 			if (i == 0 || dphp_now_ms() < next)
@@ -208,7 +198,7 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 			}
 			next = dphp_now_ms() + o->lease_ms / 3;
 		}
-		nap(10);
+		dphp_nap(10);
 	}
 	child = 0;
 	/* lost and taken by another while the command ran: say so */

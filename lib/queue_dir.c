@@ -433,11 +433,11 @@ claim(struct dphp_store *st, const char *name, int64_t lease_ms)
 	return 1;
 }
 
-/* The claimed event cur/NAME, or NULL after setting it aside. */
+/* The claimed event cur/NAME (described in d, its receipt added), or
+ * NULL after setting it aside. */
 static json_t *
-load(struct dphp_store *st, const char *name)
+load(struct dphp_store *st, const char *name, struct dphp_desc *d)
 {
-	struct dphp_desc d;
 	json_error_t err;
 	const char *why;
 	char buf[1024], *text, *want;
@@ -459,7 +459,7 @@ load(struct dphp_store *st, const char *name)
 		return NULL;
 	}
 	if (!json_is_object(env) ||
-	    dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+	    dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0) {
 		char reason[1100];
 
 		snprintf(reason, sizeof(reason), "invalid event: %s",
@@ -468,7 +468,7 @@ load(struct dphp_store *st, const char *name)
 		setaside(st, Q_CUR, name, reason);
 		return NULL;
 	}
-	want = qname(&d, strtoul(name + 13, NULL, 10));
+	want = qname(d, strtoul(name + 13, NULL, 10));
 	if (strcmp(want, name) != 0) {
 		free(want);
 		json_decref(env);
@@ -477,6 +477,7 @@ load(struct dphp_store *st, const char *name)
 	}
 	free(want);
 	json_object_set_new(env, "receipt", json_string(name));
+	d->receipt = json_string_value(json_object_get(env, "receipt"));
 	return env;
 }
 
@@ -487,6 +488,7 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	char **v;
 	size_t i, n;
 	long taken = 0;
+	struct dphp_desc d;
 	json_t *env;
 	int r;
 
@@ -507,11 +509,11 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 		}
 		if (r == 0)
 			continue;
-		if ((env = load(st, v[i])) == NULL) {
+		if ((env = load(st, v[i], &d)) == NULL) {
 			++*bad;
 			continue;
 		}
-		r = fn(env, arg);
+		r = fn(env, &d, arg);
 		json_decref(env);
 		taken++;
 		if (r != 0) {

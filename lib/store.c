@@ -122,15 +122,16 @@ dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
 	return r;
 }
 
-/* One change alone: its result, or ERROR. */
-static int
-single(struct dphp_store *st, const char *id, enum dphp_op op, json_t *state,
-    enum dphp_cond cond, const char *etag, char newetag[DPHP_ETAG_MAX])
+int
+dphp_store_change(struct dphp_store *st, enum dphp_space space,
+    const char *id, enum dphp_op op, json_t *state, enum dphp_cond cond,
+    const char *etag, char newetag[DPHP_ETAG_MAX])
 {
 	struct dphp_change c;
 
 	memset(&c, 0, sizeof(c));
 	c.id = id;
+	c.space = space;
 	c.op = op;
 	c.state = state;
 	c.cond = cond;
@@ -146,14 +147,16 @@ int
 dphp_store_put(struct dphp_store *st, const char *id, json_t *state,
     enum dphp_cond cond, const char *etag, char newetag[DPHP_ETAG_MAX])
 {
-	return single(st, id, DPHP_PUT, state, cond, etag, newetag);
+	return dphp_store_change(st, DPHP_SPACE_STATE, id, DPHP_PUT, state,
+	    cond, etag, newetag);
 }
 
 int
 dphp_store_delete(struct dphp_store *st, const char *id, enum dphp_cond cond,
     const char *etag, char newetag[DPHP_ETAG_MAX])
 {
-	return single(st, id, DPHP_DELETE, NULL, cond, etag, newetag);
+	return dphp_store_change(st, DPHP_SPACE_STATE, id, DPHP_DELETE, NULL,
+	    cond, etag, newetag);
 }
 
 int
