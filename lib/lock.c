@@ -188,8 +188,18 @@ dphp_lock_guard(struct dphp_store *st, const char *entity,
     const struct dphp_lockrec *lr)
 {
 	json_t *e = expiry(entity, lr);
+	struct dphp_lockrec cur;
 	int r = dphp_queue_admit(st, &e, 1);
 
+	/*
+	 * A let-go that raced this cancelled the event before it was
+	 * there: look again, and cancel it here if the hold is gone.
+	 */
+	if (r == 0 && (r = dphp_lock_read(st, entity, &cur)) == 0) {
+		if (cur.owner == NULL || cur.fence != lr->fence)
+			r = dphp_queue_cancel(st, e);
+		dphp_lockrec_free(&cur);
+	}
 	json_decref(e);
 	return r;
 }
