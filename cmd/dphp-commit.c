@@ -25,6 +25,7 @@ static const char synopsis[] =
     "       dphp-commit [-d store] -g id\n"
     "       dphp-commit [-d store] -c | -e etag | -f -s id [file]\n"
     "       dphp-commit [-d store] -e etag | -f -r id\n"
+    "       dphp-commit [-f] [-d store] -I snapshot [pattern ...]\n"
     "       dphp-commit [-kou] [-b size] [-d store] [-n tries] [-T ms] "
     "[-x dir] [file ...]";
 static const char options[] =
@@ -32,8 +33,10 @@ static const char options[] =
     "  -c         with -s: create only; fail if the state exists\n"
     "  -d store   the store (default $DPHP_STORE)\n"
     "  -e etag    with -s or -r: only if the stored ETag is etag\n"
-    "  -f         with -s or -r: unconditionally\n"
+    "  -f         with -s or -r: unconditionally; with -I: replace what "
+    "differs\n"
     "  -g id      print the state of id with its ETag\n"
+    "  -I file    import a snapshot (dphp-project export) where absent\n"
     "  -i         make the store (an empty directory, or a new one)\n"
     "  -k         keep handlers running between recomputations\n"
     "  -n tries   recompute a conflicting proposal at most tries times "
@@ -448,16 +451,36 @@ stage(struct dphp_reader *rd, json_t *rec, void *arg)
 	return 0;
 }
 
+/* -I: a snapshot into the store; a line saying what came of it */
+static int
+import(const char *path, int argc, char **argv, int force)
+{
+	unsigned long n[3];
+	json_t *v;
+	int r;
+
+	if ((r = dphp_idglobs_check(argc, argv)) != 0)
+		return r;
+	r = dphp_snapshot_import(store, path, argc, argv, force, n);
+	if (r != 0 && r != DPHP_EXIT_NO)
+		return r;
+	v = json_pack("{sIsIsI}", "imported", (json_int_t)n[0], "unchanged",
+	    (json_int_t)n[1], "refused", (json_int_t)n[2]);
+	dphp_write(v);
+	json_decref(v);
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *spec = NULL, *etag = NULL, *gid = NULL, *sid = NULL;
-	const char *rid = NULL;
+	const char *rid = NULL, *snap = NULL;
 	int c, cflag = 0, fflag = 0, iflag = 0, r;
 
 	dphp_setprog("dphp-commit");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "b:cd:e:fg:hikn:or:s:T:uVx:",
+	while ((c = getopt_long(argc, argv, "b:cd:e:fg:hI:ikn:or:s:T:uVx:",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
@@ -480,6 +503,9 @@ main(int argc, char *argv[])
 			break;
 		case 'h':
 			dphp_help(synopsis, options);
+		case 'I':
+			snap = optarg;
+			break;
 		case 'i':
 			iflag = 1;
 			break;
@@ -516,18 +542,22 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (iflag + (gid != NULL) + (sid != NULL) + (rid != NULL) > 1 ||
+	if (iflag + (gid != NULL) + (sid != NULL) + (rid != NULL) + (snap !=
+	    NULL) > 1 ||
 	    ((sid || rid) && cflag + (etag != NULL) + fflag != 1) ||
-	    (rid && cflag) || (!sid && !rid && (cflag || etag || fflag)) ||
+	    (rid && cflag) || (!sid && !rid && (cflag || etag)) ||
+	    (!sid && !rid && !snap && fflag) ||
 	    ((iflag || gid || rid) && argc > 0) || (sid && argc > 1) ||
-	    ((iflag || gid || sid || rid) && (oflag || handlers.dir ||
+	    ((iflag || gid || sid || rid || snap) && (oflag || handlers.dir ||
 	    handlers.keep || bflag != 1)))
 		dphp_usage(synopsis);
 	if (iflag)
 		return dphp_store_init(spec) == 0 ? 0 : DPHP_EXIT_SYS;
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
-	if (gid != NULL)
+	if (snap != NULL)
+		r = import(snap, argc, argv, fflag);
+	else if (gid != NULL)
 		r = getstate(gid);
 	else if (sid != NULL || rid != NULL)
 		r = putstate(sid ? sid : rid, argc ? argv[0] : NULL, cflag ?

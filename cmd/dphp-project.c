@@ -15,10 +15,12 @@
  * With a policy, a user reads what the policy lets them read, and
  * nothing else: get refuses, ls leaves out.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dphp.h"
 
@@ -27,7 +29,7 @@ static const char synopsis[] =
     "[-P policy] get id ...\n"
     "       dphp-project [-u] [-b user | -K keys -T token] [-d store] "
     "[-P policy]\n"
-    "           ls [kind[:name]]\n"
+    "           ls [pattern ...]\n"
     "       dphp-project [-u] [-b user | -K keys -T token] [-d store] "
     "[-P policy]\n"
     "           owner id ...\n"
@@ -36,25 +38,46 @@ static const char synopsis[] =
     "           status id ...\n"
     "       dphp-project [-u] [-b user | -K keys -T token] [-d store] "
     "[-P policy]\n"
-    "           [-w timeout] wait id [status[,status...]]";
+    "           [-w timeout] wait id [status[,status...]]\n"
+    "       dphp-project [-eu] [-b user | -K keys -T token] [-d store] "
+    "[-P policy]\n"
+    "           [-c checkpoint | -S seq] [-m mapping] [-N feed] "
+    "[-o format]\n"
+    "           follow [pattern ...]\n"
+    "       dphp-project [-d store] [-z filter] export [pattern ...]\n"
+    "       dphp-project [-d store] [-z filter] archive";
 static const char options[] =
     "  -b user[:role,...]  read as this user (trusted: not proven)\n"
+    "  -c file    with follow: resume from, and keep, this checkpoint\n"
     "  -d store   the store (default $DPHP_STORE)\n"
+    "  -e         with follow: stop at the end of the journal\n"
     "  -K keys    check -T's token with the keys of this file\n"
+    "  -m mapping with follow: the tables and columns of the states\n"
+    "  -N feed    with follow: the checkpoint's name in SQL (default "
+    "dphp)\n"
+    "  -o format  with follow: feed (default), ndjson, sqlite, postgres "
+    "or typesense\n"
     "  -P policy  read only what the policy allows (default "
     "$DPHP_POLICY)\n"
+    "  -S seq     with follow: begin after this seq of the journal\n"
     "  -T token   read as the user this token (or @file) proves\n"
     "  -w timeout with wait: give up after this long (90s, 15m; default: "
     "never)\n"
+    "  -z filter  with export or archive: compress (gzip, xz, zstd, "
+    "bzip2)\n"
     "  -u         flush after every record\n"
     "  -h, --help     this help\n"
     "  -V, --version  the version\n"
     "commands:\n"
     "  get id ...            each state with its ETag\n"
-    "  ls [kind[:name]]      the ids and ETags, sorted by id\n"
+    "  ls [pattern ...]      the ids and ETags, sorted by id\n"
     "  owner id ...          each ownership record with its ETag\n"
     "  status id ...         where each orchestration or activity is\n"
-    "  wait id [status,...]  until it is there (default: it has ended)\n";
+    "  wait id [status,...]  until it is there (default: it has ended)\n"
+    "  follow [pattern ...]  the committed states, as they come\n"
+    "  export [pattern ...]  a snapshot of the store, a tar on stdout\n"
+    "  archive               the journal's full segments, a tar on "
+    "stdout\n";
 
 static struct dphp_store *store;
 static struct dphp_policy *policy;	/* -P */
@@ -251,69 +274,209 @@ waitfor(const char *id, const char *want, int64_t timeout_ms)
 	}
 }
 
+struct listing {
+	json_t *all;		/* id: etag */
+	int npat;
+	char **pat;
+};
+
+/* Does id match one of the patterns (or are there none)? */
+static int
+wanted(int npat, char **pat, const char *id)
+{
+	int i;
+
+	for (i = 0; i < npat; i++)
+		if (dphp_idglob_match(pat[i], id))
+			return 1;
+	return npat == 0;
+}
+
 static int
 collect(const char *id, const char *etag, void *arg)
 {
+	struct listing *l = arg;
 	char why[1024];
 	int r;
 
+	if (!wanted(l->npat, l->pat, id))
+		return 0;
 	if ((r = allowed(id, DPHP_OP_READ, why, sizeof(why))) <= 0)
 		return r;
-	json_array_append_new(arg, json_pack("{ssss}", "id", id, "etag",
-	    etag));
+	json_object_set_new(l->all, id, json_string(etag));
 	return 0;
 }
 
 static int
-byid(const void *a, const void *b)
+bykey(const void *a, const void *b)
 {
-	return strcmp(json_string_value(json_object_get(*(json_t *const *)a,
-	    "id")), json_string_value(json_object_get(*(json_t *const *)b,
-	    "id")));
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/*
+ * What to list for a pattern: its kind, and its name when both are
+ * spelled out (the store lists no more than that); all else is fnmatch.
+ */
 static int
-ls(const char *filter)
+list(const char *pat, struct listing *l)
 {
 	enum dphp_kind k, first = DPHP_KIND_ENTITY, last = DPHP_KIND_ACTIVITY;
-	char *kind = NULL, *name = NULL;
-	json_t *all, **v;
-	size_t n, i;
+	size_t n = pat ? strcspn(pat, ":") : 0;
+	char name[DPHP_NAME_MAX + 1] = "";
+	const char *p;
+
+	if (pat != NULL && strcspn(pat, "*?[") >= n)
+		for (k = first; k <= last; k++)
+			if (strncmp(pat, dphp_kind_name(k), n) == 0 &&
+			    dphp_kind_name(k)[n] == '\0')
+				first = last = k;
+	if (pat != NULL && pat[n] == ':') {
+		p = pat + n + 1;
+		n = strcspn(p, ":");
+		if (strcspn(p, "*?[") >= n && n <= DPHP_NAME_MAX) {
+			memcpy(name, p, n);
+			name[n] = '\0';
+		}
+	}
+	for (k = first; k <= last; k++)
+		if (dphp_store_list(store, k, *name ? name : NULL, collect, l))
+			return DPHP_EXIT_SYS;
+	return 0;
+}
+
+static int
+ls(int argc, char **argv)
+{
+	struct listing l = { json_object(), argc, argv };
+	const char **ids, *key;
+	size_t n = 0, i;
+	json_t *v, *rec;
+	int a, r = 0;
+
+	for (a = 0; r == 0 && a < (argc ? argc : 1); a++)
+		r = list(argc ? argv[a] : NULL, &l);
+	ids = xcalloc(json_object_size(l.all) + 1, sizeof(*ids));
+	json_object_foreach(l.all, key, v)
+		ids[n++] = key;
+	qsort(ids, n, sizeof(*ids), bykey);
+	for (i = 0; r == 0 && i < n; i++) {
+		rec = json_pack("{sssO}", "id", ids[i], "etag",
+		    json_object_get(l.all, ids[i]));
+		dphp_write(rec);
+		json_decref(rec);
+	}
+	free(ids);
+	json_decref(l.all);
+	return r;
+}
+
+/* follow: the journal as a change feed, into a sink */
+struct following {
+	struct dphp_sink sink;
+	int npat;
+	char **pat;
+	const char *checkpoint;	/* -c */
+};
+
+static int
+followed(json_t *line, void *arg)
+{
+	struct following *f = arg;
+	const char *id = json_string_value(json_object_get(line, "id"));
+	const struct dphp_map *m = NULL;
+	struct dphp_id pid;
+	const char *why;
+	char denied[1024];
+	int r;
+
+	if (!wanted(f->npat, f->pat, id))
+		return 0;
+	if ((r = allowed(id, DPHP_OP_READ, denied, sizeof(denied))) <= 0)
+		return r < 0 ? DPHP_EXIT_SYS : 0;
+	if (f->sink.format != DPHP_SINK_FEED && (dphp_id_parse(id, &pid, &why)
+	    != 0 || (m = dphp_mapping_find(f->sink.map, &pid)) == NULL))
+		return 0;
+	return dphp_sink_line(&f->sink, m, line);
+}
+
+/* Write the checkpoint file anew: the seq all up to which is out. */
+static int
+savepoint(const char *path, json_int_t seq)
+{
+	char *tmp = xasprintf("%s.tmp", path);
+	FILE *f;
 	int r = 0;
 
-	if (filter != NULL) {
-		kind = xstrdup(filter);
-		if ((name = strchr(kind, ':')) != NULL)
-			*name++ = '\0';
-		for (k = first; k <= last; k++)
-			if (strcmp(kind, dphp_kind_name(k)) == 0)
-				break;
-		if (k > last || (name != NULL && !dphp_name_valid(name))) {
-			dphp_error("invalid filter '%.300s' (want KIND or "
-			    "KIND:NAME)", filter);
-			free(kind);
-			return DPHP_EXIT_USAGE;
-		}
-		first = last = k;
+	if ((f = fopen(tmp, "we")) == NULL || fprintf(f, "%" JSON_INTEGER_FORMAT
+	    "\n", seq) < 0 || fflush(f) == EOF || fsync(fileno(f)) != 0 ||
+	    fclose(f) == EOF || rename(tmp, path) != 0) {
+		dphp_error("cannot write the checkpoint '%s':", path);
+		if (f != NULL)
+			fclose(f);
+		r = DPHP_EXIT_SYS;
 	}
-	all = json_array();
-	for (k = first; r == 0 && k <= last; k++)
-		r = dphp_store_list(store, k, name, collect, all);
-	free(kind);
-	if (r != 0) {
-		json_decref(all);
-		return DPHP_EXIT_SYS;
+	free(tmp);
+	return r;
+}
+
+static int
+ticked(json_int_t settled, void *arg)
+{
+	struct following *f = arg;
+	int r;
+
+	if ((r = dphp_sink_tick(&f->sink, settled)) != 0 || f->checkpoint ==
+	    NULL)
+		return r;
+	return savepoint(f->checkpoint, settled);
+}
+
+/* The seq in a checkpoint file: 0 when there is none yet, -1 on error. */
+static json_int_t
+loadpoint(const char *path)
+{
+	char buf[64], *end;
+	json_int_t seq = 0;
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		dphp_error("cannot open the checkpoint '%s':", path);
+		return -1;
 	}
-	n = json_array_size(all);
-	v = xcalloc(n, sizeof(*v));
-	for (i = 0; i < n; i++)
-		v[i] = json_array_get(all, i);
-	qsort(v, n, sizeof(*v), byid);
-	for (i = 0; i < n; i++)
-		dphp_write(v[i]);
-	free(v);
-	json_decref(all);
-	return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	if (ferror(f) || (seq = strtoll(buf, &end, 10)) < 0 || end == buf ||
+	    strspn(end, "\n") != strlen(end)) {
+		dphp_error("%s: not a checkpoint (a seq of the journal)",
+		    path);
+		seq = -1;
+	}
+	fclose(f);
+	return seq;
+}
+
+static int
+follow(int argc, char **argv, struct following *f, json_int_t after,
+    int forever)
+{
+	char *dir;
+	int r;
+
+	f->npat = argc;
+	f->pat = argv;
+	if (f->checkpoint != NULL && (after = loadpoint(f->checkpoint)) < 0)
+		return DPHP_EXIT_USAGE;
+	/* the schema first, committed: a feed with nothing new makes it */
+	if ((r = dphp_sink_begin(&f->sink)) != 0 || (f->sink.intx &&
+	    (r = ticked(after, f)) != 0))
+		return r;
+	dir = dphp_store_journal(store);
+	r = dphp_journal_follow(dir, after, forever, followed, ticked, f);
+	free(dir);
+	return r;
 }
 
 int
@@ -322,17 +485,54 @@ main(int argc, char *argv[])
 	const char *spec = NULL, *Kflag = NULL, *why;
 	int64_t timeout_ms = -1;
 	char buf[1024];
-	const char *Pflag = getenv("DPHP_POLICY");
+	const char *Pflag = getenv("DPHP_POLICY"), *mflag = NULL;
+	struct following f = { { DPHP_SINK_FEED, NULL, "dphp", 0 }, 0, NULL,
+	    NULL };
+	struct dphp_mapping *map = NULL;
 	struct dphp_keys *keys;
 	json_t *token = NULL;
-	int c, r;
+	json_int_t after = 0;
+	int c, r, forever = 1, followopts = 0, Sflag = 0, tarcmd;
+	char *end, *dir;
+	const char *zflag = NULL;
 
 	dphp_setprog("dphp-project");
 	if (Pflag != NULL && *Pflag == '\0')
 		Pflag = NULL;
-	while ((c = getopt_long(argc, argv, "b:d:hK:P:T:uVw:", dphp_longopts,
-	    NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "b:c:d:ehK:m:N:o:P:S:T:uVw:z:",
+	    dphp_longopts, NULL)) != -1) {
+		followopts |= strchr("cemNoS", c) != NULL;
 		switch (c) {
+		case 'c':
+			f.checkpoint = optarg;
+			break;
+		case 'e':
+			forever = 0;
+			break;
+		case 'm':
+			mflag = optarg;
+			break;
+		case 'N':
+			if (!dphp_name_valid(optarg))
+				dphp_die(DPHP_EXIT_USAGE, "invalid feed name "
+				    "'%.300s' (letters, digits, '.', '_', '-')",
+				    optarg);
+			f.sink.feed = optarg;
+			break;
+		case 'o':
+			if (dphp_sink_parse(optarg, &f.sink.format) != 0)
+				dphp_die(DPHP_EXIT_USAGE, "invalid format "
+				    "'%.300s' (feed, ndjson, sqlite, postgres or "
+				    "typesense)", optarg);
+			break;
+		case 'S':
+			errno = 0;
+			after = strtoll(optarg, &end, 10);
+			if (errno || end == optarg || *end || after < 0)
+				dphp_die(DPHP_EXIT_USAGE, "invalid seq '%.300s'",
+				    optarg);
+			Sflag = 1;
+			break;
 		case 'b':
 			json_decref(by);
 			if ((by = dphp_by_parse(optarg, buf, sizeof(buf))) ==
@@ -359,6 +559,12 @@ main(int argc, char *argv[])
 			break;
 		case 'V':
 			dphp_version();
+		case 'z':
+			if (!dphp_tar_filter_valid(optarg))
+				dphp_die(DPHP_EXIT_USAGE, "invalid filter "
+				    "'%.300s' (gzip, xz, zstd or bzip2)", optarg);
+			zflag = optarg;
+			break;
 		case 'w':
 			if (dphp_duration_parse(optarg, &timeout_ms) != 0)
 				dphp_die(DPHP_EXIT_USAGE, "invalid timeout '%s' "
@@ -370,14 +576,35 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || (strcmp(argv[0], "ls") == 0 ? argc > 2 : argc < 2) ||
+	tarcmd = argc > 0 && (strcmp(argv[0], "export") == 0 ||
+	    strcmp(argv[0], "archive") == 0);
+	if (tarcmd && ((argc > 1 && strcmp(argv[0], "archive") == 0) ||
+	    followopts || by || token || timeout_ms >= 0))
+		dphp_usage(synopsis);
+	if (argc < 1 || (!tarcmd && zflag) || (strcmp(argv[0], "ls") != 0 &&
+	    strcmp(argv[0], "follow") != 0 && !tarcmd && argc < 2) ||
 	    (strcmp(argv[0], "wait") == 0 && argc > 3) ||
 	    (timeout_ms >= 0 && strcmp(argv[0], "wait") != 0) ||
+	    (followopts && strcmp(argv[0], "follow") != 0) ||
 	    (strcmp(argv[0], "get") != 0 && strcmp(argv[0], "ls") != 0 &&
 	    strcmp(argv[0], "owner") != 0 && strcmp(argv[0], "status") != 0 &&
-	    strcmp(argv[0], "wait") != 0) ||
-	    (by && token) || (!Kflag != !token))
+	    strcmp(argv[0], "wait") != 0 && strcmp(argv[0], "follow") != 0 &&
+	    !tarcmd) ||
+	    (by && token) || (!Kflag != !token) || (Sflag && f.checkpoint))
 		dphp_usage(synopsis);
+	if (f.checkpoint != NULL && (f.sink.format == DPHP_SINK_SQLITE ||
+	    f.sink.format == DPHP_SINK_POSTGRES))
+		dphp_die(DPHP_EXIT_USAGE, "the checkpoint of SQL is kept in "
+		    "the database, updated with the changes: resume with -S");
+	if (mflag != NULL && f.sink.format == DPHP_SINK_FEED)
+		dphp_die(DPHP_EXIT_USAGE, "the feed is the journal's lines as "
+		    "they are: -m goes with -o");
+	if (tarcmd && Pflag != NULL)
+		dphp_die(DPHP_EXIT_USAGE, "%s reads the whole store, not what a "
+		    "user may: run it without a policy", argv[0]);
+	if (tarcmd && isatty(STDOUT_FILENO))
+		dphp_die(DPHP_EXIT_USAGE, "not writing an archive to a "
+		    "terminal: redirect stdout");
 	if ((by || token) && Pflag == NULL)
 		dphp_die(DPHP_EXIT_USAGE, "a user reads under a policy: give "
 		    "-P or set DPHP_POLICY");
@@ -394,16 +621,34 @@ main(int argc, char *argv[])
 	}
 	if (Pflag != NULL && (policy = dphp_policy_load(Pflag)) == NULL)
 		return DPHP_EXIT_USAGE;
+	if ((f.sink.map = map = mflag ? dphp_mapping_load(mflag) :
+	    dphp_mapping_default()) == NULL)
+		return DPHP_EXIT_USAGE;
+	if ((strcmp(argv[0], "ls") == 0 || strcmp(argv[0], "follow") == 0 ||
+	    strcmp(argv[0], "export") == 0) &&
+	    (r = dphp_idglobs_check(argc - 1, argv + 1)) != 0)
+		return r;
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
 	if (strcmp(argv[0], "status") == 0)
 		r = status(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "wait") == 0)
 		r = waitfor(argv[1], argc > 2 ? argv[2] : NULL, timeout_ms);
+	else if (strcmp(argv[0], "follow") == 0)
+		r = follow(argc - 1, argv + 1, &f, after, forever);
+	else if (strcmp(argv[0], "export") == 0)
+		r = dphp_snapshot_export(store, argc - 1, argv + 1, zflag,
+		    STDOUT_FILENO);
+	else if (strcmp(argv[0], "archive") == 0) {
+		dir = dphp_store_journal(store);
+		r = dphp_journal_archive(dir, zflag, STDOUT_FILENO);
+		free(dir);
+	}
 	else if (strcmp(argv[0], "ls") != 0)
 		r = get(argc - 1, argv + 1, strcmp(argv[0], "owner") == 0);
 	else
-		r = ls(argc > 1 ? argv[1] : NULL);
+		r = ls(argc - 1, argv + 1);
+	dphp_mapping_free(map);
 	dphp_store_close(store);
 	dphp_policy_free(policy);
 	json_decref(by);

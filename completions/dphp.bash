@@ -8,9 +8,9 @@ _dphp_options() {
 	dphp-emit) echo "-A -b -D -f -h -i -K -l -p -P -r -T -t -u -V -w --help --version" ;;
 	dphp-route) echo "-D -d -e -h -i -K -l -m -n -P -q -R -r -s -t -u -V -v -w --help --version" ;;
 	dphp-replay) echo "-A -c -d -h -I -J -k -S -T -u -V -x --help --version" ;;
-	dphp-commit) echo "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version" ;;
+	dphp-commit) echo "-b -c -d -e -f -g -h -I -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-d -F -h -L -l -o -u -V -w --help --version" ;;
-	dphp-project) echo "-b -d -h -K -P -T -u -V -w --help --version" ;;
+	dphp-project) echo "-b -c -d -e -h -K -m -N -o -P -S -T -u -V -w -z --help --version" ;;
 	esac
 }
 
@@ -19,21 +19,29 @@ _dphp_with_argument() {
 	dphp-emit) echo "-A -b -D -f -i -K -l -p -P -r -T -t" ;;
 	dphp-route) echo "-d -K -l -m -n -P -R -s" ;;
 	dphp-replay) echo "-A -d -I -S -T -x" ;;
-	dphp-commit) echo "-b -d -e -g -n -r -s -T -x" ;;
+	dphp-commit) echo "-b -d -e -g -I -n -r -s -T -x" ;;
 	dphp-lock) echo "-d -F -l -o -w" ;;
-	dphp-project) echo "-b -d -K -P -T -w" ;;
+	dphp-project) echo "-b -c -d -K -m -N -o -P -S -T -w -z" ;;
 	esac
 }
 
 _dphp() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local prog=${COMP_WORDS[0]##*/} w i nargs=0
+	local prog=${COMP_WORDS[0]##*/} w i nargs=0 first=
 
 	COMPREPLY=()
 	case $prev in
 	-d|-x)
 		mapfile -t COMPREPLY < <(compgen -d -- "$cur")
 		return
+		;;
+	-o|-z)
+		if [ "$prog" = dphp-project ]; then
+			w="feed ndjson sqlite postgres typesense"
+			[ "$prev" = -z ] && w="gzip xz zstd bzip2"
+			mapfile -t COMPREPLY < <(compgen -W "$w" -- "$cur")
+			return
+		fi
 		;;
 	esac
 	for w in $(_dphp_with_argument "$prog"); do
@@ -49,6 +57,7 @@ _dphp() {
 		if [[ $w == -* ]]; then
 			[[ " $(_dphp_with_argument "$prog") " == *" $w "* ]] && i=$((i + 1))
 		else
+			[ "$nargs" -eq 0 ] && first=$w
 			nargs=$((nargs + 1))
 		fi
 	done
@@ -63,12 +72,14 @@ _dphp() {
 		;;
 	dphp-project)
 		if [ "$nargs" -eq 0 ]; then
-			mapfile -t COMPREPLY < <(compgen -W "get ls owner status wait" -- "$cur")
+			mapfile -t COMPREPLY < <(compgen -W "get ls owner status wait follow
+			    export archive" -- "$cur")
 			return
 		fi
-		[ "$nargs" -eq 1 ] && [ "${COMP_WORDS[COMP_CWORD-1]}" = ls ] &&
-		    mapfile -t COMPREPLY < <(compgen -W "entity orchestration
-			activity" -- "$cur")
+		case $first in ls|follow|export)
+			mapfile -t COMPREPLY < <(compgen -W "entity orchestration
+			    activity" -- "$cur") ;;
+		esac
 		return
 		;;
 	esac

@@ -32,6 +32,8 @@ struct dphp_backend {
 	int (*stat)(struct dphp_store *, const struct dphp_queue_part *,
 	    struct dphp_queue_stat *);
 	int (*wait)(struct dphp_store *, int64_t);
+	int (*freeze)(struct dphp_store *);
+	void (*thaw)(struct dphp_store *);
 };
 
 struct dphp_store {

@@ -130,6 +130,24 @@ struct dphp_id {
 /* parse "kind:name:key"; 0, or -1 with a reason in *why */
 int dphp_id_parse(const char *, struct dphp_id *, const char **why);
 const char *dphp_kind_name(enum dphp_kind);
+/*
+ * The KIND NAME of policy and mapping files: entity, orchestration,
+ * activity or * (DPHP_KIND_NONE), and a glob of names.  parse: NULL, or
+ * why not.
+ */
+const char *dphp_selector_parse(const char *kind, const char *glob,
+    enum dphp_kind *);
+int dphp_selector_match(enum dphp_kind, const char *glob,
+    const struct dphp_id *);
+/*
+ * A pattern of ids (dphp-project ls, follow): a glob of whole ids, where
+ * one with fewer than two ':' stands for every id it begins (entity,
+ * entity:account).  valid: NULL, or why not.
+ */
+const char *dphp_idglob_valid(const char *pattern);
+/* each valid, or the first that is not reported: 0 or DPHP_EXIT_USAGE */
+int dphp_idglobs_check(int n, char **patterns);
+int dphp_idglob_match(const char *pattern, const char *id);
 int dphp_name_valid(const char *);	/* [A-Za-z0-9._-]{1,128}, no '.' first */
 int dphp_opname_valid(const char *);	/* a name not starting with '_' */
 int dphp_eventid_valid(const char *);	/* same grammar as a name */
@@ -337,6 +355,15 @@ int dphp_store_list(struct dphp_store *, enum dphp_kind, const char *name,
 /* the same for the ids that have a record in another space */
 int dphp_store_list_space(struct dphp_store *, enum dphp_space,
     enum dphp_kind, dphp_list_fn *, void *arg);
+/* where the store's journal is, for the readers of journal.c: new */
+char *dphp_store_journal(const struct dphp_store *);
+/*
+ * Hold every commit of a state off (by any process, this one too: it
+ * must not commit meanwhile) until thawed, for a consistent reading of
+ * many: 0, or -1 with a message.
+ */
+int dphp_store_freeze(struct dphp_store *);
+void dphp_store_thaw(struct dphp_store *);
 
 /*
  * The queue of a store (dphp-store(5)): a durable inbox and a delay
@@ -552,6 +579,119 @@ int dphp_authz_may(struct dphp_store *, const struct dphp_policy *,
  */
 typedef int dphp_journal_fn(json_t *line, void *arg);
 int dphp_journal_each(int argc, char **argv, dphp_journal_fn *, void *arg);
+/* a tar of the segments of journal directory dir but the newest (still
+ * written), to fd, compressed by filter (or NULL): 0 or an exit */
+int dphp_journal_archive(const char *dir, const char *filter, int fd);
+/* the segments of a journal directory, sorted: a NULL-ended list */
+char **dphp_journal_segments(const char *dir);
+/*
+ * A reading, line by line (dphp_journal_each's parts): take each line
+ * read from a segment; fn gets the lines of a batch when it ends.
+ * settled: the last seq of an ended batch (0: none).  pending: lines
+ * of a batch that has not ended; retract: forget them (they were taken
+ * back); unended: warn that they are left out.
+ */
+struct dphp_journal *dphp_journal_new(dphp_journal_fn *, void *arg);
+int dphp_journal_take(struct dphp_journal *, const char *file,
+    unsigned long no, json_t *line);
+json_int_t dphp_journal_settled(const struct dphp_journal *);
+size_t dphp_journal_pending(const struct dphp_journal *);
+void dphp_journal_retract(struct dphp_journal *);
+void dphp_journal_unended(const struct dphp_journal *);
+void dphp_journal_free(struct dphp_journal *);
+
+/*
+ * follow.c: the journal of a directory as a change feed.  Hand fn each
+ * line committed after seq after, in order, and tick the last seq
+ * settled after each run of lines; at the end, stop, or with forever
+ * wait for more.  Returns 0, fn's or tick's non-zero return, or 3/4 as
+ * dphp_journal_each.
+ */
+typedef int dphp_tick_fn(json_int_t settled, void *arg);
+int dphp_journal_follow(const char *dir, json_int_t after, int forever,
+    dphp_journal_fn *, dphp_tick_fn *, void *arg);
+
+/* mapping.c: tables and columns of dphp-project follow's sinks */
+enum dphp_column_type {
+	DPHP_COLUMN_TEXT, DPHP_COLUMN_INTEGER, DPHP_COLUMN_REAL,
+	DPHP_COLUMN_BOOLEAN, DPHP_COLUMN_JSON
+};
+struct dphp_column {
+	char *name;
+	char *path;		/* .a.b within the stored state */
+	enum dphp_column_type type;
+};
+struct dphp_map {
+	enum dphp_kind kind;	/* DPHP_KIND_NONE: any */
+	char *name;		/* a glob */
+	char *table;
+	struct dphp_column *cols;	/* none: the whole state, as doc */
+	size_t ncols;
+};
+struct dphp_mapping {
+	struct dphp_map *v;
+	size_t n;
+};
+/* load a mapping file (errors located and reported): NULL on error */
+struct dphp_mapping *dphp_mapping_load(const char *path);
+struct dphp_mapping *dphp_mapping_default(void);	/* all in "states" */
+void dphp_mapping_free(struct dphp_mapping *);
+/* the first map for id, or NULL */
+const struct dphp_map *dphp_mapping_find(const struct dphp_mapping *,
+    const struct dphp_id *);
+/* what path (.a.b.0) names within doc, or NULL (borrowed) */
+json_t *dphp_path_get(json_t *doc, const char *path);
+
+/* sink.c: journal lines written out for a read model, on stdout */
+enum dphp_sink_format {
+	DPHP_SINK_FEED, DPHP_SINK_NDJSON, DPHP_SINK_SQLITE, DPHP_SINK_POSTGRES,
+	DPHP_SINK_TYPESENSE
+};
+struct dphp_sink {
+	enum dphp_sink_format format;
+	const struct dphp_mapping *map;
+	const char *feed;	/* its row in dphp_checkpoint */
+	int intx;		/* a transaction is open */
+};
+int dphp_sink_parse(const char *, enum dphp_sink_format *);	/* 0, -1 */
+int dphp_sink_begin(struct dphp_sink *);	/* the SQL schema */
+/* one journal line, for the table m (DPHP_SINK_FEED: NULL) */
+int dphp_sink_line(struct dphp_sink *, const struct dphp_map *m,
+    json_t *line);
+/* all up to settled is written: the checkpoint, a commit, a flush */
+int dphp_sink_tick(struct dphp_sink *, json_int_t settled);
+
+/* tarball.c: tar archives that depend only on their content */
+struct dphp_tar;
+int dphp_tar_filter_valid(const char *);	/* gzip, xz, zstd, bzip2 */
+/* write to fd, compressed by filter (or NULL); what names it in
+ * messages; NULL on error, reported */
+struct dphp_tar *dphp_tar_open(int fd, const char *filter, const char *what);
+/* an entry of size bytes, which fill copies into buf (up to n of them;
+ * returns how many, <= 0 if it has no more) */
+typedef ssize_t dphp_tar_fill_fn(char *buf, size_t n, void *arg);
+int dphp_tar_add(struct dphp_tar *, const char *name, int64_t size,
+    dphp_tar_fill_fn *, void *arg);
+struct dphp_tar_bytes {
+	const char *data;
+	size_t len, off;
+};
+ssize_t dphp_tar_bytes(char *, size_t, void *);	/* fill from bytes */
+int dphp_tar_close(struct dphp_tar *);	/* the end: 0 or 4, reported */
+void dphp_tar_abort(struct dphp_tar *);	/* no end: it is not whole */
+
+/*
+ * snapshot.c: a store as a tar archive (dphp-store(5) "Snapshots").
+ * export: the states and ownership records of the ids matching pat (all
+ * when npat is 0), to fd; 0 or an exit status.  import: those of the
+ * archive at path into st, where absent (force: wherever they differ);
+ * counts: written, already there, refused; 0, 1 if any was refused, or
+ * an exit status (a bad archive writes nothing).
+ */
+int dphp_snapshot_export(struct dphp_store *, int npat, char **pat,
+    const char *filter, int fd);
+int dphp_snapshot_import(struct dphp_store *, const char *path, int npat,
+    char **pat, int force, unsigned long counts[3]);
 
 /* handler.c: running the user's handlers, dphp-handler(5) */
 struct dphp_handlers {

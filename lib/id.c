@@ -4,6 +4,8 @@
  * a file name.  The encoding is the only way a key reaches the file
  * system, so no key can name "..", a slash or a dotfile of the store.
  */
+#include <fnmatch.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -14,6 +16,78 @@ static const char *kinds[] = {
 	[DPHP_KIND_ORCHESTRATION] = "orchestration",
 	[DPHP_KIND_ACTIVITY] = "activity",
 };
+
+#define GLOBCHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+    "0123456789._-*?[]!"
+
+const char *
+dphp_selector_parse(const char *kind, const char *name, enum dphp_kind *k)
+{
+	for (*k = DPHP_KIND_ENTITY; *k <= DPHP_KIND_ACTIVITY; (*k)++)
+		if (strcmp(kind, kinds[*k]) == 0)
+			break;
+	if (strcmp(kind, "*") == 0)
+		*k = DPHP_KIND_NONE;
+	else if (*k > DPHP_KIND_ACTIVITY)
+		return "the kind must be entity, orchestration, activity or *";
+	if (name[strspn(name, GLOBCHARS)] != '\0')
+		return "the name must be a glob of names";
+	return NULL;
+}
+
+int
+dphp_selector_match(enum dphp_kind k, const char *glob,
+    const struct dphp_id *id)
+{
+	return (k == DPHP_KIND_NONE || k == id->kind) &&
+	    fnmatch(glob, id->name, 0) == 0;
+}
+
+const char *
+dphp_idglob_valid(const char *pattern)
+{
+	size_t n = strcspn(pattern, ":");
+	enum dphp_kind k;
+
+	if (pattern[strspn(pattern, GLOBCHARS ":")] != '\0')
+		return "a pattern is a glob of ids";
+	if (strcspn(pattern, "*?[") < n)
+		return NULL;
+	for (k = DPHP_KIND_ENTITY; k <= DPHP_KIND_ACTIVITY; k++)
+		if (strlen(kinds[k]) == n && strncmp(pattern, kinds[k], n) == 0)
+			return NULL;
+	return "a pattern begins with a kind: entity, orchestration or "
+	    "activity";
+}
+
+int
+dphp_idglobs_check(int n, char **patterns)
+{
+	const char *why;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if ((why = dphp_idglob_valid(patterns[i])) != NULL) {
+			dphp_error("invalid pattern '%.300s': %s", patterns[i],
+			    why);
+			return DPHP_EXIT_USAGE;
+		}
+	return 0;
+}
+
+int
+dphp_idglob_match(const char *pattern, const char *id)
+{
+	char buf[DPHP_NAME_MAX * 2 + 32];
+	const char *p = strchr(pattern, ':');
+
+	if ((p == NULL || strchr(p + 1, ':') == NULL) &&
+	    strlen(pattern) + 3 <= sizeof(buf)) {
+		snprintf(buf, sizeof(buf), "%s:*", pattern);
+		pattern = buf;
+	}
+	return fnmatch(pattern, id, 0) == 0;
+}
 
 const char *
 dphp_kind_name(enum dphp_kind k)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -21,11 +22,12 @@
 
 #include "dphp.h"
 
-struct reading {
+struct dphp_journal {
 	dphp_journal_fn *fn;
 	void *arg;
 	json_t *batch;		/* lines read since the last end */
 	json_int_t last;	/* the last seq read */
+	json_int_t settled;	/* the last seq of an ended batch */
 	char *file;		/* where the batch began */
 	unsigned long line;
 };
@@ -40,7 +42,7 @@ bad(const char *file, unsigned long line, const char *why)
 
 /* Hand on the lines of the batch that just ended, but those voided. */
 static int
-flush(struct reading *rd, json_t *end)
+flush(struct dphp_journal *rd, json_t *end)
 {
 	json_t *voids = json_object_get(end, "void"), *l, *v;
 	size_t i, k;
@@ -54,12 +56,55 @@ flush(struct reading *rd, json_t *end)
 			break;
 	}
 	json_array_clear(rd->batch);
+	rd->settled = rd->last = json_integer_value(json_object_get(end,
+	    "next")) - 1;
 	return r;
 }
 
+struct dphp_journal *
+dphp_journal_new(dphp_journal_fn *fn, void *arg)
+{
+	struct dphp_journal *rd = xcalloc(1, sizeof(*rd));
+
+	rd->fn = fn;
+	rd->arg = arg;
+	rd->batch = json_array();
+	return rd;
+}
+
+void
+dphp_journal_free(struct dphp_journal *rd)
+{
+	if (rd == NULL)
+		return;
+	json_decref(rd->batch);
+	free(rd->file);
+	free(rd);
+}
+
+json_int_t
+dphp_journal_settled(const struct dphp_journal *rd)
+{
+	return rd->settled;
+}
+
+size_t
+dphp_journal_pending(const struct dphp_journal *rd)
+{
+	return json_array_size(rd->batch);
+}
+
+void
+dphp_journal_retract(struct dphp_journal *rd)
+{
+	json_array_clear(rd->batch);
+	rd->last = rd->settled;
+}
+
 /* One line of a segment. */
-static int
-take(struct reading *rd, const char *file, unsigned long no, json_t *v)
+int
+dphp_journal_take(struct dphp_journal *rd, const char *file,
+    unsigned long no, json_t *v)
 {
 	json_t *seq = json_object_get(v, "seq"), *e = json_object_get(v,
 	    "end");
@@ -99,7 +144,7 @@ take(struct reading *rd, const char *file, unsigned long no, json_t *v)
  * the very last segment (final), a bad one stopping it.
  */
 static int
-lines(struct reading *rd, struct archive *a, const char *name, int final)
+lines(struct dphp_journal *rd, struct archive *a, const char *name, int final)
 {
 	char chunk[65536], *buf = NULL, *p, *nl;
 	size_t len = 0, cap = 0;
@@ -123,7 +168,7 @@ lines(struct reading *rd, struct archive *a, const char *name, int final)
 			    &err)) == NULL || !json_is_object(v))
 				r = bad(name, no, v ? "not an object" : err.text);
 			else
-				r = take(rd, name, no, v);
+				r = dphp_journal_take(rd, name, no, v);
 			json_decref(v);
 		}
 		len -= p - buf;
@@ -152,7 +197,7 @@ lines(struct reading *rd, struct archive *a, const char *name, int final)
  * tells them apart by their content.  final: it is the last file.
  */
 static int
-segment(struct reading *rd, const char *path, int final)
+segment(struct dphp_journal *rd, const char *path, int final)
 {
 	struct archive *a;
 	struct archive_entry *e;
@@ -194,15 +239,23 @@ segment(struct reading *rd, const char *path, int final)
 	return r;
 }
 
+void
+dphp_journal_unended(const struct dphp_journal *rd)
+{
+	if (json_array_size(rd->batch) > 0)
+		dphp_warn("%s:%lu: the last batch has no end (its writer "
+		    "stopped before its records were durable): left out",
+		    rd->file, rd->line);
+}
+
 static int
 byname(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The segments of a journal directory, sorted: a new NULL-ended list. */
-static char **
-segments(const char *dir)
+char **
+dphp_journal_segments(const char *dir)
 {
 	struct dirent *de;
 	char **v = NULL;
@@ -228,7 +281,7 @@ segments(const char *dir)
 int
 dphp_journal_each(int argc, char **argv, dphp_journal_fn *fn, void *arg)
 {
-	struct reading rd = { fn, arg, json_array(), 0, NULL, 0 };
+	struct dphp_journal *rd = dphp_journal_new(fn, arg);
 	char **files = NULL, **segs;
 	size_t n = 0, i;
 	int a, r = 0;
@@ -241,7 +294,7 @@ dphp_journal_each(int argc, char **argv, dphp_journal_fn *fn, void *arg)
 			continue;
 		}
 		closedir(d);
-		if ((segs = segments(argv[a])) == NULL) {
+		if ((segs = dphp_journal_segments(argv[a])) == NULL) {
 			r = DPHP_EXIT_SYS;
 			break;
 		}
@@ -252,15 +305,62 @@ dphp_journal_each(int argc, char **argv, dphp_journal_fn *fn, void *arg)
 		free(segs);
 	}
 	for (i = 0; r == 0 && i < n; i++)
-		r = segment(&rd, files[i], i + 1 == n);
-	if (r == 0 && json_array_size(rd.batch) > 0)
-		dphp_warn("%s:%lu: the last batch has no end (its writer "
-		    "stopped before its records were durable): left out",
-		    rd.file, rd.line);
+		r = segment(rd, files[i], i + 1 == n);
+	if (r == 0)
+		dphp_journal_unended(rd);
 	for (i = 0; i < n; i++)
 		free(files[i]);
 	free(files);
-	json_decref(rd.batch);
-	free(rd.file);
+	dphp_journal_free(rd);
+	return r;
+}
+
+struct segfile {
+	int fd;
+};
+
+static ssize_t
+fromfile(char *buf, size_t n, void *arg)
+{
+	struct segfile *sf = arg;
+
+	return read(sf->fd, buf, n);
+}
+
+int
+dphp_journal_archive(const char *dir, const char *filter, int fd)
+{
+	char **segs, *base;
+	struct dphp_tar *t;
+	struct segfile sf;
+	struct stat sb;
+	size_t n, i;
+	int r = 0;
+
+	if ((segs = dphp_journal_segments(dir)) == NULL)
+		return DPHP_EXIT_SYS;
+	for (n = 0; segs[n] != NULL; n++)
+		;
+	if ((t = dphp_tar_open(fd, filter, "the archive")) == NULL)
+		r = DPHP_EXIT_SYS;
+	/* all but the newest: commits append to it still */
+	for (i = 0; r == 0 && i + 1 < n; i++) {
+		base = strrchr(segs[i], '/') + 1;
+		if ((sf.fd = open(segs[i], O_RDONLY | O_CLOEXEC)) < 0 ||
+		    fstat(sf.fd, &sb) != 0) {
+			dphp_error("cannot read '%s':", segs[i]);
+			r = DPHP_EXIT_SYS;
+		} else
+			r = dphp_tar_add(t, base, sb.st_size, fromfile, &sf);
+		if (sf.fd >= 0)
+			close(sf.fd);
+	}
+	if (t != NULL && r == 0)
+		r = dphp_tar_close(t);
+	else if (t != NULL)
+		dphp_tar_abort(t);
+	for (i = 0; i < n; i++)
+		free(segs[i]);
+	free(segs);
 	return r;
 }

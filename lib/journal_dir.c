@@ -315,3 +315,35 @@ dirj_close(struct dirj *j)
 	j->fd = j->lfd = j->dfd = -1;
 	j->name = NULL;
 }
+
+int
+dirj_freeze(struct dphp_store *st)
+{
+	struct dirstore *ds = (struct dirstore *)st;
+	int fd;
+
+	if ((mkdirat(ROOT(st), "journal", 0777) != 0 && errno != EEXIST) ||
+	    (fd = openat(ROOT(st), "journal/.lock", O_RDWR | O_CREAT |
+	    O_CLOEXEC, 0666)) < 0) {
+		dphp_error("cannot open the journal:");
+		return -1;
+	}
+	while (flock(fd, LOCK_SH) != 0)
+		if (errno != EINTR) {
+			dphp_error("cannot lock the journal:");
+			close(fd);
+			return -1;
+		}
+	ds->frozen = fd;
+	return 0;
+}
+
+void
+dirj_thaw(struct dphp_store *st)
+{
+	struct dirstore *ds = (struct dirstore *)st;
+
+	if (ds->frozen >= 0)
+		close(ds->frozen);
+	ds->frozen = -1;
+}

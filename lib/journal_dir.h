@@ -29,5 +29,8 @@ int dirj_end(struct dirj *, json_int_t b);
  * (if this fails too, the next writer voids them) */
 void dirj_undo(struct dirj *);
 void dirj_close(struct dirj *);	/* and let go of the lock */
+/* hold the journal's lock, shared: no state commits until thawed */
+int dirj_freeze(struct dphp_store *);
+void dirj_thaw(struct dphp_store *);
 
 #endif

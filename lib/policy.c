@@ -4,7 +4,6 @@
  * how long one lives.  One rule a line; the first that matches wins.
  */
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +18,6 @@ struct dphp_policy {
 /* what no rule matches: nobody but an admin creates it */
 static const struct dphp_rule closed = { DPHP_KIND_NONE, NULL,
     DPHP_MODE_EXPLICIT, NULL, 0, 0 };
-
-#define GLOBCHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
-    "0123456789._-*?[]!"
 
 static const char *const modes[] = { "explicit", "auth", "anon" };
 
@@ -75,18 +71,8 @@ rule(char *line, struct dphp_rule *r)
 		if ((w[i] = strtok_r(i ? NULL : line, " \t", &save)) == NULL)
 			return "want KIND NAME MODE [user:U|role:R ...] "
 			    "[ttl=DURATION]";
-	if (strcmp(w[0], "*") == 0)
-		r->kind = DPHP_KIND_NONE;
-	else if (strcmp(w[0], "entity") == 0)
-		r->kind = DPHP_KIND_ENTITY;
-	else if (strcmp(w[0], "orchestration") == 0)
-		r->kind = DPHP_KIND_ORCHESTRATION;
-	else if (strcmp(w[0], "activity") == 0)
-		r->kind = DPHP_KIND_ACTIVITY;
-	else
-		return "the kind must be entity, orchestration, activity or *";
-	if (w[1][strspn(w[1], GLOBCHARS)] != '\0')
-		return "the name must be a glob of names";
+	if ((why = dphp_selector_parse(w[0], w[1], &r->kind)) != NULL)
+		return why;
 	r->name = xstrdup(w[1]);
 	for (i = 0; i < 3 && strcmp(w[2], modes[i]); i++)
 		;
@@ -175,9 +161,8 @@ dphp_policy_find(const struct dphp_policy *p, const struct dphp_id *id)
 	size_t i;
 
 	for (i = 0; i < p->n; i++)
-		if ((p->rules[i].kind == DPHP_KIND_NONE ||
-		    p->rules[i].kind == id->kind) &&
-		    fnmatch(p->rules[i].name, id->name, 0) == 0)
+		if (dphp_selector_match(p->rules[i].kind, p->rules[i].name,
+		    id))
 			return &p->rules[i];
 	return &closed;
 }

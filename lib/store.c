@@ -38,6 +38,24 @@ dphp_store_open(const char *spec)
 	return st;
 }
 
+char *
+dphp_store_journal(const struct dphp_store *st)
+{
+	return xasprintf("%s/journal", st->spec);
+}
+
+int
+dphp_store_freeze(struct dphp_store *st)
+{
+	return st->be->freeze(st);
+}
+
+void
+dphp_store_thaw(struct dphp_store *st)
+{
+	st->be->thaw(st);
+}
+
 int
 dphp_store_init(const char *spec)
 {

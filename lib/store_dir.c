@@ -1096,6 +1096,7 @@ dir_open(const char *spec)
 	free(buf);
 	ds = xcalloc(1, sizeof(*ds));
 	ds->fd = fd;
+	ds->frozen = -1;
 	dirq_init(ds);
 	return &ds->base;
 }
@@ -1182,6 +1183,7 @@ static void
 dir_close(struct dphp_store *st)
 {
 	dirq_close((struct dirstore *)st);
+	dirj_thaw(st);
 	close(ROOT(st));
 	free(st);
 }
@@ -1190,5 +1192,5 @@ const struct dphp_backend dphp_dir_backend = {
 	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list,
 	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_ack, dirq_nack,
 	dirq_cancel,
-	dirq_stat, dirq_wait
+	dirq_stat, dirq_wait, dirj_freeze, dirj_thaw
 };

@@ -15,6 +15,7 @@ struct dirstore {
 	int fd;			/* the store's root directory */
 	int q[Q_NDIRS];		/* -1 until opened */
 	int inotify;		/* for dphp_queue_wait; -1 until made */
+	int frozen;		/* journal/.lock held shared; -1 if not */
 };
 
 #define ROOT(st) (((struct dirstore *)(st))->fd)

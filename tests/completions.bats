@@ -62,11 +62,23 @@ zsh_letters() {
 	COMP_WORDS=(dphp-project "")
 	COMP_CWORD=1
 	_dphp
-	assert_equal "${COMPREPLY[*]}" "get ls owner status wait"
+	assert_equal "${COMPREPLY[*]}" "get ls owner status wait follow export archive"
+	COMP_WORDS=(dphp-project -o s)
+	COMP_CWORD=2
+	_dphp
+	assert_equal "${COMPREPLY[*]}" "sqlite"
+	COMP_WORDS=(dphp-project -e follow entity -m map o)
+	COMP_CWORD=6
+	_dphp
+	assert_equal "${COMPREPLY[*]}" "orchestration"
 	COMP_WORDS=(dphp-commit -)
 	COMP_CWORD=1
 	_dphp
-	assert_equal "${COMPREPLY[*]}" "-b -c -d -e -f -g -h -i -k -n -o -r -s -T -u -V -x --help --version"
+	assert_equal "${COMPREPLY[*]}" "-b -c -d -e -f -g -h -I -i -k -n -o -r -s -T -u -V -x --help --version"
+	COMP_WORDS=(dphp-project -z z)
+	COMP_CWORD=2
+	_dphp
+	assert_equal "${COMPREPLY[*]}" "zstd"
 }
 
 @test "every option of every program is in its man page's SYNOPSIS and described" {

@@ -64,6 +64,25 @@ OUT
 	assert_output ""
 }
 
+@test "ls with patterns: globs of ids, several at once, each id once" {
+	echo '{"n":1}' > "$BATS_TEST_TMPDIR/s"
+	dphp-commit -d "$S" -f -s entity:counter:a1 "$BATS_TEST_TMPDIR/s" > /dev/null
+	run --separate-stderr dphp-project -d "$S" ls 'entity:*:a*' 'entity:account:b?b' 'entity:acc*' 'o*'
+	assert_success
+	assert_stderr ""
+	assert_output - <<'OUT'
+{"id":"entity:account:alice","etag":"1"}
+{"id":"entity:account:bob","etag":"1"}
+{"id":"entity:counter:a1","etag":"1"}
+{"id":"orchestration:transfer:t1","etag":"1"}
+OUT
+	run --separate-stderr dphp-project -d "$S" ls 'entity:[ab]*'
+	assert_success
+	assert_stderr ""
+	assert_output '{"id":"entity:account:alice","etag":"1"}
+{"id":"entity:account:bob","etag":"1"}'
+}
+
 @test "ls ignores what is not dphp's" {
 	touch "$S/state/entity/account/stray.txt" "$S/state/entity/account/%41"
 	mkdir "$S/state/entity/.hidden"
@@ -77,7 +96,11 @@ OUT
 	run --separate-stderr dphp-project -d "$S" ls planets
 	assert_failure 2
 	assert_output ""
-	assert_stderr "dphp-project: error: invalid filter 'planets' (want KIND or KIND:NAME)"
+	assert_stderr "dphp-project: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"
+	run --separate-stderr dphp-project -d "$S" ls 'entity:a/b'
+	assert_failure 2
+	assert_output ""
+	assert_stderr "dphp-project: error: invalid pattern 'entity:a/b': a pattern is a glob of ids"
 	run --separate-stderr dphp-project -d "$S" show
 	assert_output ""
 	assert_failure 2

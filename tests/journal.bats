@@ -12,34 +12,6 @@ setup() {
 	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
 }
 
-# every live state, as dphp-project prints them, sorted by id
-live() {
-	dphp-project -d "$S" ls > "$T/ids"
-	jq -r .id "$T/ids" > "$T/idlist"
-	if [ -s "$T/idlist" ]; then
-		xargs dphp-project -d "$S" get < "$T/idlist"
-	fi
-}
-
-# n: some bank work through a worker (entities, orchestrations, an
-# activity, a delete)
-bank() {
-	{
-		ev d1 signal entity:account:alice deposit 100
-		ev d2 signal entity:account:bob deposit 5
-		ev t1 start orchestration:transfer:t1 '{"from":"alice","to":"bob","amount":30}'
-		ev t2 start orchestration:transfer:t2 '{"from":"bob","to":"alice","amount":500}'
-		ev x1 signal entity:account:carol deposit 1
-		ev x2 delete entity:account:carol
-	} > "$T/in"
-	dphp-route -q -d "$S" "$T/in" > /dev/null
-	{
-		dphp-route -d "$S" -t -e | dphp-lock -d "$S" |
-		    dphp-replay -d "$S" -k -x "$TOP/examples/bank/handlers" |
-		    dphp-commit -d "$S" -k -b 16 -x "$TOP/examples/bank/handlers" > /dev/null
-	} 2> "$T/errors"
-}
-
 @test "replaying the journal gives back the live states, byte for byte, and earlier ones" {
 	bank
 	assert_file_empty "$T/errors"

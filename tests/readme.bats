@@ -99,3 +99,20 @@ blocks() {
 	n=$(wc -l < "$BATS_TEST_TMPDIR/want")
 	assert_equal "$(printf '%s\n' "${lines[@]}" | tail -n "$n")" "$(cat "$BATS_TEST_TMPDIR/want")"
 }
+
+@test "the README's read model and history" {
+	blocks quickstart 'Run it, feeding back' worker history > "$BATS_TEST_TMPDIR/run.sh"
+	grep -q 'dphp-project follow' "$BATS_TEST_TMPDIR/run.sh" || fail "no history block"
+	awk '/^<!-- history/ { on = 1 }
+	    on && /^prints$/ { want = 1; next }
+	    want && /^```$/ { if (out) exit; out = 1; next }
+	    want && out' "$TOP/README.md" > "$BATS_TEST_TMPDIR/want"
+	[ -s "$BATS_TEST_TMPDIR/want" ] || fail "no expected output"
+	unset DPHP_NOW DPHP_SH
+	cd "$TOP"
+	run --separate-stderr sh -e "$BATS_TEST_TMPDIR/run.sh"
+	assert_success
+	assert_stderr ""
+	n=$(wc -l < "$BATS_TEST_TMPDIR/want")
+	assert_equal "$(printf '%s\n' "${lines[@]}" | tail -n "$n")" "$(cat "$BATS_TEST_TMPDIR/want")"
+}

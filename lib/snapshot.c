@@ -1,0 +1,354 @@
+/*
+ * snapshot.c - a store, or the ids matching some patterns, as a tar
+ * archive (dphp-project export) and back (dphp-commit -I).  An entry a
+ * record, named SPACE/KIND/NAME/KEY as the store lays it out (the key
+ * encoded as in file names), holding one line: {"id","etag","state"}
+ * for a state, {"id","etag","owner"} for an ownership record.  Entries
+ * sorted by name and written by tarball.c, so the same content gives
+ * the same bytes; states read with commits held off, so they are one
+ * moment's.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "dphp.h"
+
+#define CHUNK 256	/* records a batch when importing */
+
+static const char *const spaces[] = { [DPHP_SPACE_STATE] = "state",
+    [DPHP_SPACE_OWNER] = "owner" };
+static const char *const fields[] = { [DPHP_SPACE_STATE] = "state",
+    [DPHP_SPACE_OWNER] = "owner" };
+
+/* The entry name of a record of id: new, or NULL for an invalid id. */
+static char *
+entryname(enum dphp_space sp, const char *id)
+{
+	struct dphp_id p;
+	const char *why;
+	char *key, *name;
+
+	if (dphp_id_parse(id, &p, &why) != 0)
+		return NULL;
+	key = dphp_key_encode(p.key);
+	name = xasprintf("%s/%s/%s/%s", spaces[sp], dphp_kind_name(p.kind),
+	    p.name, key);
+	free(key);
+	return name;
+}
+
+struct listing {
+	json_t *names;		/* entry name: [space, id] */
+	int npat;
+	char **pat;
+	enum dphp_space sp;
+};
+
+static int
+listed(const char *id, const char *etag, void *arg)
+{
+	struct listing *l = arg;
+	int i, want = l->npat == 0;
+	char *name;
+
+	(void)etag;
+	for (i = 0; i < l->npat && !want; i++)
+		want = dphp_idglob_match(l->pat[i], id);
+	if (want && (name = entryname(l->sp, id)) != NULL) {
+		json_object_set_new(l->names, name, json_pack("{siss}", "space",
+		    l->sp, "id", id));
+		free(name);
+	}
+	return 0;
+}
+
+static int
+byname(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Write the record named name: 0, 1 if it is gone, or an exit. */
+static int
+entry(struct dphp_store *st, struct dphp_tar *t, const char *name,
+    json_t *what)
+{
+	enum dphp_space sp = json_integer_value(json_object_get(what,
+	    "space"));
+	const char *id = json_string_value(json_object_get(what, "id"));
+	char etag[DPHP_ETAG_MAX], *text;
+	struct dphp_tar_bytes b;
+	json_t *rec = NULL, *line;
+	int g, r;
+
+	g = sp == DPHP_SPACE_STATE ? dphp_store_get(st, id, &rec, etag) :
+	    dphp_store_get_space(st, sp, id, &rec, etag);
+	if (g == DPHP_STORE_ERROR)
+		return DPHP_EXIT_SYS;
+	if (g != DPHP_STORE_OK)
+		return 1;	/* an ownership record forgotten meanwhile */
+	line = json_pack("{sssssO}", "id", id, "etag", etag, fields[sp], rec);
+	text = json_dumps(line, JSON_COMPACT);
+	json_decref(line);
+	json_decref(rec);
+	b.data = text;
+	b.len = strlen(text);
+	text[b.len++] = '\n';	/* over the NUL: b.len, not strlen */
+	b.off = 0;
+	r = dphp_tar_add(t, name, b.len, dphp_tar_bytes, &b);
+	free(text);
+	return r;
+}
+
+int
+dphp_snapshot_export(struct dphp_store *st, int npat, char **pat,
+    const char *filter, int fd)
+{
+	struct listing l = { json_object(), npat, pat, DPHP_SPACE_STATE };
+	const char **names, *name;
+	struct dphp_tar *t = NULL;
+	enum dphp_kind k;
+	size_t n = 0, i;
+	json_t *v;
+	int r = 0;
+
+	if (dphp_store_freeze(st) != 0) {
+		json_decref(l.names);
+		return DPHP_EXIT_SYS;
+	}
+	for (k = DPHP_KIND_ENTITY; r == 0 && k <= DPHP_KIND_ACTIVITY; k++) {
+		l.sp = DPHP_SPACE_STATE;
+		if (dphp_store_list(st, k, NULL, listed, &l) != 0)
+			r = DPHP_EXIT_SYS;
+		l.sp = DPHP_SPACE_OWNER;
+		if (r == 0 && dphp_store_list_space(st, DPHP_SPACE_OWNER, k,
+		    listed, &l) != 0)
+			r = DPHP_EXIT_SYS;
+	}
+	names = xcalloc(json_object_size(l.names) + 1, sizeof(*names));
+	json_object_foreach(l.names, name, v)
+		names[n++] = name;
+	qsort(names, n, sizeof(*names), byname);
+	if (r == 0 && (t = dphp_tar_open(fd, filter, "the snapshot")) == NULL)
+		r = DPHP_EXIT_SYS;
+	for (i = 0; r == 0 && i < n; i++)
+		if ((r = entry(st, t, names[i], json_object_get(l.names,
+		    names[i]))) == 1)
+			r = 0;
+	/* a failed snapshot must not end like a whole one */
+	if (t != NULL && r == 0)
+		r = dphp_tar_close(t);
+	else if (t != NULL)
+		dphp_tar_abort(t);
+	dphp_store_thaw(st);
+	free(names);
+	json_decref(l.names);
+	return r;
+}
+
+/* importing */
+
+struct importing {
+	struct dphp_store *st;
+	const char *path;
+	int npat;
+	char **pat;
+	int force;
+	json_t *todo[2];	/* per space: [{"id","rec"}] to write */
+	unsigned long done, same, conflicts;
+};
+
+/* One entry, checked: 0 (*sp, *id and *rec set), or a located error. */
+static int
+parse(struct importing *im, const char *name, const char *text, size_t len,
+    enum dphp_space *sp, json_t **line)
+{
+	json_error_t err;
+	const char *id;
+	char *want;
+	json_t *v;
+
+	for (*sp = DPHP_SPACE_STATE; *sp <= DPHP_SPACE_OWNER; (*sp)++)
+		if (*sp != DPHP_SPACE_LOCK && strncmp(name, spaces[*sp],
+		    strlen(spaces[*sp])) == 0 && name[strlen(spaces[*sp])] ==
+		    '/')
+			break;
+	if (*sp > DPHP_SPACE_OWNER) {
+		fprintf(stderr, "%s: %s:%s: not a record of a snapshot\n",
+		    dphp_prog, im->path, name);
+		return DPHP_EXIT_INPUT;
+	}
+	if ((v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err)) == NULL ||
+	    !json_is_object(v) || !json_is_string(json_object_get(v, "id")) ||
+	    !json_is_string(json_object_get(v, "etag")) ||
+	    !json_is_object(json_object_get(v, fields[*sp]))) {
+		fprintf(stderr, "%s: %s:%s: want {\"id\",\"etag\",\"%s\"}%s%s\n",
+		    dphp_prog, im->path, name, fields[*sp], v ? "" : ": ",
+		    v ? "" : err.text);
+		json_decref(v);
+		return DPHP_EXIT_INPUT;
+	}
+	id = json_string_value(json_object_get(v, "id"));
+	if ((want = entryname(*sp, id)) == NULL || strcmp(want, name) != 0) {
+		fprintf(stderr, "%s: %s:%s: the record of '%.300s' belongs "
+		    "elsewhere\n", dphp_prog, im->path, name, id);
+		free(want);
+		json_decref(v);
+		return DPHP_EXIT_INPUT;
+	}
+	free(want);
+	*line = v;
+	return 0;
+}
+
+/*
+ * Read the archive; check every entry, and (write) queue what differs
+ * from the store.  Returns 0 or an exit status.
+ */
+static int
+each(struct importing *im, int write)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char *buf = NULL, etag[DPHP_ETAG_MAX];
+	size_t cap = 0, len;
+	enum dphp_space sp;
+	json_t *line, *cur;
+	la_ssize_t got;
+	int k, r = 0, g, i, want, fd;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	if ((fd = open(im->path, O_RDONLY | O_CLOEXEC)) < 0) {
+		dphp_error("cannot read '%s':", im->path);
+		archive_read_free(a);
+		return DPHP_EXIT_SYS;
+	}
+	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
+		/* readable, but no tar archive */
+		dphp_error("cannot read '%s': %s", im->path,
+		    archive_error_string(a));
+		archive_read_free(a);
+		close(fd);
+		return DPHP_EXIT_INPUT;
+	}
+	while (r == 0 && (k = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		if (archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		len = 0;
+		for (;;) {
+			if (len + 65536 > cap)
+				buf = xrealloc(buf, cap = (len + 65536) * 2);
+			if ((got = archive_read_data(a, buf + len, 65536)) <= 0)
+				break;
+			len += got;
+		}
+		if (got < 0) {
+			k = ARCHIVE_FATAL;
+			break;
+		}
+		if ((r = parse(im, archive_entry_pathname(e), buf, len, &sp,
+		    &line)) != 0)
+			break;
+		for (i = 0, want = im->npat == 0; i < im->npat && !want; i++)
+			want = dphp_idglob_match(im->pat[i], json_string_value(
+			    json_object_get(line, "id")));
+		cur = NULL;
+		g = !want ? DPHP_STORE_NOTFOUND : sp == DPHP_SPACE_STATE ?
+		    dphp_store_get(im->st, json_string_value(json_object_get(
+		    line, "id")), &cur, etag) : dphp_store_get_space(im->st, sp,
+		    json_string_value(json_object_get(line, "id")), &cur, etag);
+		if (g == DPHP_STORE_ERROR)
+			r = DPHP_EXIT_SYS;
+		else if (!want)
+			;
+		else if (g == DPHP_STORE_OK && json_equal(cur, json_object_get(
+		    line, fields[sp])))
+			im->same++;
+		else if (g == DPHP_STORE_OK && !im->force) {
+			dphp_error("%s: '%s' exists with another state "
+			    "(-f: replace it)", im->path, json_string_value(
+			    json_object_get(line, "id")));
+			im->conflicts++;
+		} else if (write)
+			json_array_append(im->todo[sp == DPHP_SPACE_OWNER],
+			    line);
+		json_decref(cur);
+		json_decref(line);
+	}
+	if (r == 0 && k != ARCHIVE_EOF) {
+		dphp_error("cannot read '%s': %s", im->path,
+		    archive_error_string(a));
+		r = DPHP_EXIT_INPUT;
+	}
+	free(buf);
+	archive_read_free(a);
+	close(fd);
+	return r;
+}
+
+/* Write the queued records of one space, CHUNK to a batch. */
+static int
+flushspace(struct importing *im, enum dphp_space sp)
+{
+	json_t *todo = im->todo[sp == DPHP_SPACE_OWNER], *line;
+	struct dphp_change c[CHUNK];
+	size_t i, n, at;
+
+	for (at = 0; at < json_array_size(todo); at += n) {
+		n = json_array_size(todo) - at;
+		if (n > CHUNK)
+			n = CHUNK;
+		memset(c, 0, sizeof(c));
+		for (i = 0; i < n; i++) {
+			line = json_array_get(todo, at + i);
+			c[i].id = json_string_value(json_object_get(line, "id"));
+			c[i].op = DPHP_PUT;
+			c[i].space = sp;
+			c[i].state = json_object_get(line, fields[sp]);
+			c[i].cond = im->force ? DPHP_IF_ANY : DPHP_IF_ABSENT;
+		}
+		if (dphp_store_batch(im->st, c, n) == DPHP_STORE_ERROR)
+			return DPHP_EXIT_SYS;
+		for (i = 0; i < n; i++)
+			if (c[i].result == DPHP_STORE_OK)
+				im->done++;
+			else {
+				dphp_error("%s: '%s' was made meanwhile: left "
+				    "as it is", im->path, c[i].id);
+				im->conflicts++;
+			}
+	}
+	return 0;
+}
+
+int
+dphp_snapshot_import(struct dphp_store *st, const char *path, int npat,
+    char **pat, int force, unsigned long counts[3])
+{
+	struct importing im = { st, path, npat, pat, force, { json_array(),
+	    json_array() }, 0, 0, 0 };
+	int r;
+
+	/* all checked first: a bad archive writes nothing */
+	if ((r = each(&im, 0)) == 0 && im.conflicts == 0) {
+		im.same = 0;
+		if ((r = each(&im, 1)) == 0 && (r = flushspace(&im,
+		    DPHP_SPACE_STATE)) == 0)
+			r = flushspace(&im, DPHP_SPACE_OWNER);
+	}
+	counts[0] = im.done;
+	counts[1] = im.same;
+	counts[2] = im.conflicts;
+	json_decref(im.todo[0]);
+	json_decref(im.todo[1]);
+	if (r == 0 && im.conflicts > 0)
+		r = DPHP_EXIT_NO;
+	return r;
+}

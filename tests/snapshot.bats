@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# Snapshots (dphp-project export, dphp-commit -I) and archives of the
+# journal (dphp-project archive): tar through libarchive, the same
+# bytes for the same content, read back whatever their compression.
+
+load helper
+
+setup() {
+	mkstore
+	T=$BATS_TEST_TMPDIR
+	J=$S/journal
+	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
+}
+
+# the bank's work, and an account with an ownership record: ann's
+owned() {
+	bank
+	assert_file_empty "$T/errors"
+	printf 'entity account explicit user:ann\n' > "$T/policy"
+	dphp-emit -i z1 -b ann signal entity:account:zed deposit 3 > "$T/z"
+	dphp-route -q -d "$S" -P "$T/policy" "$T/z" > /dev/null
+	dphp-route -d "$S" -P "$T/policy" -t -e |
+	    dphp-replay -d "$S" -x "$TOP/examples/bank/handlers" |
+	    dphp-commit -d "$S" > /dev/null
+}
+
+# every state of store $1 without its ETag, sorted
+states() {
+	dphp-project -d "$1" ls > "$T/ids.$$"
+	jq -r .id "$T/ids.$$" | xargs dphp-project -d "$1" get | jq -c '{id, state}'
+}
+
+@test "export: a tar of the states and ownership records, sorted, owned by nobody, the same bytes every time" {
+	owned
+	dphp-project -d "$S" export > "$T/a.tar"
+	dphp-project -d "$S" export > "$T/b.tar"
+	cmp "$T/a.tar" "$T/b.tar"
+	run tar -tvf "$T/a.tar"
+	assert_success
+	assert_equal "$(awk '{ print $1, $2, $4, $5, $6 }' <<< "$output")" "$(cat <<'OUT'
+-rw-r--r-- 0/0 1970-01-01 00:00 owner/entity/account/zed
+-rw-r--r-- 0/0 1970-01-01 00:00 state/activity/notify/t1%2E0%2E2
+-rw-r--r-- 0/0 1970-01-01 00:00 state/entity/account/alice
+-rw-r--r-- 0/0 1970-01-01 00:00 state/entity/account/bob
+-rw-r--r-- 0/0 1970-01-01 00:00 state/entity/account/zed
+-rw-r--r-- 0/0 1970-01-01 00:00 state/orchestration/transfer/t1
+-rw-r--r-- 0/0 1970-01-01 00:00 state/orchestration/transfer/t2
+OUT
+)"
+	run tar -tf "$T/a.tar"
+	assert_output - <<'OUT'
+owner/entity/account/zed
+state/activity/notify/t1%2E0%2E2
+state/entity/account/alice
+state/entity/account/bob
+state/entity/account/zed
+state/orchestration/transfer/t1
+state/orchestration/transfer/t2
+OUT
+	# each entry is what dphp-project prints
+	run tar -xOf "$T/a.tar" state/entity/account/alice
+	assert_output "$(dphp-project -d "$S" get entity:account:alice)"
+	run tar -xOf "$T/a.tar" owner/entity/account/zed
+	assert_output "$(dphp-project -d "$S" owner entity:account:zed)"
+	# a subset
+	run --separate-stderr dphp-project -d "$S" export 'entity:account:[ab]*' orchestration:transfer:t2
+	assert_success
+	assert_stderr ""
+	dphp-project -d "$S" export 'entity:account:[ab]*' orchestration:transfer:t2 > "$T/sub.tar"
+	run tar -tf "$T/sub.tar"
+	assert_output - <<'OUT'
+state/entity/account/alice
+state/entity/account/bob
+state/orchestration/transfer/t2
+OUT
+}
+
+@test "export compressed with gzip, xz, zstd or bzip2: reproducible, and the same tar inside" {
+	owned
+	# a key longer than a ustar name holds
+	long=$(printf 'k%.0s' $(seq 1 150))
+	printf '{"n":1}' > "$T/s"
+	dphp-commit -d "$S" -f -s "entity:counter:$long" "$T/s" > /dev/null
+	dphp-project -d "$S" export > "$T/plain.tar"
+	run tar -tf "$T/plain.tar"
+	assert_line "state/entity/counter/$long"
+	for z in gzip xz zstd bzip2; do
+		dphp-project -d "$S" -z "$z" export > "$T/1.$z"
+		dphp-project -d "$S" -z "$z" export > "$T/2.$z"
+		cmp "$T/1.$z" "$T/2.$z"
+		"$z" -dc < "$T/1.$z" > "$T/inside.tar"
+		cmp "$T/plain.tar" "$T/inside.tar"
+	done
+	# gzip's header holds no time
+	run od -An -tx1 -j4 -N4 "$T/1.gzip"
+	assert_output " 00 00 00 00"
+}
+
+@test "import: into an empty store gives the same states; again changes nothing; differences refused unless -f; a bad archive writes nothing" {
+	owned
+	dphp-project -d "$S" -z zstd export > "$T/snap.tar.zst"
+	S2=$T/two
+	dphp-commit -d "$S2" -i
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/snap.tar.zst"
+	assert_success
+	assert_stderr ""
+	assert_output '{"imported":7,"unchanged":0,"refused":0}'
+	assert_equal "$(states "$S2")" "$(states "$S")"
+	run dphp-project -d "$S2" owner entity:account:zed
+	assert_output "$(dphp-project -d "$S" owner entity:account:zed | sed 's/"etag":"[0-9]*"/"etag":"1"/')"
+	# the imported states are journaled like any commit
+	run dphp-replay -J -d "$S2" -c
+	assert_success
+	assert_output ""
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/snap.tar.zst"
+	assert_success
+	assert_output '{"imported":0,"unchanged":7,"refused":0}'
+	# one differs: nothing written, unless -f
+	printf '{"state":{"balance":1}}' > "$T/s"
+	dphp-commit -d "$S2" -f -s entity:account:bob "$T/s" > /dev/null
+	dphp-commit -d "$S2" -f -r entity:account:alice > /dev/null
+	before=$(cd "$S2" && find state owner -type f | sort | xargs md5sum)
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/snap.tar.zst"
+	assert_failure 1
+	assert_output '{"imported":0,"unchanged":5,"refused":1}'
+	assert_stderr "dphp-commit: error: $T/snap.tar.zst: 'entity:account:bob' exists with another state (-f: replace it)"
+	assert_equal "$(cd "$S2" && find state owner -type f | sort | xargs md5sum)" "$before"
+	run --separate-stderr dphp-commit -d "$S2" -f -I "$T/snap.tar.zst" 'entity:account:*'
+	assert_success
+	assert_stderr ""
+	assert_output '{"imported":2,"unchanged":2,"refused":0}'
+	assert_equal "$(states "$S2")" "$(states "$S")"
+}
+
+@test "import: entries out of place, not JSON or not records are located errors, and nothing is written" {
+	owned
+	S2=$T/two
+	dphp-commit -d "$S2" -i
+	mkdir -p "$T/x/state/entity/account" "$T/x/owner/entity/account" "$T/x/other"
+	dphp-project -d "$S" get entity:account:alice > "$T/x/state/entity/account/alice"
+	dphp-project -d "$S" get entity:account:bob > "$T/x/state/entity/account/bob"
+	before=$(cd "$S2" && find . -type f | sort | xargs md5sum)
+	for bad in moved notjson norecord other; do
+		cp "$T/x/state/entity/account/alice" "$T/alice"
+		rm -rf "$T/y" && cp -r "$T/x" "$T/y"
+		case $bad in
+		moved) cp "$T/alice" "$T/y/state/entity/account/bob" ;;
+		notjson) echo '{"id":' > "$T/y/state/entity/account/bob" ;;
+		norecord) echo '{"id":"entity:account:bob","etag":"1"}' > "$T/y/state/entity/account/bob" ;;
+		other) echo '{}' > "$T/y/other/f" ;;
+		esac
+		(cd "$T/y" && tar -cf "$T/$bad.tar" state other)
+		run --separate-stderr dphp-commit -d "$S2" -I "$T/$bad.tar"
+		assert_failure 3
+		assert_output ""
+		case $bad in
+		moved) assert_stderr "dphp-commit: $T/moved.tar:state/entity/account/bob: the record of 'entity:account:alice' belongs elsewhere" ;;
+		notjson) assert_stderr "dphp-commit: $T/notjson.tar:state/entity/account/bob: want {\"id\",\"etag\",\"state\"}: unexpected token near end of file" ;;
+		norecord) assert_stderr "dphp-commit: $T/norecord.tar:state/entity/account/bob: want {\"id\",\"etag\",\"state\"}" ;;
+		other) assert_stderr "dphp-commit: $T/other.tar:other/f: not a record of a snapshot" ;;
+		esac
+		assert_equal "$(cd "$S2" && find . -type f | sort | xargs md5sum)" "$before"
+	done
+	echo 'not a tar' > "$T/junk"
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/junk"
+	assert_failure 3
+	assert_output ""
+	[[ $stderr == "dphp-commit: error: cannot read '$T/junk': "* ]]
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/missing"
+	assert_failure 4
+	assert_output ""
+	[[ $stderr == "dphp-commit: error: cannot read '$T/missing': "* ]]
+}
+
+@test "archive: the journal's full segments, a tar that dphp-replay -J reads with the segment still written" {
+	export DPHP_JOURNAL_SEGMENT_MAX=2000
+	bank
+	assert_file_empty "$T/errors"
+	ls "$J" > "$T/segs"
+	[ "$(grep -c . "$T/segs")" -ge 3 ] || fail "want several segments: $(cat "$T/segs")"
+	dphp-project -d "$S" -z zstd archive > "$T/j.tar.zst"
+	dphp-project -d "$S" -z zstd archive > "$T/k.tar.zst"
+	cmp "$T/j.tar.zst" "$T/k.tar.zst"
+	run tar -tf "$T/j.tar.zst"
+	assert_output "$(head -n -1 "$T/segs")"
+	run --separate-stderr dphp-replay -J "$T/j.tar.zst" "$J/$(tail -n 1 "$T/segs")"
+	assert_success
+	assert_stderr ""
+	assert_output "$(dphp-replay -J -d "$S")"
+	# the archived segments removed: a follower from before them refuses
+	tar -tf "$T/j.tar.zst" | sed "s,^,$J/," | xargs rm
+	first=$(ls "$J")
+	first=$((10#${first%.ndjson}))
+	run --separate-stderr dphp-project -d "$S" follow -e
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-project: error: $J begins at seq $first: the lines after 0 were archived (replay the archive with dphp-replay -J)"
+	run --separate-stderr dphp-project -d "$S" follow -e -S $((first - 1))
+	assert_success
+	assert_stderr ""
+	assert_output "$(jq -c 'select(.seq)' "$J"/*.ndjson)"
+}
+
+@test "export, archive and import: usage" {
+	run --separate-stderr dphp-project -d "$S" -z lz4 export
+	assert_failure 2
+	assert_output ""
+	assert_stderr "dphp-project: error: invalid filter 'lz4' (gzip, xz, zstd or bzip2)"
+	run --separate-stderr dphp-project -d "$S" -P /dev/null export
+	assert_failure 2
+	assert_stderr "dphp-project: error: export reads the whole store, not what a user may: run it without a policy"
+	run --separate-stderr dphp-project -d "$S" export planets
+	assert_failure 2
+	assert_stderr "dphp-project: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"
+	run --separate-stderr dphp-project -d "$S" archive entity
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
+	run --separate-stderr dphp-project -d "$S" -z gzip ls
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
+	run --separate-stderr dphp-commit -d "$S" -c -I "$T/x"
+	assert_failure 2
+	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
+	run --separate-stderr dphp-commit -d "$S" -I "$T/x" planets
+	assert_failure 2
+	assert_stderr "dphp-commit: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"
+}
