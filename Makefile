@@ -33,7 +33,8 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/orchestration.o lib/queue_dir.o lib/lock.o lib/lockstage.o \
 	lib/locked.o lib/jwt.o lib/policy.o lib/acl.o lib/authz.o \
 	lib/journal_dir.o lib/journal.o lib/follow.o lib/mapping.o \
-	lib/sink.o lib/tarball.o lib/snapshot.o
+	lib/sink.o lib/tarball.o lib/snapshot.o lib/conf.o \
+	lib/rebuild.o lib/trace.o lib/determinism.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5

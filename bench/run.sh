@@ -12,3 +12,5 @@ echo
 sh "$here/locks.sh"
 echo
 sh "$here/authz.sh"
+echo
+sh "$here/replay.sh"

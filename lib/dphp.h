@@ -66,7 +66,11 @@ void dphp_fshut(void);	/* flush and close stdout; exit 4 on error */
 #define DPHP_MAX_LINE (16 * 1024 * 1024)	/* bytes, newline excluded */
 struct dphp_reader {
 	int fd;
-	const char *name;	/* "<stdin>" or the path */
+	const char *name;	/* "<stdin>", the path, or archive:file */
+	const char *path;
+	void *archive;		/* libarchive's reading of a regular file */
+	char *entry;		/* the name of the file of it being read */
+	int inentry, lastnl;
 	unsigned long line;	/* line number of the last record read */
 	char *buf;		/* the line */
 	size_t cap;
@@ -611,6 +615,15 @@ typedef int dphp_tick_fn(json_int_t settled, void *arg);
 int dphp_journal_follow(const char *dir, json_int_t after, int forever,
     dphp_journal_fn *, dphp_tick_fn *, void *arg);
 
+/*
+ * conf.c: read a line file (policy, mapping): fn gets each entry (its
+ * comment cut off, blank lines skipped) and returns NULL, or why it is
+ * refused, which stops the reading, located.  0, or -1 (reported).
+ */
+typedef const char *dphp_conf_fn(char *line, unsigned long no, void *arg);
+int dphp_conf_read(const char *path, const char *what, dphp_conf_fn *,
+    void *arg);
+
 /* mapping.c: tables and columns of dphp-project follow's sinks */
 enum dphp_column_type {
 	DPHP_COLUMN_TEXT, DPHP_COLUMN_INTEGER, DPHP_COLUMN_REAL,
@@ -693,6 +706,33 @@ int dphp_snapshot_export(struct dphp_store *, int npat, char **pat,
 int dphp_snapshot_import(struct dphp_store *, const char *path, int npat,
     char **pat, int force, unsigned long counts[3]);
 
+/* rebuild.c: dphp-replay -J, a journal replayed offline */
+enum dphp_rebuild_mode {
+	DPHP_REBUILD_STATES,	/* the states it leads to */
+	DPHP_REBUILD_HISTORY,	/* the lines of one id */
+	DPHP_REBUILD_CHECK,	/* what differs from the live store */
+	DPHP_REBUILD_STEPS,	/* what each line did (trace.c) */
+	DPHP_REBUILD_TIMELINE,	/* one orchestration, in Mermaid */
+	DPHP_REBUILD_DETERMINISM	/* today's handlers on the history */
+};
+struct dphp_handlers;
+struct dphp_rebuild {
+	enum dphp_rebuild_mode mode;
+	json_int_t upto;	/* -S: up to this seq, or 0 */
+	int64_t until;		/* -A: up to this time, or -1 */
+	const char *only;	/* -I: this id only, or NULL */
+	const char *spec;	/* the store (its journal by default) */
+	const struct dphp_handlers *handlers;	/* DETERMINISM */
+};
+/* replay the journals named (the store's by default): 0, 1 when CHECK or
+ * DETERMINISM found a difference, or an exit status */
+int dphp_rebuild(const struct dphp_rebuild *, int argc, char **argv);
+/* trace.c: what a journal line did, from the state before it (or NULL):
+ * a new step record, dphp-replay(1) */
+json_t *dphp_trace_step(json_t *before, json_t *line);
+/* the steps of orchestration id, as a Mermaid sequence diagram */
+int dphp_trace_mermaid(const char *id, json_t *steps, FILE *out);
+
 /* handler.c: running the user's handlers, dphp-handler(5) */
 struct dphp_handlers {
 	char *dir;		/* -x or DPHP_HANDLERS */
@@ -729,6 +769,18 @@ json_t *dphp_seen_add(json_t *doc, const char *id);
 /* entity.c: the entity history, one operation at a time */
 /* dphp_apply for an entity's signal or delete */
 /* orchestration.c: dphp_apply for an orchestration's events */
+/* the request of dphp-handler(5) replaying the instance id at doc */
+json_t *dphp_orchestration_request(json_t *doc, const char *id);
+/* what identifies an action for the determinism check: kind, name, to,
+ * op (not its input, nor dphp's bookkeeping) */
+void dphp_action_describe(json_t *action, char *buf, size_t bufsz);
+/*
+ * determinism.c: run today's handler on the history of orchestration id
+ * (doc, its stored state): NULL when it does what the history says, or
+ * a new {"id","step","history","now"} saying where it first does not.
+ */
+json_t *dphp_orchestration_check(const struct dphp_handlers *,
+    const char *id, json_t *doc);
 json_t *dphp_orchestration_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
 /* activity.c: dphp_apply for an activity's schedule or delete */

@@ -150,50 +150,35 @@ map(const struct dphp_mapping *all, char *line, struct dphp_map *m)
 	return NULL;
 }
 
+/* One line of the file: a map more, or why not. */
+static const char *
+mapline(char *line, unsigned long no, void *arg)
+{
+	struct dphp_mapping *mp = arg;
+	struct dphp_map m;
+	const char *why;
+
+	(void)no;
+	memset(&m, 0, sizeof(m));
+	if ((why = map(mp, line, &m)) != NULL) {
+		freemap(&m);
+		return why;
+	}
+	mp->v = xrealloc(mp->v, (mp->n + 1) * sizeof(*mp->v));
+	mp->v[mp->n++] = m;
+	return NULL;
+}
+
 struct dphp_mapping *
 dphp_mapping_load(const char *path)
 {
-	struct dphp_mapping *mp;
-	struct dphp_map m;
-	char *line = NULL, *hash;
-	const char *why;
-	size_t cap = 0;
-	unsigned long no = 0;
-	FILE *f;
+	struct dphp_mapping *mp = xcalloc(1, sizeof(*mp));
 
-	if ((f = fopen(path, "re")) == NULL) {
-		dphp_error("cannot open the mapping '%s':", path);
+	if (dphp_conf_read(path, "mapping", mapline, mp) != 0) {
+		dphp_mapping_free(mp);
 		return NULL;
 	}
-	mp = xcalloc(1, sizeof(*mp));
-	while (getline(&line, &cap, f) >= 0) {
-		no++;
-		if ((hash = strchr(line, '#')) != NULL)
-			*hash = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		if (line[strspn(line, " \t")] == '\0')
-			continue;
-		memset(&m, 0, sizeof(m));
-		if ((why = map(mp, line, &m)) != NULL) {
-			dphp_error("%s:%lu: %s", path, no, why);
-			freemap(&m);
-			goto fail;
-		}
-		mp->v = xrealloc(mp->v, (mp->n + 1) * sizeof(*mp->v));
-		mp->v[mp->n++] = m;
-	}
-	if (ferror(f)) {
-		dphp_error("cannot read the mapping '%s':", path);
-		goto fail;
-	}
-	free(line);
-	fclose(f);
 	return mp;
-fail:
-	free(line);
-	fclose(f);
-	dphp_mapping_free(mp);
-	return NULL;
 }
 
 /* Without a mapping file: every state, whole, in one table. */

@@ -3,7 +3,10 @@
  * with a bounded line buffer (a 1 GiB line costs at most DPHP_MAX_LINE
  * bytes of memory before it is refused) and parsed by jansson with
  * duplicate keys rejected; written compact, one record per line, with
- * every write checked.
+ * every write checked.  A regular file named may be compressed (gzip,
+ * xz, zstd, bzip2) or a tar archive of such files: libarchive reads it,
+ * told by its content; a line of an archived file is located
+ * archive:file:line.  Pipes and terminals are read as they come.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +15,89 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "dphp.h"
 
 int dphp_unbuffered;
+
+/*
+ * A regular file is read through libarchive, so that it may be
+ * compressed or archived: 0, or -1 with a message.
+ */
+static int
+unpack(struct dphp_reader *r)
+{
+	struct archive *a;
+	struct stat sb;
+
+	if (fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
+		return 0;
+	a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_fd(a, r->fd, 65536) != ARCHIVE_OK) {
+		dphp_error("cannot read '%s': %s", r->path,
+		    archive_error_string(a));
+		archive_read_free(a);
+		return -1;
+	}
+	r->archive = a;
+	return 0;
+}
+
+/*
+ * Read more of an archive into r->in: its length, 0 at its end, -1 on
+ * error.  A file of it that does not end with a newline is given one,
+ * so that no line runs into the next file's.
+ */
+static ssize_t
+unpacked(struct dphp_reader *r)
+{
+	struct archive *a = r->archive;
+	struct archive_entry *e;
+	la_ssize_t n;
+	int k;
+
+	for (;;) {
+		if (r->inentry) {
+			if ((n = archive_read_data(a, r->in, 65536)) > 0) {
+				r->lastnl = r->in[n - 1] == '\n';
+				return n;
+			}
+			if (n < 0)
+				break;
+			r->inentry = 0;
+			if (!r->lastnl) {
+				r->in[0] = '\n';
+				r->lastnl = 1;
+				return 1;
+			}
+		}
+		if ((k = archive_read_next_header(a, &e)) == ARCHIVE_EOF)
+			return 0;
+		if (k != ARCHIVE_OK && k != ARCHIVE_WARN)
+			break;
+		if (archive_format(a) == ARCHIVE_FORMAT_RAW)
+			r->inentry = 1;
+		else if (archive_entry_filetype(e) == AE_IFREG) {
+			free(r->entry);
+			r->entry = xasprintf("%s:%s", r->path,
+			    archive_entry_pathname(e));
+			r->name = r->entry;
+			r->line = 0;
+			r->inentry = 1;
+		}
+	}
+	dphp_error("cannot read '%s': %s", r->name, archive_error_string(a));
+	errno = EIO;
+	return -1;
+}
 
 struct dphp_reader *
 dphp_reader_open(const char *path)
@@ -33,7 +114,12 @@ dphp_reader_open(const char *path)
 	r = xcalloc(1, sizeof(*r));
 	r->fd = fd;
 	r->name = path;
+	r->path = path;
 	r->in = xmalloc(65536);
+	if (fd != 0 && unpack(r) != 0) {
+		dphp_reader_close(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -42,8 +128,11 @@ dphp_reader_close(struct dphp_reader *r)
 {
 	if (r == NULL)
 		return;
+	if (r->archive != NULL)
+		archive_read_free(r->archive);
 	if (r->fd != 0)
 		close(r->fd);
+	free(r->entry);
 	free(r->in);
 	free(r->buf);
 	free(r);
@@ -76,8 +165,11 @@ fill(struct dphp_reader *r)
 	 */
 	if (!dphp_reader_pending(r))
 		fflush(stdout);
-	while ((n = read(r->fd, r->in, 65536)) < 0 && errno == EINTR)
-		;
+	if (r->archive != NULL)
+		n = unpacked(r);
+	else
+		while ((n = read(r->fd, r->in, 65536)) < 0 && errno == EINTR)
+			;
 	if (n > 0)
 		r->inlen = n;
 	return n;

@@ -170,8 +170,8 @@ end(json_t *doc, const struct dphp_desc *d, json_t *emit, const char *status,
  * What identifies an action for the determinism check: what the handler
  * said (kind, name, to, op), not its input nor dphp's bookkeeping.
  */
-static void
-describe(json_t *a, char *buf, size_t bufsz)
+void
+dphp_action_describe(json_t *a, char *buf, size_t bufsz)
 {
 	const char *kind = str(a, "kind"), *name = str(a, "name");
 	const char *to = str(a, "to"), *op = str(a, "op");
@@ -519,6 +519,17 @@ badawait(json_t *w, size_t nactions, json_t *actions)
 	return NULL;
 }
 
+json_t *
+dphp_orchestration_request(json_t *doc, const char *id)
+{
+	return json_pack("{sssOsOsOsOsOsOsI}", "id", id, "name",
+	    json_object_get(doc, "name"), "input", json_object_get(doc,
+	    "input"), "user", json_object_get(doc, "by"), "generation",
+	    json_object_get(doc, "generation"), "times", json_object_get(doc,
+	    "times"), "awaits", json_object_get(doc, "awaits"), "reached",
+	    json_integer_value(json_object_get(doc, "reached")));
+}
+
 /*
  * Run the handler until it blocks on results that are not there yet, or
  * ends.  Any failure, the handler's or a broken rule, fails the instance
@@ -536,14 +547,7 @@ execute(const struct dphp_handlers *h, json_t *doc,
 	int64_t now = dphp_now_ms(), seg;
 
 	for (runs = 0; runs < RUNS_MAX; runs++) {
-		req = json_pack("{sssOsOsOsOsOsOsI}", "id", d->to, "name",
-		    json_object_get(doc, "name"), "input",
-		    json_object_get(doc, "input"), "user",
-		    json_object_get(doc, "by"), "generation",
-		    json_object_get(doc, "generation"), "times",
-		    json_object_get(doc, "times"), "awaits",
-		    json_object_get(doc, "awaits"), "reached",
-		    json_integer_value(json_object_get(doc, "reached")));
+		req = dphp_orchestration_request(doc, d->to);
 		resp = NULL;
 		if (dphp_handler_call(h, &d->dest, req, &resp, why,
 		    sizeof(why)) != 0) {
@@ -583,12 +587,13 @@ execute(const struct dphp_handlers *h, json_t *doc,
 			if (bad != NULL)
 				break;
 			if (i < nold) {
-				describe(json_array_get(old, i), was,
+				dphp_action_describe(json_array_get(old, i), was,
 				    sizeof(was));
 				if (!json_is_object(a) || str(a, "kind") == NULL)
 					snprintf(now_, sizeof(now_), "nothing");
 				else
-					describe(a, now_, sizeof(now_));
+					dphp_action_describe(a, now_,
+					    sizeof(now_));
 				if (strcmp(was, now_) != 0) {
 					snprintf(why, sizeof(why), "non-"
 					    "deterministic: step %zu was %s in "

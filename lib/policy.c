@@ -97,53 +97,36 @@ freerules(struct dphp_rule *v, size_t n)
 	free(v);
 }
 
+/* One line of the file: a rule more, or why not. */
+static const char *
+ruleline(char *line, unsigned long no, void *arg)
+{
+	struct dphp_policy *p = arg;
+	struct dphp_rule r;
+	const char *why;
+
+	memset(&r, 0, sizeof(r));
+	r.line = no;
+	if ((why = rule(line, &r)) != NULL) {
+		free(r.name);
+		json_decref(r.creators);
+		return why;
+	}
+	p->rules = xrealloc(p->rules, (p->n + 1) * sizeof(*p->rules));
+	p->rules[p->n++] = r;
+	return NULL;
+}
+
 struct dphp_policy *
 dphp_policy_load(const char *path)
 {
-	struct dphp_policy *p;
-	struct dphp_rule r;
-	char *line = NULL, *hash;
-	const char *why;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned long no = 0;
-	FILE *f;
+	struct dphp_policy *p = xcalloc(1, sizeof(*p));
 
-	if ((f = fopen(path, "re")) == NULL) {
-		dphp_error("cannot open the policy '%s':", path);
+	if (dphp_conf_read(path, "policy", ruleline, p) != 0) {
+		dphp_policy_free(p);
 		return NULL;
 	}
-	p = xcalloc(1, sizeof(*p));
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		no++;
-		if ((hash = strchr(line, '#')) != NULL)
-			*hash = '\0';
-		line[strcspn(line, "\n")] = '\0';
-		if (line[strspn(line, " \t")] == '\0')
-			continue;
-		memset(&r, 0, sizeof(r));
-		r.line = no;
-		if ((why = rule(line, &r)) != NULL) {
-			dphp_error("%s:%lu: %s", path, no, why);
-			free(r.name);
-			json_decref(r.creators);
-			goto fail;
-		}
-		p->rules = xrealloc(p->rules, (p->n + 1) * sizeof(*p->rules));
-		p->rules[p->n++] = r;
-	}
-	if (ferror(f)) {
-		dphp_error("cannot read the policy '%s':", path);
-		goto fail;
-	}
-	free(line);
-	fclose(f);
 	return p;
-fail:
-	free(line);
-	fclose(f);
-	dphp_policy_free(p);
-	return NULL;
 }
 
 void

@@ -107,8 +107,8 @@ sqlvalue(const struct dphp_sink *s, json_t *v, int t)
 		fputs("NULL", out);
 	else if (t == DPHP_COLUMN_JSON)
 		quotejson(out, v);
-	else if (json_is_string(v))
-		quote(out, json_string_value(v), json_string_length(v));
+	else if (json_is_string(v))	/* SQL text ends at a NUL */
+		quote(out, json_string_value(v), strlen(json_string_value(v)));
 	else if (json_is_integer(v))
 		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else if (json_is_real(v))

@@ -310,3 +310,38 @@ OUT
 		assert_output "${sh:-/usr/local/share/dphp/dphp.sh}"
 	done
 }
+
+@test "event logs compressed or in tar archives are read by their content, located archive:file:line; into a scratch store" {
+	T=$BATS_TEST_TMPDIR
+	mkdir "$T/logs"
+	ev m1 signal entity:account:alice deposit 100 > "$T/logs/monday"
+	ev t1 signal entity:account:alice withdraw 30 > "$T/logs/tuesday"
+	printf '%s' "$(ev t2 signal entity:account:bob deposit 5)" >> "$T/logs/tuesday"
+	dphp-replay -d "$S" -x "$H" "$T/logs/monday" "$T/logs/tuesday" > "$T/plain"
+	(cd "$T/logs" && tar -cf "$T/week.tar" monday tuesday)
+	zstd -q -c "$T/week.tar" > "$T/week.tar.zst"
+	xz -c "$T/logs/monday" > "$T/monday.log.xz"
+	gzip -c "$T/logs/tuesday" > "$T/t"
+	for log in "$T/week.tar" "$T/week.tar.zst" "$T/monday.log.xz $T/t"; do
+		# shellcheck disable=SC2086 # one or two files
+		run --separate-stderr dphp-replay -d "$S" -x "$H" $log
+		assert_success
+		assert_stderr ""
+		assert_output "$(cat "$T/plain")"
+	done
+	# rebuilt into a scratch store, with no worker
+	dphp-commit -d "$T/scratch" -i
+	dphp-replay -d "$T/scratch" -x "$H" "$T/week.tar.zst" > "$T/p"
+	dphp-commit -d "$T/scratch" "$T/p" > /dev/null
+	run dphp-project -d "$T/scratch" ls
+	assert_output '{"id":"entity:account:alice","etag":"2"}
+{"id":"entity:account:bob","etag":"1"}'
+	run dphp-commit -d "$T/scratch" -g entity:account:alice
+	assert_output --partial '"state":{"state":{"balance":70}'
+	# a bad line, located in its file within the archive
+	echo '{"v":1,"id":"x"}' >> "$T/logs/monday"
+	(cd "$T/logs" && tar -czf "$T/bad.tgz" tuesday monday)
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$T/bad.tgz"
+	assert_failure 3
+	assert_stderr "dphp-replay: $T/bad.tgz:monday:2: invalid event: 'ts' must be an RFC 3339 UTC time"
+}

@@ -6,10 +6,7 @@
 load helper
 
 setup() {
-	mkstore
-	T=$BATS_TEST_TMPDIR
-	J=$S/journal
-	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
+	bank_setup
 	cat > "$T/map" <<'EOF'
 # kind name table columns
 entity account accounts balance=.state.balance:integer owner=.state.owner
@@ -69,6 +66,20 @@ pgrows() {
 	    -c "SELECT 'a', * FROM accounts ORDER BY id" \
 	    -c "SELECT 'n', * FROM counters ORDER BY id" \
 	    -c "SELECT 't', * FROM transfers ORDER BY id"
+}
+
+# $T/full.sql: the script of format $1 that a follower catching up $2
+# times writes, each after $3 more commits, then once more after a
+# transfer (ok: $4): several transactions, each with its checkpoint
+catching_up() {
+	local last=0
+	for _ in $(seq 1 "$2"); do
+		churn "$3"
+		dphp-project -d "$S" follow -e -m "$T/map" -o "$1" -S "$last" >> "$T/full.sql"
+		last=$(jq -s 'map(.seq // 0) | max' "$J"/*.ndjson)
+	done
+	put orchestration:transfer:t1 "{\"status\":\"completed\",\"input\":{\"amount\":2.5},\"output\":{\"ok\":$4}}"
+	dphp-project -d "$S" follow -e -m "$T/map" -o "$1" -S "$last" >> "$T/full.sql"
 }
 
 # the rows of a SQLite database, table by table, sorted
@@ -140,16 +151,7 @@ OUT
 }
 
 @test "SQLite: a projection cut anywhere, resumed from the checkpoint it committed, equals a full rebuild" {
-	# the script a follower catching up four times writes: several
-	# transactions, each with its checkpoint
-	last=0
-	for _ in 1 2 3 4; do
-		churn 10
-		dphp-project -d "$S" follow -e -m "$T/map" -o sqlite -S "$last" >> "$T/full.sql"
-		last=$(jq -s 'map(.seq // 0) | max' "$J"/*.ndjson)
-	done
-	put orchestration:transfer:t1 '{"status":"completed","input":{"amount":2.5},"output":{"ok":false}}'
-	dphp-project -d "$S" follow -e -m "$T/map" -o sqlite -S "$last" >> "$T/full.sql"
+	catching_up sqlite 4 10 false
 	sqlite3 -bail "$T/full.db" < "$T/full.sql"
 	rows "$T/full.db" > "$T/full.rows"
 	# each run commits its schema, then its lines
@@ -193,14 +195,7 @@ OUT
 
 @test "PostgreSQL through psql: the same rows, and a script cut short then resumed equals a full one" {
 	pg_start
-	last=0
-	for _ in 1 2 3; do
-		churn 6
-		dphp-project -d "$S" follow -e -m "$T/map" -o postgres -S "$last" >> "$T/full.sql"
-		last=$(jq -s 'map(.seq // 0) | max' "$J"/*.ndjson)
-	done
-	put orchestration:transfer:t1 '{"status":"completed","input":{"amount":2.5},"output":{"ok":true}}'
-	dphp-project -d "$S" follow -e -m "$T/map" -o postgres -S "$last" >> "$T/full.sql"
+	catching_up postgres 3 6 true
 	dphp-project -d "$S" follow -e -m "$T/map" -o sqlite > "$T/lite.sql"
 	sqlite3 -bail "$T/lite.db" < "$T/lite.sql"
 	run psql -X -q -v ON_ERROR_STOP=1 -f "$T/full.sql"

@@ -103,6 +103,16 @@ mount_or_skip() {
 	mount "$@" 2>/dev/null || skip "mount is not allowed here"
 }
 
+# The set-up of the tests of the journal: a store $S, its journal $J, a
+# scratch directory $T, and what the bank example's handlers need.
+bank_setup() {
+	mkstore
+	T=$BATS_TEST_TMPDIR
+	# shellcheck disable=SC2034 # for the tests that call this
+	J=$S/journal
+	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
+}
+
 # every live state, as dphp-project prints them, sorted by id
 live() {
 	dphp-project -d "$S" ls > "$T/ids"

@@ -6,10 +6,7 @@
 load helper
 
 setup() {
-	mkstore
-	T=$BATS_TEST_TMPDIR
-	J=$S/journal
-	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
+	bank_setup
 }
 
 @test "replaying the journal gives back the live states, byte for byte, and earlier ones" {

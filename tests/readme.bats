@@ -83,10 +83,14 @@ blocks() {
 	assert_equal "${lines[-1]}" '{"alice":50,"bob":20,"total":70}'
 }
 
-@test "the README's many users: rights checked at the door and in the worker" {
-	blocks quickstart users > "$BATS_TEST_TMPDIR/run.sh"
-	grep -q 'DPHP_POLICY' "$BATS_TEST_TMPDIR/run.sh" || fail "no users block"
-	awk '/^<!-- users/ { on = 1 }
+# Run the blocks named (after $1, which must hold $2) and check that the
+# output ends with what the README says the last one prints.
+runs_as_printed() {
+	local last=$1 must=$2
+	shift 2
+	blocks "$@" > "$BATS_TEST_TMPDIR/run.sh"
+	grep -q -- "$must" "$BATS_TEST_TMPDIR/run.sh" || fail "no $last block"
+	awk -v b="<!-- $last" 'index($0, b) == 1 { on = 1 }
 	    on && /^prints$/ { want = 1; next }
 	    want && /^```$/ { if (out) exit; out = 1; next }
 	    want && out' "$TOP/README.md" > "$BATS_TEST_TMPDIR/want"
@@ -100,19 +104,10 @@ blocks() {
 	assert_equal "$(printf '%s\n' "${lines[@]}" | tail -n "$n")" "$(cat "$BATS_TEST_TMPDIR/want")"
 }
 
+@test "the README's many users: rights checked at the door and in the worker" {
+	runs_as_printed users DPHP_POLICY quickstart users
+}
+
 @test "the README's read model and history" {
-	blocks quickstart 'Run it, feeding back' worker history > "$BATS_TEST_TMPDIR/run.sh"
-	grep -q 'dphp-project follow' "$BATS_TEST_TMPDIR/run.sh" || fail "no history block"
-	awk '/^<!-- history/ { on = 1 }
-	    on && /^prints$/ { want = 1; next }
-	    want && /^```$/ { if (out) exit; out = 1; next }
-	    want && out' "$TOP/README.md" > "$BATS_TEST_TMPDIR/want"
-	[ -s "$BATS_TEST_TMPDIR/want" ] || fail "no expected output"
-	unset DPHP_NOW DPHP_SH
-	cd "$TOP"
-	run --separate-stderr sh -e "$BATS_TEST_TMPDIR/run.sh"
-	assert_success
-	assert_stderr ""
-	n=$(wc -l < "$BATS_TEST_TMPDIR/want")
-	assert_equal "$(printf '%s\n' "${lines[@]}" | tail -n "$n")" "$(cat "$BATS_TEST_TMPDIR/want")"
+	runs_as_printed history 'dphp-project follow' quickstart 'Run it, feeding back' worker history
 }

@@ -6,10 +6,7 @@
 load helper
 
 setup() {
-	mkstore
-	T=$BATS_TEST_TMPDIR
-	J=$S/journal
-	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
+	bank_setup
 }
 
 # the bank's work, and an account with an ownership record: ann's
