@@ -1,19 +1,26 @@
 /*
- * dphp-project - read models: the states in a store, as NDJSON.
+ * dphp-project - read models: the states in a store, as NDJSON; the
+ * journal as a change feed and into SQL, documents or search indexes;
+ * snapshots and archives as tar.
  *
  *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
  *	    get id ...
  *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
- *	    ls [kind[:name]]
+ *	    ls [pattern ...]
  *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
  *	    owner id ...
  *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
  *	    status id ...
  *	dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy]
  *	    [-w timeout] wait id [status[,status...]]
+ *	dphp-project [-eu] [-b user | -K keys -T token] [-d store] [-P policy]
+ *	    [-c checkpoint | -S seq] [-m mapping] [-N feed] [-o format]
+ *	    follow [pattern ...]
+ *	dphp-project [-d store] [-z filter] export [pattern ...]
+ *	dphp-project [-d store] [-z filter] archive
  *
  * With a policy, a user reads what the policy lets them read, and
- * nothing else: get refuses, ls leaves out.
+ * nothing else: get refuses, ls and follow leave out.
  */
 #include <errno.h>
 #include <getopt.h>
