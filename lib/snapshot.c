@@ -164,15 +164,50 @@ struct importing {
 	unsigned long done, same, conflicts;
 };
 
-/* One entry, checked: 0 (*sp, *id and *rec set), or a located error. */
+/*
+ * A record {"id","etag","state"} (*sp STATE) or {"id","etag","owner"}
+ * (OWNER) from text, at where: 0 and *rec, or a located error.  With
+ * guess, *sp is what the record says it is.
+ */
 static int
-parse(struct importing *im, const char *name, const char *text, size_t len,
-    enum dphp_space *sp, json_t **line)
+record(struct importing *im, const char *where, const char *text,
+    size_t len, int guess, enum dphp_space *spp, json_t **rec)
 {
+	enum dphp_space sp;
+	struct dphp_id id;
 	json_error_t err;
+	const char *why;
+	json_t *v;
+
+	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (guess)
+		*spp = json_object_get(v, "owner") != NULL ? DPHP_SPACE_OWNER :
+		    DPHP_SPACE_STATE;
+	sp = *spp;
+	if (v == NULL ||
+	    !json_is_object(v) || !json_is_string(json_object_get(v, "id")) ||
+	    dphp_id_parse(json_string_value(json_object_get(v, "id")), &id,
+	    &why) != 0 || !json_is_string(json_object_get(v, "etag")) ||
+	    json_object_get(v, fields[sp]) == NULL || (sp == DPHP_SPACE_OWNER &&
+	    !json_is_object(json_object_get(v, fields[sp])))) {
+		fprintf(stderr, "%s: %s:%s: want {\"id\",\"etag\",\"%s\"}%s%s\n",
+		    dphp_prog, im->path, where, fields[sp], v ? "" : ": ",
+		    v ? "" : err.text);
+		json_decref(v);
+		return DPHP_EXIT_INPUT;
+	}
+	*rec = v;
+	return 0;
+}
+
+/* An entry of a tar, checked to be where its id puts it. */
+static int
+entryrecord(struct importing *im, const char *name, const char *text,
+    size_t len, enum dphp_space *sp, json_t **rec)
+{
 	const char *id;
 	char *want;
-	json_t *v;
+	int r;
 
 	for (*sp = DPHP_SPACE_STATE; *sp <= DPHP_SPACE_OWNER; (*sp)++)
 		if (*sp != DPHP_SPACE_LOCK && strncmp(name, spaces[*sp],
@@ -184,27 +219,76 @@ parse(struct importing *im, const char *name, const char *text, size_t len,
 		    dphp_prog, im->path, name);
 		return DPHP_EXIT_INPUT;
 	}
-	if ((v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err)) == NULL ||
-	    !json_is_object(v) || !json_is_string(json_object_get(v, "id")) ||
-	    !json_is_string(json_object_get(v, "etag")) ||
-	    !json_is_object(json_object_get(v, fields[*sp]))) {
-		fprintf(stderr, "%s: %s:%s: want {\"id\",\"etag\",\"%s\"}%s%s\n",
-		    dphp_prog, im->path, name, fields[*sp], v ? "" : ": ",
-		    v ? "" : err.text);
-		json_decref(v);
-		return DPHP_EXIT_INPUT;
-	}
-	id = json_string_value(json_object_get(v, "id"));
+	if ((r = record(im, name, text, len, 0, sp, rec)) != 0)
+		return r;
+	id = json_string_value(json_object_get(*rec, "id"));
 	if ((want = entryname(*sp, id)) == NULL || strcmp(want, name) != 0) {
 		fprintf(stderr, "%s: %s:%s: the record of '%.300s' belongs "
 		    "elsewhere\n", dphp_prog, im->path, name, id);
 		free(want);
-		json_decref(v);
+		json_decref(*rec);
 		return DPHP_EXIT_INPUT;
 	}
 	free(want);
-	*line = v;
 	return 0;
+}
+
+/*
+ * One record read: counted as the same as the store's, refused, or
+ * (write) queued to be written.  0 or an exit status.
+ */
+static int
+consider(struct importing *im, enum dphp_space sp, json_t *rec, int write)
+{
+	const char *id = json_string_value(json_object_get(rec, "id"));
+	char etag[DPHP_ETAG_MAX];
+	json_t *cur = NULL;
+	int i, g, want;
+
+	for (i = 0, want = im->npat == 0; i < im->npat && !want; i++)
+		want = dphp_idglob_match(im->pat[i], id);
+	if (!want)
+		return 0;
+	g = sp == DPHP_SPACE_STATE ? dphp_store_get(im->st, id, &cur, etag) :
+	    dphp_store_get_space(im->st, sp, id, &cur, etag);
+	if (g == DPHP_STORE_ERROR)
+		return DPHP_EXIT_SYS;
+	if (g == DPHP_STORE_OK && json_equal(cur, json_object_get(rec,
+	    fields[sp])))
+		im->same++;
+	else if (g == DPHP_STORE_OK && !im->force) {
+		dphp_error("%s: '%s' exists with another state (-f: replace "
+		    "it)", im->path, id);
+		im->conflicts++;
+	} else if (write)
+		json_array_append(im->todo[sp == DPHP_SPACE_OWNER], rec);
+	json_decref(cur);
+	return 0;
+}
+
+/* The lines of a file of records (what dphp-replay -J prints). */
+static int
+lines(struct importing *im, char *buf, size_t len, int write)
+{
+	char *p, *nl, where[32];
+	unsigned long no = 0;
+	enum dphp_space sp;
+	json_t *rec;
+	int r = 0;
+
+	for (p = buf; r == 0 && p < buf + len; p = nl + 1) {
+		if ((nl = memchr(p, '\n', buf + len - p)) == NULL)
+			nl = buf + len;
+		no++;
+		if (p + strspn(p, " \t\r") >= nl)
+			continue;
+		snprintf(where, sizeof(where), "%lu", no);
+		if ((r = record(im, where, p, nl - p, 1, &sp, &rec)) == 0) {
+			r = consider(im, sp, rec, write);
+			json_decref(rec);
+		}
+	}
+	return r;
 }
 
 /*
@@ -216,15 +300,16 @@ each(struct importing *im, int write)
 {
 	struct archive *a = archive_read_new();
 	struct archive_entry *e;
-	char *buf = NULL, etag[DPHP_ETAG_MAX];
+	char *buf = NULL;
 	size_t cap = 0, len;
 	enum dphp_space sp;
-	json_t *line, *cur;
+	json_t *line;
 	la_ssize_t got;
-	int k, r = 0, g, i, want, fd;
+	int k, r = 0, fd;
 
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
+	archive_read_support_format_raw(a);
 	if ((fd = open(im->path, O_RDONLY | O_CLOEXEC)) < 0) {
 		dphp_error("cannot read '%s':", im->path);
 		archive_read_free(a);
@@ -253,34 +338,13 @@ each(struct importing *im, int write)
 			k = ARCHIVE_FATAL;
 			break;
 		}
-		if ((r = parse(im, archive_entry_pathname(e), buf, len, &sp,
-		    &line)) != 0)
-			break;
-		for (i = 0, want = im->npat == 0; i < im->npat && !want; i++)
-			want = dphp_idglob_match(im->pat[i], json_string_value(
-			    json_object_get(line, "id")));
-		cur = NULL;
-		g = !want ? DPHP_STORE_NOTFOUND : sp == DPHP_SPACE_STATE ?
-		    dphp_store_get(im->st, json_string_value(json_object_get(
-		    line, "id")), &cur, etag) : dphp_store_get_space(im->st, sp,
-		    json_string_value(json_object_get(line, "id")), &cur, etag);
-		if (g == DPHP_STORE_ERROR)
-			r = DPHP_EXIT_SYS;
-		else if (!want)
-			;
-		else if (g == DPHP_STORE_OK && json_equal(cur, json_object_get(
-		    line, fields[sp])))
-			im->same++;
-		else if (g == DPHP_STORE_OK && !im->force) {
-			dphp_error("%s: '%s' exists with another state "
-			    "(-f: replace it)", im->path, json_string_value(
-			    json_object_get(line, "id")));
-			im->conflicts++;
-		} else if (write)
-			json_array_append(im->todo[sp == DPHP_SPACE_OWNER],
-			    line);
-		json_decref(cur);
-		json_decref(line);
+		if (archive_format(a) == ARCHIVE_FORMAT_RAW)
+			r = lines(im, buf, len, write);
+		else if ((r = entryrecord(im, archive_entry_pathname(e), buf,
+		    len, &sp, &line)) == 0) {
+			r = consider(im, sp, line, write);
+			json_decref(line);
+		}
 	}
 	if (r == 0 && k != ARCHIVE_EOF) {
 		dphp_error("cannot read '%s': %s", im->path,

@@ -158,15 +158,40 @@ OUT
 		esac
 		assert_equal "$(cd "$S2" && find . -type f | sort | xargs md5sum)" "$before"
 	done
+	# neither a tar nor lines of records
 	echo 'not a tar' > "$T/junk"
 	run --separate-stderr dphp-commit -d "$S2" -I "$T/junk"
 	assert_failure 3
 	assert_output ""
-	[[ $stderr == "dphp-commit: error: cannot read '$T/junk': "* ]]
+	assert_stderr "dphp-commit: $T/junk:1: want {\"id\",\"etag\",\"state\"}: '[' or '{' expected near 'not'"
 	run --separate-stderr dphp-commit -d "$S2" -I "$T/missing"
 	assert_failure 4
 	assert_output ""
 	[[ $stderr == "dphp-commit: error: cannot read '$T/missing': "* ]]
+}
+
+@test "import of records as dphp-replay -J and dphp-project print them: a scratch store as the store was" {
+	owned
+	dphp-replay -J -d "$S" -S 6 > "$T/then.ndjson"
+	dphp-project -d "$S" owner entity:account:zed > "$T/owners.ndjson"
+	S2=$T/two
+	dphp-commit -d "$S2" -i
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/then.ndjson"
+	assert_success
+	assert_stderr ""
+	assert_output "{\"imported\":$(grep -c . "$T/then.ndjson"),\"unchanged\":0,\"refused\":0}"
+	assert_equal "$(states "$S2")" "$(jq -c '{id, state}' "$T/then.ndjson")"
+	gzip -c "$T/owners.ndjson" > "$T/owners.gz"
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/owners.gz"
+	assert_success
+	assert_output '{"imported":1,"unchanged":0,"refused":0}'
+	printf '\n{"id":"entity:account:x","etag":"1","state":{}}\n{"id":"entity:account:y"}\n' > "$T/bad.ndjson"
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/bad.ndjson"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-commit: $T/bad.ndjson:3: want {\"id\",\"etag\",\"state\"}"
+	run dphp-project -d "$S2" get entity:account:x
+	assert_failure 1
 }
 
 @test "archive: the journal's full segments, a tar that dphp-replay -J reads with the segment still written" {
