@@ -281,6 +281,16 @@ OUT
 OUT
 }
 
+@test "follow onto a full disk fails, exit 4, in every format" {
+	put entity:counter:c '{"n":1}'
+	for o in feed ndjson sqlite postgres typesense; do
+		run --separate-stderr sh -c 'dphp-project -d "$1" -o "$2" follow -e > /dev/full' sh "$S" "$o"
+		assert_failure 4
+		assert_output ""
+		[[ $stderr == "dphp-project: error: write error on <stdout>"* ]]
+	done
+}
+
 @test "follow: usage, mappings and checkpoints refused with their reasons; a corrupt journal located" {
 	put entity:counter:c '{"n":1}'
 	printf 'entity account accounts balance=.state.balance:money\n' > "$T/bad"

@@ -223,6 +223,17 @@ OUT
 	assert_output "$(jq -c 'select(.seq)' "$J"/*.ndjson)"
 }
 
+@test "export and archive onto a full disk fail, exit 4" {
+	bank
+	for cmd in export archive; do
+		run --separate-stderr sh -c 'dphp-project -d "$1" "$2" > /dev/full' sh "$S" "$cmd"
+		assert_failure 4
+		assert_output ""
+		[ "$cmd" = export ] && what=snapshot || what=archive
+		assert_stderr "dphp-project: error: cannot write the $what: Write error"
+	done
+}
+
 @test "export, archive and import: usage" {
 	run --separate-stderr dphp-project -d "$S" -z lz4 export
 	assert_failure 2

@@ -132,6 +132,13 @@ OUT
 	assert_stderr ""
 }
 
+@test "-s and -M onto a full disk fail, exit 4" {
+	for o in -s "-M -I orchestration:transfer:t1"; do
+		# shellcheck disable=SC2086 # the words of $o are options
+		fails_on_full_disk dphp-replay -J -d "$S" $o
+	done
+}
+
 @test "-s, -M and -D: usage" {
 	for bad in "-J -M" "-J -M -I entity:account:alice" "-J -s -c" "-J -M -D -I orchestration:transfer:t1" \
 	    "-J -s -x $TOP/examples/bank/handlers" "-s" "-D -x $TOP/examples/bank/handlers"; do
