@@ -15,7 +15,7 @@ CC = cc
 CFLAGS = -O2 -g -fstack-protector-strong
 CPPFLAGS = -D_FORTIFY_SOURCE=2
 LDFLAGS =
-LDLIBS = -ljansson -lcrypto -larchive
+LDLIBS = -ljansson -lcrypto -larchive -lcurl
 
 # Not meant to be overridden: the language level and the warnings.
 WERROR_true = -Werror
@@ -34,7 +34,8 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/locked.o lib/jwt.o lib/policy.o lib/acl.o lib/authz.o \
 	lib/journal_dir.o lib/journal.o lib/follow.o lib/mapping.o \
 	lib/sink.o lib/tarball.o lib/snapshot.o lib/conf.o \
-	lib/rebuild.o lib/trace.o lib/determinism.o
+	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
+	lib/store_etcd.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
@@ -46,7 +47,7 @@ all: $(PROGS)
 	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(LIBOBJ) $(PROGS:=.o): lib/dphp.h Makefile
-lib/store.o lib/store_dir.o lib/queue_dir.o: lib/backend.h
+lib/store.o lib/store_dir.o lib/queue_dir.o lib/store_etcd.o: lib/backend.h
 lib/store_dir.o lib/queue_dir.o: lib/store_dir.h
 
 lib/libdphp.a: $(LIBOBJ)

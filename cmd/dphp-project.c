@@ -480,7 +480,8 @@ follow(int argc, char **argv, struct following *f, json_int_t after,
 	if ((r = dphp_sink_begin(&f->sink)) != 0 || (f->sink.intx &&
 	    (r = ticked(after, f)) != 0))
 		return r;
-	dir = dphp_store_journal(store);
+	if ((dir = dphp_store_journal(store)) == NULL)
+		return DPHP_EXIT_SYS;
 	r = dphp_journal_follow(dir, after, forever, followed, ticked, f);
 	free(dir);
 	return r;
@@ -648,7 +649,8 @@ main(int argc, char *argv[])
 		    STDOUT_FILENO);
 	else if (strcmp(argv[0], "archive") == 0) {
 		dir = dphp_store_journal(store);
-		r = dphp_journal_archive(dir, zflag, STDOUT_FILENO);
+		r = dir ? dphp_journal_archive(dir, zflag, STDOUT_FILENO) :
+		    DPHP_EXIT_SYS;
 		free(dir);
 	}
 	else if (strcmp(argv[0], "ls") != 0)

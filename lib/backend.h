@@ -41,6 +41,10 @@ struct dphp_store {
 	char *spec;
 };
 
+/* a fence that does not hold fails what it guards (their results) */
+void dphp_fences_apply(struct dphp_change *, size_t n);
+
 extern const struct dphp_backend dphp_dir_backend;
+extern const struct dphp_backend dphp_etcd_backend;
 
 #endif

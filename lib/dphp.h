@@ -359,7 +359,8 @@ int dphp_store_list(struct dphp_store *, enum dphp_kind, const char *name,
 /* the same for the ids that have a record in another space */
 int dphp_store_list_space(struct dphp_store *, enum dphp_space,
     enum dphp_kind, dphp_list_fn *, void *arg);
-/* where the store's journal is, for the readers of journal.c: new */
+/* where the store's journal is, for the readers of journal.c: new, or
+ * NULL (reported) for a store whose journal is not a directory */
 char *dphp_store_journal(const struct dphp_store *);
 /*
  * Hold every commit of a state off (by any process, this one too: it
@@ -673,6 +674,16 @@ int dphp_sink_line(struct dphp_sink *, const struct dphp_map *m,
     json_t *line);
 /* all up to settled is written: the checkpoint, a commit, a flush */
 int dphp_sink_tick(struct dphp_sink *, json_int_t settled);
+
+/* etcd.c: etcd v3's JSON gateway, for store_etcd.c */
+struct dphp_etcd;
+struct dphp_etcd *dphp_etcd_open(const char *hosts);	/* h:p,h:p */
+void dphp_etcd_close(struct dphp_etcd *);
+/* POST body to path (/v3/kv/txn...): 0 and *out, or -1 (reported) */
+int dphp_etcd_call(struct dphp_etcd *, const char *path, json_t *body,
+    json_t **out);
+char *dphp_b64(const void *, size_t);		/* new */
+char *dphp_unb64(const char *, size_t *n);	/* new, or NULL */
 
 /* tarball.c: tar archives that depend only on their content */
 struct dphp_tar;

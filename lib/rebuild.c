@@ -201,6 +201,11 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 			    "or set DPHP_STORE");
 			return DPHP_EXIT_USAGE;
 		}
+		if (strncmp(store_dir, "etcd://", 7) == 0) {
+			dphp_error("the journal of '%s' is not read yet: "
+			    "replay it from a directory store", store_dir);
+			return DPHP_EXIT_USAGE;
+		}
 		dir = xasprintf("%s/journal", store_dir);
 		argc = 1;
 		argv = &dir;

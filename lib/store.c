@@ -17,9 +17,11 @@ backend(const char **spec)
 		dphp_error("no store: give -d STORE or set DPHP_STORE");
 		return NULL;
 	}
+	if (strncmp(*spec, "etcd://", 7) == 0)
+		return &dphp_etcd_backend;
 	if (strstr(*spec, "://") != NULL) {
-		dphp_error("unsupported store '%s' (a store is a directory)",
-		    *spec);
+		dphp_error("unsupported store '%s' (a directory, or "
+		    "etcd://HOST:PORT[,...]/PREFIX)", *spec);
 		return NULL;
 	}
 	return &dphp_dir_backend;
@@ -41,6 +43,11 @@ dphp_store_open(const char *spec)
 char *
 dphp_store_journal(const struct dphp_store *st)
 {
+	if (st->be != &dphp_dir_backend) {
+		dphp_error("the journal of '%s' is not read yet: follow, "
+		    "archive and replay it from a directory store", st->spec);
+		return NULL;
+	}
 	return xasprintf("%s/journal", st->spec);
 }
 
@@ -304,4 +311,18 @@ dphp_receipt_valid(const char *r)
 		    r[i] <= 'f')))
 			return 0;
 	return r[25] == '.' && dphp_eventid_valid(r + 26);
+}
+
+void
+dphp_fences_apply(struct dphp_change *c, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++)
+		if (c[i].op == DPHP_FENCE && c[i].result != DPHP_STORE_OK)
+			for (k = 0; k < n; k++)
+				if (c[k].op != DPHP_FENCE && (!c[i].guards ||
+				    c[i].guards == k + 1) && c[k].result ==
+				    DPHP_STORE_OK)
+					c[k].result = DPHP_STORE_CONFLICT;
 }

@@ -830,17 +830,10 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			s[i].next.state = c[i].state;
 		}
 	}
-	/* a fence that does not hold stops what it guards */
+	dphp_fences_apply(c, n);
 	for (i = 0; i < n; i++)
-		if (c[i].op == DPHP_FENCE && c[i].result != DPHP_STORE_OK)
-			for (k = 0; k < n; k++) {
-				if (c[k].op == DPHP_FENCE || (c[i].guards &&
-				    c[i].guards != k + 1))
-					continue;
-				s[k].write = 0;
-				if (c[k].result == DPHP_STORE_OK)
-					c[k].result = DPHP_STORE_CONFLICT;
-			}
+		if (c[i].result != DPHP_STORE_OK)
+			s[i].write = 0;
 	if (outboxes(st, s, c, n, late) != 0 ||
 	    journal(st, ids, s, c, n, &j, &first) != 0)
 		goto fail;

@@ -1,0 +1,181 @@
+/*
+ * etcd.c - a client of etcd v3's JSON gateway (POST /v3/kv/range,
+ * /v3/kv/txn, ...) through libcurl: keys and values are base64, numbers
+ * are strings.  The endpoints of a cluster are tried in turn: one that
+ * cannot be reached, or has no leader, passes the request to the next,
+ * for up to ten seconds.  A request that reached a member and got no
+ * answer is not sent again: it may have been carried out.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "dphp.h"
+
+#define TRY_MS 10000	/* how long to look for a member that answers */
+
+struct dphp_etcd {
+	char **urls;		/* http://HOST:PORT */
+	size_t n, cur;
+	CURL *curl;
+	struct curl_slist *headers;
+};
+
+struct reply {
+	char *buf;
+	size_t len;
+};
+
+static size_t
+gather(char *p, size_t size, size_t n, void *arg)
+{
+	struct reply *r = arg;
+
+	r->buf = xrealloc(r->buf, r->len + size * n + 1);
+	memcpy(r->buf + r->len, p, size * n);
+	r->len += size * n;
+	r->buf[r->len] = '\0';
+	return size * n;
+}
+
+char *
+dphp_b64(const void *p, size_t n)
+{
+	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, p, n);
+	return out;
+}
+
+char *
+dphp_unb64(const char *s, size_t *n)
+{
+	size_t len = strlen(s);
+	unsigned char *out = xmalloc(len / 4 * 3 + 1);
+	int got;
+
+	if (len % 4 != 0 || (got = EVP_DecodeBlock(out, (const unsigned char *)
+	    s, len)) < 0) {
+		free(out);
+		return NULL;
+	}
+	/* EVP_DecodeBlock counts the padding as data */
+	if (len > 0 && s[len - 1] == '=')
+		got--;
+	if (len > 1 && s[len - 2] == '=')
+		got--;
+	out[got] = '\0';
+	*n = got;
+	return (char *)out;
+}
+
+struct dphp_etcd *
+dphp_etcd_open(const char *hosts)
+{
+	struct dphp_etcd *e = xcalloc(1, sizeof(*e));
+	char *list = xstrdup(hosts), *h, *save = NULL;
+
+	for (h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+		e->urls = xrealloc(e->urls, (e->n + 1) * sizeof(*e->urls));
+		e->urls[e->n++] = xasprintf("http://%s", h);
+	}
+	free(list);
+	if (e->n == 0 || (e->curl = curl_easy_init()) == NULL) {
+		dphp_error("no etcd endpoints in '%s'", hosts);
+		dphp_etcd_close(e);
+		return NULL;
+	}
+	e->headers = curl_slist_append(NULL, "Content-Type: application/json");
+	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->headers);
+	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, gather);
+	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
+	/* loopback and the hosts named, never a proxy */
+	curl_easy_setopt(e->curl, CURLOPT_PROXY, "");
+	return e;
+}
+
+void
+dphp_etcd_close(struct dphp_etcd *e)
+{
+	size_t i;
+
+	if (e == NULL)
+		return;
+	for (i = 0; i < e->n; i++)
+		free(e->urls[i]);
+	free(e->urls);
+	if (e->curl != NULL)
+		curl_easy_cleanup(e->curl);
+	curl_slist_free_all(e->headers);
+	free(e);
+}
+
+/* An answer that says this member cannot serve now: try another. */
+static int
+unavailable(long status, json_t *v)
+{
+	const char *msg = json_string_value(json_object_get(v, "error"));
+
+	if (msg == NULL)
+		msg = json_string_value(json_object_get(v, "message"));
+	return status == 503 || (msg != NULL && (strstr(msg, "no leader") ||
+	    strstr(msg, "leader changed") || strstr(msg, "not capable")));
+}
+
+int
+dphp_etcd_call(struct dphp_etcd *e, const char *path, json_t *body,
+    json_t **out)
+{
+	char *text = json_dumps(body, JSON_COMPACT), *url;
+	int64_t deadline = dphp_monotonic_ms() + TRY_MS;
+	struct reply rep;
+	json_error_t err;
+	CURLcode c;
+	long status;
+	json_t *v;
+
+	for (;;) {
+		memset(&rep, 0, sizeof(rep));
+		url = xasprintf("%s%s", e->urls[e->cur], path);
+		curl_easy_setopt(e->curl, CURLOPT_URL, url);
+		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, text);
+		curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &rep);
+		c = curl_easy_perform(e->curl);
+		free(url);
+		status = 0;
+		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
+		v = c == CURLE_OK ? json_loadb(rep.buf ? rep.buf : "", rep.len,
+		    0, &err) : NULL;
+		if (c == CURLE_OK && status == 200 && json_is_object(v)) {
+			free(rep.buf);
+			free(text);
+			*out = v;
+			return 0;
+		}
+		/* not sent (no connection), or refused unsent: the next */
+		if ((c == CURLE_COULDNT_CONNECT || (c == CURLE_OK &&
+		    unavailable(status, v))) && dphp_monotonic_ms() < deadline) {
+			json_decref(v);
+			free(rep.buf);
+			e->cur = (e->cur + 1) % e->n;
+			if (e->cur == 0)
+				dphp_nap(100);
+			continue;
+		}
+		if (c != CURLE_OK)
+			dphp_error("etcd %s: %s", e->urls[e->cur],
+			    curl_easy_strerror(c));
+		else
+			dphp_error("etcd %s%s: HTTP %ld: %.300s", e->urls[e->cur],
+			    path, status, rep.buf ? rep.buf : "");
+		json_decref(v);
+		free(rep.buf);
+		free(text);
+		return -1;
+	}
+}
