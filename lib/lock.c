@@ -263,6 +263,31 @@ mine(struct dphp_store *st, struct dphp_hold *h, struct dphp_lockrec *lr)
 	return 0;
 }
 
+/*
+ * A hold with events parked on it, renewed: the expire event for its
+ * new expiry, then none for the old (which lr, read before, names), so
+ * that the let-go finds the one it cancels.
+ */
+static int
+reguard(struct dphp_store *st, const char *entity,
+    const struct dphp_lockrec *lr)
+{
+	struct dphp_lockrec now;
+	json_t *old;
+	int r;
+
+	if (dphp_lock_read(st, entity, &now) != 0)
+		return -1;
+	r = dphp_lock_guard(st, entity, &now);
+	dphp_lockrec_free(&now);
+	if (r != 0)
+		return -1;
+	old = expiry(entity, lr);
+	r = dphp_queue_cancel(st, old);
+	json_decref(old);
+	return r ? -1 : 0;
+}
+
 int
 dphp_lock_renew(struct dphp_store *st, struct dphp_hold *h,
     json_t *participants, int64_t lease_ms)
@@ -276,6 +301,8 @@ dphp_lock_renew(struct dphp_store *st, struct dphp_hold *h,
 		r = dphp_lock_write(st, h->entity, &lr, dphp_lock_record(
 		    h->owner, participants, dphp_now_ms() + lease_ms, h->fence,
 		    lr.request, lr.parked));
+		if (r == 0 && json_array_size(lr.parked) > 0)
+			r = reguard(st, h->entity, &lr);
 		dphp_lockrec_free(&lr);
 		if (r != 2)	/* else an event was parked meanwhile */
 			return r;

@@ -458,3 +458,32 @@ OUT
 	assert_output '["in","x"]'
 	queue_empty
 }
+
+@test "a command's hold renewed while an event waits parked on it: the expire event moves with the lease, none is left" {
+	unset DPHP_NOW
+	admit <<< "s1 signal $A add \"x\""
+	export S H T
+	# held for 1.5 s with a lease of 300 ms: renewed every 100 ms while s1
+	# is parked on it by a worker
+	# shellcheck disable=SC2016 # for the inner sh
+	run --separate-stderr dphp-lock -d "$S" -o job -l 300ms "$A" -- sh -c '
+		dphp-route -d "$S" -t -e | dphp-lock -d "$S" | dphp-replay -d "$S" -x "$H" |
+		    dphp-commit -d "$S" -x "$H" >> "$T/commits"
+		sleep 1.5
+		jq -c "[.state.owner, (.state.parked | map(.id))]" "$S/lock/entity/probe/a"
+		ls "$S/delay" | wc -l'
+	assert_success
+	assert_stderr ""
+	# parked, and one expire event waiting: the one for the lease now
+	assert_output '["job",["s1"]]
+1'
+	# let go: that expire event withdrawn (not one for an older lease
+	# left behind), s1 queued again
+	run ls "$S/delay"
+	assert_output ""
+	work
+	run state "$A" .state.state.log
+	assert_output '["x"]'
+	queue_empty
+	assert_file_empty "$T/errors"
+}
