@@ -469,7 +469,6 @@ static int
 follow(int argc, char **argv, struct following *f, json_int_t after,
     int forever)
 {
-	char *dir;
 	int r;
 
 	f->npat = argc;
@@ -480,11 +479,8 @@ follow(int argc, char **argv, struct following *f, json_int_t after,
 	if ((r = dphp_sink_begin(&f->sink)) != 0 || (f->sink.intx &&
 	    (r = ticked(after, f)) != 0))
 		return r;
-	if ((dir = dphp_store_journal(store)) == NULL)
-		return DPHP_EXIT_SYS;
-	r = dphp_journal_follow(dir, after, forever, followed, ticked, f);
-	free(dir);
-	return r;
+	return dphp_store_journal_read(store, after, forever, followed, ticked,
+	    f);
 }
 
 int

@@ -34,6 +34,8 @@ struct dphp_backend {
 	int (*wait)(struct dphp_store *, int64_t);
 	int (*freeze)(struct dphp_store *);
 	void (*thaw)(struct dphp_store *);
+	int (*journal)(struct dphp_store *, json_int_t, int, dphp_journal_fn *,
+	    dphp_tick_fn *, void *);
 };
 
 struct dphp_store {

@@ -363,6 +363,15 @@ int dphp_store_list_space(struct dphp_store *, enum dphp_space,
  * NULL (reported) for a store whose journal is not a directory */
 char *dphp_store_journal(const struct dphp_store *);
 /*
+ * The store's journal as a change feed, whatever the backend: as
+ * dphp_journal_follow (follow.c) does for a directory's (tick may be
+ * NULL).
+ */
+typedef int dphp_journal_fn(json_t *line, void *arg);
+typedef int dphp_tick_fn(json_int_t settled, void *arg);
+int dphp_store_journal_read(struct dphp_store *, json_int_t after,
+    int forever, dphp_journal_fn *, dphp_tick_fn *, void *arg);
+/*
  * Hold every commit of a state off (by any process, this one too: it
  * must not commit meanwhile) until thawed, for a consistent reading of
  * many: 0, or -1 with a message.
@@ -582,7 +591,6 @@ int dphp_authz_may(struct dphp_store *, const struct dphp_policy *,
  * Returns 0, fn's non-zero return, 3 after a corrupt line or 4 after an
  * unreadable file (both reported).
  */
-typedef int dphp_journal_fn(json_t *line, void *arg);
 int dphp_journal_each(int argc, char **argv, dphp_journal_fn *, void *arg);
 /* a tar of the segments of journal directory dir but the newest (still
  * written), to fd, compressed by filter (or NULL): 0 or an exit */
@@ -612,7 +620,6 @@ void dphp_journal_free(struct dphp_journal *);
  * wait for more.  Returns 0, fn's or tick's non-zero return, or 3/4 as
  * dphp_journal_each.
  */
-typedef int dphp_tick_fn(json_int_t settled, void *arg);
 int dphp_journal_follow(const char *dir, json_int_t after, int forever,
     dphp_journal_fn *, dphp_tick_fn *, void *arg);
 

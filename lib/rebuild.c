@@ -188,6 +188,7 @@ int
 dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 {
 	struct rebuilding rb = { o, json_object(), json_array(), 0, -1 };
+	struct dphp_store *st;
 	const char *key, **ids, *store_dir = o->spec ? o->spec :
 	    getenv("DPHP_STORE");
 	char *dir = NULL;
@@ -195,22 +196,25 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 	json_t *v;
 	int r;
 
-	if (argc == 0) {
-		if (store_dir == NULL) {
-			dphp_error("no journal: name one, or give -d STORE "
-			    "or set DPHP_STORE");
-			return DPHP_EXIT_USAGE;
-		}
-		if (strncmp(store_dir, "etcd://", 7) == 0) {
-			dphp_error("the journal of '%s' is not read yet: "
-			    "replay it from a directory store", store_dir);
-			return DPHP_EXIT_USAGE;
-		}
-		dir = xasprintf("%s/journal", store_dir);
-		argc = 1;
-		argv = &dir;
+	if (argc == 0 && store_dir == NULL) {
+		dphp_error("no journal: name one, or give -d STORE or set "
+		    "DPHP_STORE");
+		return DPHP_EXIT_USAGE;
 	}
-	r = dphp_journal_each(argc, argv, fold, &rb);
+	if (argc == 0 && strstr(store_dir, "://") != NULL) {
+		/* a journal that is not files: the store reads it */
+		if ((st = dphp_store_open(store_dir)) == NULL)
+			return DPHP_EXIT_SYS;
+		r = dphp_store_journal_read(st, 0, 0, fold, NULL, &rb);
+		dphp_store_close(st);
+	} else {
+		if (argc == 0) {
+			dir = xasprintf("%s/journal", store_dir);
+			argc = 1;
+			argv = &dir;
+		}
+		r = dphp_journal_each(argc, argv, fold, &rb);
+	}
 	progress(&rb, 1);
 	free(dir);
 	if (r == STOPPED)

@@ -44,11 +44,26 @@ char *
 dphp_store_journal(const struct dphp_store *st)
 {
 	if (st->be != &dphp_dir_backend) {
-		dphp_error("the journal of '%s' is not read yet: follow, "
-		    "archive and replay it from a directory store", st->spec);
+		dphp_error("the journal of '%s' is not in segments: only a "
+		    "directory store's is archived", st->spec);
 		return NULL;
 	}
 	return xasprintf("%s/journal", st->spec);
+}
+
+static int
+notick(json_int_t settled, void *arg)
+{
+	(void)settled, (void)arg;
+	return 0;
+}
+
+int
+dphp_store_journal_read(struct dphp_store *st, json_int_t after,
+    int forever, dphp_journal_fn *fn, dphp_tick_fn *tick, void *arg)
+{
+	return st->be->journal(st, after, forever, fn, tick ? tick : notick,
+	    arg);
 }
 
 int

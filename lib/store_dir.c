@@ -1181,9 +1181,20 @@ dir_close(struct dphp_store *st)
 	free(st);
 }
 
+static int
+dir_journal(struct dphp_store *st, json_int_t after, int forever,
+    dphp_journal_fn *fn, dphp_tick_fn *tick, void *arg)
+{
+	char *dir = xasprintf("%s/journal", st->spec);
+	int r = dphp_journal_follow(dir, after, forever, fn, tick, arg);
+
+	free(dir);
+	return r;
+}
+
 const struct dphp_backend dphp_dir_backend = {
 	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list,
 	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_ack, dirq_nack,
 	dirq_cancel,
-	dirq_stat, dirq_wait, dirj_freeze, dirj_thaw
+	dirq_stat, dirq_wait, dirj_freeze, dirj_thaw, dir_journal
 };

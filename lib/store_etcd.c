@@ -14,9 +14,11 @@
  * line without its ETag (the revision of the line's own key), and
  * PREFIX/journal/next, the next seq, compared like the records.
  *
+ * Read back, a line gets its ETag from its key's revision; a commit's
+ * lines appear together or not at all, so there is nothing to void.
+ *
  * Not on etcd yet: the queue and delays (workers need a directory
- * store), and reading the journal back (dphp-replay -J, dphp-project
- * follow and archive).
+ * store), and archives of the journal (dphp-project archive).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -587,9 +589,92 @@ etcd_wait(struct dphp_store *st, int64_t ms)
 	return noqueue();
 }
 
+#define PAGE 1000	/* journal lines a range */
+#define POLL_MS 100
+
+/* A journal line as the directory store writes it, ETag in its place. */
+static json_t *
+journalline(json_t *kv, const char *key)
+{
+	json_t *v, *line, *x;
+	const char *k;
+	char etag[32], *text;
+	size_t n;
+
+	text = dphp_unb64(json_string_value(json_object_get(kv, "value")), &n);
+	v = text ? json_loadb(text, n, 0, NULL) : NULL;
+	free(text);
+	if (!json_is_integer(json_object_get(v, "seq"))) {
+		dphp_error("etcd: '%s' is not a journal line", key);
+		json_decref(v);
+		return NULL;
+	}
+	snprintf(etag, sizeof(etag), "%" JSON_INTEGER_FORMAT,
+	    num(json_object_get(kv, "mod_revision")));
+	line = json_object();
+	json_object_foreach(v, k, x) {
+		json_object_set(line, k, x);
+		if (strcmp(k, "id") == 0)
+			json_object_set_new(line, "etag", json_string(etag));
+	}
+	json_decref(v);
+	return line;
+}
+
+static int
+etcd_journal(struct dphp_store *st, json_int_t after, int forever,
+    dphp_journal_fn *fn, dphp_tick_fn *tick, void *arg)
+{
+	char *from, *end = xasprintf("%s/journal/next", ES(st)->prefix), *key;
+	json_t *body, *resp, *kv, *line;
+	json_int_t last = after;
+	size_t i, n, got;
+	int r = 0;
+
+	for (;;) {
+		from = xasprintf("%s/journal/%020" JSON_INTEGER_FORMAT,
+		    ES(st)->prefix, last + 1);
+		body = json_pack("{sososI}", "key", b64(from), "range_end",
+		    b64(end), "limit", (json_int_t)PAGE);
+		free(from);
+		if (dphp_etcd_call(ES(st)->e, "/v3/kv/range", body, &resp)
+		    != 0) {
+			json_decref(body);
+			r = DPHP_EXIT_SYS;
+			break;
+		}
+		json_decref(body);
+		got = json_array_size(json_object_get(resp, "kvs"));
+		json_array_foreach(json_object_get(resp, "kvs"), i, kv) {
+			key = dphp_unb64(json_string_value(json_object_get(kv,
+			    "key")), &n);
+			line = journalline(kv, key ? key : "?");
+			free(key);
+			if (line == NULL) {
+				r = DPHP_EXIT_INPUT;
+				break;
+			}
+			last = json_integer_value(json_object_get(line, "seq"));
+			r = fn(line, arg);
+			json_decref(line);
+			if (r != 0)
+				break;
+		}
+		json_decref(resp);
+		if (r == 0 && got > 0)
+			r = tick(last, arg);
+		if (r != 0 || (got < PAGE && !forever))
+			break;
+		if (got < PAGE)
+			dphp_nap(POLL_MS);
+	}
+	free(end);
+	return r;
+}
+
 const struct dphp_backend dphp_etcd_backend = {
 	"etcd", etcd_open, etcd_init, etcd_close, etcd_get, etcd_batch,
 	etcd_list, etcd_admit, etcd_take, etcd_release, etcd_receipt,
 	etcd_receipt, etcd_receipt, etcd_cancel, etcd_stat, etcd_wait,
-	etcd_freeze, etcd_thaw
+	etcd_freeze, etcd_thaw, etcd_journal
 };

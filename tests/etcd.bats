@@ -3,7 +3,8 @@
 # three-member etcd cluster on loopback ports, started for this file and
 # stopped after it: the store's contract, a pipeline, concurrent
 # compare-and-set, members killed, a directory store moved in through a
-# snapshot.  The queue is not on etcd yet, and says so.
+# snapshot, the journal replayed and followed.  The queue is not on
+# etcd yet, and says so.
 
 load helper
 
@@ -50,6 +51,18 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	E=etcd://$ETCD_HOSTS/t$BATS_TEST_NUMBER
 	dphp-commit -d "$E" -i
+}
+
+# $T/in: some of the bank's work (a withdrawal refused, a delete)
+bank_in() {
+	{
+		ev d1 signal entity:account:alice deposit 100
+		ev d2 signal entity:account:bob deposit 5
+		ev w1 signal entity:account:alice withdraw 30
+		ev w2 signal entity:account:bob withdraw 500
+		ev x1 signal entity:account:carol deposit 1
+		ev x2 delete entity:account:carol
+	} > "$T/in"
 }
 
 # the member that leads now: its name
@@ -105,14 +118,7 @@ entity:account:alice"
 
 @test "the bank's pipeline on etcd ends where it ends on a directory store" {
 	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
-	{
-		ev d1 signal entity:account:alice deposit 100
-		ev d2 signal entity:account:bob deposit 5
-		ev w1 signal entity:account:alice withdraw 30
-		ev w2 signal entity:account:bob withdraw 500
-		ev x1 signal entity:account:carol deposit 1
-		ev x2 delete entity:account:carol
-	} > "$T/in"
+	bank_in
 	for store in "$E" "$T/dir"; do
 		dphp-commit -d "$store" -i
 		dphp-route "$T/in" | dphp-replay -d "$store" -x "$TOP/examples/bank/handlers" |
@@ -216,18 +222,52 @@ OUT
 state/entity/account/bob'
 }
 
-@test "what is not on etcd yet says so: the queue, reading the journal" {
+@test "the journal on etcd: replayed to the live states, compared, traced, followed into SQLite" {
+	export DPHP_SH=$TOP/lib/dphp.sh BANK_NOTICES=$T/notices
+	bank_in
+	dphp-route "$T/in" | dphp-replay -d "$E" -x "$TOP/examples/bank/handlers" |
+	    dphp-commit -d "$E" > /dev/null
+	run --separate-stderr dphp-replay -J -d "$E"
+	assert_success
+	assert_stderr ""
+	assert_output "$(dphp-project -d "$E" ls | jq -r .id | xargs dphp-project -d "$E" get)"
+	run --separate-stderr dphp-replay -J -d "$E" -c
+	assert_success
+	assert_output ""
+	run --separate-stderr dphp-replay -J -d "$E" -S 2 -c
+	assert_failure 1
+	assert_equal "$(jq -r .id <<< "$output")" "entity:account:alice"
+	run --separate-stderr dphp-replay -J -d "$E" -s -I entity:account:alice
+	assert_success
+	assert_equal "$(jq -c '[.seq, .before, .after]' <<< "$output")" '[1,null,{"balance":100}]
+[3,{"balance":100},{"balance":70}]'
+	# followed: the same lines as the journal's keys, ETags their revisions
+	run --separate-stderr dphp-project -d "$E" follow -e
+	assert_success
+	assert_equal "$(jq -c '[.seq, .id, .deleted]' <<< "$output")" '[1,"entity:account:alice",null]
+[2,"entity:account:bob",null]
+[3,"entity:account:alice",null]
+[4,"entity:account:carol",null]
+[5,"entity:account:carol",true]'
+	assert_equal "$(jq -r 'select(.seq == 3) | .etag' <<< "$output")" \
+	    "$(dphp-commit -d "$E" -g entity:account:alice | jq -r .etag)"
+	echo 'entity account accounts balance=.state.balance:integer' > "$T/map"
+	dphp-project -d "$E" follow -e -m "$T/map" -o sqlite | sqlite3 "$T/db"
+	run sqlite3 "$T/db" 'SELECT id, balance, seq FROM accounts ORDER BY id; SELECT seq FROM dphp_checkpoint'
+	assert_output 'entity:account:alice|70|3
+entity:account:bob|5|2
+5'
+}
+
+@test "what is not on etcd yet says so: the queue, archives of the journal" {
 	ev d1 signal entity:account:alice deposit 1 > "$T/in"
 	run --separate-stderr dphp-route -q -d "$E" "$T/in"
 	assert_failure 4
 	assert_output ""
 	assert_stderr "dphp-route: error: the etcd store has no queue yet: workers need a directory store"
-	run --separate-stderr dphp-project -d "$E" follow -e
+	run --separate-stderr sh -c 'dphp-project -d "$1" archive > "$2"' sh "$E" "$T/a.tar"
 	assert_failure 4
-	assert_stderr "dphp-project: error: the journal of '$E' is not read yet: follow, archive and replay it from a directory store"
-	run --separate-stderr dphp-replay -J -d "$E"
-	assert_failure 2
-	assert_stderr "dphp-replay: error: the journal of '$E' is not read yet: replay it from a directory store"
+	assert_stderr "dphp-project: error: the journal of '$E' is not in segments: only a directory store's is archived"
 	run --separate-stderr dphp-project -d "etcd://$ETCD_HOSTS" ls
 	assert_failure 4
 	assert_stderr "dphp-project: error: invalid store 'etcd://$ETCD_HOSTS' (want etcd://HOST:PORT[,...]/PREFIX)"
