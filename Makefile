@@ -91,7 +91,7 @@ lint: deps
 	# compile() only: py_compile would leave __pycache__ among the handlers
 	python3 -c 'import sys; [compile(open(f).read(), f, "exec") for f in sys.argv[1:]]' \
 		examples/python/dphp.py examples/python/handlers/*/[!_]* \
-		bench/handlers/*/py*
+		bench/handlers/*/py* tests/fixtures/lossy-proxy
 	shellcheck -s bash completions/dphp.bash tests/helper.bash
 
 install: all

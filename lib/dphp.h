@@ -686,7 +686,8 @@ int dphp_sink_tick(struct dphp_sink *, json_int_t settled);
 struct dphp_etcd;
 struct dphp_etcd *dphp_etcd_open(const char *hosts);	/* h:p,h:p */
 void dphp_etcd_close(struct dphp_etcd *);
-/* POST body to path (/v3/kv/txn...): 0 and *out, or -1 (reported) */
+/* POST body to path (/v3/kv/txn...): 0 and *out, -1 (reported), or -2
+ * when it went out and no answer came (it may have been carried out) */
 int dphp_etcd_call(struct dphp_etcd *, const char *path, json_t *body,
     json_t **out);
 char *dphp_b64(const void *, size_t);		/* new */

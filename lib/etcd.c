@@ -4,7 +4,9 @@
  * are strings.  The endpoints of a cluster are tried in turn: one that
  * cannot be reached, or has no leader, passes the request to the next,
  * for up to ten seconds.  A request that reached a member and got no
- * answer is not sent again: it may have been carried out.
+ * answer is not sent again: it may have been carried out, and the
+ * caller is told so (store_etcd.c finds out which).  A request waits
+ * DPHP_ETCD_TIMEOUT_MS for its answer (30 s).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +74,19 @@ dphp_unb64(const char *s, size_t *n)
 	return (char *)out;
 }
 
+static long
+timeout(void)
+{
+	const char *s = getenv("DPHP_ETCD_TIMEOUT_MS");
+	char *end;
+	long ms;
+
+	if (s == NULL || *s == '\0')
+		return 30000;
+	ms = strtol(s, &end, 10);
+	return *end == '\0' && ms > 0 ? ms : 30000;
+}
+
 struct dphp_etcd *
 dphp_etcd_open(const char *hosts)
 {
@@ -92,7 +107,7 @@ dphp_etcd_open(const char *hosts)
 	curl_easy_setopt(e->curl, CURLOPT_HTTPHEADER, e->headers);
 	curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, gather);
 	curl_easy_setopt(e->curl, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
-	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, 30000L);
+	curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, timeout());
 	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
 	/* loopback and the hosts named, never a proxy */
 	curl_easy_setopt(e->curl, CURLOPT_PROXY, "");
@@ -115,16 +130,46 @@ dphp_etcd_close(struct dphp_etcd *e)
 	free(e);
 }
 
+static const char *
+message(json_t *v)
+{
+	const char *msg = json_string_value(json_object_get(v, "error"));
+
+	return msg ? msg : json_string_value(json_object_get(v, "message"));
+}
+
+/*
+ * An answer that says the request was proposed but its end not seen:
+ * it may have been carried out ("leader changed" is one: the proposal
+ * was made under the old leader).
+ */
+static int
+undecided(json_t *v)
+{
+	const char *msg = message(v);
+
+	return msg != NULL && (strstr(msg, "leader changed") ||
+	    strstr(msg, "request timed out") || strstr(msg, "server stopped"));
+}
+
 /* An answer that says this member cannot serve now: try another. */
 static int
 unavailable(long status, json_t *v)
 {
-	const char *msg = json_string_value(json_object_get(v, "error"));
+	const char *msg = message(v);
 
-	if (msg == NULL)
-		msg = json_string_value(json_object_get(v, "message"));
+	if (undecided(v))
+		return 0;
 	return status == 503 || (msg != NULL && (strstr(msg, "no leader") ||
-	    strstr(msg, "leader changed") || strstr(msg, "not capable")));
+	    strstr(msg, "not capable")));
+}
+
+/* the request went out and no answer came: it may have been done */
+static int
+unknown(CURLcode c, json_t *v)
+{
+	return c == CURLE_OPERATION_TIMEDOUT || c == CURLE_RECV_ERROR ||
+	    c == CURLE_GOT_NOTHING || c == CURLE_SEND_ERROR || undecided(v);
 }
 
 int
@@ -166,6 +211,14 @@ dphp_etcd_call(struct dphp_etcd *e, const char *path, json_t *body,
 			if (e->cur == 0)
 				dphp_nap(100);
 			continue;
+		}
+		if (unknown(c, v)) {
+			/* the caller asks another member what became of it */
+			e->cur = (e->cur + 1) % e->n;
+			json_decref(v);
+			free(rep.buf);
+			free(text);
+			return -2;
 		}
 		if (c != CURLE_OK)
 			dphp_error("etcd %s: %s", e->urls[e->cur],

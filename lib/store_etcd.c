@@ -16,6 +16,8 @@
  *
  * Read back, a line gets its ETag from its key's revision; a commit's
  * lines appear together or not at all, so there is nothing to void.
+ * Each commit also makes a marker key that must not exist before it,
+ * so that one sent and left unanswered can be found out (commit()).
  *
  * Not on etcd yet: the queue and delays (workers need a directory
  * store), and archives of the journal (dphp-project archive).
@@ -24,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/rand.h>
 
 #include "backend.h"
 
@@ -36,6 +40,7 @@ struct etcdstore {
 	struct dphp_etcd *e;
 	char *prefix;
 	json_int_t atrev;	/* frozen: read at this revision; 0: now */
+	char *lastmark;		/* the marker of the last commit */
 };
 
 #define ES(st) ((struct etcdstore *)(st))
@@ -96,14 +101,32 @@ num(json_t *v)
 	    json_integer_value(v);
 }
 
-/* run a transaction: its response, or NULL (reported) */
+/*
+ * A request that does the same when done twice (a read, or a write
+ * compared so): asked again of another member when one went out
+ * unanswered.  0 and *out, or -1 (reported).
+ */
+static int
+call(struct dphp_store *st, const char *path, json_t *body, json_t **out)
+{
+	int r, n;
+
+	for (n = 0; (r = dphp_etcd_call(ES(st)->e, path, body, out)) == -2 &&
+	    n < 3; n++)
+		;
+	if (r == -2)
+		dphp_error("etcd: no answer from any member");
+	return r == 0 ? 0 : -1;
+}
+
+/* run a transaction that may be run twice: its response, or NULL */
 static json_t *
 txn(struct dphp_store *st, json_t *compare, json_t *success)
 {
 	json_t *body = json_pack("{soso}", "compare", compare, "success",
 	    success), *out;
 
-	if (dphp_etcd_call(ES(st)->e, "/v3/kv/txn", body, &out) != 0)
+	if (call(st, "/v3/kv/txn", body, &out) != 0)
 		out = NULL;
 	json_decref(body);
 	return out;
@@ -185,7 +208,7 @@ etcd_open(const char *spec)
 static int
 etcd_init(const char *spec)
 {
-	struct etcdstore es = { { NULL, NULL }, NULL, NULL, 0 };
+	struct etcdstore es = { { NULL, NULL }, NULL, NULL, 0, NULL };
 	char *hosts, *key;
 	json_t *resp;
 	int r = -1;
@@ -212,6 +235,11 @@ etcd_init(const char *spec)
 static void
 etcd_close(struct dphp_store *st)
 {
+	/* the last marker: nothing is asked of it any more */
+	if (ES(st)->lastmark != NULL)
+		json_decref(txn(st, json_array(), json_pack("[{s{so}}]",
+		    "requestDeleteRange", "key", b64(ES(st)->lastmark))));
+	free(ES(st)->lastmark);
 	dphp_etcd_close(ES(st)->e);
 	free(ES(st)->prefix);
 	free(st);
@@ -312,6 +340,82 @@ unchanged(const char *key, json_int_t rev)
 	    "create_revision", 0);
 }
 
+static json_t *
+putop(const char *key, const char *val)
+{
+	return json_pack("{s{soso}}", "requestPut", "key", b64(key), "value",
+	    b64(val));
+}
+
+/*
+ * Write: the transaction of cmp and ops, with a marker key of its own
+ * that must not exist yet (and the last one this handle wrote taken
+ * away).  Its revision, 0 if a compare failed, -1 on error.  When the
+ * request goes out unanswered, a transaction of "void" into the marker,
+ * if it is still absent, makes sure the write can no longer happen
+ * later, and the marker says which: "1", it did; "0", it did not.
+ */
+static json_int_t
+commit(struct dphp_store *st, json_t *cmp, json_t *ops)
+{
+	unsigned char raw[16];
+	char nonce[33], *mark;
+	json_t *body, *resp = NULL, *kv;
+	json_int_t rev = -1;
+	size_t i, n;
+	char *val;
+	int r;
+
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		dphp_error("etcd: no random bytes for a commit marker");
+		json_decref(cmp);
+		json_decref(ops);
+		return -1;
+	}
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(nonce + 2 * i, 3, "%02x", raw[i]);
+	mark = xasprintf("%s/txn/%s", ES(st)->prefix, nonce);
+	json_array_append_new(cmp, unchanged(mark, 0));
+	json_array_append_new(ops, putop(mark, "1"));
+	if (ES(st)->lastmark != NULL)
+		json_array_append_new(ops, json_pack("{s{so}}",
+		    "requestDeleteRange", "key", b64(ES(st)->lastmark)));
+	body = json_pack("{soso}", "compare", cmp, "success", ops);
+	r = dphp_etcd_call(ES(st)->e, "/v3/kv/txn", body, &resp);
+	json_decref(body);
+	if (r == 0)
+		rev = json_is_true(json_object_get(resp, "succeeded")) ?
+		    num(json_object_get(json_object_get(resp, "header"),
+		    "revision")) : 0;
+	else if (r == -2) {
+		json_decref(txn(st, json_pack("[o]", unchanged(mark, 0)),
+		    json_pack("[o]", putop(mark, "0"))));
+		resp = txn(st, json_array(), json_pack("[o]", rangeop(st,
+		    mark)));
+		kv = kvat(resp, 0);
+		val = kv ? dphp_unb64(json_string_value(json_object_get(kv,
+		    "value")), &n) : NULL;
+		if (val != NULL && strcmp(val, "1") == 0)
+			rev = num(json_object_get(kv, "mod_revision"));
+		else if (val != NULL)
+			rev = 0;	/* it never happened: decide again */
+		else
+			dphp_error("etcd: what became of a commit is unknown");
+		if (val != NULL)
+			dphp_warn("etcd: a commit went unanswered: it %s",
+			    rev > 0 ? "was done" : "was not done, and is done "
+			    "again");
+		free(val);
+	}
+	json_decref(resp);
+	if (rev > 0) {
+		free(ES(st)->lastmark);
+		ES(st)->lastmark = mark;
+	} else
+		free(mark);
+	return rev;
+}
+
 /* One attempt: 0 written (or nothing to write), 1 raced, -1 error. */
 static int
 attempt(struct dphp_store *st, const struct dphp_id *ids,
@@ -406,20 +510,17 @@ attempt(struct dphp_store *st, const struct dphp_id *ids,
 		    "key", b64(jkey), "value", b64(text)));
 		free(text);
 	}
-	if ((resp = txn(st, cmp, ops)) == NULL)
+	if ((newrev = commit(st, cmp, ops)) < 0)
 		goto out;
-	if (!json_is_true(json_object_get(resp, "succeeded")))
+	if (newrev == 0)
 		r = 1;
 	else {
-		newrev = num(json_object_get(json_object_get(resp, "header"),
-		    "revision"));
 		for (i = 0; i < n; i++)
 			if (write[i])
 				snprintf(c[i].newetag, DPHP_ETAG_MAX, "%"
 				    JSON_INTEGER_FORMAT, newrev);
 		r = 0;
 	}
-	json_decref(resp);
 out:
 	free(jkey);
 	return r;
@@ -473,7 +574,7 @@ etcd_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
 	if (ES(st)->atrev > 0)
 		json_object_set_new(body, "revision", json_integer(
 		    ES(st)->atrev));
-	if (dphp_etcd_call(ES(st)->e, "/v3/kv/range", body, &resp) != 0)
+	if (call(st, "/v3/kv/range", body, &resp) != 0)
 		r = DPHP_STORE_ERROR;
 	json_decref(body);
 	json_array_foreach(r == 0 ? json_object_get(resp, "kvs") : NULL, i,
@@ -637,8 +738,7 @@ etcd_journal(struct dphp_store *st, json_int_t after, int forever,
 		body = json_pack("{sososI}", "key", b64(from), "range_end",
 		    b64(end), "limit", (json_int_t)PAGE);
 		free(from);
-		if (dphp_etcd_call(ES(st)->e, "/v3/kv/range", body, &resp)
-		    != 0) {
+		if (call(st, "/v3/kv/range", body, &resp) != 0) {
 			json_decref(body);
 			r = DPHP_EXIT_SYS;
 			break;

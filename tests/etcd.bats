@@ -159,6 +159,37 @@ OUT
 	assert_equal "$(jq -c .state <<< "$output")" '{"n":60}'
 }
 
+@test "a commit carried out but its answer lost: its marker says it was done, and it is not done twice" {
+	# through a proxy that swallows the answer of the 3rd write; the
+	# member behind it is the second endpoint too
+	port=$((${ETCD_HOSTS##*:} + 100))
+	member=${ETCD_HOSTS##*,}
+	"$TOP/tests/fixtures/lossy-proxy" "$port" "${member##*:}" 3 &
+	proxy=$!
+	for _ in $(seq 1 50); do
+		(exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+		sleep 0.1
+	done
+	export DPHP_ETCD_TIMEOUT_MS=700
+	P=etcd://127.0.0.1:$port,$member/t$BATS_TEST_NUMBER
+	echo '{"n":0}' > "$T/s"
+	dphp-commit -d "$E" -c -s entity:counter:m "$T/s" > /dev/null
+	for _ in $(seq 1 5); do
+		until r=$(dphp-commit -d "$P" -g entity:counter:m) &&
+		    jq -c '.state.n += 1 | .state' <<< "$r" |
+		    dphp-commit -d "$P" -e "$(jq -r .etag <<< "$r")" \
+		    -s entity:counter:m > /dev/null 2>> "$T/errors"; do sleep 0.05; done
+	done
+	kill "$proxy"
+	run dphp-commit -d "$E" -g entity:counter:m
+	assert_equal "$(jq -c .state <<< "$output")" '{"n":5}'
+	run cat "$T/errors"
+	assert_output "dphp-commit: warning: etcd: a commit went unanswered: it was done"
+	# no marker left: each writer takes its last away when it ends
+	run sh -c 'ETCDCTL_API=3 etcdctl --endpoints "$1" get --prefix "$2/txn/" --keys-only | grep -c .' sh "$ETCD_HOSTS" "t$BATS_TEST_NUMBER"
+	assert_output 0
+}
+
 @test "a member killed, then the leader, in the middle of the writes: no acknowledged commit lost" {
 	echo '{"n":0}' > "$T/s"
 	dphp-commit -d "$E" -c -s entity:counter:k "$T/s" > /dev/null
