@@ -14,3 +14,5 @@ echo
 sh "$here/authz.sh"
 echo
 sh "$here/replay.sh"
+echo
+sh "$here/etcd.sh"

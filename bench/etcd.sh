@@ -1,0 +1,124 @@
+#!/bin/sh
+# etcd.sh - part of make bench: the stream pipeline (dphp-route |
+# dphp-replay -k | dphp-commit -k, group commits of 1 and of 64) on a
+# directory store and on etcd clusters of one and of three members on
+# loopback, started here, side by side in one run, with a floor: the
+# same number of single puts, one after the other, by one process.  The worker's queue is not on etcd yet (issue 8): this is
+# the path of states and journal that it will use.
+#
+#	BENCH_ETCD_N=500 BENCH_KEYS=50 BENCH_RUNS=3 sh bench/etcd.sh
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+PATH=$here/../cmd:$PATH
+# shellcheck source=bench/common.sh
+. "$here/common.sh"
+n=${BENCH_ETCD_N:-500}
+keys=${BENCH_KEYS:-50}
+runs=${BENCH_RUNS:-3}
+work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
+# the members' pids are kept in a file: cluster() runs in a subshell
+trap 'xargs kill -9 < "$work/pids" 2> /dev/null; rm -rf "$work"' EXIT INT TERM
+: > "$work/pids"
+export DPHP_HANDLERS="$here/handlers" ETCDCTL_API=3
+
+awk -v n="$n" -v keys="$keys" 'BEGIN {
+	for (i = 0; i < n; i++)
+		printf "{\"v\":1,\"id\":\"s%d\",\"ts\":\"2026-11-27T10:00:00Z\"," \
+		    "\"event\":{\"to\":\"entity:jqcounter:k%d\",\"event\":{" \
+		    "\"type\":\"signal\",\"op\":\"add\",\"input\":1}}}\n", i, i % keys
+}' > "$work/signals"
+
+# a cluster of $1 members named $2 on ports from $3: its endpoints
+cluster() {
+	c=
+	for i in $(seq 1 "$1"); do
+		c="$c${c:+,}$2$i=http://127.0.0.1:$(($3 + 10 + i))"
+	done
+	h=
+	for i in $(seq 1 "$1"); do
+		etcd --name "$2$i" --data-dir "$work/$2$i" \
+		    --listen-client-urls "http://127.0.0.1:$(($3 + i))" \
+		    --advertise-client-urls "http://127.0.0.1:$(($3 + i))" \
+		    --listen-peer-urls "http://127.0.0.1:$(($3 + 10 + i))" \
+		    --initial-advertise-peer-urls "http://127.0.0.1:$(($3 + 10 + i))" \
+		    --initial-cluster "$c" --initial-cluster-state new \
+		    > "$work/$2$i.log" 2>&1 &
+		echo "$!" >> "$work/pids"
+		h="$h${h:+,}127.0.0.1:$(($3 + i))"
+	done
+	for _ in $(seq 1 100); do
+		etcdctl --endpoints "$h" endpoint health > /dev/null 2>&1 && break
+		sleep 0.2
+	done
+	echo "$h"
+}
+
+base=$((30000 + $$ % 10000))
+one=$(cluster 1 one "$base")
+three=$(cluster 3 three $((base + 50)))
+
+# the pipeline on store $2 with group commits of $3, timed as $1; the
+# counters must add up to n
+run() {
+	s=$(now)
+	dphp-route "$work/signals" | dphp-replay -d "$2" -k |
+	    dphp-commit -d "$2" -k -b "$3" > /dev/null
+	e=$(now)
+	total=$(dphp-project -d "$2" ls | jq -r .id |
+	    xargs dphp-project -d "$2" get | jq -s 'map(.state.state) | add')
+	[ "$total" = "$n" ] ||
+	    { echo "bench: $1: the counters add up to $total, not $n" >&2; exit 1; }
+	echo "$1 $((e - s))" >> "$work/times"
+}
+
+# n keys put one after the other through the JSON gateway by one
+# process on one kept-alive connection to the first endpoint of $2: the
+# floor of a request at a time (a commit makes two: a read, a write)
+puts() {
+	s=$(now)
+	python3 "$work/puts.py" "${2%%,*}" "$n"
+	e=$(now)
+	echo "$1 $((e - s))" >> "$work/times"
+}
+cat > "$work/puts.py" <<'EOF'
+import base64, http.client, json, sys
+host, port = sys.argv[1].split(":")
+c = http.client.HTTPConnection(host, int(port))
+for i in range(int(sys.argv[2])):
+    k = base64.b64encode(b"bench/k%d" % i).decode()
+    c.request("POST", "/v3/kv/put", json.dumps({"key": k, "value": k}),
+              {"Content-Type": "application/json"})
+    c.getresponse().read()
+EOF
+
+: > "$work/times"
+for r in $(seq "$runs"); do
+	for b in 1 64; do
+		rm -rf "$work/dir" && dphp-commit -d "$work/dir" -i
+		run "dir.b$b" "$work/dir" "$b"
+		dphp-commit -d "etcd://$one/r$r.b$b" -i
+		run "one.b$b" "etcd://$one/r$r.b$b" "$b"
+		dphp-commit -d "etcd://$three/r$r.b$b" -i
+		run "three.b$b" "etcd://$three/r$r.b$b" "$b"
+	done
+	puts one.put "$one"
+	puts three.put "$three"
+	printf 'run %d of %d done\n' "$r" "$runs" >&2
+done
+
+echo "etcd: the stream pipeline, $n signals over $keys counters, median of $runs runs"
+machine "$work"
+echo
+awk -v n="$n" "$median_awk"'
+{ t[$1] = t[$1] " " $2 }
+END {
+	printf "%-44s %10s %10s\n", "ops/s", "-b 1", "-b 64"
+	printf "%-44s %10.0f %10.0f\n", "directory store", n / (median(t["dir.b1"]) / 1e9),
+	    n / (median(t["dir.b64"]) / 1e9)
+	printf "%-44s %10.0f %10.0f\n", "etcd, 1 member", n / (median(t["one.b1"]) / 1e9),
+	    n / (median(t["one.b64"]) / 1e9)
+	printf "%-44s %10.0f %10.0f\n", "etcd, 3 members", n / (median(t["three.b1"]) / 1e9),
+	    n / (median(t["three.b64"]) / 1e9)
+	printf "floor, one put at a time, one client: %.0f/s on 1 member, %.0f/s on 3\n",
+	    n / (median(t["one.put"]) / 1e9), n / (median(t["three.put"]) / 1e9)
+}' "$work/times"
