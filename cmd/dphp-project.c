@@ -287,18 +287,6 @@ struct listing {
 	char **pat;
 };
 
-/* Does id match one of the patterns (or are there none)? */
-static int
-wanted(int npat, char **pat, const char *id)
-{
-	int i;
-
-	for (i = 0; i < npat; i++)
-		if (dphp_idglob_match(pat[i], id))
-			return 1;
-	return npat == 0;
-}
-
 static int
 collect(const char *id, const char *etag, void *arg)
 {
@@ -306,7 +294,7 @@ collect(const char *id, const char *etag, void *arg)
 	char why[1024];
 	int r;
 
-	if (!wanted(l->npat, l->pat, id))
+	if (!dphp_idglobs_match(l->npat, l->pat, id))
 		return 0;
 	if ((r = allowed(id, DPHP_OP_READ, why, sizeof(why))) <= 0)
 		return r;
@@ -396,7 +384,7 @@ followed(json_t *line, void *arg)
 	char denied[1024];
 	int r;
 
-	if (!wanted(f->npat, f->pat, id))
+	if (!dphp_idglobs_match(f->npat, f->pat, id))
 		return 0;
 	if ((r = allowed(id, DPHP_OP_READ, denied, sizeof(denied))) <= 0)
 		return r < 0 ? DPHP_EXIT_SYS : 0;

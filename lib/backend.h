@@ -43,6 +43,13 @@ struct dphp_store {
 	char *spec;
 };
 
+/* does cond hold for a record whose ETag is cur ("": none)?  OK, or
+ * CONFLICT with newetag set to cur */
+int dphp_cond_check(const char *cur, enum dphp_cond, const char *etag,
+    char *newetag);
+/* is the hold a DPHP_FENCE change c names the one in lock (the state of
+ * a lock record, or NULL), still unexpired? */
+int dphp_fence_holds(json_t *lock, const struct dphp_change *c);
 /* a fence that does not hold fails what it guards (their results) */
 void dphp_fences_apply(struct dphp_change *, size_t n);
 

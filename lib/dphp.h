@@ -152,6 +152,8 @@ const char *dphp_idglob_valid(const char *pattern);
 /* each valid, or the first that is not reported: 0 or DPHP_EXIT_USAGE */
 int dphp_idglobs_check(int n, char **patterns);
 int dphp_idglob_match(const char *pattern, const char *id);
+/* does id match one of the n patterns (or are there none)? */
+int dphp_idglobs_match(int n, char **patterns, const char *id);
 int dphp_name_valid(const char *);	/* [A-Za-z0-9._-]{1,128}, no '.' first */
 int dphp_opname_valid(const char *);	/* a name not starting with '_' */
 int dphp_eventid_valid(const char *);	/* same grammar as a name */

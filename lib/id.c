@@ -76,6 +76,17 @@ dphp_idglobs_check(int n, char **patterns)
 }
 
 int
+dphp_idglobs_match(int n, char **patterns, const char *id)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (dphp_idglob_match(patterns[i], id))
+			return 1;
+	return n == 0;
+}
+
+int
 dphp_idglob_match(const char *pattern, const char *id)
 {
 	char buf[DPHP_NAME_MAX * 2 + 32];

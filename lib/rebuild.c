@@ -22,6 +22,7 @@ struct rebuilding {
 	json_t *steps;		/* TIMELINE: the steps of the instance */
 	unsigned long lines;
 	int64_t shown;		/* when progress was last shown, or -1 */
+	int tty;		/* stderr is a terminal: show progress */
 };
 
 static int
@@ -104,7 +105,7 @@ progress(struct rebuilding *rb, int done)
 {
 	int64_t now;
 
-	if (!isatty(STDERR_FILENO))
+	if (!rb->tty)
 		return;
 	if (done) {
 		if (rb->shown >= 0)
@@ -187,7 +188,8 @@ determinism(const char **ids, size_t n, json_t *states,
 int
 dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 {
-	struct rebuilding rb = { o, json_object(), json_array(), 0, -1 };
+	struct rebuilding rb = { o, json_object(), json_array(), 0, -1,
+	    isatty(STDERR_FILENO) };
 	struct dphp_store *st;
 	const char *key, **ids, *store_dir = o->spec ? o->spec :
 	    getenv("DPHP_STORE");

@@ -54,13 +54,11 @@ static int
 listed(const char *id, const char *etag, void *arg)
 {
 	struct listing *l = arg;
-	int i, want = l->npat == 0;
 	char *name;
 
 	(void)etag;
-	for (i = 0; i < l->npat && !want; i++)
-		want = dphp_idglob_match(l->pat[i], id);
-	if (want && (name = entryname(l->sp, id)) != NULL) {
+	if (dphp_idglobs_match(l->npat, l->pat, id) &&
+	    (name = entryname(l->sp, id)) != NULL) {
 		json_object_set_new(l->names, name, json_pack("{siss}", "space",
 		    l->sp, "id", id));
 		free(name);
@@ -160,7 +158,7 @@ struct importing {
 	int npat;
 	char **pat;
 	int force;
-	json_t *todo[2];	/* per space: [{"id","rec"}] to write */
+	json_t *towrite[2];	/* per space: [{"id","rec"}] to write */
 	unsigned long done, same, conflicts;
 };
 
@@ -243,11 +241,9 @@ consider(struct importing *im, enum dphp_space sp, json_t *rec, int write)
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	char etag[DPHP_ETAG_MAX];
 	json_t *cur = NULL;
-	int i, g, want;
+	int g;
 
-	for (i = 0, want = im->npat == 0; i < im->npat && !want; i++)
-		want = dphp_idglob_match(im->pat[i], id);
-	if (!want)
+	if (!dphp_idglobs_match(im->npat, im->pat, id))
 		return 0;
 	g = sp == DPHP_SPACE_STATE ? dphp_store_get(im->st, id, &cur, etag) :
 	    dphp_store_get_space(im->st, sp, id, &cur, etag);
@@ -261,7 +257,7 @@ consider(struct importing *im, enum dphp_space sp, json_t *rec, int write)
 		    "it)", im->path, id);
 		im->conflicts++;
 	} else if (write)
-		json_array_append(im->todo[sp == DPHP_SPACE_OWNER], rec);
+		json_array_append(im->towrite[sp == DPHP_SPACE_OWNER], rec);
 	json_decref(cur);
 	return 0;
 }
@@ -361,17 +357,17 @@ each(struct importing *im, int write)
 static int
 flushspace(struct importing *im, enum dphp_space sp)
 {
-	json_t *todo = im->todo[sp == DPHP_SPACE_OWNER], *line;
+	json_t *towrite = im->towrite[sp == DPHP_SPACE_OWNER], *line;
 	struct dphp_change c[CHUNK];
 	size_t i, n, at;
 
-	for (at = 0; at < json_array_size(todo); at += n) {
-		n = json_array_size(todo) - at;
+	for (at = 0; at < json_array_size(towrite); at += n) {
+		n = json_array_size(towrite) - at;
 		if (n > CHUNK)
 			n = CHUNK;
 		memset(c, 0, sizeof(c));
 		for (i = 0; i < n; i++) {
-			line = json_array_get(todo, at + i);
+			line = json_array_get(towrite, at + i);
 			c[i].id = json_string_value(json_object_get(line, "id"));
 			c[i].op = DPHP_PUT;
 			c[i].space = sp;
@@ -410,8 +406,8 @@ dphp_snapshot_import(struct dphp_store *st, const char *path, int npat,
 	counts[0] = im.done;
 	counts[1] = im.same;
 	counts[2] = im.conflicts;
-	json_decref(im.todo[0]);
-	json_decref(im.todo[1]);
+	json_decref(im.towrite[0]);
+	json_decref(im.towrite[1]);
 	if (r == 0 && im.conflicts > 0)
 		r = DPHP_EXIT_NO;
 	return r;

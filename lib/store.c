@@ -2,7 +2,10 @@
  * store.c - the store as the programs see it: names a backend from the
  * -d spec (or DPHP_STORE), checks ids before any backend sees them, and
  * forwards.  Backends never receive an id that failed dphp_id_parse.
+ * Also the rules of a batch every backend applies alike: preconditions
+ * and fences.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -326,6 +329,32 @@ dphp_receipt_valid(const char *r)
 		    r[i] <= 'f')))
 			return 0;
 	return r[25] == '.' && dphp_eventid_valid(r + 26);
+}
+
+int
+dphp_cond_check(const char *cur, enum dphp_cond cond, const char *etag,
+    char *newetag)
+{
+	if ((cond == DPHP_IF_MATCH && (*cur == '\0' || strcmp(cur, etag) !=
+	    0)) || (cond == DPHP_IF_ABSENT && *cur != '\0')) {
+		snprintf(newetag, DPHP_ETAG_MAX, "%s", cur);
+		return DPHP_STORE_CONFLICT;
+	}
+	return DPHP_STORE_OK;
+}
+
+int
+dphp_fence_holds(json_t *lock, const struct dphp_change *c)
+{
+	json_t *owner = json_object_get(lock, "owner");
+	int64_t until;
+
+	return json_is_object(lock) && json_is_string(owner) && c->owner !=
+	    NULL && strcmp(json_string_value(owner), c->owner) == 0 &&
+	    json_is_integer(json_object_get(lock, "fence")) &&
+	    json_integer_value(json_object_get(lock, "fence")) == c->fence &&
+	    dphp_time_parse(json_string_value(json_object_get(lock,
+	    "expires")), &until) == 0 && until > dphp_now_ms();
 }
 
 void

@@ -546,34 +546,10 @@ precondition(const struct record *rec, enum dphp_cond cond, const char *etag,
     char *newetag)
 {
 	char cur[DPHP_ETAG_MAX] = "";
-	int exists = rec->gen != 0 && !rec->deleted;
 
-	if (exists)
+	if (rec->gen != 0 && !rec->deleted)
 		genetag(rec->gen, cur);
-	if ((cond == DPHP_IF_MATCH && (!exists || strcmp(cur, etag) != 0)) ||
-	    (cond == DPHP_IF_ABSENT && exists)) {
-		strcpy(newetag, cur);
-		return DPHP_STORE_CONFLICT;
-	}
-	return DPHP_STORE_OK;
-}
-
-/* Is the hold that c names still the one in the lock record rec? */
-static int
-fenced(const struct record *rec, const struct dphp_change *c)
-{
-	json_t *owner, *fence;
-	int64_t until;
-
-	if (rec->gen == 0 || rec->deleted || !json_is_object(rec->state))
-		return 0;
-	owner = json_object_get(rec->state, "owner");
-	fence = json_object_get(rec->state, "fence");
-	return json_is_string(owner) && c->owner != NULL &&
-	    strcmp(json_string_value(owner), c->owner) == 0 &&
-	    json_is_integer(fence) && json_integer_value(fence) == c->fence &&
-	    dphp_time_parse(json_string_value(json_object_get(rec->state,
-	    "expires")), &until) == 0 && until > dphp_now_ms();
+	return dphp_cond_check(cur, cond, etag, newetag);
 }
 
 /* One change of a batch as it is carried out. */
@@ -815,7 +791,8 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		if (c[i].result != DPHP_STORE_OK)
 			continue;
 		if (c[i].op == DPHP_FENCE) {
-			if (!fenced(rec, &c[i]))
+			if (rec->gen == 0 || rec->deleted ||
+			    !dphp_fence_holds(rec->state, &c[i]))
 				c[i].result = DPHP_STORE_CONFLICT;
 		} else if (c[i].op == DPHP_CHECK) {
 			if (rec->gen != 0 && !rec->deleted)

@@ -141,19 +141,29 @@ kvat(json_t *resp, size_t i)
 	    0);
 }
 
-/* A record's value: NULL if kv is NULL; (json_t *)-1 if corrupt. */
+/* the JSON a kv holds, or NULL */
 static json_t *
-value(json_t *kv, const char *key)
+decoded(json_t *kv)
 {
 	size_t n;
 	char *text;
 	json_t *v;
 
-	if (kv == NULL)
-		return NULL;
 	text = dphp_unb64(json_string_value(json_object_get(kv, "value")), &n);
 	v = text ? json_loadb(text, n, 0, NULL) : NULL;
 	free(text);
+	return v;
+}
+
+/* A record's value: NULL if kv is NULL; (json_t *)-1 if corrupt. */
+static json_t *
+value(json_t *kv, const char *key)
+{
+	json_t *v;
+
+	if (kv == NULL)
+		return NULL;
+	v = decoded(kv);
 	if (!json_is_object(v) || json_object_get(v, "state") == NULL) {
 		dphp_error("etcd: the record '%s' is not one of dphp's", key);
 		json_decref(v);
@@ -277,22 +287,6 @@ struct seen {
 	json_t *val;
 };
 
-/* the hold that c names is the one in the lock record val */
-static int
-fenced(json_t *val, const struct dphp_change *c)
-{
-	json_t *s = json_object_get(val, "state");
-	int64_t until;
-
-	return json_is_object(s) && c->owner != NULL &&
-	    json_is_string(json_object_get(s, "owner")) &&
-	    strcmp(json_string_value(json_object_get(s, "owner")),
-	    c->owner) == 0 && json_integer_value(json_object_get(s,
-	    "fence")) == c->fence && dphp_time_parse(json_string_value(
-	    json_object_get(s, "expires")), &until) == 0 &&
-	    until > dphp_now_ms();
-}
-
 /* Decide each change against what was read, as store_dir.c does. */
 static void
 decide(struct dphp_change *c, size_t n, struct seen *s, int *write)
@@ -309,14 +303,13 @@ decide(struct dphp_change *c, size_t n, struct seen *s, int *write)
 		if (exists)
 			snprintf(cur, sizeof(cur), "%" JSON_INTEGER_FORMAT,
 			    s[i].rev);
-		c[i].result = DPHP_STORE_OK;
-		if ((c[i].cond == DPHP_IF_MATCH && (!exists || strcmp(cur,
-		    c[i].etag) != 0)) || (c[i].cond == DPHP_IF_ABSENT &&
-		    exists)) {
-			strcpy(c[i].newetag, cur);
-			c[i].result = DPHP_STORE_CONFLICT;
-		} else if (c[i].op == DPHP_FENCE) {
-			if (!fenced(s[i].val, &c[i]))
+		c[i].result = dphp_cond_check(cur, c[i].cond, c[i].etag,
+		    c[i].newetag);
+		if (c[i].result != DPHP_STORE_OK)
+			;
+		else if (c[i].op == DPHP_FENCE) {
+			if (!dphp_fence_holds(json_object_get(s[i].val,
+			    "state"), &c[i]))
 				c[i].result = DPHP_STORE_CONFLICT;
 		} else if (c[i].op == DPHP_CHECK)
 			strcpy(c[i].newetag, cur);
@@ -697,14 +690,10 @@ etcd_wait(struct dphp_store *st, int64_t ms)
 static json_t *
 journalline(json_t *kv, const char *key)
 {
-	json_t *v, *line, *x;
+	json_t *v = decoded(kv), *line, *x;
 	const char *k;
-	char etag[32], *text;
-	size_t n;
+	char etag[32];
 
-	text = dphp_unb64(json_string_value(json_object_get(kv, "value")), &n);
-	v = text ? json_loadb(text, n, 0, NULL) : NULL;
-	free(text);
 	if (!json_is_integer(json_object_get(v, "seq"))) {
 		dphp_error("etcd: '%s' is not a journal line", key);
 		json_decref(v);
