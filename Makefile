@@ -35,7 +35,7 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/journal_dir.o lib/journal.o lib/follow.o lib/mapping.o \
 	lib/sink.o lib/tarball.o lib/snapshot.o lib/conf.o \
 	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
-	lib/store_etcd.o
+	lib/store_etcd.o lib/queue_etcd.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
@@ -47,7 +47,8 @@ all: $(PROGS)
 	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) -c -o $@ $<
 
 $(LIBOBJ) $(PROGS:=.o): lib/dphp.h Makefile
-lib/store.o lib/store_dir.o lib/queue_dir.o lib/store_etcd.o: lib/backend.h
+lib/store.o lib/store_dir.o lib/queue_dir.o lib/store_etcd.o lib/queue_etcd.o: lib/backend.h
+lib/store_etcd.o lib/queue_etcd.o: lib/store_etcd.h
 lib/store_dir.o lib/queue_dir.o: lib/store_dir.h
 
 lib/libdphp.a: $(LIBOBJ)
@@ -68,7 +69,7 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 test: $(PROGS)
-	prove -j2 --comments --exec bats --ext .bats tests/
+	prove -j2 --comments --exec bats --ext .bats tests/ tests/etcd/
 
 demo: deps
 	@$(MAKE) --no-print-directory all

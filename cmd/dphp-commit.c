@@ -270,10 +270,11 @@ committed(json_t *prop, const char *target, const char *input,
 /*
  * The proposal lost the race: rerun it from the stored state until it
  * commits or tries run out.  Returns the store's last result code and,
- * on OK, the proposal that was committed in *done.
+ * on OK, the proposal that was committed in *done; *fenced set when it
+ * failed because its claim on the input ran out.
  */
 static int
-recompute(struct dphp_proposal *p, char *newetag, json_t **done)
+recompute(struct dphp_proposal *p, char *newetag, json_t **done, int *fenced)
 {
 	char etag[DPHP_ETAG_MAX], why[1024];
 	json_t *doc, *applied, *prop;
@@ -310,6 +311,8 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done)
 			return c[0].result;
 		}
 		json_decref(prop);
+		if ((*fenced = c[0].fenced))
+			return c[0].result;
 		if (c[0].result != DPHP_STORE_CONFLICT ||
 		    (nc == 2 && c[1].result != DPHP_STORE_OK))
 			return c[0].result;	/* the hold is gone: give up */
@@ -377,9 +380,17 @@ flush(void)
 		/* fenced off: the event goes back to dphp-lock, which tells
 		 * its owner that the hold is lost */
 		if (c[i].result == DPHP_STORE_CONFLICT && handlers.dir != NULL &&
-		    !(fence[i] && c[fence[i] - 1].result != DPHP_STORE_OK))
-			c[i].result = recompute(&q->p, c[i].newetag, &done);
-		if (c[i].result == DPHP_STORE_OK) {
+		    !c[i].fenced && !(fence[i] && c[fence[i] - 1].result !=
+		    DPHP_STORE_OK))
+			c[i].result = recompute(&q->p, c[i].newetag, &done,
+			    &c[i].fenced);
+		if (c[i].fenced) {
+			/* the claim ran out: another worker has the event now */
+			dphp_warn("event %s: its claim ran out before the "
+			    "commit: not committed, left to the worker that "
+			    "holds it now", q->p.desc.id);
+			json_object_del(chain, q->p.target);
+		} else if (c[i].result == DPHP_STORE_OK) {
 			/* a resource deleted has no owner left; then, with
 			 * the outbox delivered, the input is done */
 			if (json_is_true(json_object_get(done ? done : q->rec,

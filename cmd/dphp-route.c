@@ -287,7 +287,7 @@ take(const struct dphp_queue_part *part, size_t max)
 {
 	struct dphp_queue_stat qs;
 	size_t taken = 0, bad = 0, round, window;
-	int64_t ms;
+	int64_t ms, nap;
 	long got;
 
 	/*
@@ -297,12 +297,14 @@ take(const struct dphp_queue_part *part, size_t max)
 	 */
 	window = max > TAKE_WINDOW ? max : TAKE_WINDOW;
 	inflight = json_array();
+	/* awake often enough to keep the claims in flight alive */
+	nap = part->lease_ms / 3 < 1000 ? part->lease_ms / 3 + 1 : 1000;
 	for (;;) {
-		if (prune() != 0)
+		if (prune() != 0 || dphp_queue_renew(store) != 0)
 			return DPHP_EXIT_SYS;
 		round = window - json_array_size(inflight);
 		if (round == 0) {
-			if (dphp_queue_wait(store, 1000) != 0)
+			if (dphp_queue_wait(store, nap) != 0)
 				return DPHP_EXIT_SYS;
 			continue;
 		}
@@ -329,8 +331,7 @@ take(const struct dphp_queue_part *part, size_t max)
 			continue;
 		/* ready but claimed by others meanwhile: look again soon */
 		ms = qs.ready ? 10 : qs.next_ms - dphp_now_ms();
-		if (dphp_queue_wait(store, ms < 1 ? 1 : ms > 1000 ? 1000 :
-		    ms) != 0)
+		if (dphp_queue_wait(store, ms < 1 ? 1 : ms > nap ? nap : ms) != 0)
 			return DPHP_EXIT_SYS;
 	}
 	return bad ? DPHP_EXIT_INPUT : 0;

@@ -32,6 +32,7 @@ struct dphp_backend {
 	int (*stat)(struct dphp_store *, const struct dphp_queue_part *,
 	    struct dphp_queue_stat *);
 	int (*wait)(struct dphp_store *, int64_t);
+	int (*renew)(struct dphp_store *);
 	int (*freeze)(struct dphp_store *);
 	void (*thaw)(struct dphp_store *);
 	int (*journal)(struct dphp_store *, json_int_t, int, dphp_journal_fn *,
@@ -52,6 +53,16 @@ int dphp_cond_check(const char *cur, enum dphp_cond, const char *etag,
 int dphp_fence_holds(json_t *lock, const struct dphp_change *c);
 /* a fence that does not hold fails what it guards (their results) */
 void dphp_fences_apply(struct dphp_change *, size_t n);
+
+/*
+ * The queue's names, alike on every backend: "TIME.SHARD.ID", TIME the
+ * millisecond time the event is due in 13 digits and its place among
+ * the events admitted together in 3 more (queue_dir.c), the seq-th of
+ * them; when it is due; is it in part?
+ */
+char *dphp_queue_name(const struct dphp_desc *, size_t seq);
+int64_t dphp_queue_due(const char *name);
+int dphp_queue_in_part(const char *name, const struct dphp_queue_part *);
 
 extern const struct dphp_backend dphp_dir_backend;
 extern const struct dphp_backend dphp_etcd_backend;

@@ -338,6 +338,8 @@ struct dphp_change {
 					 * change it guards; 0: all of them */
 	int result;			/* out */
 	char newetag[DPHP_ETAG_MAX];	/* out */
+	int fenced;			/* out: CONFLICT because the claim
+					 * of receipt ran out (etcd) */
 };
 int dphp_store_batch(struct dphp_store *, struct dphp_change *, size_t n);
 /* one change alone, to a record of any space: its result, or ERROR */
@@ -423,6 +425,12 @@ struct dphp_queue_stat {
 };
 int dphp_queue_stat(struct dphp_store *, const struct dphp_queue_part *,
     struct dphp_queue_stat *);
+/*
+ * Keep the claims this handle took from running out while they are
+ * not finished (etcd: their leases kept alive); a worker calls it more
+ * often than a third of its lease.  0, or -1 with a message.
+ */
+int dphp_queue_renew(struct dphp_store *);
 /* sleep until the queue may have changed, at most ms */
 int dphp_queue_wait(struct dphp_store *, int64_t ms);
 /* "TIME.SHARD.ID", the queue file name of an envelope: is r one? */
@@ -688,8 +696,9 @@ int dphp_sink_tick(struct dphp_sink *, json_int_t settled);
 struct dphp_etcd;
 struct dphp_etcd *dphp_etcd_open(const char *hosts);	/* h:p,h:p */
 void dphp_etcd_close(struct dphp_etcd *);
-/* POST body to path (/v3/kv/txn...): 0 and *out, -1 (reported), or -2
- * when it went out and no answer came (it may have been carried out) */
+/* POST body to path (/v3/kv/txn...): 0 and *out (the answer, or the
+ * error of a thing not found, "code" 5: a lease run out), -1 (reported),
+ * or -2 when it went out and no answer came (it may have been done) */
 int dphp_etcd_call(struct dphp_etcd *, const char *path, json_t *body,
     json_t **out);
 char *dphp_b64(const void *, size_t);		/* new */

@@ -345,9 +345,12 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	if ((v = json_object_get(env, "receipt")) != NULL) {
 		if (!json_is_string(v) ||
 		    !dphp_receipt_valid(json_string_value(v)) ||
-		    strcmp(json_string_value(v) + 26, d->id) != 0)
+		    strncmp(json_string_value(v) + 26, d->id,
+		    strlen(d->id)) != 0 || (json_string_value(v)[26 +
+		    strlen(d->id)] != '\0' && json_string_value(v)[26 +
+		    strlen(d->id)] != '@'))
 			FAIL("'receipt' must be the queue receipt of the event "
-			    "(TIME.SHARD.ID)");
+			    "(TIME.SHARD.ID[@CLAIM])");
 		d->receipt = json_string_value(v);
 	}
 	if ((v = json_object_get(env, "token")) != NULL) {

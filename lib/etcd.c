@@ -196,7 +196,10 @@ dphp_etcd_call(struct dphp_etcd *e, const char *path, json_t *body,
 		curl_easy_getinfo(e->curl, CURLINFO_RESPONSE_CODE, &status);
 		v = c == CURLE_OK ? json_loadb(rep.buf ? rep.buf : "", rep.len,
 		    0, &err) : NULL;
-		if (c == CURLE_OK && status == 200 && json_is_object(v)) {
+		/* "not found" (a lease run out) is an answer too */
+		if (c == CURLE_OK && (status == 200 || (status == 404 &&
+		    json_integer_value(json_object_get(v, "code")) == 5)) &&
+		    json_is_object(v)) {
 			free(rep.buf);
 			free(text);
 			*out = v;

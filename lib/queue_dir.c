@@ -106,32 +106,6 @@ qopen(struct dphp_store *st)
 
 #define Q(st, i) (((struct dirstore *)(st))->q[i])
 
-/* the time a queue name is due, and whether it is in part */
-static int64_t
-due_of(const char *name)
-{
-	return strtoll(name, NULL, 10) / 1000;
-}
-
-static int
-in_part(const char *name, const struct dphp_queue_part *part)
-{
-	if (part == NULL || part->nshards <= 1)
-		return 1;
-	return strtoul(name + 17, NULL, 16) % part->nshards == part->shard;
-}
-
-/* the name of the event d, the seq-th of those admitted together */
-static char *
-qname(const struct dphp_desc *d, size_t seq)
-{
-	int64_t t = d->delay ? d->delay_ms : d->ts_ms;
-
-	return xasprintf("%013lld%03u.%08x.%s", (long long)(t < 0 ? 0 : t),
-	    (unsigned)(seq < 999 ? seq : 999), (unsigned)dphp_id_hash(d->to),
-	    d->id);
-}
-
 static int
 syncq(struct dphp_store *st, int i)
 {
@@ -153,7 +127,7 @@ dirq_cancel(struct dphp_store *st, json_t *env)
 	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0 ||
 	    d.delay == NULL || qopen(st) != 0)
 		return -1;
-	name = qname(&d, 0);
+	name = dphp_queue_name(&d, 0);
 	if (unlinkat(Q(st, Q_DELAY), name, 0) != 0 && errno != ENOENT) {
 		dphp_error("cannot remove 'delay/%s':", name);
 		r = -1;
@@ -189,7 +163,7 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 			dphp_error("cannot queue an invalid event: %s", why);
 			goto out;
 		}
-		name[i] = qname(&d, seq ? seq[i] : i);
+		name[i] = dphp_queue_name(&d, seq ? seq[i] : i);
 		dest[i] = d.delay && d.delay_ms > now ? Q_DELAY : Q_NEW;
 		tmp[i] = xasprintf("%s.%ld.%zu", name[i], (long)getpid(), i);
 		e = json_copy(envs[i]);	/* receipt, fence: not part of it */
@@ -345,7 +319,7 @@ dirq_release(struct dphp_store *st)
 			setaside(st, Q_DELAY, v[i], "not a queue file name");
 			continue;
 		}
-		if (due_of(v[i]) > now)
+		if (dphp_queue_due(v[i]) > now)
 			break;	/* sorted: the rest are later */
 		if (renameat(Q(st, Q_DELAY), v[i], Q(st, Q_NEW), v[i]) == 0)
 			moved++;
@@ -468,7 +442,7 @@ load(struct dphp_store *st, const char *name, struct dphp_desc *d)
 		setaside(st, Q_CUR, name, reason);
 		return NULL;
 	}
-	want = qname(d, strtoul(name + 13, NULL, 10));
+	want = dphp_queue_name(d, strtoul(name + 13, NULL, 10));
 	if (strcmp(want, name) != 0) {
 		free(want);
 		json_decref(env);
@@ -501,7 +475,7 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 			++*bad;
 			continue;
 		}
-		if (!in_part(v[i], part))
+		if (!dphp_queue_in_part(v[i], part))
 			continue;
 		if ((r = claim(st, v[i], part->lease_ms)) < 0) {
 			taken = -1;
@@ -589,8 +563,8 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	if ((v = names(st, Q_CUR, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (in_part(v[i], part) && fstatat(Q(st, Q_CUR), v[i], &sb,
-		    AT_SYMLINK_NOFOLLOW) == 0) {
+		if (dphp_queue_in_part(v[i], part) && fstatat(Q(st, Q_CUR),
+		    v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			qs->claimed++;
 			if ((t = mtime_ms(&sb)) < qs->next_ms)
 				qs->next_ms = t;
@@ -599,9 +573,9 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	if ((v = names(st, Q_DELAY, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (in_part(v[i], part)) {
+		if (dphp_queue_in_part(v[i], part)) {
 			qs->delayed++;
-			if ((t = due_of(v[i])) <= now)
+			if ((t = dphp_queue_due(v[i])) <= now)
 				qs->due++;
 			if (t < qs->next_ms)
 				qs->next_ms = t;
@@ -610,8 +584,20 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	if ((v = names(st, Q_NEW, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++)
-		qs->ready += in_part(v[i], part);
+		qs->ready += dphp_queue_in_part(v[i], part);
 	names_free(v, n);
+	return 0;
+}
+
+/*
+ * A claim here lasts its lease and no longer: on one machine a worker
+ * that ran late only finds its input done (the dedupe window), where a
+ * claim kept alive would hold the event from a worker that is not.
+ */
+int
+dirq_renew(struct dphp_store *st)
+{
+	(void)st;
 	return 0;
 }
 

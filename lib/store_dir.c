@@ -1173,5 +1173,5 @@ const struct dphp_backend dphp_dir_backend = {
 	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list,
 	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_ack, dirq_nack,
 	dirq_cancel,
-	dirq_stat, dirq_wait, dirj_freeze, dirj_thaw, dir_journal
+	dirq_stat, dirq_wait, dirq_renew, dirj_freeze, dirj_thaw, dir_journal
 };

@@ -41,6 +41,7 @@ int dirq_ack(struct dphp_store *, const char *receipt);
 int dirq_nack(struct dphp_store *, const char *receipt);
 int dirq_stat(struct dphp_store *, const struct dphp_queue_part *,
     struct dphp_queue_stat *);
+int dirq_renew(struct dphp_store *);
 int dirq_wait(struct dphp_store *, int64_t ms);
 
 #endif

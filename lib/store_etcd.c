@@ -19,8 +19,11 @@
  * Each commit also makes a marker key that must not exist before it,
  * so that one sent and left unanswered can be found out (commit()).
  *
- * Not on etcd yet: the queue and delays (workers need a directory
- * store), and archives of the journal (dphp-project archive).
+ * In queue mode (a change with a receipt) the same transaction
+ * acknowledges the input and delivers the events emitted (queue_etcd.c).
+ * A batch bigger than etcd lets one transaction be is cut in parts.
+ *
+ * Not on etcd: archives of the journal (dphp-project archive).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -29,21 +32,11 @@
 
 #include <openssl/rand.h>
 
-#include "backend.h"
+#include "store_etcd.h"
 
 #define FORMAT "dphp-etcd 1"
 
 static const char *const spacedir[] = { "state", "lock", "owner" };
-
-struct etcdstore {
-	struct dphp_store base;
-	struct dphp_etcd *e;
-	char *prefix;
-	json_int_t atrev;	/* frozen: read at this revision; 0: now */
-	char *lastmark;		/* the marker of the last commit */
-};
-
-#define ES(st) ((struct etcdstore *)(st))
 
 /* "etcd://HOSTS/PREFIX": the hosts and the prefix (new strings) */
 static int
@@ -73,8 +66,8 @@ keyof(struct dphp_store *st, enum dphp_space sp, const struct dphp_id *id)
 	return r;
 }
 
-static json_t *
-b64(const char *s)
+json_t *
+es_b64(const char *s)
 {
 	char *t = dphp_b64(s, strlen(s));
 	json_t *v = json_string(t);
@@ -84,18 +77,18 @@ b64(const char *s)
 }
 
 /* a request of a transaction: range of key, at the frozen revision */
-static json_t *
-rangeop(struct dphp_store *st, const char *key)
+json_t *
+es_rangeop(struct dphp_store *st, const char *key)
 {
-	json_t *r = json_pack("{so}", "key", b64(key));
+	json_t *r = json_pack("{so}", "key", es_b64(key));
 
 	if (ES(st)->atrev > 0)
 		json_object_set_new(r, "revision", json_integer(ES(st)->atrev));
 	return json_pack("{so}", "requestRange", r);
 }
 
-static json_int_t
-num(json_t *v)
+json_int_t
+es_num(json_t *v)
 {
 	return json_is_string(v) ? strtoll(json_string_value(v), NULL, 10) :
 	    json_integer_value(v);
@@ -106,8 +99,8 @@ num(json_t *v)
  * compared so): asked again of another member when one went out
  * unanswered.  0 and *out, or -1 (reported).
  */
-static int
-call(struct dphp_store *st, const char *path, json_t *body, json_t **out)
+int
+es_call(struct dphp_store *st, const char *path, json_t *body, json_t **out)
 {
 	int r, n;
 
@@ -119,31 +112,54 @@ call(struct dphp_store *st, const char *path, json_t *body, json_t **out)
 	return r == 0 ? 0 : -1;
 }
 
-/* run a transaction that may be run twice: its response, or NULL */
-static json_t *
-txn(struct dphp_store *st, json_t *compare, json_t *success)
+int
+es_range(struct dphp_store *st, json_t *body, json_t **out)
+{
+	int r = es_call(st, "/v3/kv/range", body, out);
+
+	json_decref(body);
+	return r;
+}
+
+json_t *
+es_txnf(struct dphp_store *st, json_t *compare, json_t *success,
+    json_t *failure)
 {
 	json_t *body = json_pack("{soso}", "compare", compare, "success",
 	    success), *out;
 
-	if (call(st, "/v3/kv/txn", body, &out) != 0)
+	if (failure != NULL)
+		json_object_set_new(body, "failure", failure);
+	if (es_call(st, "/v3/kv/txn", body, &out) != 0)
 		out = NULL;
 	json_decref(body);
 	return out;
 }
 
-/* the kv of the i-th range response of a transaction, or NULL */
-static json_t *
-kvat(json_t *resp, size_t i)
+json_t *
+es_txn(struct dphp_store *st, json_t *compare, json_t *success)
+{
+	return es_txnf(st, compare, success, NULL);
+}
+
+json_t *
+es_kvat(json_t *resp, size_t i)
 {
 	return json_array_get(json_object_get(json_object_get(json_array_get(
 	    json_object_get(resp, "responses"), i), "response_range"), "kvs"),
 	    0);
 }
 
-/* the JSON a kv holds, or NULL */
-static json_t *
-decoded(json_t *kv)
+char *
+es_unb64key(json_t *kv)
+{
+	size_t n;
+
+	return dphp_unb64(json_string_value(json_object_get(kv, "key")), &n);
+}
+
+json_t *
+es_decoded(json_t *kv)
 {
 	size_t n;
 	char *text;
@@ -163,13 +179,23 @@ value(json_t *kv, const char *key)
 
 	if (kv == NULL)
 		return NULL;
-	v = decoded(kv);
+	v = es_decoded(kv);
 	if (!json_is_object(v) || json_object_get(v, "state") == NULL) {
 		dphp_error("etcd: the record '%s' is not one of dphp's", key);
 		json_decref(v);
 		return (json_t *)-1;
 	}
 	return v;
+}
+
+/* etcd's --max-txn-ops: 128 unless DPHP_ETCD_TXN_OPS says more */
+static long
+maxops(void)
+{
+	const char *v = getenv("DPHP_ETCD_TXN_OPS");
+	long n = v ? strtol(v, NULL, 10) : 0;
+
+	return n >= 16 ? n : 128;
 }
 
 static struct dphp_store *
@@ -185,6 +211,7 @@ etcd_open(const char *spec)
 		return NULL;
 	es = xcalloc(1, sizeof(*es));
 	es->prefix = prefix;
+	es->maxops = maxops();
 	es->e = dphp_etcd_open(hosts);
 	free(hosts);
 	if (es->e == NULL) {
@@ -193,9 +220,9 @@ etcd_open(const char *spec)
 		return NULL;
 	}
 	key = xasprintf("%s/FORMAT", prefix);
-	resp = txn(&es->base, json_array(), json_pack("[o]", rangeop(
+	resp = es_txn(&es->base, json_array(), json_pack("[o]", es_rangeop(
 	    &es->base, key)));
-	kv = kvat(resp, 0);
+	kv = es_kvat(resp, 0);
 	if (kv != NULL)
 		text = dphp_unb64(json_string_value(json_object_get(kv,
 		    "value")), &n);
@@ -218,20 +245,21 @@ etcd_open(const char *spec)
 static int
 etcd_init(const char *spec)
 {
-	struct etcdstore es = { { NULL, NULL }, NULL, NULL, 0, NULL };
+	struct etcdstore es;
 	char *hosts, *key;
 	json_t *resp;
 	int r = -1;
 
+	memset(&es, 0, sizeof(es));
 	if (parse(spec, &hosts, &es.prefix) != 0)
 		return -1;
 	if ((es.e = dphp_etcd_open(hosts)) != NULL) {
 		key = xasprintf("%s/FORMAT", es.prefix);
 		/* only if there is none: init is harmless to a store */
-		resp = txn(&es.base, json_pack("[{sosssssi}]", "key", b64(key),
+		resp = es_txn(&es.base, json_pack("[{sosssssi}]", "key", es_b64(key),
 		    "target", "CREATE", "result", "EQUAL", "create_revision",
-		    0), json_pack("[{s{soso}}]", "requestPut", "key", b64(key),
-		    "value", b64(FORMAT)));
+		    0), json_pack("[{s{soso}}]", "requestPut", "key", es_b64(key),
+		    "value", es_b64(FORMAT)));
 		r = resp != NULL ? 0 : -1;
 		json_decref(resp);
 		free(key);
@@ -247,9 +275,11 @@ etcd_close(struct dphp_store *st)
 {
 	/* the last marker: nothing is asked of it any more */
 	if (ES(st)->lastmark != NULL)
-		json_decref(txn(st, json_array(), json_pack("[{s{so}}]",
-		    "requestDeleteRange", "key", b64(ES(st)->lastmark))));
+		json_decref(es_txn(st, json_array(), json_pack("[{s{so}}]",
+		    "requestDeleteRange", "key", es_b64(ES(st)->lastmark))));
 	free(ES(st)->lastmark);
+	json_decref(ES(st)->acked);
+	json_decref(ES(st)->leases);
 	dphp_etcd_close(ES(st)->e);
 	free(ES(st)->prefix);
 	free(st);
@@ -260,8 +290,8 @@ etcd_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
     char *etag)
 {
 	char *key = keyof(st, id->space, id);
-	json_t *resp = txn(st, json_array(), json_pack("[o]", rangeop(st, key)));
-	json_t *kv = kvat(resp, 0), *v;
+	json_t *resp = es_txn(st, json_array(), json_pack("[o]", es_rangeop(st, key)));
+	json_t *kv = es_kvat(resp, 0), *v;
 	int r = DPHP_STORE_NOTFOUND;
 
 	if (resp == NULL)
@@ -271,7 +301,7 @@ etcd_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 	else if (v != NULL) {
 		*state = json_incref(json_object_get(v, "state"));
 		snprintf(etag, DPHP_ETAG_MAX, "%" JSON_INTEGER_FORMAT,
-		    num(json_object_get(kv, "mod_revision")));
+		    es_num(json_object_get(kv, "mod_revision")));
 		json_decref(v);
 		r = DPHP_STORE_OK;
 	}
@@ -280,11 +310,16 @@ etcd_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 	return r;
 }
 
-/* what a batch read of one key: its revision (0: absent) and value */
+/*
+ * What a batch read of one key: its revision (0: absent) and value; of
+ * a change with a receipt, the revisions of the claim and the event.
+ */
 struct seen {
 	char *key;
 	json_int_t rev;
 	json_t *val;
+	struct claimref cr;
+	json_int_t claimrev, newrev;
 };
 
 /* Decide each change against what was read, as store_dir.c does. */
@@ -324,20 +359,26 @@ decide(struct dphp_change *c, size_t n, struct seen *s, int *write)
 			write[i] = 0;
 }
 
-static json_t *
-unchanged(const char *key, json_int_t rev)
+json_t *
+es_unchanged(const char *key, json_int_t rev)
 {
-	return rev ? json_pack("{sosssssI}", "key", b64(key), "target", "MOD",
+	return rev ? json_pack("{sosssssI}", "key", es_b64(key), "target", "MOD",
 	    "result", "EQUAL", "mod_revision", rev) : json_pack("{sosssssi}",
-	    "key", b64(key), "target", "CREATE", "result", "EQUAL",
+	    "key", es_b64(key), "target", "CREATE", "result", "EQUAL",
 	    "create_revision", 0);
 }
 
-static json_t *
-putop(const char *key, const char *val)
+json_t *
+es_putop(const char *key, const char *val)
 {
-	return json_pack("{s{soso}}", "requestPut", "key", b64(key), "value",
-	    b64(val));
+	return json_pack("{s{soso}}", "requestPut", "key", es_b64(key), "value",
+	    es_b64(val));
+}
+
+json_t *
+es_deleteop(const char *key)
+{
+	return json_pack("{s{so}}", "requestDeleteRange", "key", es_b64(key));
 }
 
 /*
@@ -368,28 +409,28 @@ commit(struct dphp_store *st, json_t *cmp, json_t *ops)
 	for (i = 0; i < sizeof(raw); i++)
 		snprintf(nonce + 2 * i, 3, "%02x", raw[i]);
 	mark = xasprintf("%s/txn/%s", ES(st)->prefix, nonce);
-	json_array_append_new(cmp, unchanged(mark, 0));
-	json_array_append_new(ops, putop(mark, "1"));
+	json_array_append_new(cmp, es_unchanged(mark, 0));
+	json_array_append_new(ops, es_putop(mark, "1"));
 	if (ES(st)->lastmark != NULL)
 		json_array_append_new(ops, json_pack("{s{so}}",
-		    "requestDeleteRange", "key", b64(ES(st)->lastmark)));
+		    "requestDeleteRange", "key", es_b64(ES(st)->lastmark)));
 	body = json_pack("{soso}", "compare", cmp, "success", ops);
 	r = dphp_etcd_call(ES(st)->e, "/v3/kv/txn", body, &resp);
 	json_decref(body);
 	if (r == 0)
 		rev = json_is_true(json_object_get(resp, "succeeded")) ?
-		    num(json_object_get(json_object_get(resp, "header"),
+		    es_num(json_object_get(json_object_get(resp, "header"),
 		    "revision")) : 0;
 	else if (r == -2) {
-		json_decref(txn(st, json_pack("[o]", unchanged(mark, 0)),
-		    json_pack("[o]", putop(mark, "0"))));
-		resp = txn(st, json_array(), json_pack("[o]", rangeop(st,
+		json_decref(es_txn(st, json_pack("[o]", es_unchanged(mark, 0)),
+		    json_pack("[o]", es_putop(mark, "0"))));
+		resp = es_txn(st, json_array(), json_pack("[o]", es_rangeop(st,
 		    mark)));
-		kv = kvat(resp, 0);
+		kv = es_kvat(resp, 0);
 		val = kv ? dphp_unb64(json_string_value(json_object_get(kv,
 		    "value")), &n) : NULL;
 		if (val != NULL && strcmp(val, "1") == 0)
-			rev = num(json_object_get(kv, "mod_revision"));
+			rev = es_num(json_object_get(kv, "mod_revision"));
 		else if (val != NULL)
 			rev = 0;	/* it never happened: decide again */
 		else
@@ -409,34 +450,121 @@ commit(struct dphp_store *st, json_t *cmp, json_t *ops)
 	return rev;
 }
 
+/* the kv of the next range response of resp, counting in *at */
+static json_t *
+nextkv(json_t *resp, size_t *at)
+{
+	return es_kvat(resp, (*at)++);
+}
+
+/*
+ * An input taken from the queue is acknowledged, and the events its
+ * change emits are delivered, by the transaction of the change, if the
+ * claim of its receipt still holds when the batch is read; else the
+ * change is fenced off.  Its requests, if it is done.
+ */
+static void
+queueops(struct dphp_store *st, struct dphp_change *c, struct seen *s,
+    json_t *cmp, json_t *ops)
+{
+	if (c->receipt != NULL) {
+		json_array_append_new(cmp, es_unchanged(s->cr.claimkey,
+		    s->claimrev));
+		json_array_append_new(cmp, es_unchanged(s->cr.newkey,
+		    s->newrev));
+		json_array_append_new(ops, es_deleteop(s->cr.claimkey));
+		/* not if queued again after the claim: it comes again */
+		if (s->newrev != 0 && s->newrev < s->cr.rev)
+			json_array_append_new(ops, es_deleteop(s->cr.newkey));
+	}
+	if (c->outbox != NULL)
+		etcdq_admitops(st, c->outbox, ops);
+}
+
+/* the requests of a change's state and journal line */
+static void
+stateops(struct dphp_store *st, const struct dphp_id *id,
+    struct dphp_change *c, struct seen *s, json_int_t seq, json_int_t first,
+    const char *at, json_t *ops)
+{
+	json_t *v, *line;
+	char *text, *lkey;
+
+	if (c->op == DPHP_DELETE)
+		json_array_append_new(ops, es_deleteop(s->key));
+	else {
+		v = json_pack("{sO}", "state", c->state);
+		if (id->space == DPHP_SPACE_STATE)
+			json_object_set_new(v, "seq", json_integer(seq));
+		text = json_dumps(v, JSON_COMPACT);
+		json_array_append_new(ops, es_putop(s->key, text));
+		free(text);
+		json_decref(v);
+	}
+	if (id->space != DPHP_SPACE_STATE)
+		return;
+	/* the journal line, without its ETag: its key's revision */
+	line = json_pack("{sIsIssss}", "seq", seq, "b", first, "at", at, "id",
+	    c->id);
+	if (c->op == DPHP_DELETE)
+		json_object_set_new(line, "deleted", json_true());
+	else
+		json_object_set(line, "state", c->state);
+	if (c->cause != NULL)
+		json_object_set_new(line, "cause", json_string(c->cause));
+	text = json_dumps(line, JSON_COMPACT);
+	lkey = xasprintf("%s/journal/%020" JSON_INTEGER_FORMAT, ES(st)->prefix,
+	    seq);
+	json_array_append_new(ops, es_putop(lkey, text));
+	free(lkey);
+	free(text);
+	json_decref(line);
+}
+
 /* One attempt: 0 written (or nothing to write), 1 raced, -1 error. */
 static int
 attempt(struct dphp_store *st, const struct dphp_id *ids,
     struct dphp_change *c, size_t n, struct seen *s, int *write)
 {
 	char *jkey = xasprintf("%s/journal/next", ES(st)->prefix), *text;
-	char *lkey, at[25];
-	json_t *reads = json_array(), *resp, *kv, *cmp, *ops, *line, *v;
+	char at[25];
+	json_t *reads = json_array(), *resp, *kv, *cmp, *ops;
 	json_int_t next = 1, jrev = 0, seq, newrev;
-	size_t i;
-	int r = -1, lines = 0;
+	size_t i, k = 0;
+	int r = -1, lines = 0, *done = xcalloc(n, sizeof(*done));
 
-	for (i = 0; i < n; i++)
-		json_array_append_new(reads, rangeop(st, s[i].key));
-	json_array_append_new(reads, rangeop(st, jkey));
-	if ((resp = txn(st, json_array(), reads)) == NULL)
+	for (i = 0; i < n; i++) {
+		json_array_append_new(reads, es_rangeop(st, s[i].key));
+		if (c[i].receipt != NULL) {
+			json_array_append_new(reads, es_rangeop(st,
+			    s[i].cr.claimkey));
+			json_array_append_new(reads, es_rangeop(st,
+			    s[i].cr.newkey));
+		}
+	}
+	json_array_append_new(reads, es_rangeop(st, jkey));
+	if ((resp = es_txn(st, json_array(), reads)) == NULL)
 		goto out;
 	for (i = 0; i < n; i++) {
-		kv = kvat(resp, i);
+		kv = nextkv(resp, &k);
 		json_decref(s[i].val);
 		if ((s[i].val = value(kv, s[i].key)) == (json_t *)-1) {
 			s[i].val = NULL;
+			json_decref(resp);
 			goto out;
 		}
-		s[i].rev = kv ? num(json_object_get(kv, "mod_revision")) : 0;
+		s[i].rev = kv ? es_num(json_object_get(kv, "mod_revision")) : 0;
+		if (c[i].receipt == NULL)
+			continue;
+		kv = nextkv(resp, &k);
+		s[i].claimrev = kv ? es_num(json_object_get(kv,
+		    "create_revision")) : 0;
+		kv = nextkv(resp, &k);
+		s[i].newrev = kv ? es_num(json_object_get(kv,
+		    "mod_revision")) : 0;
 	}
-	if ((kv = kvat(resp, n)) != NULL) {
-		jrev = num(json_object_get(kv, "mod_revision"));
+	if ((kv = nextkv(resp, &k)) != NULL) {
+		jrev = es_num(json_object_get(kv, "mod_revision"));
 		text = dphp_unb64(json_string_value(json_object_get(kv,
 		    "value")), &i);
 		next = text ? strtoll(text, NULL, 10) : 1;
@@ -449,46 +577,25 @@ attempt(struct dphp_store *st, const struct dphp_id *ids,
 	dphp_time_format(dphp_now_ms(), at);
 	seq = next;
 	for (i = 0; i < n; i++) {
-		json_array_append_new(cmp, unchanged(s[i].key, s[i].rev));
+		c[i].fenced = c[i].receipt != NULL && s[i].claimrev !=
+		    s[i].cr.rev;
+		if (c[i].fenced) {
+			c[i].result = DPHP_STORE_CONFLICT;
+			write[i] = 0;
+		}
+		json_array_append_new(cmp, es_unchanged(s[i].key, s[i].rev));
+		if (c[i].result == DPHP_STORE_OK || (c[i].op == DPHP_DELETE &&
+		    c[i].result == DPHP_STORE_NOTFOUND && !c[i].fenced)) {
+			queueops(st, &c[i], &s[i], cmp, ops);
+			done[i] = 1;
+		}
 		if (!write[i])
 			continue;
-		if (c[i].op == DPHP_DELETE)
-			json_array_append_new(ops, json_pack("{s{so}}",
-			    "requestDeleteRange", "key", b64(s[i].key)));
-		else {
-			v = json_pack("{sO}", "state", c[i].state);
-			if (ids[i].space == DPHP_SPACE_STATE)
-				json_object_set_new(v, "seq",
-				    json_integer(seq));
-			text = json_dumps(v, JSON_COMPACT);
-			json_array_append_new(ops, json_pack("{s{soso}}",
-			    "requestPut", "key", b64(s[i].key), "value",
-			    b64(text)));
-			free(text);
-			json_decref(v);
+		stateops(st, &ids[i], &c[i], &s[i], seq, next, at, ops);
+		if (ids[i].space == DPHP_SPACE_STATE) {
+			seq++;
+			lines = 1;
 		}
-		if (ids[i].space != DPHP_SPACE_STATE)
-			continue;
-		/* the journal line, without its ETag: its key's revision */
-		line = json_pack("{sIsIssss}", "seq", seq, "b", next, "at", at,
-		    "id", c[i].id);
-		if (c[i].op == DPHP_DELETE)
-			json_object_set_new(line, "deleted", json_true());
-		else
-			json_object_set(line, "state", c[i].state);
-		if (c[i].cause != NULL)
-			json_object_set_new(line, "cause", json_string(
-			    c[i].cause));
-		text = json_dumps(line, JSON_COMPACT);
-		lkey = xasprintf("%s/journal/%020" JSON_INTEGER_FORMAT,
-		    ES(st)->prefix, seq);
-		json_array_append_new(ops, json_pack("{s{soso}}", "requestPut",
-		    "key", b64(lkey), "value", b64(text)));
-		free(lkey);
-		free(text);
-		json_decref(line);
-		seq++;
-		lines = 1;
 	}
 	if (json_array_size(ops) == 0) {
 		json_decref(cmp);
@@ -497,55 +604,130 @@ attempt(struct dphp_store *st, const struct dphp_id *ids,
 		goto out;
 	}
 	if (lines) {
-		json_array_append_new(cmp, unchanged(jkey, jrev));
+		json_array_append_new(cmp, es_unchanged(jkey, jrev));
 		text = xasprintf("%" JSON_INTEGER_FORMAT, seq);
-		json_array_append_new(ops, json_pack("{s{soso}}", "requestPut",
-		    "key", b64(jkey), "value", b64(text)));
+		json_array_append_new(ops, es_putop(jkey, text));
 		free(text);
 	}
 	if ((newrev = commit(st, cmp, ops)) < 0)
 		goto out;
-	if (newrev == 0)
-		r = 1;
-	else {
-		for (i = 0; i < n; i++)
-			if (write[i])
-				snprintf(c[i].newetag, DPHP_ETAG_MAX, "%"
-				    JSON_INTEGER_FORMAT, newrev);
-		r = 0;
+	r = newrev == 0;
+	for (i = 0; r == 0 && i < n; i++) {
+		if (write[i])
+			snprintf(c[i].newetag, DPHP_ETAG_MAX, "%"
+			    JSON_INTEGER_FORMAT, newrev);
+		if (done[i] && c[i].receipt != NULL)
+			etcdq_acked(st, c[i].receipt);
 	}
 out:
+	free(done);
 	free(jkey);
 	return r;
 }
 
+/* run the changes c (of one transaction) until decided */
 static int
-etcd_batch(struct dphp_store *st, const struct dphp_id *ids,
-    struct dphp_change *c, size_t n)
+run(struct dphp_store *st, const struct dphp_id *ids, struct dphp_change *c,
+    size_t n)
 {
 	struct seen *s = xcalloc(n, sizeof(*s));
 	int *write = xcalloc(n, sizeof(*write));
 	size_t i;
-	int r;
+	int r = 0;
 
 	for (i = 0; i < n; i++) {
-		if (c[i].outbox != NULL || c[i].receipt != NULL) {
-			dphp_error("the etcd store has no queue yet: workers "
-			    "need a directory store");
-			r = -1;
-			goto out;
-		}
 		s[i].key = keyof(st, ids[i].space, &ids[i]);
+		if (c[i].receipt != NULL && etcdq_receipt(st, c[i].receipt,
+		    &s[i].cr) != 0)
+			r = -1;
 	}
-	while ((r = attempt(st, ids, c, n, s, write)) == 1)
-		;	/* raced: decide again on what is there now */
-out:
+	if (r == 0)
+		while ((r = attempt(st, ids, c, n, s, write)) == 1)
+			;	/* raced: decide again on what is there now */
 	for (i = 0; i < n; i++) {
 		free(s[i].key);
 		json_decref(s[i].val);
+		etcdq_claimref_free(&s[i].cr);
 	}
 	free(s);
 	free(write);
+	return r;
+}
+
+/* the requests of change c in a transaction, compares and others */
+static long
+cost(const struct dphp_change *c)
+{
+	return 2 + (c->receipt ? 2 : 0) + (long)json_array_size(c->outbox);
+}
+
+/*
+ * Group commit in as few transactions as etcd takes (--max-txn-ops,
+ * DPHP_ETCD_TXN_OPS): a fence goes with the change it guards, a fence
+ * guarding all with every part.
+ */
+static int
+etcd_batch(struct dphp_store *st, const struct dphp_id *ids,
+    struct dphp_change *c, size_t n)
+{
+	struct dphp_change *sc = xcalloc(n, sizeof(*sc));
+	struct dphp_id *sid = xcalloc(n, sizeof(*sid));
+	size_t *from = xcalloc(n, sizeof(*from)), *pos = xcalloc(n,
+	    sizeof(*pos));
+	size_t i, k, m, start = 0, end;
+	long used;
+	int r = 0;
+
+	while (r == 0 && start < n) {
+		/* the changes start..end-1 (fences aside) in one part */
+		used = 3;
+		for (k = 0; k < n; k++)
+			if (c[k].op == DPHP_FENCE)
+				used += 1;
+		for (end = start; end < n; end++) {
+			if (c[end].op == DPHP_FENCE)
+				continue;
+			if (used + cost(&c[end]) > ES(st)->maxops && end > start)
+				break;
+			used += cost(&c[end]);
+		}
+		if (used > ES(st)->maxops) {
+			dphp_error("etcd: a change of '%s' is more than one "
+			    "transaction may hold (%ld requests): raise etcd's "
+			    "--max-txn-ops and DPHP_ETCD_TXN_OPS", c[start].id,
+			    ES(st)->maxops);
+			r = -1;
+			break;
+		}
+		m = 0;
+		for (i = start; i < end; i++)
+			if (c[i].op != DPHP_FENCE) {
+				pos[i] = m;
+				from[m++] = i;
+			}
+		for (i = 0; i < n; i++)
+			if (c[i].op == DPHP_FENCE && (c[i].guards == 0 ||
+			    (c[i].guards - 1 >= start && c[i].guards - 1 <
+			    end)))
+				from[m++] = i;
+		for (i = 0; i < m; i++) {
+			sc[i] = c[from[i]];
+			sid[i] = ids[from[i]];
+			if (sc[i].op == DPHP_FENCE && sc[i].guards != 0)
+				sc[i].guards = 1 + pos[sc[i].guards - 1];
+		}
+		r = run(st, sid, sc, m);
+		for (i = 0; i < m; i++) {
+			c[from[i]].result = sc[i].result;
+			c[from[i]].fenced = sc[i].fenced;
+			memcpy(c[from[i]].newetag, sc[i].newetag, DPHP_ETAG_MAX);
+		}
+		start = end;
+	}
+	free(sc);
+	free(sid);
+	free(from);
+	free(pos);
 	return r == 0 ? DPHP_STORE_OK : DPHP_STORE_ERROR;
 }
 
@@ -562,12 +744,12 @@ etcd_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
 
 	end = xstrdup(from);
 	end[len - 1]++;		/* past every key under from ('/' + 1) */
-	body = json_pack("{sososb}", "key", b64(from), "range_end", b64(end),
+	body = json_pack("{sososb}", "key", es_b64(from), "range_end", es_b64(end),
 	    "keys_only", 1);
 	if (ES(st)->atrev > 0)
 		json_object_set_new(body, "revision", json_integer(
 		    ES(st)->atrev));
-	if (call(st, "/v3/kv/range", body, &resp) != 0)
+	if (es_call(st, "/v3/kv/range", body, &resp) != 0)
 		r = DPHP_STORE_ERROR;
 	json_decref(body);
 	json_array_foreach(r == 0 ? json_object_get(resp, "kvs") : NULL, i,
@@ -586,7 +768,7 @@ etcd_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
 		*slash = '\0';
 		id = xasprintf("%s:%s:%s", dphp_kind_name(kind), rest + 1, dec);
 		snprintf(etag, sizeof(etag), "%" JSON_INTEGER_FORMAT,
-		    num(json_object_get(kv, "mod_revision")));
+		    es_num(json_object_get(kv, "mod_revision")));
 		r = fn(id, etag, arg);
 		free(id);
 		free(dec);
@@ -604,14 +786,14 @@ static int
 etcd_freeze(struct dphp_store *st)
 {
 	char *key = xasprintf("%s/FORMAT", ES(st)->prefix);
-	json_t *resp = txn(st, json_array(), json_pack("[o]", rangeop(st,
+	json_t *resp = es_txn(st, json_array(), json_pack("[o]", es_rangeop(st,
 	    key)));
 
 	free(key);
 	if (resp == NULL)
 		return -1;
 	/* every read from now on at this revision: one moment's states */
-	ES(st)->atrev = num(json_object_get(json_object_get(resp, "header"),
+	ES(st)->atrev = es_num(json_object_get(json_object_get(resp, "header"),
 	    "revision"));
 	json_decref(resp);
 	return 0;
@@ -623,66 +805,6 @@ etcd_thaw(struct dphp_store *st)
 	ES(st)->atrev = 0;
 }
 
-/* the queue: not on etcd yet */
-static int
-noqueue(void)
-{
-	dphp_error("the etcd store has no queue yet: workers need a "
-	    "directory store");
-	return -1;
-}
-
-static int
-etcd_admit(struct dphp_store *st, json_t **v, const size_t *x, size_t n)
-{
-	(void)st, (void)v, (void)x, (void)n;
-	return noqueue();
-}
-
-static long
-etcd_take(struct dphp_store *st, const struct dphp_queue_part *p, size_t n,
-    dphp_taken_fn *fn, void *arg, size_t *bad)
-{
-	(void)st, (void)p, (void)n, (void)fn, (void)arg, (void)bad;
-	return noqueue();
-}
-
-static long
-etcd_release(struct dphp_store *st)
-{
-	(void)st;
-	return noqueue();
-}
-
-static int
-etcd_receipt(struct dphp_store *st, const char *receipt)
-{
-	(void)st, (void)receipt;
-	return noqueue();
-}
-
-static int
-etcd_cancel(struct dphp_store *st, json_t *env)
-{
-	(void)st, (void)env;
-	return noqueue();
-}
-
-static int
-etcd_stat(struct dphp_store *st, const struct dphp_queue_part *p,
-    struct dphp_queue_stat *qs)
-{
-	(void)st, (void)p, (void)qs;
-	return noqueue();
-}
-
-static int
-etcd_wait(struct dphp_store *st, int64_t ms)
-{
-	(void)st, (void)ms;
-	return noqueue();
-}
-
 #define PAGE 1000	/* journal lines a range */
 #define POLL_MS 100
 
@@ -690,7 +812,7 @@ etcd_wait(struct dphp_store *st, int64_t ms)
 static json_t *
 journalline(json_t *kv, const char *key)
 {
-	json_t *v = decoded(kv), *line, *x;
+	json_t *v = es_decoded(kv), *line, *x;
 	const char *k;
 	char etag[32];
 
@@ -700,7 +822,7 @@ journalline(json_t *kv, const char *key)
 		return NULL;
 	}
 	snprintf(etag, sizeof(etag), "%" JSON_INTEGER_FORMAT,
-	    num(json_object_get(kv, "mod_revision")));
+	    es_num(json_object_get(kv, "mod_revision")));
 	line = json_object();
 	json_object_foreach(v, k, x) {
 		json_object_set(line, k, x);
@@ -724,10 +846,10 @@ etcd_journal(struct dphp_store *st, json_int_t after, int forever,
 	for (;;) {
 		from = xasprintf("%s/journal/%020" JSON_INTEGER_FORMAT,
 		    ES(st)->prefix, last + 1);
-		body = json_pack("{sososI}", "key", b64(from), "range_end",
-		    b64(end), "limit", (json_int_t)PAGE);
+		body = json_pack("{sososI}", "key", es_b64(from), "range_end",
+		    es_b64(end), "limit", (json_int_t)PAGE);
 		free(from);
-		if (call(st, "/v3/kv/range", body, &resp) != 0) {
+		if (es_call(st, "/v3/kv/range", body, &resp) != 0) {
 			json_decref(body);
 			r = DPHP_EXIT_SYS;
 			break;
@@ -763,7 +885,8 @@ etcd_journal(struct dphp_store *st, json_int_t after, int forever,
 
 const struct dphp_backend dphp_etcd_backend = {
 	"etcd", etcd_open, etcd_init, etcd_close, etcd_get, etcd_batch,
-	etcd_list, etcd_admit, etcd_take, etcd_release, etcd_receipt,
-	etcd_receipt, etcd_receipt, etcd_cancel, etcd_stat, etcd_wait,
+	etcd_list, etcdq_admit, etcdq_take, etcdq_release, etcdq_claimed,
+	etcdq_ack, etcdq_nack, etcdq_cancel, etcdq_stat, etcdq_wait,
+	etcdq_renew,
 	etcd_freeze, etcd_thaw, etcd_journal
 };

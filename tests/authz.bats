@@ -162,10 +162,10 @@ policy_by_mode() {
 @test "the matrix: modes x operations x owner, user share, role share, other share, admin, stranger, anonymous" {
 	policy_by_mode
 	seed
-	run find "$S/queue" -type f
+	run queued
 	assert_output ""
-	run cat "$S/owner/entity/explicit/call-other"
-	assert_output '{"etag":"4","state":{"owners":["alice"],"shares":[{"user":"bob","ops":["call"]},{"role":"auditor","ops":["call"]},{"user":"dave","ops":["read"]}]}}'
+	run jq -c .state <<< "$(record owner entity:explicit:call-other)"
+	assert_output '{"owners":["alice"],"shares":[{"user":"bob","ops":["call"]},{"role":"auditor","ops":["call"]},{"user":"dave","ops":["read"]}]}'
 	for mode in anon auth explicit; do
 		for op in $OPS; do
 			[ "$op" = read ] && continue
@@ -315,7 +315,7 @@ ERR
 	run owner_of entity:cart:c
 	TTL=768c3a11-33fd-8138-8a5e-74333a1092a9	# derived from c1
 	assert_output '{"id":"entity:cart:c","etag":"1","owner":{"owners":["alice"],"shares":[],"expiry":{"at":"2026-11-27T11:00:00.000Z","event":"'$TTL'"}}}'
-	run ls "$S/delay"
+	run delayed
 	assert_output "1795777200000000.52daa4a6.$TTL"
 	worker 2026-11-27T10:00:00.000Z > /dev/null
 	run dphp-project -d "$S" get entity:cart:c
@@ -324,8 +324,8 @@ ERR
 	run --separate-stderr worker 2026-11-27T11:00:00.000Z
 	assert_success
 	assert_stderr ""
-	run jq -c '[.input.id, .delete, .etag]' <<< "$output"
-	assert_output '["'$TTL'",true,"2"]'
+	run jq -c '{in: .input.id, delete, etag}' <<< "$output"
+	assert_output '{"in":"'$TTL'","delete":true,"etag":"2"}'
 	run --separate-stderr owner_of entity:cart:c
 	assert_failure 1
 	assert_stderr "dphp-project: error: no ownership record for 'entity:cart:c'"
@@ -338,12 +338,12 @@ ERR
 	# deleted by its owner before its time: the pending delete goes too
 	ev c3 -b bob delete entity:cart:c > "$T/in"
 	dphp-route -q -d "$S" -P "$T/policy" "$T/in" > /dev/null
-	run ls "$S/delay"
+	run delayed
 	assert_equal "${#lines[@]}" 1
 	worker 2026-11-27T11:00:00.000Z > /dev/null
-	run ls "$S/delay"
+	run delayed
 	assert_output ""
-	run find "$S/queue" -type f
+	run queued
 	assert_output ""
 }
 
@@ -648,13 +648,9 @@ CASES
 	run sh -c 'cat "$1" "$2"' sh "$T/taken1" "$T/taken2"
 	assert_output ""
 	owner_of entity:account:a > "$T/owner"
-	run jq -r '.etag, (.owner.shares | length), ([.owner.shares[].user] | unique | length)' "$T/owner"
-	assert_output - <<'OUT'
-31
-30
-30
-OUT
-	run ls "$S/queue/new"
+	run jq -c '{etag, shares: (.owner.shares | length), users: ([.owner.shares[].user] | unique | length)}' "$T/owner"
+	assert_output '{"etag":"31","shares":30,"users":30}'
+	run ready
 	assert_output ""
 }
 

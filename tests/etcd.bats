@@ -3,53 +3,35 @@
 # three-member etcd cluster on loopback ports, started for this file and
 # stopped after it: the store's contract, a pipeline, concurrent
 # compare-and-set, members killed, a directory store moved in through a
-# snapshot, the journal replayed and followed.  The queue is not on
-# etcd yet, and says so.
+# snapshot, the journal replayed and followed, workers through members
+# and leaders killed, a worker stopped with claims and a lock.  The
+# suites linked in tests/etcd/ run on a cluster of their own.
 
 load helper
 
 setup_file() {
-	command -v etcd > /dev/null || fail "no etcd: run .ci/ensure-deps"
-	ETCD_DIR=$(mktemp -d /tmp/dphp-etcd.XXXXXX)
-	base=$((20000 + RANDOM % 20000))
-	cluster=
-	for i in 1 2 3; do
-		cluster="$cluster${cluster:+,}n$i=http://127.0.0.1:$((base + 10 + i))"
-	done
-	hosts=
-	for i in 1 2 3; do
-		# in a subshell: killing it later is no job of this shell's
-		(
-			etcd --name "n$i" --data-dir "$ETCD_DIR/n$i" \
-			    --listen-client-urls "http://127.0.0.1:$((base + i))" \
-			    --advertise-client-urls "http://127.0.0.1:$((base + i))" \
-			    --listen-peer-urls "http://127.0.0.1:$((base + 10 + i))" \
-			    --initial-advertise-peer-urls "http://127.0.0.1:$((base + 10 + i))" \
-			    --initial-cluster "$cluster" --initial-cluster-state new \
-			    --initial-cluster-token "dphp-$base" > "$ETCD_DIR/n$i.log" 2>&1 &
-			echo "$!" > "$ETCD_DIR/n$i.pid"
-		)
-		hosts="$hosts${hosts:+,}127.0.0.1:$((base + i))"
-	done
-	for _ in $(seq 1 100); do
-		ETCDCTL_API=3 etcdctl --endpoints "$hosts" endpoint health > /dev/null 2>&1 && break
-		sleep 0.2
-	done
-	ETCDCTL_API=3 etcdctl --endpoints "$hosts" endpoint health > /dev/null 2>&1 ||
-	    fail "etcd did not start: $(cat "$ETCD_DIR"/n1.log | tail -5)"
-	export ETCD_DIR ETCD_HOSTS=$hosts
+	etcd_start
 }
 
 teardown_file() {
-	for f in "$ETCD_DIR"/n*.pid; do
-		kill -9 "$(cat "$f")" 2> /dev/null || true
+	etcd_stop
+}
+
+# the process groups a test stopped go on and are killed, even when it
+# failed: stopped, they would keep bats waiting for their output
+teardown() {
+	local g
+	for g in $(cat "$T/groups" 2> /dev/null); do
+		kill -CONT -- "-$g" 2> /dev/null || true
+		kill -9 -- "-$g" 2> /dev/null || true
 	done
-	rm -rf "$ETCD_DIR"
 }
 
 setup() {
 	T=$BATS_TEST_TMPDIR
 	E=etcd://$ETCD_HOSTS/t$BATS_TEST_NUMBER
+	# for the helpers that look into the store (queued)
+	S=$E ON_ETCD=1
 	dphp-commit -d "$E" -i
 }
 
@@ -65,11 +47,20 @@ bank_in() {
 	} > "$T/in"
 }
 
-# the member that leads now: its name
-leader() {
-	ETCDCTL_API=3 etcdctl --endpoints "$ETCD_HOSTS" endpoint status -w json |
-	    jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint' |
-	    sed 's/.*://'
+# the number (1 to 3) of the member that leads now ($1 lead), or of one
+# that does not ($1 follow)
+member() {
+	local lead i p
+	lead=$(ectl endpoint status -w json |
+	    jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint')
+	for i in 1 2 3; do
+		p=$(cut -d, -f"$i" <<< "$ETCD_HOSTS")
+		if { [ "$1" = lead ] && [ "$p" = "$lead" ]; } ||
+		    { [ "$1" = follow ] && [ "$p" != "$lead" ]; }; then
+			echo "$i"
+			return
+		fi
+	done
 }
 
 @test "the store's contract: create, compare-and-set by ETag, read, delete, list; ETags never come back" {
@@ -206,20 +197,10 @@ OUT
 	writer=$!
 	sleep 0.5
 	# a follower first, then whoever leads
-	lead=$(leader)
-	for i in 1 2 3; do
-		p=$(cut -d, -f"$i" <<< "$ETCD_HOSTS")
-		if [ "${p##*:}" != "$lead" ]; then
-			kill -9 "$(cat "$ETCD_DIR/n$i.pid")"
-			break
-		fi
-	done
+	kill -9 "$(cat "$ETCD_DIR/n$(member follow).pid")"
 	sleep 0.5
-	lead=$(leader)
-	for i in 1 2 3; do
-		p=$(cut -d, -f"$i" <<< "$ETCD_HOSTS")
-		[ "${p##*:}" = "$lead" ] && kill -STOP "$(cat "$ETCD_DIR/n$i.pid")" && stopped=$i
-	done
+	stopped=$(member lead)
+	kill -STOP "$(cat "$ETCD_DIR/n$stopped.pid")"
 	# a majority is gone for a moment: writes wait, then go on
 	sleep 1
 	kill -CONT "$(cat "$ETCD_DIR/n$stopped.pid")"
@@ -290,16 +271,140 @@ entity:account:bob|5|2
 5'
 }
 
-@test "what is not on etcd yet says so: the queue, archives of the journal" {
-	ev d1 signal entity:account:alice deposit 1 > "$T/in"
-	run --separate-stderr dphp-route -q -d "$E" "$T/in"
-	assert_failure 4
-	assert_output ""
-	assert_stderr "dphp-route: error: the etcd store has no queue yet: workers need a directory store"
+@test "what is not on etcd says so: archives of the journal; a receipt not of its queue" {
 	run --separate-stderr sh -c 'dphp-project -d "$1" archive > "$2"' sh "$E" "$T/a.tar"
 	assert_failure 4
 	assert_stderr "dphp-project: error: the journal of '$E' is not in segments: only a directory store's is archived"
+	# a proposal whose input was taken from a directory store's queue
+	ev d1 signal entity:account:alice deposit 1 > "$T/in"
+	dphp-commit -d "$T/dir" -i
+	dphp-route -q -d "$T/dir" "$T/in" > /dev/null
+	dphp-route -t -d "$T/dir" > "$T/taken"
+	dphp-replay -d "$T/dir" -x "$H" "$T/taken" > "$T/props"
+	run --separate-stderr dphp-commit -d "$E" "$T/props"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: '$(jq -r .receipt "$T/taken")' is not a receipt of an etcd store's queue"
 	run --separate-stderr dphp-project -d "etcd://$ETCD_HOSTS" ls
 	assert_failure 4
 	assert_stderr "dphp-project: error: invalid store 'etcd://$ETCD_HOSTS' (want etcd://HOST:PORT[,...]/PREFIX)"
+}
+
+# the members killed before, started again, and all three answering
+revive() {
+	local i
+	for i in 1 2 3; do
+		kill -CONT "$(cat "$ETCD_DIR/n$i.pid")" 2> /dev/null || true
+		kill -0 "$(cat "$ETCD_DIR/n$i.pid")" 2> /dev/null || etcd_member "$i"
+	done
+	etcd_healthy || fail "the cluster did not come back"
+}
+
+# $1 signals "add 1" to counters k0..k($2 - 1), admitted to $E
+admit_signals() {
+	awk -v n="$1" -v k="$2" 'BEGIN { for (i = 0; i < n; i++)
+		printf "{\"v\":1,\"id\":\"e%03d\",\"ts\":\"2026-11-27T09:00:00Z\"," \
+		    "\"event\":{\"to\":\"entity:counter:k%d\",\"event\":{\"type\":" \
+		    "\"signal\",\"op\":\"add\",\"input\":1}}}\n", i, i % k }' > "$T/in"
+	dphp-route -d "$E" -q "$T/in" > /dev/null
+}
+
+# $1 events over $2 counters: each input applied once (a redelivery
+# found applied is a duplicate), every counter at $1 / $2, the queue empty
+exactly_once() {
+	local k
+	cat "$T"/commits.* > "$T/all"
+	jq -r 'select(.duplicate | not) | .input.id' "$T/all" | sort > "$T/applied"
+	assert_equal "$(uniq -d "$T/applied")" ""
+	assert_equal "$(wc -l < "$T/applied")" "$1"
+	for k in $(seq 0 $(($2 - 1))); do
+		run --separate-stderr dphp-commit -d "$E" -g "entity:counter:k$k"
+		assert_success
+		assert_equal "$(jq .state.state <<< "$output")" $(($1 / $2))
+	done
+	run queued
+	assert_output ""
+}
+
+# a worker on $E until the queue is quiescent, with handlers $2: commit
+# records appended to $T/commits.$1, messages to $T/errors.$1
+worker() {
+	{
+		dphp-route -d "$E" -t -e -l "${LEASE:-2s}" | dphp-lock -d "$E" |
+		    dphp-replay -d "$E" -x "$2" | dphp-commit -d "$E" -x "$2" -b 8 \
+		    >> "$T/commits.$1"
+	} 2>> "$T/errors.$1"
+}
+
+@test "workers on a cluster losing a member, then its leader: every event applied once, the workers finish" {
+	revive
+	unset DPHP_NOW
+	export DPHP_ETCD_TIMEOUT_MS=3000 LEASE=5s
+	admit_signals 200 10
+	worker 1 "$H" &
+	worker 2 "$H" &
+	sleep 1
+	kill -9 "$(cat "$ETCD_DIR/n$(member follow).pid")"
+	sleep 1
+	gone=$(member lead)
+	kill -9 "$(cat "$ETCD_DIR/n$gone.pid")"
+	# no quorum until the leader comes back
+	sleep 2
+	etcd_member "$gone"
+	wait
+	# what went unanswered is said, and what a claim that ran out
+	# meanwhile kept from being committed; nothing else
+	cat "$T"/errors.* > "$T/errors"
+	run grep -v -e ': warning: etcd: a commit went unanswered: it was' \
+	    -e ': its claim ran out before the commit: not committed' "$T/errors"
+	assert_output ""
+	exactly_once 200 10
+	revive
+}
+
+@test "a worker stopped holding claims and a lock: its leases run out, another finishes, its late commits are fenced off" {
+	revive
+	unset DPHP_NOW
+	# a counter that takes its time
+	mkdir -p "$T/h/entity"
+	printf '#!/bin/sh\nsleep 0.2\nexec "%s" "$@"\n' "$H/entity/counter" > "$T/h/entity/counter"
+	chmod +x "$T/h/entity/counter"
+	admit_signals 30 3
+	export E T
+	export -f worker
+	setsid bash -c 'worker a "$T/h"' & a=$!
+	setsid dphp-lock -d "$E" -o holder -l 2s entity:counter:k0 -- sleep 60 \
+	    2> "$T/errors.holder" & h=$!
+	echo "$a $h" > "$T/groups"
+	# stopped once it has claimed events and holds the lock
+	for _ in $(seq 1 100); do
+		queued | grep -q '^queue/claim/' && dphp-lock -d "$E" -L | grep -q holder && break
+		sleep 0.05
+	done
+	kill -STOP -- "-$a" "-$h"
+	run --separate-stderr dphp-lock -d "$E" -L
+	assert_equal "$(jq -r .owner <<< "$output")" holder
+	claimed=$(queued | grep -c '^queue/claim/')
+	[ "$claimed" -gt 0 ]
+	# another worker waits out the leases, then does everything: the
+	# lock's events parked until its expire event falls due
+	for _ in $(seq 1 10); do
+		worker b "$H"
+		[ -z "$(queued)" ] && break
+		sleep 1
+	done
+	run cat "$T/errors.b"
+	assert_output --regexp "^dphp-lock: warning: the lock of 'entity:counter:k0' held by holder \(token [0-9]+\) ran out at [-0-9T:.]+Z: let go$"
+	[ "$(jq -r .input.id "$T/commits.b" | sort -u | wc -l)" -ge "$claimed" ]
+	# the stopped worker goes on: what it computed is fenced off
+	kill -CONT -- "-$a" "-$h"
+	kill -TERM -- "-$h"
+	wait "$a"
+	run grep -c "its claim ran out before the commit: not committed" "$T/errors.a"
+	[ "$output" -ge 1 ]
+	run grep -v "its claim ran out before the commit" "$T/errors.a"
+	assert_output ""
+	exactly_once 30 3
+	run --separate-stderr dphp-lock -d "$E" -L
+	assert_output ""
 }

@@ -12,7 +12,15 @@ bats_load_library bats-support
 bats_load_library bats-assert
 bats_load_library bats-file
 
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# Suites linked into tests/etcd/ run again on an etcd cluster of three
+# members, started for the file on loopback ports and stopped after it.
+if [[ $BATS_TEST_DIRNAME == */tests/etcd ]]; then
+	ON_ETCD=1
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+else
+	ON_ETCD=
+	TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+fi
 FIX=$TOP/tests/fixtures
 PATH=$TOP/cmd:$PATH
 export LC_ALL=C
@@ -21,12 +29,150 @@ unset DPHP_STORE DPHP_HANDLERS
 export DPHP_SH=$TOP/lib/dphp.sh
 
 # The store and handlers of one test (used by the .bats files).
-S=$BATS_TEST_TMPDIR/store
+if [ -n "$ON_ETCD" ]; then
+	S=etcd://${ETCD_HOSTS-}/t${BATS_TEST_NUMBER-0}
+else
+	S=$BATS_TEST_TMPDIR/store
+fi
 # shellcheck disable=SC2034
 H=$FIX/handlers
 
 mkstore() {
 	dphp-commit -d "$S" -i
+}
+
+# Start a cluster of three etcd members on random loopback ports for a
+# file (its setup_file): ETCD_DIR, ETCD_HOSTS; member I's pid in
+# ETCD_DIR/nI.pid (killed by the fault tests, and by etcd_stop), its
+# command in ETCD_DIR/nI.run (etcd_member I starts it again).
+etcd_start() {
+	local base cluster hosts i try
+	command -v etcd > /dev/null || fail "no etcd: run .ci/ensure-deps"
+	# a port may be taken meanwhile: then other ports
+	for try in 1 2 3; do
+		ETCD_DIR=$(mktemp -d /tmp/dphp-etcd.XXXXXX)
+		base=$((20000 + RANDOM % 20000))
+		cluster='' hosts=''
+		for i in 1 2 3; do
+			cluster="$cluster${cluster:+,}n$i=http://127.0.0.1:$((base + 10 + i))"
+		done
+		for i in 1 2 3; do
+			cat > "$ETCD_DIR/n$i.run" <<-EOF
+			exec etcd --name n$i --data-dir "$ETCD_DIR/n$i" \\
+			    --listen-client-urls http://127.0.0.1:$((base + i)) \\
+			    --advertise-client-urls http://127.0.0.1:$((base + i)) \\
+			    --listen-peer-urls http://127.0.0.1:$((base + 10 + i)) \\
+			    --initial-advertise-peer-urls http://127.0.0.1:$((base + 10 + i)) \\
+			    --initial-cluster $cluster --initial-cluster-state new \\
+			    --initial-cluster-token dphp-$base >> "$ETCD_DIR/n$i.log" 2>&1
+			EOF
+			etcd_member "$i"
+			hosts="$hosts${hosts:+,}127.0.0.1:$((base + i))"
+		done
+		export ETCD_DIR ETCD_HOSTS=$hosts
+		etcd_healthy && return 0
+		[ "$try" = 3 ] || etcd_stop
+	done
+	fail "etcd did not start: $(tail -5 "$ETCD_DIR"/n*.log)"
+}
+
+# start member $1 (again: its data directory is kept)
+etcd_member() {
+	# in a subshell: killing it later is no job of this shell's
+	(
+		sh "$ETCD_DIR/n$1.run" &
+		echo "$!" > "$ETCD_DIR/n$1.pid"
+	)
+}
+
+# wait until every member answers and the cluster has a leader; not
+# for long if a member has died (a port taken)
+etcd_healthy() {
+	local i
+	for _ in $(seq 1 100); do
+		ectl endpoint health > /dev/null 2>&1 && return 0
+		for i in 1 2 3; do
+			kill -0 "$(cat "$ETCD_DIR/n$i.pid")" 2> /dev/null || return 1
+		done
+		sleep 0.2
+	done
+	return 1
+}
+
+etcd_stop() {
+	local f
+	for f in "$ETCD_DIR"/n*.pid; do
+		kill -9 "$(cat "$f")" 2> /dev/null || true
+	done
+	rm -rf "$ETCD_DIR"
+}
+
+if [ -n "$ON_ETCD" ]; then
+	setup_file() { etcd_start; }
+	teardown_file() { etcd_stop; }
+fi
+
+# On etcd an ETag is the key's revision, not a generation counted from
+# 1: compared as present ("etag":"E") in the outputs the suites pin.
+if [ -n "$ON_ETCD" ]; then
+	eval "$(declare -f assert_output | sed '1s/assert_output/bats_assert_output/')"
+	assert_output() {
+		local args=("$@") last=$(($# - 1)) want
+		if [ "$#" -eq 0 ] || [[ " $* " == *" --regexp "* ]]; then
+			bats_assert_output "$@"
+			return
+		fi
+		if [ "${args[$last]}" = - ]; then
+			want=$(cat)
+		else
+			want=${args[$last]}
+		fi
+		args[last]=$(sed -E 's/"etag":"[0-9]+"/"etag":"E"/g' <<< "$want")
+		output=$(sed -E 's/"etag":"[0-9]+"/"etag":"E"/g' <<< "$output")
+		bats_assert_output "${args[@]}"
+	}
+fi
+
+# etcdctl on the test's cluster
+ectl() {
+	ETCDCTL_API=3 etcdctl --endpoints "$ETCD_HOSTS" "$@"
+}
+
+# The record of $2 in space $1 (state, lock, owner) as the store keeps
+# it, {"state":...}, whichever the backend; nothing if there is none.
+# Only for keys of [A-Za-z0-9_-], which the store does not encode.
+record() {
+	local path
+	path=$1/$(tr : / <<< "$2")
+	if [ -n "$ON_ETCD" ]; then
+		ectl get --print-value-only "${S##*/}/$path"
+	elif [ -f "$S/$path" ]; then
+		cat "$S/$path"
+	fi
+}
+
+# What the store's queue holds, one "DIR/NAME" a line, sorted: dirs
+# queue/new, queue/cur (claimed; on etcd, queue/claim), queue/bad and
+# delay.
+queued() {
+	if [ -n "$ON_ETCD" ]; then
+		ectl get --prefix --keys-only "${S##*/}/queue/" | grep . | sed "s|^${S##*/}/||"
+		ectl get --prefix --keys-only "${S##*/}/delay/" | grep . | sed "s|^${S##*/}/||"
+	else
+		(cd "$S" && find queue/new queue/cur queue/bad delay -type f 2> /dev/null)
+	fi | sort
+}
+
+# the names of the delayed events, sorted
+delayed() {
+	queued | sed -n 's|^delay/||p'
+}
+
+# the names of the events ready to be taken (admitted, not claimed)
+ready() {
+	queued > "$BATS_TEST_TMPDIR/queued"
+	sed -n 's|^queue/new/||p' "$BATS_TEST_TMPDIR/queued" |
+	    grep -vxF -f <(sed -n 's|^queue/claim/||p' "$BATS_TEST_TMPDIR/queued")
 }
 
 # stderr must be exactly $1 (bats-assert 2.1 has no assert_stderr);

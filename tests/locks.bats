@@ -42,7 +42,7 @@ go() {
 
 # nothing left in the queue or the delay spool
 queue_empty() {
-	run find "$S/queue" "$S/delay" -type f
+	run queued
 	assert_output ""
 }
 
@@ -117,15 +117,22 @@ OUT
 	# 2 holds a and waits for b; c is not asked for before b is held
 	run state orchestration:section:2 '[.state.status, .state.locks.held]'
 	assert_output '["running",false]'
-	run jq -c '.state | [.owner, .request, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a" "$S/lock/entity/probe/b"
+	run jq -c '.state | [.owner, .request, (.parked // [] | map(.id))]' <<< "$(record lock entity:probe:a; record lock entity:probe:b)"
 	assert_output - <<'OUT'
 ["orchestration:section:2","st2.0.0",[]]
 ["orchestration:section:1","st1.0.0",["b9df60b5-9323-8d65-a8bf-0205670acdee"]]
 OUT
-	assert_file_not_exist "$S/lock/entity/probe/c"
+	assert_equal "$(record lock entity:probe:c)" ""
 	go
+	# fences grow with each record of a lock: b's is its 4th on a
+	# directory, past its revision on etcd
 	run state orchestration:section:2 '[.state.status, .state.output.fences]'
-	assert_output "[\"completed\",{\"$A\":1,\"$B\":4,\"$C\":1}]"
+	if [ -n "$ON_ETCD" ]; then
+		run jq -c '[.[0], .[1]["'"$A"'"], .[1]["'"$C"'"], .[1]["'"$B"'"] > 1]' <<< "$output"
+		assert_output '["completed",1,1,true]'
+	else
+		assert_output "[\"completed\",{\"$A\":1,\"$B\":4,\"$C\":1}]"
+	fi
 	run state "$B" .state.state.log
 	assert_output '["in","out","in","out"]'
 	clean
@@ -160,7 +167,7 @@ EOF
 	# and deleting an instance lets go of what it held
 	admit <<< 'e5 start orchestration:ender:gone {"entities":["entity:probe:b"],"end":"wait"}'
 	work
-	run jq -c '.state.owner' "$S/lock/entity/probe/b"
+	run jq -c '.state.owner' <<< "$(record lock entity:probe:b)"
 	assert_output '"orchestration:ender:gone"'
 	admit <<< 'd5 delete orchestration:ender:gone'
 	work
@@ -170,7 +177,7 @@ EOF
 	run state "$A" .state.state.log
 	assert_output '["t"]'
 	# every hold was let go, nothing waits
-	run jq -c '.state | [.owner, .parked]' "$S/lock/entity/probe/a" "$S/lock/entity/probe/b"
+	run jq -c '.state | [.owner, .parked]' <<< "$(record lock entity:probe:a; record lock entity:probe:b)"
 	assert_output - <<'OUT'
 [null,null]
 [null,null]
@@ -191,12 +198,12 @@ EOF
 	assert_output '["failed","handler orchestration/ender: action 1: a lock while holding locks (unlock first: locks are taken all at once, never nested)",null]'
 	run state orchestration:ender:twice '[.state.status, .state.error, .state.locks]'
 	assert_output '["failed","handler orchestration/ender: action 2: an unlock while holding no locks",null]'
-	run jq -c '.state | [.owner, .parked]' "$S/lock/entity/probe/a" "$S/lock/entity/probe/b"
+	run jq -c '.state | [.owner, .parked]' <<< "$(record lock entity:probe:a; record lock entity:probe:b)"
 	assert_output - <<'OUT'
 [null,null]
 [null,null]
 OUT
-	assert_file_not_exist "$S/lock/entity/probe/z"
+	assert_equal "$(record lock entity:probe:z)" ""
 	clean
 }
 
@@ -210,7 +217,7 @@ s1 signal $A add "x"
 EOF2
 	work
 	# the hold is awaited: an "expire" event is due when its lease ends
-	run ls "$S/delay"
+	run delayed
 	assert_output --regexp '^1795773601000000\.[0-9a-f]{8}\.[0-9a-f-]{36}$'
 	export DPHP_NOW=2026-11-27T10:00:02.000Z
 	work
@@ -219,7 +226,7 @@ EOF2
 	: > "$T/errors"
 	run state "$A" .state.state.log
 	assert_output '["in","x"]'
-	run jq -c .state.released "$S/lock/entity/probe/a"
+	run jq -c .state.released <<< "$(record lock entity:probe:a)"
 	assert_output '{"how":"expired","owner":"orchestration:section:1","fence":1,"expires":"2026-11-27T10:00:01.000Z","at":"2026-11-27T10:00:02.000Z"}'
 	go
 	why="the lock of $A is not held by orchestration:section:1 (its lease ran out, or it was let go)"
@@ -243,14 +250,14 @@ EOF2
 st1.0.0
 st2.0.0
 OUT
-	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a"
+	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' <<< "$(record lock entity:probe:a)"
 	assert_output '["orchestration:section:1",["st2.0.0"]]'
 	# both requests again: 1's is granted again (the same reply, a
 	# duplicate), 2's waits twice (the copy is harmless: it is granted
 	# once, and a termination takes both out of the line)
 	dphp-route -d "$S" -q "$T/requests" > /dev/null
 	work
-	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a"
+	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' <<< "$(record lock entity:probe:a)"
 	assert_output '["orchestration:section:1",["st2.0.0","st2.0.0"]]'
 	run jq -c 'select(.duplicate) | .input.id' "$T/commits"
 	assert_output '"582b0ebe-cf5c-8ff5-9aea-a47b682bf3a6"'
@@ -259,7 +266,7 @@ OUT
 x2 terminate orchestration:section:2
 EOF2
 	work
-	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' "$S/lock/entity/probe/a"
+	run jq -c '.state | [.owner, (.parked // [] | map(.id))]' <<< "$(record lock entity:probe:a)"
 	assert_output '["orchestration:section:1",[]]'
 	# 1 ends; then both requests come back late: nothing is granted
 	admit <<EOF2
@@ -268,7 +275,7 @@ EOF2
 	work
 	dphp-route -d "$S" -q "$T/requests" > /dev/null
 	work
-	run jq -c '.state | [.owner, .parked]' "$S/lock/entity/probe/a"
+	run jq -c '.state | [.owner, .parked]' <<< "$(record lock entity:probe:a)"
 	assert_output '[null,null]'
 	run state orchestration:section:2 '[.state.status, .state.locks]'
 	assert_output '["terminated",null]'
@@ -335,7 +342,7 @@ EOF2
 		run state "orchestration:crit:$i" '[.state.status, .state.output]'
 		assert_output '["completed",4]'
 	done
-	run jq -c '.state.state | [.in, .bad, .n]' "$S/state/entity/probe/a" "$S/state/entity/probe/b" "$S/state/entity/probe/c"
+	run jq -c '.state.state | [.in, .bad, .n]' <<< "$(record state entity:probe:a; record state entity:probe:b; record state entity:probe:c)"
 	assert_output - <<'OUT'
 [null,0,12]
 [null,0,16]
@@ -422,7 +429,7 @@ EOF2
 		run state "orchestration:crit:$i" '[.state.status, .state.output]'
 		assert_output '["completed",3]'
 	done
-	run jq -c '.state.state | [.in, .bad, .n]' "$S/state/entity/probe/a" "$S/state/entity/probe/b" "$S/state/entity/probe/c"
+	run jq -c '.state.state | [.in, .bad, .n]' <<< "$(record state entity:probe:a; record state entity:probe:b; record state entity:probe:c)"
 	assert_output - <<'OUT'
 [null,0,6]
 [null,0,6]
@@ -434,7 +441,7 @@ OUT
 	assert_file_empty "$T/errors"
 	# nothing ready, claimed, set aside or delayed (queue/tmp may hold
 	# what a killed worker was writing: garbage, never read)
-	run find "$S/queue/new" "$S/queue/cur" "$S/queue/bad" "$S/delay" -type f
+	run queued
 	assert_output ""
 }
 
@@ -444,8 +451,9 @@ OUT
 	admit <<< "s1 signal $A add \"x\""
 	work
 	export DPHP_NOW=2026-11-27T10:00:02.000Z
-	# shellcheck disable=SC2016 # for the inner sh
-	run --separate-stderr dphp-lock -d "$S" -o job -w 0 "$A" -- sh -c 'ls "$1/delay"; jq -c "[.state.owner, (.state.parked | map(.id))]" "$1/lock/entity/probe/a"' sh "$S"
+	export S ON_ETCD ETCD_HOSTS
+	export -f record queued delayed ectl
+	run --separate-stderr dphp-lock -d "$S" -o job -w 0 "$A" -- bash -c 'delayed; record lock entity:probe:a | jq -c "[.state.owner, (.state.parked | map(.id))]"'
 	assert_success
 	assert_stderr "dphp-lock: warning: the lock of '$A' held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go"
 	# the expire event of the old hold (due), and of the new one
@@ -462,16 +470,17 @@ OUT
 @test "a command's hold renewed while an event waits parked on it: the expire event moves with the lease, none is left" {
 	unset DPHP_NOW
 	admit <<< "s1 signal $A add \"x\""
-	export S H T
+	export S H T ON_ETCD ETCD_HOSTS
+	export -f record queued delayed ectl
 	# held for 1.5 s with a lease of 300 ms: renewed every 100 ms while s1
 	# is parked on it by a worker
-	# shellcheck disable=SC2016 # for the inner sh
-	run --separate-stderr dphp-lock -d "$S" -o job -l 300ms "$A" -- sh -c '
+	# shellcheck disable=SC2016 # for the inner bash
+	run --separate-stderr dphp-lock -d "$S" -o job -l 300ms "$A" -- bash -c '
 		dphp-route -d "$S" -t -e | dphp-lock -d "$S" | dphp-replay -d "$S" -x "$H" |
 		    dphp-commit -d "$S" -x "$H" >> "$T/commits"
 		sleep 1.5
-		jq -c "[.state.owner, (.state.parked | map(.id))]" "$S/lock/entity/probe/a"
-		ls "$S/delay" | wc -l'
+		record lock entity:probe:a | jq -c "[.state.owner, (.state.parked | map(.id))]"
+		delayed | wc -l'
 	assert_success
 	assert_stderr ""
 	# parked, and one expire event waiting: the one for the lease now
@@ -479,7 +488,7 @@ OUT
 1'
 	# let go: that expire event withdrawn (not one for an older lease
 	# left behind), s1 queued again
-	run ls "$S/delay"
+	run delayed
 	assert_output ""
 	work
 	run state "$A" .state.state.log

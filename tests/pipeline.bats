@@ -39,21 +39,21 @@ stages() {
 		ev a5 -b alice signal entity:account:alice deposit 5
 	} > "$T/events"
 	stages "$T/events"
-	run jq -r '"\(.input.id) \(.etag) \(.failed // .state.state.balance)"' "$T/commits"
+	run jq -c '{in: .input.id, etag, got: (.failed // .state.state.balance)}' "$T/commits"
 	assert_output - <<'OUT'
-a1 1 100
-a2 1 20
-a3 2 70
-a4 1 insufficient funds
-a5 3 75
+{"in":"a1","etag":"1","got":100}
+{"in":"a2","etag":"1","got":20}
+{"in":"a3","etag":"2","got":70}
+{"in":"a4","etag":"1","got":"insufficient funds"}
+{"in":"a5","etag":"3","got":75}
 OUT
 	run --separate-stderr dphp-project -d "$S" get entity:account:alice entity:account:bob
 	assert_success
 	assert_stderr ""
-	run jq -c '[.id, .etag, .state.state, (.state.seen | keys)]' <<< "$output"
+	run jq -c '{id, etag, state: .state.state, seen: (.state.seen | keys)}' <<< "$output"
 	assert_output - <<'OUT'
-["entity:account:alice","3",{"balance":75},["a1","a3","a5"]]
-["entity:account:bob","1",{"balance":20},["a2"]]
+{"id":"entity:account:alice","etag":"3","state":{"balance":75},"seen":["a1","a3","a5"]}
+{"id":"entity:account:bob","etag":"1","state":{"balance":20},"seen":["a2"]}
 OUT
 }
 
@@ -71,10 +71,10 @@ OUT
 	run --separate-stderr dphp-project -d "$S" get entity:account:alice entity:account:bob
 	assert_success
 	assert_stderr ""
-	run jq -c '[.id, .etag, .state.state]' <<< "$output"
+	run jq -c '{id, etag, state: .state.state}' <<< "$output"
 	assert_output - <<'OUT'
-["entity:account:alice","2",{"balance":40}]
-["entity:account:bob","1",{"balance":60}]
+{"id":"entity:account:alice","etag":"2","state":{"balance":40}}
+{"id":"entity:account:bob","etag":"1","state":{"balance":60}}
 OUT
 }
 
@@ -105,11 +105,11 @@ OUT
 	assert_success
 	assert_stderr ""
 	# each of the 41 events of a counter applied exactly once
-	run jq -c '[.id, .etag, .state.state, (.state.seen | length)]' <<< "$output"
+	run jq -c '{id, etag, n: .state.state, seen: (.state.seen | length)}' <<< "$output"
 	assert_output - <<'OUT'
-["entity:counter:c1","41",220,41]
-["entity:counter:c2","41",220,41]
-["entity:counter:c3","41",220,41]
+{"id":"entity:counter:c1","etag":"41","n":220,"seen":41}
+{"id":"entity:counter:c2","etag":"41","n":220,"seen":41}
+{"id":"entity:counter:c3","etag":"41","n":220,"seen":41}
 OUT
 	# every ETag was produced exactly once
 	run sh -c "cat '$T/ca' '$T/cb' | jq -r '\"\\(.target) \\(.etag)\"' | sort | uniq -d"

@@ -49,7 +49,7 @@ exactly_once() {
 		run jq .state.state <<< "$output"
 		assert_output 30
 	done
-	run find "$S/queue" "$S/delay" -type f
+	run queued
 	assert_output ""
 }
 
@@ -127,7 +127,7 @@ admit_transfers() {
 	assert_file_empty "$T/errors.drain"
 	# nothing ready, claimed, set aside or delayed (queue/tmp may hold
 	# what a killed worker was writing: garbage, never read)
-	run find "$S/queue/new" "$S/queue/cur" "$S/queue/bad" "$S/delay" -type f
+	run queued
 	assert_output ""
 	# each transfer finished once: the balances are what the finished
 	# transfers say, and the money is all there

@@ -1,0 +1,733 @@
+/*
+ * queue_etcd.c - the queue of the etcd backend.  Keys under PREFIX:
+ *
+ *	queue/new/NAME		an event admitted: ready unless claimed
+ *	queue/claim/NAME	a worker's claim on it, {"until":MS}, on a
+ *				lease of etcd's as long as the claim
+ *	queue/bad/NAME		what was found there and is not an event
+ *	delay/NAME		an event delayed, until it falls due
+ *
+ * NAME as on a directory (dphp_queue_name), so keys sort in queue order
+ * and a worker picks its shard by name.  An event stays where it was
+ * admitted until acknowledged; claiming it makes its claim key in a
+ * transaction that requires there be none.  The claim's lease, counted
+ * by etcd's leader, ends it: the event is ready again with nothing to
+ * move back, and no worker's clock is trusted.
+ *
+ * The receipt NAME@REV names the claim by its revision.  An ack, a nack
+ * and a commit (store_etcd.c) compare the claim with it, so a worker
+ * whose claim ran out (stopped, cut off) can no longer touch an event
+ * another worker now holds: its late commit is fenced off.  An ack
+ * deletes the event only if it was not admitted again after the claim
+ * (mod_revision < REV): an event queued again while claimed (let go by
+ * a lock it was parked on) is taken again.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_etcd.h"
+
+#define PAGE 256	/* ready events looked at a request */
+#define POLL_MS 50	/* no watch: how often a waiting worker looks */
+
+static char *
+qkey(struct dphp_store *st, const char *dir, const char *name)
+{
+	return xasprintf("%s/%s/%s", ES(st)->prefix, dir, name);
+}
+
+/* every key under PREFIX/dir/ (up to end, if not NULL) */
+static json_t *
+rangeall(struct dphp_store *st, const char *dir, const char *end, int values)
+{
+	char *from = qkey(st, dir, ""), *to;
+	json_t *r;
+
+	to = end ? qkey(st, dir, end) : xstrdup(from);
+	if (end == NULL)
+		to[strlen(to) - 1]++;	/* '/' + 1: past every key under */
+	r = json_pack("{soso}", "key", es_b64(from), "range_end", es_b64(to));
+	if (!values)
+		json_object_set_new(r, "keys_only", json_true());
+	free(from);
+	free(to);
+	return r;
+}
+
+/* the name of a key under PREFIX/dir/ (new), or NULL */
+static char *
+nameof(struct dphp_store *st, const char *dir, json_t *kv)
+{
+	size_t skip = strlen(ES(st)->prefix) + strlen(dir) + 2;
+	char *key = es_unb64key(kv), *name = NULL;
+
+	if (key != NULL && strlen(key) > skip)
+		name = xstrdup(key + skip);
+	free(key);
+	return name;
+}
+
+int
+etcdq_receipt(struct dphp_store *st, const char *receipt,
+    struct claimref *cr)
+{
+	const char *at = strchr(receipt, '@');
+
+	memset(cr, 0, sizeof(*cr));
+	if (at == NULL || !dphp_receipt_valid(receipt)) {
+		dphp_error("'%.300s' is not a receipt of an etcd store's queue",
+		    receipt);
+		return -1;
+	}
+	cr->name = xasprintf("%.*s", (int)(at - receipt), receipt);
+	cr->rev = strtoll(at + 1, NULL, 10);
+	cr->claimkey = qkey(st, "queue/claim", cr->name);
+	cr->newkey = qkey(st, "queue/new", cr->name);
+	return 0;
+}
+
+void
+etcdq_claimref_free(struct claimref *cr)
+{
+	free(cr->name);
+	free(cr->claimkey);
+	free(cr->newkey);
+}
+
+/* compare: the claim of cr is still the one it names */
+static json_t *
+isclaim(const struct claimref *cr)
+{
+	return json_pack("{sosssssI}", "key", es_b64(cr->claimkey), "target",
+	    "CREATE", "result", "EQUAL", "create_revision", cr->rev);
+}
+
+/* the request that queues env, the seq-th admitted together */
+static int
+admitop(struct dphp_store *st, json_t *env, size_t seq, int64_t now,
+    json_t *ops)
+{
+	struct dphp_desc d;
+	const char *why;
+	char buf[1024], *name, *key, *text;
+	json_t *e;
+
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+		dphp_error("cannot queue an invalid event: %s", why);
+		return -1;
+	}
+	name = dphp_queue_name(&d, seq);
+	key = qkey(st, d.delay && d.delay_ms > now ? "delay" : "queue/new",
+	    name);
+	e = json_copy(env);	/* receipt, fence: not part of it */
+	json_object_del(e, "receipt");
+	json_object_del(e, "fence");
+	text = json_dumps(e, JSON_COMPACT);
+	json_array_append_new(ops, es_putop(key, text));
+	json_decref(e);
+	free(text);
+	free(key);
+	free(name);
+	return 0;
+}
+
+int
+etcdq_admitops(struct dphp_store *st, json_t *envs, json_t *ops)
+{
+	int64_t now = dphp_now_ms();
+	json_t *env;
+	size_t i;
+
+	json_array_foreach(envs, i, env)
+		if (admitop(st, env, i, now, ops) != 0)
+			return -1;
+	return 0;
+}
+
+/* run the requests ops, many transactions of them if need be */
+static int
+runops(struct dphp_store *st, json_t *ops)
+{
+	size_t i, n = json_array_size(ops), k;
+	json_t *part, *resp;
+
+	for (i = 0; i < n; i += k) {
+		part = json_array();
+		for (k = 0; k < (size_t)ES(st)->maxops && i + k < n; k++)
+			json_array_append(part, json_array_get(ops, i + k));
+		if ((resp = es_txn(st, json_array(), part)) == NULL)
+			return -1;
+		json_decref(resp);
+	}
+	return 0;
+}
+
+/* putting an event twice is harmless: the same key, the same value */
+int
+etcdq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
+{
+	int64_t now = dphp_now_ms();
+	json_t *ops = json_array();
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < n && r == 0; i++)
+		r = admitop(st, envs[i], seq ? seq[i] : i, now, ops);
+	if (r == 0)
+		r = runops(st, ops);
+	json_decref(ops);
+	return r;
+}
+
+/* Move what is not an event out of the way into queue/bad/, and say so. */
+static void
+setaside(struct dphp_store *st, const char *dir, json_t *kv, const char *name,
+    const char *why)
+{
+	char *from = qkey(st, dir, name), *to = qkey(st, "queue/bad", name);
+	json_t *resp;
+
+	dphp_error("%s/%s: %s (moved to queue/bad)", dir, name, why);
+	resp = es_txn(st, json_pack("[o]", es_unchanged(from, es_num(
+	    json_object_get(kv, "mod_revision")))), json_pack("[o{s{sosO}}]",
+	    es_deleteop(from), "requestPut", "key", es_b64(to), "value",
+	    json_object_get(kv, "value")));
+	json_decref(resp);
+	free(from);
+	free(to);
+}
+
+long
+etcdq_release(struct dphp_store *st)
+{
+	char end[32], *name, *dkey, *nkey;
+	json_t *resp, *kv, *cmp, *ops;
+	long moved = 0;
+	size_t i;
+
+	snprintf(end, sizeof(end), "%013lld", (long long)dphp_now_ms() + 1);
+	if (es_range(st, rangeall(st, "delay", end, 1), &resp) != 0)
+		return -1;
+	/* one transaction each: another worker may release some first */
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv) {
+		if ((name = nameof(st, "delay", kv)) == NULL)
+			continue;
+		if (!dphp_receipt_valid(name) || strchr(name, '@') != NULL) {
+			setaside(st, "delay", kv, name, "not a queue name");
+			free(name);
+			continue;
+		}
+		dkey = qkey(st, "delay", name);
+		nkey = qkey(st, "queue/new", name);
+		cmp = json_pack("[o]", es_unchanged(dkey, es_num(
+		    json_object_get(kv, "mod_revision"))));
+		ops = json_pack("[o{s{sosO}}]", es_deleteop(dkey), "requestPut",
+		    "key", es_b64(nkey), "value", json_object_get(kv, "value"));
+		free(dkey);
+		free(nkey);
+		free(name);
+		if ((kv = es_txn(st, cmp, ops)) == NULL) {
+			json_decref(resp);
+			return -1;
+		}
+		moved += json_is_true(json_object_get(kv, "succeeded"));
+		json_decref(kv);
+	}
+	json_decref(resp);
+	return moved;
+}
+
+/* the names claimed now, a set; NULL after a message */
+static json_t *
+claims(struct dphp_store *st)
+{
+	json_t *resp, *kv, *set;
+	char *name;
+	size_t i;
+
+	if (es_range(st, rangeall(st, "queue/claim", NULL, 0), &resp) != 0)
+		return NULL;
+	set = json_object();
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
+		if ((name = nameof(st, "queue/claim", kv)) != NULL) {
+			json_object_set_new(set, name, json_true());
+			free(name);
+		}
+	json_decref(resp);
+	return set;
+}
+
+/* an event ready to be claimed: its name, revision and envelope */
+struct ready {
+	char *name;
+	json_int_t rev;
+	json_t *env;
+};
+
+/* The event kv holds, checked, or NULL after setting it aside. */
+static json_t *
+event(struct dphp_store *st, json_t *kv, const char *name)
+{
+	struct dphp_desc d;
+	const char *why;
+	char buf[1024], reason[1100], *want;
+	json_t *env = es_decoded(kv);
+
+	if (!json_is_object(env) ||
+	    dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+		snprintf(reason, sizeof(reason), "invalid event: %s",
+		    json_is_object(env) ? why : "not a JSON object");
+		json_decref(env);
+		setaside(st, "queue/new", kv, name, reason);
+		return NULL;
+	}
+	want = dphp_queue_name(&d, strtoul(name + 13, NULL, 10));
+	if (strcmp(want, name) != 0) {
+		free(want);
+		json_decref(env);
+		setaside(st, "queue/new", kv, name, "the name does not match "
+		    "the event");
+		return NULL;
+	}
+	free(want);
+	return env;
+}
+
+/* Up to max ready events of part from page, after *from; how many. */
+static size_t
+gather(struct dphp_store *st, const struct dphp_queue_part *part,
+    json_t *page, json_t *claimed, struct ready *v, size_t max, size_t *bad)
+{
+	json_t *kv, *env;
+	size_t i, n = 0;
+	char *name;
+
+	json_array_foreach(page, i, kv) {
+		if (n == max || (name = nameof(st, "queue/new", kv)) == NULL)
+			continue;
+		if (!dphp_receipt_valid(name) || strchr(name, '@') != NULL) {
+			setaside(st, "queue/new", kv, name, "not a queue name");
+			++*bad;
+		} else if (dphp_queue_in_part(name, part) &&
+		    json_object_get(claimed, name) == NULL) {
+			if ((env = event(st, kv, name)) == NULL)
+				++*bad;
+			else {
+				v[n].name = name;
+				v[n].rev = es_num(json_object_get(kv,
+				    "mod_revision"));
+				v[n++].env = env;
+				continue;
+			}
+		}
+		free(name);
+	}
+	return n;
+}
+
+/* a lease of ms (in whole seconds, as etcd counts): its id, or NULL */
+static json_t *
+lease(struct dphp_store *st, int64_t ms)
+{
+	json_t *body, *resp, *id;
+	int r;
+
+	body = json_pack("{sI}", "TTL", (json_int_t)((ms + 999) / 1000));
+	r = es_call(st, "/v3/lease/grant", body, &resp);
+	json_decref(body);
+	if (r != 0)
+		return NULL;
+	id = json_incref(json_object_get(resp, "ID"));
+	json_decref(resp);
+	if (id == NULL) {
+		dphp_error("etcd: no lease granted");
+		return NULL;
+	}
+	if (ES(st)->leases == NULL)
+		ES(st)->leases = json_array();
+	json_array_append_new(ES(st)->leases, json_pack("{sOsIsI}", "id", id,
+	    "ms", (json_int_t)ms, "at", (json_int_t)dphp_now_ms()));
+	return id;
+}
+
+static json_t *
+claimput(struct dphp_store *st, const char *name, json_t *id, int64_t until)
+{
+	char *key = qkey(st, "queue/claim", name), *text;
+	json_t *op;
+
+	text = xasprintf("{\"until\":%lld}", (long long)until);
+	op = json_pack("{s{sosOso}}", "requestPut", "key", es_b64(key), "lease",
+	    id, "value", es_b64(text));
+	free(text);
+	free(key);
+	return op;
+}
+
+static json_t *
+claimcmp(struct dphp_store *st, const struct ready *r)
+{
+	char *ckey = qkey(st, "queue/claim", r->name);
+	char *nkey = qkey(st, "queue/new", r->name);
+	json_t *cmp = json_pack("[oo]", es_unchanged(ckey, 0),
+	    es_unchanged(nkey, r->rev));
+
+	free(ckey);
+	free(nkey);
+	return cmp;
+}
+
+/*
+ * Claim the events v under lease id: all in one transaction when none
+ * was taken meanwhile, else one by one.  rev[i] the claim's revision,
+ * 0 if another worker was first; -1 on error.
+ */
+static int
+claimall(struct dphp_store *st, struct ready *v, size_t n, json_t *id,
+    int64_t until, json_int_t *rev)
+{
+	json_t *cmp = json_array(), *ops = json_array(), *resp, *kv;
+	char *ckey;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		json_array_extend(cmp, claimcmp(st, &v[i]));
+		json_array_append_new(ops, claimput(st, v[i].name, id, until));
+	}
+	resp = es_txn(st, cmp, ops);
+	if (resp == NULL)
+		return -1;
+	if (json_is_true(json_object_get(resp, "succeeded"))) {
+		for (i = 0; i < n; i++)
+			rev[i] = es_num(json_object_get(json_object_get(resp,
+			    "header"), "revision"));
+		json_decref(resp);
+		return 0;
+	}
+	json_decref(resp);
+	for (i = 0; i < n; i++) {
+		ckey = qkey(st, "queue/claim", v[i].name);
+		resp = es_txnf(st, claimcmp(st, &v[i]), json_pack("[o]",
+		    claimput(st, v[i].name, id, until)), json_pack("[o]",
+		    es_rangeop(st, ckey)));
+		free(ckey);
+		if (resp == NULL)
+			return -1;
+		rev[i] = 0;
+		if (json_is_true(json_object_get(resp, "succeeded")))
+			rev[i] = es_num(json_object_get(json_object_get(resp,
+			    "header"), "revision"));
+		else if ((kv = es_kvat(resp, 0)) != NULL &&
+		    json_equal(json_object_get(kv, "lease"), id))
+			/* ours already: a request asked again */
+			rev[i] = es_num(json_object_get(kv, "create_revision"));
+		json_decref(resp);
+	}
+	return 0;
+}
+
+static void
+ready_free(struct ready *v, size_t n)
+{
+	while (n > 0) {
+		n--;
+		free(v[n].name);
+		json_decref(v[n].env);
+	}
+}
+
+long
+etcdq_take(struct dphp_store *st, const struct dphp_queue_part *part,
+    size_t max, dphp_taken_fn *fn, void *arg, size_t *bad)
+{
+	struct dphp_desc d;
+	struct ready v[PAGE];
+	json_t *claimed = NULL, *id = NULL, *body, *resp = NULL, *page;
+	json_int_t rev[PAGE];
+	char buf[1024], *from, *receipt;
+	const char *why;
+	int64_t until = 0;
+	long taken = 0;
+	size_t i, n, got;
+
+	if (etcdq_release(st) < 0 || (claimed = claims(st)) == NULL)
+		return -1;
+	from = qkey(st, "queue/new", "");
+	while ((size_t)taken < max) {
+		body = rangeall(st, "queue/new", NULL, 1);
+		json_object_set_new(body, "key", es_b64(from));
+		json_object_set_new(body, "limit", json_integer(PAGE));
+		if (es_range(st, body, &resp) != 0) {
+			taken = -1;
+			break;
+		}
+		page = json_object_get(resp, "kvs");
+		got = json_array_size(page);
+		if (got > 0) {
+			free(from);
+			from = es_unb64key(json_array_get(page, got - 1));
+			from = xrealloc(from, strlen(from) + 2);
+			strcat(from, "\001");	/* just past it */
+		}
+		n = gather(st, part, page, claimed, v, max - taken < PAGE ?
+		    max - taken : PAGE, bad);
+		json_decref(resp);
+		if (n > 0 && id == NULL) {
+			until = dphp_now_ms() + part->lease_ms;
+			if ((id = lease(st, part->lease_ms)) == NULL) {
+				ready_free(v, n);
+				taken = -1;
+				break;
+			}
+		}
+		if (n > 0 && claimall(st, v, n, id, until, rev) != 0) {
+			ready_free(v, n);
+			taken = -1;
+			break;
+		}
+		for (i = 0; i < n && taken >= 0; i++) {
+			if (rev[i] == 0)
+				continue;	/* another worker was first */
+			receipt = xasprintf("%s@%" JSON_INTEGER_FORMAT,
+			    v[i].name, rev[i]);
+			json_object_set_new(v[i].env, "receipt",
+			    json_string(receipt));
+			free(receipt);
+			if (dphp_envelope_check(v[i].env, &d, buf,
+			    sizeof(buf), &why) != 0) {
+				dphp_error("etcd: a claimed event: %s", why);
+				taken = -1;
+				break;
+			}
+			taken++;
+			if (fn(v[i].env, &d, arg) != 0)
+				taken = -1;
+		}
+		ready_free(v, n);
+		if (got < PAGE || taken < 0)
+			break;
+	}
+	free(from);
+	json_decref(claimed);
+	json_decref(id);
+	return taken;
+}
+
+int
+etcdq_claimed(struct dphp_store *st, const char *receipt)
+{
+	struct claimref cr;
+	json_t *resp, *kv;
+	int r = -1;
+
+	if (etcdq_receipt(st, receipt, &cr) != 0)
+		return -1;
+	if ((resp = es_txn(st, json_array(), json_pack("[o]", es_rangeop(st,
+	    cr.claimkey)))) != NULL) {
+		kv = es_kvat(resp, 0);
+		r = kv != NULL && es_num(json_object_get(kv,
+		    "create_revision")) == cr.rev;
+		json_decref(resp);
+	}
+	etcdq_claimref_free(&cr);
+	return r;
+}
+
+void
+etcdq_acked(struct dphp_store *st, const char *receipt)
+{
+	if (ES(st)->acked == NULL)
+		ES(st)->acked = json_object();
+	json_object_set_new(ES(st)->acked, receipt, json_true());
+}
+
+/*
+ * Let go of the claim, if it is still the receipt's, and delete the
+ * event too if del and it was not queued again since: 0 or -1.  A
+ * claim that ran out is left alone: the event is another's to finish.
+ */
+static int
+finish(struct dphp_store *st, const char *receipt, int del)
+{
+	struct claimref cr;
+	json_t *resp = NULL, *kv;
+	int r = -1;
+
+	/* a commit acknowledged it already */
+	if (json_object_get(ES(st)->acked, receipt) != NULL) {
+		json_object_del(ES(st)->acked, receipt);
+		return 0;
+	}
+	if (etcdq_receipt(st, receipt, &cr) != 0)
+		return -1;
+	if (del)
+		resp = es_txnf(st, json_pack("[o{sosssssI}]", isclaim(&cr),
+		    "key", es_b64(cr.newkey), "target", "MOD", "result", "LESS",
+		    "mod_revision", cr.rev), json_pack("[oo]",
+		    es_deleteop(cr.claimkey), es_deleteop(cr.newkey)),
+		    json_pack("[o]", es_rangeop(st, cr.claimkey)));
+	if (!del || (resp != NULL && !json_is_true(json_object_get(resp,
+	    "succeeded")) && (kv = es_kvat(resp, 0)) != NULL &&
+	    es_num(json_object_get(kv, "create_revision")) == cr.rev)) {
+		/* a nack; or the event was queued again: keep it */
+		json_decref(resp);
+		resp = es_txn(st, json_pack("[o]", isclaim(&cr)),
+		    json_pack("[o]", es_deleteop(cr.claimkey)));
+	}
+	if (resp != NULL)
+		r = 0;
+	json_decref(resp);
+	etcdq_claimref_free(&cr);
+	return r;
+}
+
+int
+etcdq_ack(struct dphp_store *st, const char *receipt)
+{
+	return finish(st, receipt, 1);
+}
+
+int
+etcdq_nack(struct dphp_store *st, const char *receipt)
+{
+	return finish(st, receipt, 0);
+}
+
+/* not a transaction: an event that comes anyway must be harmless */
+int
+etcdq_cancel(struct dphp_store *st, json_t *env)
+{
+	struct dphp_desc d;
+	const char *why;
+	char buf[1024], *name, *key;
+	json_t *resp;
+
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0 ||
+	    d.delay == NULL)
+		return -1;
+	name = dphp_queue_name(&d, 0);
+	key = qkey(st, "delay", name);
+	resp = es_txn(st, json_array(), json_pack("[o]", es_deleteop(key)));
+	free(key);
+	free(name);
+	json_decref(resp);
+	return resp != NULL ? 0 : -1;
+}
+
+int
+etcdq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
+    struct dphp_queue_stat *qs)
+{
+	json_t *resp, *claimed, *kv, *v;
+	int64_t now = dphp_now_ms(), t;
+	size_t i;
+	char *name;
+	int k;
+
+	memset(qs, 0, sizeof(*qs));
+	qs->next_ms = INT64_MAX;
+	/* one revision: every event is seen in one place */
+	resp = es_txn(st, json_array(), json_pack("[{so}{so}{so}]",
+	    "requestRange", rangeall(st, "queue/claim", NULL, 1),
+	    "requestRange", rangeall(st, "delay", NULL, 0),
+	    "requestRange", rangeall(st, "queue/new", NULL, 0)));
+	if (resp == NULL)
+		return -1;
+	claimed = json_object();
+	for (k = 0; k < 3; k++)
+		json_array_foreach(json_object_get(json_object_get(
+		    json_array_get(json_object_get(resp, "responses"), k),
+		    "response_range"), "kvs"), i, kv) {
+			name = nameof(st, k == 0 ? "queue/claim" : k == 1 ?
+			    "delay" : "queue/new", kv);
+			if (name == NULL || !dphp_queue_in_part(name, part)) {
+				free(name);
+				continue;
+			}
+			if (k == 0) {
+				qs->claimed++;
+				json_object_set_new(claimed, name, json_true());
+				v = es_decoded(kv);
+				t = json_integer_value(json_object_get(v,
+				    "until"));
+				if (t > 0 && t < qs->next_ms)
+					qs->next_ms = t;
+				json_decref(v);
+			} else if (k == 1) {
+				qs->delayed++;
+				if ((t = dphp_queue_due(name)) <= now)
+					qs->due++;
+				if (t < qs->next_ms)
+					qs->next_ms = t;
+			} else if (json_object_get(claimed, name) == NULL)
+				qs->ready++;
+			free(name);
+		}
+	json_decref(claimed);
+	json_decref(resp);
+	return 0;
+}
+
+/* ask path about lease id: the answer, or NULL */
+static json_t *
+leasecall(struct dphp_store *st, const char *path, json_t *id, int keys)
+{
+	json_t *body = json_pack("{sO}", "ID", id), *resp;
+	int r;
+
+	if (keys)
+		json_object_set_new(body, "keys", json_true());
+	r = es_call(st, path, body, &resp);
+	json_decref(body);
+	return r == 0 ? resp : NULL;
+}
+
+/*
+ * Keep alive, every third of their time, the leases of claims this
+ * handle made; forget those with no claim left (finished, or run out:
+ * then etcd has none to renew) and revoke them.
+ */
+int
+etcdq_renew(struct dphp_store *st)
+{
+	json_t *l, *resp;
+	int64_t now = dphp_now_ms(), ttl;
+	size_t i = 0;
+	int left;
+
+	while ((l = json_array_get(ES(st)->leases, i)) != NULL) {
+		if (now - json_integer_value(json_object_get(l, "at")) <
+		    json_integer_value(json_object_get(l, "ms")) / 3) {
+			i++;
+			continue;
+		}
+		if ((resp = leasecall(st, "/v3/lease/timetolive",
+		    json_object_get(l, "id"), 1)) == NULL)
+			return -1;
+		left = json_array_size(json_object_get(resp, "keys")) > 0 &&
+		    es_num(json_object_get(resp, "TTL")) > 0;
+		json_decref(resp);
+		resp = leasecall(st, left ? "/v3/lease/keepalive" :
+		    "/v3/lease/revoke", json_object_get(l, "id"), 0);
+		if (resp == NULL)
+			return -1;
+		ttl = es_num(json_object_get(json_object_get(resp, "result"),
+		    "TTL"));
+		json_decref(resp);
+		if (left && ttl > 0) {
+			json_object_set_new(l, "at", json_integer(now));
+			i++;
+		} else
+			json_array_remove(ES(st)->leases, i);
+	}
+	return 0;
+}
+
+int
+etcdq_wait(struct dphp_store *st, int64_t ms)
+{
+	(void)st;
+	dphp_nap(ms < POLL_MS ? ms : POLL_MS);
+	return 0;
+}
