@@ -1,10 +1,12 @@
 #!/bin/sh
-# etcd.sh - part of make bench: the stream pipeline (dphp-route |
-# dphp-replay -k | dphp-commit -k, group commits of 1 and of 64) on a
-# directory store and on etcd clusters of one and of three members on
-# loopback, started here, side by side in one run, with a floor: the
-# same number of single puts, one after the other, by one process.  The worker's queue is not on etcd yet (issue 8): this is
-# the path of states and journal that it will use.
+# etcd.sh - part of make bench: on a directory store and on etcd
+# clusters of one and of three members on loopback, started here, side
+# by side in one run: the stream pipeline (dphp-route | dphp-replay -k |
+# dphp-commit -k, group commits of 1 and of 64), with a floor (the same
+# number of single puts, one after the other, by one process); then the
+# worker end to end (admitted, then dphp-route -t | dphp-lock |
+# dphp-replay -k | dphp-commit -k -b 64 until the queue is empty), one
+# worker and two (each its shard).
 #
 #	BENCH_ETCD_N=500 BENCH_KEYS=50 BENCH_RUNS=3 sh bench/etcd.sh
 set -eu
@@ -57,17 +59,39 @@ base=$((30000 + $$ % 10000))
 one=$(cluster 1 one "$base")
 three=$(cluster 3 three $((base + 50)))
 
-# the pipeline on store $2 with group commits of $3, timed as $1; the
-# counters must add up to n
+# the counters of store $2 add up to n, or the run $1 failed
+check() {
+	total=$(dphp-project -d "$2" ls | jq -r .id |
+	    xargs dphp-project -d "$2" get | jq -s 'map(.state.state) | add')
+	[ "$total" = "$n" ] ||
+	    { echo "bench: $1: the counters add up to $total, not $n" >&2; exit 1; }
+}
+
+# the pipeline on store $2 with group commits of $3, timed as $1
 run() {
 	s=$(now)
 	dphp-route "$work/signals" | dphp-replay -d "$2" -k |
 	    dphp-commit -d "$2" -k -b "$3" > /dev/null
 	e=$(now)
-	total=$(dphp-project -d "$2" ls | jq -r .id |
-	    xargs dphp-project -d "$2" get | jq -s 'map(.state.state) | add')
-	[ "$total" = "$n" ] ||
-	    { echo "bench: $1: the counters add up to $total, not $n" >&2; exit 1; }
+	check "$1" "$2"
+	echo "$1 $((e - s))" >> "$work/times"
+}
+
+# the signals admitted to store $2, then $3 workers, each its shard of
+# the counters (as workers on several machines would be set up: no two
+# race for one entity), until the queue is empty, timed as $1 (the
+# admission apart); the counters must add up
+workers() {
+	dphp-route -d "$2" -q "$work/signals" > /dev/null
+	s=$(now)
+	for i in $(seq 0 $(($3 - 1))); do
+		dphp-route -d "$2" -t -e -s "$i/$3" | dphp-lock -d "$2" |
+		    dphp-replay -d "$2" -k | dphp-commit -d "$2" -k -b 64 \
+		    > /dev/null &
+	done
+	wait
+	e=$(now)
+	check "$1" "$2"
 	echo "$1 $((e - s))" >> "$work/times"
 }
 
@@ -103,6 +127,14 @@ for r in $(seq "$runs"); do
 	done
 	puts one.put "$one"
 	puts three.put "$three"
+	for w in 1 2; do
+		rm -rf "$work/dir" && dphp-commit -d "$work/dir" -i
+		workers "dir.w$w" "$work/dir" "$w"
+		dphp-commit -d "etcd://$one/r$r.w$w" -i
+		workers "one.w$w" "etcd://$one/r$r.w$w" "$w"
+		dphp-commit -d "etcd://$three/r$r.w$w" -i
+		workers "three.w$w" "etcd://$three/r$r.w$w" "$w"
+	done
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
 done
 
@@ -121,4 +153,12 @@ END {
 	    n / (median(t["three.b64"]) / 1e9)
 	printf "floor, one put at a time, one client: %.0f/s on 1 member, %.0f/s on 3\n",
 	    n / (median(t["one.put"]) / 1e9), n / (median(t["three.put"]) / 1e9)
+	printf "\nthe worker, -b 64, until the queue is empty (two: a shard each)\n"
+	printf "%-44s %10s %10s\n", "ops/s", "1 worker", "2 workers"
+	printf "%-44s %10.0f %10.0f\n", "directory store", n / (median(t["dir.w1"]) / 1e9),
+	    n / (median(t["dir.w2"]) / 1e9)
+	printf "%-44s %10.0f %10.0f\n", "etcd, 1 member", n / (median(t["one.w1"]) / 1e9),
+	    n / (median(t["one.w2"]) / 1e9)
+	printf "%-44s %10.0f %10.0f\n", "etcd, 3 members", n / (median(t["three.w1"]) / 1e9),
+	    n / (median(t["three.w2"]) / 1e9)
 }' "$work/times"

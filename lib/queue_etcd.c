@@ -37,6 +37,14 @@ qkey(struct dphp_store *st, const char *dir, const char *name)
 	return xasprintf("%s/%s/%s", ES(st)->prefix, dir, name);
 }
 
+/* forget the claims read for etcdq_claimed: the queue is used otherwise */
+static void
+fresh(struct dphp_store *st)
+{
+	json_decref(ES(st)->claimview);
+	ES(st)->claimview = NULL;
+}
+
 /* every key under PREFIX/dir/ (up to end, if not NULL) */
 static json_t *
 rangeall(struct dphp_store *st, const char *dir, const char *end, int values)
@@ -172,6 +180,7 @@ etcdq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 	size_t i;
 	int r = 0;
 
+	fresh(st);
 	for (i = 0; i < n && r == 0; i++)
 		r = admitop(st, envs[i], seq ? seq[i] : i, now, ops);
 	if (r == 0)
@@ -206,6 +215,7 @@ etcdq_release(struct dphp_store *st)
 	long moved = 0;
 	size_t i;
 
+	fresh(st);
 	snprintf(end, sizeof(end), "%013lld", (long long)dphp_now_ms() + 1);
 	if (es_range(st, rangeall(st, "delay", end, 1), &resp) != 0)
 		return -1;
@@ -238,7 +248,8 @@ etcdq_release(struct dphp_store *st)
 	return moved;
 }
 
-/* the names claimed now, a set; NULL after a message */
+/* the names claimed now, each with its claim's revision; NULL after a
+ * message */
 static json_t *
 claims(struct dphp_store *st)
 {
@@ -251,7 +262,8 @@ claims(struct dphp_store *st)
 	set = json_object();
 	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
 		if ((name = nameof(st, "queue/claim", kv)) != NULL) {
-			json_object_set_new(set, name, json_true());
+			json_object_set_new(set, name, json_integer(es_num(
+			    json_object_get(kv, "create_revision"))));
 			free(name);
 		}
 	json_decref(resp);
@@ -451,6 +463,7 @@ etcdq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	long taken = 0;
 	size_t i, n, got;
 
+	fresh(st);
 	if (etcdq_release(st) < 0 || (claimed = claims(st)) == NULL)
 		return -1;
 	from = qkey(st, "queue/new", "");
@@ -514,22 +527,27 @@ etcdq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	return taken;
 }
 
+/*
+ * A worker asks this of each event it has in flight, one after the
+ * other: all are answered from one reading of the claims, made by the
+ * first question after any other use of the queue.
+ */
 int
 etcdq_claimed(struct dphp_store *st, const char *receipt)
 {
 	struct claimref cr;
-	json_t *resp, *kv;
-	int r = -1;
+	json_t *rev;
+	int r;
 
 	if (etcdq_receipt(st, receipt, &cr) != 0)
 		return -1;
-	if ((resp = es_txn(st, json_array(), json_pack("[o]", es_rangeop(st,
-	    cr.claimkey)))) != NULL) {
-		kv = es_kvat(resp, 0);
-		r = kv != NULL && es_num(json_object_get(kv,
-		    "create_revision")) == cr.rev;
-		json_decref(resp);
+	if (ES(st)->claimview == NULL &&
+	    (ES(st)->claimview = claims(st)) == NULL) {
+		etcdq_claimref_free(&cr);
+		return -1;
 	}
+	rev = json_object_get(ES(st)->claimview, cr.name);
+	r = rev != NULL && json_integer_value(rev) == cr.rev;
 	etcdq_claimref_free(&cr);
 	return r;
 }
@@ -537,6 +555,7 @@ etcdq_claimed(struct dphp_store *st, const char *receipt)
 void
 etcdq_acked(struct dphp_store *st, const char *receipt)
 {
+	fresh(st);
 	if (ES(st)->acked == NULL)
 		ES(st)->acked = json_object();
 	json_object_set_new(ES(st)->acked, receipt, json_true());
@@ -554,6 +573,7 @@ finish(struct dphp_store *st, const char *receipt, int del)
 	json_t *resp = NULL, *kv;
 	int r = -1;
 
+	fresh(st);
 	/* a commit acknowledged it already */
 	if (json_object_get(ES(st)->acked, receipt) != NULL) {
 		json_object_del(ES(st)->acked, receipt);
@@ -603,6 +623,7 @@ etcdq_cancel(struct dphp_store *st, json_t *env)
 	char buf[1024], *name, *key;
 	json_t *resp;
 
+	fresh(st);
 	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0 ||
 	    d.delay == NULL)
 		return -1;
@@ -625,6 +646,7 @@ etcdq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	char *name;
 	int k;
 
+	fresh(st);
 	memset(qs, 0, sizeof(*qs));
 	qs->next_ms = INT64_MAX;
 	/* one revision: every event is seen in one place */
@@ -696,6 +718,7 @@ etcdq_renew(struct dphp_store *st)
 	size_t i = 0;
 	int left;
 
+	fresh(st);
 	while ((l = json_array_get(ES(st)->leases, i)) != NULL) {
 		if (now - json_integer_value(json_object_get(l, "at")) <
 		    json_integer_value(json_object_get(l, "ms")) / 3) {
@@ -727,7 +750,7 @@ etcdq_renew(struct dphp_store *st)
 int
 etcdq_wait(struct dphp_store *st, int64_t ms)
 {
-	(void)st;
+	fresh(st);
 	dphp_nap(ms < POLL_MS ? ms : POLL_MS);
 	return 0;
 }

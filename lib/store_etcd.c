@@ -280,6 +280,7 @@ etcd_close(struct dphp_store *st)
 	free(ES(st)->lastmark);
 	json_decref(ES(st)->acked);
 	json_decref(ES(st)->leases);
+	json_decref(ES(st)->claimview);
 	dphp_etcd_close(ES(st)->e);
 	free(ES(st)->prefix);
 	free(st);

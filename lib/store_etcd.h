@@ -16,6 +16,7 @@ struct etcdstore {
 	char *lastmark;		/* the marker of the last commit */
 	json_t *acked;		/* receipts acknowledged by a commit */
 	json_t *leases;		/* of claims: [{"id","ms","at"}] */
+	json_t *claimview;	/* claims as read for etcdq_claimed */
 	long maxops;		/* requests one transaction may hold */
 };
 
