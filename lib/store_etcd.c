@@ -21,7 +21,7 @@
  *
  * In queue mode (a change with a receipt) the same transaction
  * acknowledges the input and delivers the events emitted (queue_etcd.c).
- * A batch bigger than etcd lets one transaction be is cut in parts.
+ * A batch too big for one etcd transaction is cut in parts.
  *
  * Not on etcd: archives of the journal (dphp-project archive).
  */
