@@ -399,12 +399,14 @@ static int
 claimall(struct dphp_store *st, struct ready *v, size_t n, json_t *id,
     int64_t until, json_int_t *rev)
 {
-	json_t *cmp = json_array(), *ops = json_array(), *resp, *kv;
+	json_t *cmp = json_array(), *ops = json_array(), *resp, *kv, *one;
 	char *ckey;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		json_array_extend(cmp, claimcmp(st, &v[i]));
+		one = claimcmp(st, &v[i]);
+		json_array_extend(cmp, one);
+		json_decref(one);
 		json_array_append_new(ops, claimput(st, v[i].name, id, until));
 	}
 	resp = es_txn(st, cmp, ops);
