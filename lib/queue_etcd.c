@@ -306,7 +306,7 @@ event(struct dphp_store *st, json_t *kv, const char *name)
 	return env;
 }
 
-/* Up to max ready events of part from page, after *from; how many. */
+/* The first max events of page ready to claim in part, into v: how many. */
 static size_t
 gather(struct dphp_store *st, const struct dphp_queue_part *part,
     json_t *page, json_t *claimed, struct ready *v, size_t max, size_t *bad)
