@@ -143,22 +143,21 @@ machine "$work"
 echo
 awk -v n="$n" "$median_awk"'
 { t[$1] = t[$1] " " $2 }
+# ops/s of runs a and b, a row of the table
+function row(label, a, b) {
+	printf "%-44s %10.0f %10.0f\n", label, n / (median(t[a]) / 1e9),
+	    n / (median(t[b]) / 1e9)
+}
 END {
 	printf "%-44s %10s %10s\n", "ops/s", "-b 1", "-b 64"
-	printf "%-44s %10.0f %10.0f\n", "directory store", n / (median(t["dir.b1"]) / 1e9),
-	    n / (median(t["dir.b64"]) / 1e9)
-	printf "%-44s %10.0f %10.0f\n", "etcd, 1 member", n / (median(t["one.b1"]) / 1e9),
-	    n / (median(t["one.b64"]) / 1e9)
-	printf "%-44s %10.0f %10.0f\n", "etcd, 3 members", n / (median(t["three.b1"]) / 1e9),
-	    n / (median(t["three.b64"]) / 1e9)
+	row("directory store", "dir.b1", "dir.b64")
+	row("etcd, 1 member", "one.b1", "one.b64")
+	row("etcd, 3 members", "three.b1", "three.b64")
 	printf "floor, one put at a time, one client: %.0f/s on 1 member, %.0f/s on 3\n",
 	    n / (median(t["one.put"]) / 1e9), n / (median(t["three.put"]) / 1e9)
 	printf "\nthe worker, -b 64, until the queue is empty (two: a shard each)\n"
 	printf "%-44s %10s %10s\n", "ops/s", "1 worker", "2 workers"
-	printf "%-44s %10.0f %10.0f\n", "directory store", n / (median(t["dir.w1"]) / 1e9),
-	    n / (median(t["dir.w2"]) / 1e9)
-	printf "%-44s %10.0f %10.0f\n", "etcd, 1 member", n / (median(t["one.w1"]) / 1e9),
-	    n / (median(t["one.w2"]) / 1e9)
-	printf "%-44s %10.0f %10.0f\n", "etcd, 3 members", n / (median(t["three.w1"]) / 1e9),
-	    n / (median(t["three.w2"]) / 1e9)
+	row("directory store", "dir.w1", "dir.w2")
+	row("etcd, 1 member", "one.w1", "one.w2")
+	row("etcd, 3 members", "three.w1", "three.w2")
 }' "$work/times"

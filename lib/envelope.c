@@ -343,15 +343,16 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 		FAIL("'ts' must be an RFC 3339 UTC time");
 	d->ts_ms = ms;
 	if ((v = json_object_get(env, "receipt")) != NULL) {
-		if (!json_is_string(v) ||
-		    !dphp_receipt_valid(json_string_value(v)) ||
-		    strncmp(json_string_value(v) + 26, d->id,
-		    strlen(d->id)) != 0 || (json_string_value(v)[26 +
-		    strlen(d->id)] != '\0' && json_string_value(v)[26 +
-		    strlen(d->id)] != '@'))
+		/* TIME.SHARD.ID, then "@CLAIM" on etcd: ID this event's */
+		const char *r = json_string_value(v), *id;
+		size_t n = strlen(d->id);
+
+		id = r != NULL && dphp_receipt_valid(r) ? r + 26 : NULL;
+		if (id == NULL || strncmp(id, d->id, n) != 0 ||
+		    (id[n] != '\0' && id[n] != '@'))
 			FAIL("'receipt' must be the queue receipt of the event "
 			    "(TIME.SHARD.ID[@CLAIM])");
-		d->receipt = json_string_value(v);
+		d->receipt = r;
 	}
 	if ((v = json_object_get(env, "token")) != NULL) {
 		if (!json_is_string(v) || json_string_length(v) == 0 ||

@@ -676,15 +676,15 @@ etcd_batch(struct dphp_store *st, const struct dphp_id *ids,
 	size_t *from = xcalloc(n, sizeof(*from)), *pos = xcalloc(n,
 	    sizeof(*pos));
 	size_t i, k, m, start = 0, end;
-	long used;
+	long used, fixed;
 	int r = 0;
 
+	/* marker, journal/next and the last marker; every fence, at most */
+	for (k = 0, fixed = 3; k < n; k++)
+		fixed += c[k].op == DPHP_FENCE;
 	while (r == 0 && start < n) {
 		/* the changes start..end-1 (fences aside) in one part */
-		used = 3;
-		for (k = 0; k < n; k++)
-			if (c[k].op == DPHP_FENCE)
-				used += 1;
+		used = fixed;
 		for (end = start; end < n; end++) {
 			if (c[end].op == DPHP_FENCE)
 				continue;
