@@ -69,7 +69,7 @@ check: deps
 	@$(MAKE) --no-print-directory test
 
 test: $(PROGS)
-	prove -j2 --comments --exec bats --ext .bats tests/ tests/etcd/
+	@sh tests/run
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -85,7 +85,7 @@ bench/floor: bench/floor.c
 
 lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
-	shellcheck -s sh .ci/run .ci/ensure-deps lib/dphp.sh examples/*/*.sh \
+	shellcheck -s sh .ci/run .ci/ensure-deps tests/run lib/dphp.sh examples/*/*.sh \
 		examples/bank/handlers/*/* tests/fixtures/handlers/*/* \
 		tests/scenarios/handlers/*/* bench/*.sh bench/handlers/*/sh* \
 		bench/handlers/*/jq*

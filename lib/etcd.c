@@ -164,12 +164,16 @@ unavailable(long status, json_t *v)
 	    strstr(msg, "not capable")));
 }
 
-/* the request went out and no answer came: it may have been done */
+/*
+ * The request went out and no whole answer came: it may have been done.
+ * A member killed while it answers leaves half an answer (PARTIAL_FILE).
+ */
 static int
 unknown(CURLcode c, json_t *v)
 {
 	return c == CURLE_OPERATION_TIMEDOUT || c == CURLE_RECV_ERROR ||
-	    c == CURLE_GOT_NOTHING || c == CURLE_SEND_ERROR || undecided(v);
+	    c == CURLE_GOT_NOTHING || c == CURLE_SEND_ERROR ||
+	    c == CURLE_PARTIAL_FILE || undecided(v);
 }
 
 int

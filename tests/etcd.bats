@@ -2,10 +2,11 @@
 # The etcd backend (-d etcd://HOST:PORT,.../PREFIX) against a real
 # three-member etcd cluster on loopback ports, started for this file and
 # stopped after it: the store's contract, a pipeline, concurrent
-# compare-and-set, members killed, a directory store moved in through a
-# snapshot, the journal replayed and followed, workers through members
-# and leaders killed, a worker stopped with claims and a lock.  The
-# suites linked in tests/etcd/ run on a cluster of their own.
+# compare-and-set, answers lost or cut off, members killed, a directory
+# store moved in through a snapshot, the journal replayed and followed,
+# workers through members and leaders killed, a worker stopped with
+# claims and a lock.  The suites linked in tests/etcd/ run on a cluster
+# of their own.
 
 load helper
 
@@ -48,11 +49,16 @@ bank_in() {
 }
 
 # the number (1 to 3) of the member that leads now ($1 lead), or of one
-# that does not ($1 follow)
+# that does not ($1 follow); waits out an election under way
 member() {
 	local lead i p
-	lead=$(ectl endpoint status -w json |
-	    jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint')
+	for _ in $(seq 1 50); do
+		lead=$(ectl endpoint status -w json 2> /dev/null |
+		    jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint')
+		[ -n "$lead" ] && break
+		sleep 0.1
+	done
+	[ -n "$lead" ] || fail "no member leads"
 	for i in 1 2 3; do
 		p=$(cut -d, -f"$i" <<< "$ETCD_HOSTS")
 		if { [ "$1" = lead ] && [ "$p" = "$lead" ]; } ||
@@ -150,12 +156,13 @@ OUT
 	assert_equal "$(jq -c .state <<< "$output")" '{"n":60}'
 }
 
-@test "a commit carried out but its answer lost: its marker says it was done, and it is not done twice" {
-	# through a proxy that swallows the answer of the 3rd write; the
-	# member behind it is the second endpoint too
+# five increments through a proxy that loses ($1: swallow or cut) the
+# answer of the 3rd write; the member behind it is the second endpoint
+# too: the commit is found done by its marker, and not done twice
+lost_answer() {
 	port=$((${ETCD_HOSTS##*:} + 100))
 	member=${ETCD_HOSTS##*,}
-	"$TOP/tests/fixtures/lossy-proxy" "$port" "${member##*:}" 3 &
+	"$TOP/tests/fixtures/lossy-proxy" "$port" "${member##*:}" 3 "$1" &
 	proxy=$!
 	for _ in $(seq 1 50); do
 		(exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
@@ -179,6 +186,14 @@ OUT
 	# no marker left: each writer takes its last away when it ends
 	run sh -c 'ETCDCTL_API=3 etcdctl --endpoints "$1" get --prefix "$2/txn/" --keys-only | grep -c .' sh "$ETCD_HOSTS" "t$BATS_TEST_NUMBER"
 	assert_output 0
+}
+
+@test "a commit carried out but its answer lost: its marker says it was done, and it is not done twice" {
+	lost_answer swallow
+}
+
+@test "a commit carried out but its answer cut off (the member killed as it answers): the same" {
+	lost_answer cut
 }
 
 @test "a member killed, then the leader, in the middle of the writes: no acknowledged commit lost" {
