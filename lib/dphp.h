@@ -701,6 +701,10 @@ void dphp_etcd_close(struct dphp_etcd *);
  * or -2 when it went out and no answer came (it may have been done) */
 int dphp_etcd_call(struct dphp_etcd *, const char *path, json_t *body,
     json_t **out);
+/* watch as body asks ({"create_request":...}) until something changes,
+ * or for ms at most; at once if no member can be asked (not reported:
+ * a watch only spares looking, and the next request finds out) */
+void dphp_etcd_watch(struct dphp_etcd *, json_t *body, int64_t ms);
 char *dphp_b64(const void *, size_t);		/* new */
 char *dphp_unb64(const char *, size_t *n);	/* new, or NULL */
 

@@ -6,7 +6,8 @@
  * for up to ten seconds.  A request that reached a member and got no
  * answer is not sent again: it may have been carried out, and the
  * caller is told so (store_etcd.c finds out which).  A request waits
- * DPHP_ETCD_TIMEOUT_MS for its answer (30 s).
+ * DPHP_ETCD_TIMEOUT_MS for its answer (30 s).  A watch is a request
+ * whose answer streams, one JSON message a line, while it lasts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,4 +239,43 @@ dphp_etcd_call(struct dphp_etcd *e, const char *path, json_t *body,
 		free(text);
 		return -1;
 	}
+}
+
+/* a watch's stream: a second message means a change (or the watch ended) */
+static size_t
+heed(char *p, size_t size, size_t n, void *arg)
+{
+	int *lines = arg;
+	size_t i;
+
+	for (i = 0; i < size * n; i++)
+		*lines += p[i] == '\n';
+	return *lines >= 2 ? 0 : size * n;	/* 0: enough, stop */
+}
+
+void
+dphp_etcd_watch(struct dphp_etcd *e, json_t *body, int64_t ms)
+{
+	char *text = json_dumps(body, JSON_COMPACT), *url;
+	int lines = 0;
+	CURLcode c;
+	size_t i;
+
+	/* a member down is passed over; any other failure ends the wait */
+	for (i = 0; i < e->n; i++) {
+		url = xasprintf("%s/v3/watch", e->urls[e->cur]);
+		curl_easy_setopt(e->curl, CURLOPT_URL, url);
+		curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, text);
+		curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, heed);
+		curl_easy_setopt(e->curl, CURLOPT_WRITEDATA, &lines);
+		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, (long)ms);
+		c = curl_easy_perform(e->curl);
+		curl_easy_setopt(e->curl, CURLOPT_WRITEFUNCTION, gather);
+		curl_easy_setopt(e->curl, CURLOPT_TIMEOUT_MS, timeout());
+		free(url);
+		if (c != CURLE_COULDNT_CONNECT)
+			break;
+		e->cur = (e->cur + 1) % e->n;
+	}
+	free(text);
 }

@@ -29,7 +29,7 @@
 #include "store_etcd.h"
 
 #define PAGE 256	/* ready events looked at a request */
-#define POLL_MS 50	/* no watch: how often a waiting worker looks */
+#define POLL_MS 50	/* how often a waiting worker looks, at most */
 
 static char *
 qkey(struct dphp_store *st, const char *dir, const char *name)
@@ -658,6 +658,8 @@ etcdq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	    "requestRange", rangeall(st, "queue/new", NULL, 0)));
 	if (resp == NULL)
 		return -1;
+	ES(st)->looked = es_num(json_object_get(json_object_get(resp,
+	    "header"), "revision"));
 	claimed = json_object();
 	for (k = 0; k < 3; k++)
 		json_array_foreach(json_object_get(json_object_get(
@@ -749,10 +751,41 @@ etcdq_renew(struct dphp_store *st)
 	return 0;
 }
 
+/*
+ * Wait ms, or less when the queue changes: a watch of the keys from
+ * delay/ to queue/ (the journal's and the locks' between them too),
+ * from just after the revision etcdq_stat last read, so that what came
+ * since wakes the worker.  An idle worker asks etcd nothing meanwhile;
+ * a worker woken wakes at most every POLL_MS, however busy the store.
+ * No watch (no member answers): a POLL_MS nap, and the worker's next
+ * request finds out.
+ */
 int
 etcdq_wait(struct dphp_store *st, int64_t ms)
 {
+	int64_t start = dphp_monotonic_ms(), left;
+	char *from, *to;
+	json_t *body;
+
 	fresh(st);
-	dphp_nap(ms < POLL_MS ? ms : POLL_MS);
+	if (ms > POLL_MS) {
+		from = qkey(st, "delay", "");
+		to = qkey(st, "queue", "");
+		to[strlen(to) - 1]++;	/* '/' + 1: past every key under */
+		body = json_pack("{s{soso}}", "create_request", "key",
+		    es_b64(from), "range_end", es_b64(to));
+		if (ES(st)->looked > 0)
+			json_object_set_new(json_object_get(body,
+			    "create_request"), "start_revision",
+			    json_integer(ES(st)->looked + 1));
+		ES(st)->looked = 0;
+		dphp_etcd_watch(ES(st)->e, body, ms);
+		json_decref(body);
+		free(from);
+		free(to);
+	}
+	left = start + (ms < POLL_MS ? ms : POLL_MS) - dphp_monotonic_ms();
+	if (left > 0)
+		dphp_nap(left);
 	return 0;
 }

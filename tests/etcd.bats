@@ -4,9 +4,9 @@
 # stopped after it: the store's contract, a pipeline, concurrent
 # compare-and-set, answers lost or cut off, members killed, a directory
 # store moved in through a snapshot, the journal replayed and followed,
-# workers through members and leaders killed, a worker stopped with
-# claims and a lock.  The suites linked in tests/etcd/ run on a cluster
-# of their own.
+# a waiting worker's watch, workers through members and leaders
+# killed, a worker stopped with claims and a lock.  The suites linked in
+# tests/etcd/ run on a cluster of their own.
 
 load helper
 
@@ -303,6 +303,37 @@ entity:account:bob|5|2
 	run --separate-stderr dphp-project -d "etcd://$ETCD_HOSTS" ls
 	assert_failure 4
 	assert_stderr "dphp-project: error: invalid store 'etcd://$ETCD_HOSTS' (want etcd://HOST:PORT[,...]/PREFIX)"
+}
+
+# the requests (ranges, transactions) the members have answered so far
+asked() {
+	local h n=0
+	for h in ${ETCD_HOSTS//,/ }; do
+		exec 3<> "/dev/tcp/${h%:*}/${h##*:}"
+		printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3
+		n=$((n + $(awk '/^grpc_server_handled_total\{.*grpc_method="(Range|Txn)"/ { n += $2 } END { print n + 0 }' <&3)))
+		exec 3<&-
+	done
+	echo "$n"
+}
+
+@test "a worker waiting on an empty queue watches it: it asks etcd next to nothing, and what is admitted wakes it" {
+	revive
+	ev e1 signal entity:counter:k1 add 1 > "$T/in"
+	before=$(asked)
+	run --separate-stderr timeout 3 dphp-route -d "$E" -t -w
+	assert_failure 124
+	assert_output ""
+	assert_stderr ""
+	# looking every 50 ms instead, it asked some 200 times
+	idle=$(($(asked) - before))
+	[ "$idle" -lt 30 ] || fail "a waiting worker asked etcd $idle times in 3 s"
+	(sleep 1 && dphp-route -d "$E" -q "$T/in") &
+	run --separate-stderr timeout 3 dphp-route -d "$E" -t -w
+	wait
+	assert_failure 124
+	assert_stderr ""
+	assert_equal "$(jq -r .id <<< "$output")" e1
 }
 
 # the members killed before, started again, and all three answering
