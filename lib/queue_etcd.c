@@ -259,6 +259,8 @@ claims(struct dphp_store *st)
 
 	if (es_range(st, rangeall(st, "queue/claim", NULL, 0), &resp) != 0)
 		return NULL;
+	ES(st)->looked = es_num(json_object_get(json_object_get(resp,
+	    "header"), "revision"));
 	set = json_object();
 	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
 		if ((name = nameof(st, "queue/claim", kv)) != NULL) {
@@ -754,8 +756,8 @@ etcdq_renew(struct dphp_store *st)
 /*
  * Wait ms, or less when the queue changes: a watch of the keys from
  * delay/ to queue/ (the journal's and the locks' between them too),
- * from just after the revision etcdq_stat last read, so that what came
- * since wakes the worker.  An idle worker asks etcd nothing meanwhile;
+ * from just after the revision the queue was last read at (its stat, or
+ * the claims in flight), so that what came since wakes the worker.  An idle worker asks etcd nothing meanwhile;
  * a worker woken wakes at most every POLL_MS, however busy the store.
  * No watch (no member answers): a POLL_MS nap, and the worker's next
  * request finds out.

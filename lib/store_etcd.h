@@ -17,7 +17,7 @@ struct etcdstore {
 	json_t *acked;		/* receipts acknowledged by a commit */
 	json_t *leases;		/* of claims: [{"id","ms","at"}] */
 	json_t *claimview;	/* claims as read for etcdq_claimed */
-	json_int_t looked;	/* the revision etcdq_stat read; 0: none */
+	json_int_t looked;	/* the queue last read at; 0: not since */
 	long maxops;		/* requests one transaction may hold */
 };
 
