@@ -115,25 +115,26 @@ for i in range(int(sys.argv[2])):
     c.getresponse().read()
 EOF
 
+# $1 (run or workers) on a new store of each kind, timed as KIND.$2,
+# given $3; run $r's stores on etcd under a prefix of their own
+on_each() {
+	rm -rf "$work/dir" && dphp-commit -d "$work/dir" -i
+	"$1" "dir.$2" "$work/dir" "$3"
+	dphp-commit -d "etcd://$one/r$r.$2" -i
+	"$1" "one.$2" "etcd://$one/r$r.$2" "$3"
+	dphp-commit -d "etcd://$three/r$r.$2" -i
+	"$1" "three.$2" "etcd://$three/r$r.$2" "$3"
+}
+
 : > "$work/times"
 for r in $(seq "$runs"); do
 	for b in 1 64; do
-		rm -rf "$work/dir" && dphp-commit -d "$work/dir" -i
-		run "dir.b$b" "$work/dir" "$b"
-		dphp-commit -d "etcd://$one/r$r.b$b" -i
-		run "one.b$b" "etcd://$one/r$r.b$b" "$b"
-		dphp-commit -d "etcd://$three/r$r.b$b" -i
-		run "three.b$b" "etcd://$three/r$r.b$b" "$b"
+		on_each run "b$b" "$b"
 	done
 	puts one.put "$one"
 	puts three.put "$three"
 	for w in 1 2; do
-		rm -rf "$work/dir" && dphp-commit -d "$work/dir" -i
-		workers "dir.w$w" "$work/dir" "$w"
-		dphp-commit -d "etcd://$one/r$r.w$w" -i
-		workers "one.w$w" "etcd://$one/r$r.w$w" "$w"
-		dphp-commit -d "etcd://$three/r$r.w$w" -i
-		workers "three.w$w" "etcd://$three/r$r.w$w" "$w"
+		on_each workers "w$w" "$w"
 	done
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
 done

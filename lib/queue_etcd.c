@@ -259,8 +259,7 @@ claims(struct dphp_store *st)
 
 	if (es_range(st, rangeall(st, "queue/claim", NULL, 0), &resp) != 0)
 		return NULL;
-	ES(st)->looked = es_num(json_object_get(json_object_get(resp,
-	    "header"), "revision"));
+	ES(st)->looked = es_revision(resp);
 	set = json_object();
 	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
 		if ((name = nameof(st, "queue/claim", kv)) != NULL) {
@@ -416,8 +415,7 @@ claimall(struct dphp_store *st, struct ready *v, size_t n, json_t *id,
 		return -1;
 	if (json_is_true(json_object_get(resp, "succeeded"))) {
 		for (i = 0; i < n; i++)
-			rev[i] = es_num(json_object_get(json_object_get(resp,
-			    "header"), "revision"));
+			rev[i] = es_revision(resp);
 		json_decref(resp);
 		return 0;
 	}
@@ -432,8 +430,7 @@ claimall(struct dphp_store *st, struct ready *v, size_t n, json_t *id,
 			return -1;
 		rev[i] = 0;
 		if (json_is_true(json_object_get(resp, "succeeded")))
-			rev[i] = es_num(json_object_get(json_object_get(resp,
-			    "header"), "revision"));
+			rev[i] = es_revision(resp);
 		else if ((kv = es_kvat(resp, 0)) != NULL &&
 		    json_equal(json_object_get(kv, "lease"), id))
 			/* ours already: a request asked again */
@@ -660,8 +657,7 @@ etcdq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	    "requestRange", rangeall(st, "queue/new", NULL, 0)));
 	if (resp == NULL)
 		return -1;
-	ES(st)->looked = es_num(json_object_get(json_object_get(resp,
-	    "header"), "revision"));
+	ES(st)->looked = es_revision(resp);
 	claimed = json_object();
 	for (k = 0; k < 3; k++)
 		json_array_foreach(json_object_get(json_object_get(
@@ -767,20 +763,20 @@ etcdq_wait(struct dphp_store *st, int64_t ms)
 {
 	int64_t start = dphp_monotonic_ms(), left;
 	char *from, *to;
-	json_t *body;
+	json_t *req, *body;
 
 	fresh(st);
 	if (ms > POLL_MS) {
 		from = qkey(st, "delay", "");
 		to = qkey(st, "queue", "");
 		to[strlen(to) - 1]++;	/* '/' + 1: past every key under */
-		body = json_pack("{s{soso}}", "create_request", "key",
-		    es_b64(from), "range_end", es_b64(to));
+		req = json_pack("{soso}", "key", es_b64(from), "range_end",
+		    es_b64(to));
 		if (ES(st)->looked > 0)
-			json_object_set_new(json_object_get(body,
-			    "create_request"), "start_revision",
+			json_object_set_new(req, "start_revision",
 			    json_integer(ES(st)->looked + 1));
 		ES(st)->looked = 0;
+		body = json_pack("{so}", "create_request", req);
 		dphp_etcd_watch(ES(st)->e, body, ms);
 		json_decref(body);
 		free(from);

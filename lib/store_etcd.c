@@ -94,6 +94,13 @@ es_num(json_t *v)
 	    json_integer_value(v);
 }
 
+json_int_t
+es_revision(json_t *resp)
+{
+	return es_num(json_object_get(json_object_get(resp, "header"),
+	    "revision"));
+}
+
 /*
  * A request that does the same when done twice (a read, or a write
  * compared so): asked again of another member when one went out
@@ -420,8 +427,7 @@ commit(struct dphp_store *st, json_t *cmp, json_t *ops)
 	json_decref(body);
 	if (r == 0)
 		rev = json_is_true(json_object_get(resp, "succeeded")) ?
-		    es_num(json_object_get(json_object_get(resp, "header"),
-		    "revision")) : 0;
+		    es_revision(resp) : 0;
 	else if (r == -2) {
 		json_decref(es_txn(st, json_pack("[o]", es_unchanged(mark, 0)),
 		    json_pack("[o]", es_putop(mark, "0"))));
@@ -794,8 +800,7 @@ etcd_freeze(struct dphp_store *st)
 	if (resp == NULL)
 		return -1;
 	/* every read from now on at this revision: one moment's states */
-	ES(st)->atrev = es_num(json_object_get(json_object_get(resp, "header"),
-	    "revision"));
+	ES(st)->atrev = es_revision(resp);
 	json_decref(resp);
 	return 0;
 }

@@ -29,6 +29,8 @@ json_t *es_b64(const char *);
 json_t *es_rangeop(struct dphp_store *, const char *key);
 /* the gateway's numbers are strings */
 json_int_t es_num(json_t *);
+/* the revision an answer was given at */
+json_int_t es_revision(json_t *resp);
 /* a request that may be done twice, asked again when unanswered: 0 and
  * *out, or -1 (reported) */
 int es_call(struct dphp_store *, const char *path, json_t *body,
