@@ -96,13 +96,37 @@ getstate(const char *id)
 }
 
 /*
- * Run under dphp-lock (DPHP_LOCK_OWNER, DPHP_LOCK_FENCES), a commit to
- * a locked entity carries its fence: it happens only while the hold
- * lasts, so a holder paused past its lease cannot overwrite the work of
- * the next one.  Fills f and returns 1 when id is one of them.
+ * The guard on the lock of id that a commit of its state carries, if
+ * id is an entity: no one's hold (DPHP_FREE), or, by the holder, its
+ * own hold with its token (DPHP_FENCE), so that the change is made only
+ * while that stays true.  Then a commit computed before a hold began
+ * cannot land inside it, and a holder paused past its lease cannot
+ * overwrite the work of the next.  guards is what the guard guards (see
+ * dphp_change).  Returns 1 when f was filled.
  */
 static int
-fence_of(const char *id, struct dphp_change *f)
+guard(const char *id, const char *owner, json_int_t fence, size_t guards,
+    struct dphp_change *f)
+{
+	if (strncmp(id, "entity:", 7) != 0)
+		return 0;
+	memset(f, 0, sizeof(*f));
+	f->id = id;
+	f->space = DPHP_SPACE_LOCK;
+	f->op = owner != NULL ? DPHP_FENCE : DPHP_FREE;
+	f->cond = DPHP_IF_ANY;
+	f->owner = owner;
+	f->fence = fence;
+	f->guards = guards;
+	return 1;
+}
+
+/*
+ * The guard of a plumbing commit: run under dphp-lock (DPHP_LOCK_OWNER,
+ * DPHP_LOCK_FENCES naming id), the hold's.
+ */
+static int
+plumbing_guard(const char *id, struct dphp_change *f)
 {
 	const char *owner = getenv("DPHP_LOCK_OWNER");
 	const char *p = getenv("DPHP_LOCK_FENCES");
@@ -111,18 +135,32 @@ fence_of(const char *id, struct dphp_change *f)
 	while (owner != NULL && p != NULL && *p != '\0') {
 		while (*p == ' ')
 			p++;
-		if (strncmp(p, id, len) == 0 && p[len] == '=') {
-			f->id = id;
-			f->space = DPHP_SPACE_LOCK;
-			f->op = DPHP_FENCE;
-			f->cond = DPHP_IF_ANY;
-			f->owner = owner;
-			f->fence = strtoll(p + len + 1, NULL, 10);
-			return 1;
-		}
+		if (strncmp(p, id, len) == 0 && p[len] == '=')
+			return guard(id, owner, strtoll(p + len + 1, NULL, 10),
+			    0, f);
 		p = strchr(p, ' ');
 	}
-	return 0;
+	return guard(id, NULL, 0, 0, f);
+}
+
+/* say why a guard c failed the commit of its entity; DPHP_EXIT_NO */
+static int
+guard_failed(const struct dphp_reader *at, const struct dphp_change *c)
+{
+	char why[512];
+
+	if (c->op == DPHP_FENCE)
+		snprintf(why, sizeof(why), "the lock of '%s' is no longer held "
+		    "by %s with token %lld: not committed", c->id, c->owner,
+		    (long long)c->fence);
+	else
+		snprintf(why, sizeof(why), "'%s' is locked by another owner "
+		    "(dphp-lock -L): not committed", c->id);
+	if (at != NULL)
+		dphp_reader_error(at, "%s", why);
+	else
+		dphp_error("%s", why);
+	return DPHP_EXIT_NO;
 }
 
 static int
@@ -143,18 +181,13 @@ putstate(const char *id, const char *file, enum dphp_cond cond,
 	c[0].state = state;
 	c[0].cond = cond;
 	c[0].etag = etag;
-	if (fence_of(id, &c[1]))
-		n = 2;
+	n += plumbing_guard(id, &c[1]);
 	r = dphp_store_batch(store, c, n);
 	json_decref(state);
 	if (r != DPHP_STORE_OK)
 		return DPHP_EXIT_SYS;
-	if (n == 2 && c[1].result != DPHP_STORE_OK) {
-		dphp_error("the lock of '%s' is no longer held by %s with token "
-		    "%lld: not committed", id, c[1].owner,
-		    (long long)c[1].fence);
-		return DPHP_EXIT_NO;
-	}
+	if (n == 2 && c[1].result != DPHP_STORE_OK)
+		return guard_failed(NULL, &c[1]);
 	r = c[0].result;
 	memcpy(newetag, c[0].newetag, sizeof(newetag));
 	switch (r) {
@@ -206,24 +239,17 @@ tochange(json_t *prop, const struct dphp_proposal *p, const char *etag,
 }
 
 /*
- * dphp-lock lets an owner's event through to a locked entity with the
- * token of the hold ("fence"): the change it proposes, c[k], is made
- * only while that hold lasts.  Fills f and returns 1 when it has one.
+ * The guard of the change c[k] a proposal asks for: dphp-lock lets an
+ * owner's event through to its locked entity with the token of the
+ * hold ("fence"); any other must find the entity held by no one.
  */
 static int
-input_fence(const struct dphp_proposal *p, size_t k, struct dphp_change *f)
+input_guard(const struct dphp_proposal *p, size_t k, struct dphp_change *f)
 {
-	if (p->desc.fence == 0)
-		return 0;
-	memset(f, 0, sizeof(*f));
-	f->id = p->desc.to;
-	f->space = DPHP_SPACE_LOCK;
-	f->op = DPHP_FENCE;
-	f->cond = DPHP_IF_ANY;
-	f->owner = json_string_value(json_object_get(p->desc.lock, "owner"));
-	f->fence = p->desc.fence;
-	f->guards = k + 1;
-	return 1;
+	if (p->desc.fence != 0)
+		return guard(p->desc.to, json_string_value(json_object_get(
+		    p->desc.lock, "owner")), p->desc.fence, k + 1, f);
+	return guard(p->desc.to, NULL, 0, k + 1, f);
 }
 
 /* deleting nothing changes nothing */
@@ -299,7 +325,7 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done, int *fenced)
 		prop = dphp_proposal_new(p->input, applied, etag[0] ? etag :
 		    NULL, NULL);
 		tochange(prop, p, etag[0] ? etag : NULL, &c[0]);
-		nc = 1 + input_fence(p, 0, &c[1]);
+		nc = 1 + input_guard(p, 0, &c[1]);
 		if (dphp_store_batch(store, c, nc) != DPHP_STORE_OK) {
 			json_decref(prop);
 			return DPHP_STORE_ERROR;
@@ -315,7 +341,7 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done, int *fenced)
 			return c[0].result;
 		if (c[0].result != DPHP_STORE_CONFLICT ||
 		    (nc == 2 && c[1].result != DPHP_STORE_OK))
-			return c[0].result;	/* the hold is gone: give up */
+			return c[0].result;	/* a lock says no: give up */
 	}
 	return DPHP_STORE_CONFLICT;
 }
@@ -343,11 +369,11 @@ flush(void)
 	struct pending *q;
 	const char *receipt;
 	json_t *last, *done;
-	size_t i, nc = nbatch, *fence;
-	int r = 0;
+	size_t i, nc = nbatch, *guarded;
+	int r = 0, locked;
 
 	c = xcalloc(nbatch ? 2 * nbatch : 1, sizeof(*c));
-	fence = xcalloc(nbatch ? nbatch : 1, sizeof(*fence));
+	guarded = xcalloc(nbatch ? nbatch : 1, sizeof(*guarded));
 	for (i = 0; i < nbatch; i++) {
 		q = &batch[i];
 		q->etag = q->p.base;
@@ -367,8 +393,8 @@ flush(void)
 				q->etag = "-";
 		}
 		tochange(q->rec, &q->p, q->etag, &c[i]);
-		if (input_fence(&q->p, i, &c[nc]))
-			fence[i] = ++nc;
+		if (input_guard(&q->p, i, &c[nc]))
+			guarded[i] = ++nc;
 	}
 	if (dphp_store_batch(store, c, nc) != DPHP_STORE_OK)
 		r = DPHP_EXIT_SYS;
@@ -377,11 +403,11 @@ flush(void)
 		receipt = q->p.desc.receipt;
 		nothing_deleted(&c[i]);
 		done = NULL;
-		/* fenced off: the event goes back to dphp-lock, which tells
-		 * its owner that the hold is lost */
+		/* a lock says no: given back, the event goes to dphp-lock,
+		 * which parks it or tells its owner that the hold is lost */
+		locked = guarded[i] && c[guarded[i] - 1].result != DPHP_STORE_OK;
 		if (c[i].result == DPHP_STORE_CONFLICT && handlers.dir != NULL &&
-		    !c[i].fenced && !(fence[i] && c[fence[i] - 1].result !=
-		    DPHP_STORE_OK))
+		    !c[i].fenced && !locked)
 			c[i].result = recompute(&q->p, c[i].newetag, &done,
 			    &c[i].fenced);
 		if (c[i].fenced) {
@@ -397,6 +423,9 @@ flush(void)
 			    "delete")) && dphp_acl_forget(store,
 			    q->p.target) != 0)
 				r = DPHP_EXIT_SYS;
+			else if (q->p.desc.ahead != 0 &&
+			    dphp_lock_ahead_done(store, &q->p.desc) != 0)
+				r = DPHP_EXIT_SYS;
 			else if (receipt && dphp_queue_ack(store, receipt) != 0)
 				r = DPHP_EXIT_SYS;
 			else
@@ -410,6 +439,9 @@ flush(void)
 			json_object_del(chain, q->p.target);
 			if (dphp_queue_nack(store, receipt) != 0)
 				r = DPHP_EXIT_SYS;
+		} else if (locked) {
+			json_object_del(chain, q->p.target);
+			status = guard_failed(&q->at, &c[guarded[i] - 1]);
 		} else if (c[i].result == DPHP_STORE_CONFLICT) {
 			if (q->etag != NULL && strcmp(q->etag, "-") == 0)
 				dphp_reader_error(&q->at, "'%s' is at \"%s\" but "
@@ -427,7 +459,7 @@ flush(void)
 		json_decref(batch[i].rec);
 	nbatch = 0;
 	free(c);
-	free(fence);
+	free(guarded);
 	return r;
 }
 

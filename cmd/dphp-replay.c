@@ -129,6 +129,8 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 		if (d->receipt == NULL)
 			return DPHP_EXIT_INPUT;
 		rejected = 1;
+		if (d->ahead != 0 && dphp_lock_ahead_done(store, d) != 0)
+			return DPHP_EXIT_SYS;
 		return dphp_queue_ack(store, d->receipt) ? DPHP_EXIT_SYS : 0;
 	}
 	prop = dphp_proposal_new(env, applied, base, prev);

@@ -26,6 +26,7 @@ struct dphp_backend {
 	    size_t, dphp_taken_fn *, void *, size_t *);
 	long (*release)(struct dphp_store *);
 	int (*claimed)(struct dphp_store *, const char *);
+	int (*pending)(struct dphp_store *, const char *);
 	int (*ack)(struct dphp_store *, const char *);
 	int (*nack)(struct dphp_store *, const char *);
 	int (*cancel)(struct dphp_store *, json_t *);
@@ -48,19 +49,16 @@ struct dphp_store {
  * CONFLICT with newetag set to cur */
 int dphp_cond_check(const char *cur, enum dphp_cond, const char *etag,
     char *newetag);
-/* is the hold a DPHP_FENCE change c names the one in lock (the state of
- * a lock record, or NULL), still unexpired? */
-int dphp_fence_holds(json_t *lock, const struct dphp_change *c);
-/* a fence that does not hold fails what it guards (their results) */
-void dphp_fences_apply(struct dphp_change *, size_t n);
+/* does the guard c (DPHP_FENCE, DPHP_FREE) hold for lock, the state of
+ * its lock record (NULL: there is none)? */
+int dphp_guard_holds(json_t *lock, const struct dphp_change *c);
+/* a guard that does not hold fails what it guards (their results) */
+void dphp_guards_apply(struct dphp_change *, size_t n);
 
 /*
- * The queue's names, alike on every backend: "TIME.SHARD.ID", TIME the
- * millisecond time the event is due in 13 digits and its place among
- * the events admitted together in 3 more (queue_dir.c), the seq-th of
- * them; when it is due; is it in part?
+ * The queue's names, alike on every backend (dphp_queue_name in
+ * dphp.h): when it is due; is it in part?
  */
-char *dphp_queue_name(const struct dphp_desc *, size_t seq);
 int64_t dphp_queue_due(const char *name);
 int dphp_queue_in_part(const char *name, const struct dphp_queue_part *);
 

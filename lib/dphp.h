@@ -213,6 +213,9 @@ struct dphp_desc {
 	int nreply;
 	json_t *lock;		/* lock wrapper value or NULL (borrowed) */
 	json_int_t fence;	/* the hold's token dphp-lock added, or 0 */
+	json_int_t ahead;	/* dphp-lock let it go ahead of the requests
+				 * held back by the record with this token;
+				 * or 0 */
 	json_int_t priority;	/* -1 when absent */
 	const char *from;
 	json_t *by;		/* borrowed or NULL */
@@ -310,12 +313,16 @@ int dphp_store_delete(struct dphp_store *, const char *id,
  * changes happened; after, some may be visible but not durable.
  */
 /*
- * DPHP_FENCE (with lock set) only tests that the lock record of id is
- * held, unexpired, by owner with token fence: the change it guards
- * (or every change of the batch) then happens only while that hold
- * lasts, and fails with CONFLICT otherwise.
+ * Guards test the lock record of id (space DPHP_SPACE_LOCK) and write
+ * nothing: DPHP_FENCE that it is held, unexpired, by owner with token
+ * fence; DPHP_FREE that no one holds it (absent, free, or run out).
+ * The change a guard guards (or every change of the batch) happens
+ * only while the guard holds, and fails with CONFLICT otherwise: so a
+ * lock is kept at the commit of every entity state, whatever read the
+ * lock record before.
  */
-enum dphp_op { DPHP_PUT, DPHP_DELETE, DPHP_CHECK, DPHP_FENCE };
+enum dphp_op { DPHP_PUT, DPHP_DELETE, DPHP_CHECK, DPHP_FENCE, DPHP_FREE };
+#define DPHP_IS_GUARD(op) ((op) == DPHP_FENCE || (op) == DPHP_FREE)
 struct dphp_change {
 	const char *id;
 	enum dphp_op op;
@@ -334,7 +341,7 @@ struct dphp_change {
 	enum dphp_space space;		/* which record of id */
 	const char *owner;		/* DPHP_FENCE */
 	json_int_t fence;		/* DPHP_FENCE */
-	size_t guards;			/* DPHP_FENCE: 1 + the index of the
+	size_t guards;			/* guards: 1 + the index of the
 					 * change it guards; 0: all of them */
 	int result;			/* out */
 	char newetag[DPHP_ETAG_MAX];	/* out */
@@ -414,6 +421,9 @@ int dphp_queue_cancel(struct dphp_store *, json_t *env);
 long dphp_queue_release(struct dphp_store *);
 /* is the event of receipt claimed (by anyone)? 1, 0, or -1 */
 int dphp_queue_claimed(struct dphp_store *, const char *receipt);
+/* is the event of queue name (no receipt suffix) still in the inbox,
+ * ready or claimed?  1, 0, or -1 */
+int dphp_queue_pending(struct dphp_store *, const char *name);
 /* finished with a claimed event: forget it (ack), or give it back */
 int dphp_queue_ack(struct dphp_store *, const char *receipt);
 int dphp_queue_nack(struct dphp_store *, const char *receipt);
@@ -435,6 +445,12 @@ int dphp_queue_renew(struct dphp_store *);
 int dphp_queue_wait(struct dphp_store *, int64_t ms);
 /* "TIME.SHARD.ID", the queue file name of an envelope: is r one? */
 int dphp_receipt_valid(const char *r);
+/*
+ * The queue name of d, the seq-th of the events admitted together
+ * ("TIME.SHARD.ID": TIME the millisecond time it is due in 13 digits
+ * and seq in 3 more, SHARD the hash of its destination): new.
+ */
+char *dphp_queue_name(const struct dphp_desc *d, size_t seq);
 
 /* lock.c: lock records of entities, dphp-lock(1) */
 struct dphp_hold {
@@ -471,6 +487,9 @@ struct dphp_lockrec {
 	json_int_t fence;
 	int64_t expires;
 	json_t *parked;
+	json_t *ahead;		/* of a free record: the queue names of the
+				 * events let go ahead of the parked lock
+				 * requests (borrowed), or NULL */
 };
 int dphp_lock_read(struct dphp_store *, const char *entity,
     struct dphp_lockrec *);	/* 0 or -1 */
@@ -487,9 +506,25 @@ int dphp_lock_write(struct dphp_store *, const char *entity,
     struct dphp_lockrec *lr, json_t *rec);
 /* let go of the hold lr read (how, when not NULL, is kept in the free
  * record for audit): its parked events are queued, then the record is
- * written free.  As dphp_lock_write. */
+ * written free; lock requests wait while plain events parked with them
+ * go ahead (lock.c).  As dphp_lock_write. */
 int dphp_lock_letgo(struct dphp_store *, const char *entity,
     struct dphp_lockrec *lr, const char *how);
+/*
+ * A free record lr holding lock requests back (lr->ahead): take from
+ * its list the event of queue name done (NULL: none) and those no
+ * longer in the queue; when none is left, the requests go on.  0, 1
+ * when nothing changed, 2 if lr changed meanwhile, -1.
+ */
+int dphp_lock_ahead(struct dphp_store *, const char *entity,
+    struct dphp_lockrec *lr, const char *done);
+/* the event d (d->ahead set), let go ahead of lock requests held back,
+ * is finished with: 0 or -1 */
+int dphp_lock_ahead_done(struct dphp_store *, const struct dphp_desc *d);
+/* the n-th look at a record holding lock requests back came: the next
+ * is due later, if it still does.  As dphp_lock_write. */
+int dphp_lock_recheck(struct dphp_store *, const char *entity,
+    struct dphp_lockrec *lr, json_int_t n);
 /* queue the "expire" event due when the lease of the hold lr read runs
  * out (for holds others wait on); 0 or -1 */
 int dphp_lock_guard(struct dphp_store *, const char *entity,

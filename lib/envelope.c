@@ -80,7 +80,7 @@ static const struct core {
 	{ "lock", KIND(DPHP_KIND_ENTITY), DPHP_OP_LOCK,
 	    { "request!i", "lease?d" } },
 	{ "unlock", KIND(DPHP_KIND_ENTITY), DPHP_OP_LOCK, { "request?i" } },
-	{ "expire", KIND(DPHP_KIND_ENTITY), 0, { "fence!g" } },
+	{ "expire", KIND(DPHP_KIND_ENTITY), 0, { "fence!g", "recheck?g" } },
 };
 
 static const struct core *
@@ -203,7 +203,9 @@ dphp_core_check(json_t *core, enum dphp_kind dest, char *buf, size_t bufsz,
  * What locks need beyond the grammar: a lock or unlock says whose, in a
  * lock wrapper, and a lock names the entity it is sent to among the
  * participants.  "fence" is what dphp-lock adds to an owner's event it
- * lets through (the token of the hold, which dphp-commit checks).
+ * lets through (the token of the hold, which dphp-commit checks), and
+ * "ahead" to an event it lets through ahead of lock requests it holds
+ * back (dphp-commit tells the lock record when it is committed).
  */
 static int
 checklocking(json_t *env, struct dphp_desc *d, char *buf, size_t bufsz,
@@ -219,6 +221,13 @@ checklocking(json_t *env, struct dphp_desc *d, char *buf, size_t bufsz,
 		    "from the queue with a 'lock' wrapper");
 	if (v != NULL)
 		d->fence = json_integer_value(v);
+	v = json_object_get(env, "ahead");
+	if (v != NULL && (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    d->receipt == NULL || d->dest.kind != DPHP_KIND_ENTITY))
+		FAIL("'ahead' must be a positive integer, on an event for an "
+		    "entity taken from the queue");
+	if (v != NULL)
+		d->ahead = json_integer_value(v);
 	if ((strcmp(d->type, "lock") == 0 || strcmp(d->type, "unlock") == 0) &&
 	    d->lock == NULL)
 		FAIL("a '%s' event needs a 'lock' wrapper naming its owner",
@@ -328,7 +337,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 		if (strcmp(key, "v") && strcmp(key, "id") && strcmp(key, "ts") &&
 		    strcmp(key, "by") && strcmp(key, "event") &&
 		    strcmp(key, "receipt") && strcmp(key, "fence") &&
-		    strcmp(key, "token"))
+		    strcmp(key, "ahead") && strcmp(key, "token"))
 			FAIL("unknown envelope field '%.64s'", key);
 	v = json_object_get(env, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != DPHP_ENVELOPE_VERSION)

@@ -8,6 +8,18 @@
  * writes fails and is made again from what is stored.  The token is the
  * record's generation when the hold began: it grows with every hold and
  * is never reused.  Renewing a lease keeps the token.  See dphp-lock(1).
+ *
+ * Letting go of a hold with plain events parked (operations, not lock
+ * requests) releases them first: they are queued again and their
+ * queue names kept in the free record as "ahead", and the lock
+ * requests stay parked, held back until none of those events is left
+ * in the queue (applied, or parked again).  A released event passes dphp-lock, then needs
+ * a while to be applied and committed, and a lock granted meanwhile
+ * would fail that commit (dphp-commit guards every entity commit with
+ * the lock): without the hold-back, an entity with locks wanted one
+ * after the other would starve every other operation.  An "expire"
+ * event with the record's fence comes back to look again, sooner at
+ * first, then less often.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +28,8 @@
 #include "dphp.h"
 
 #define RACES_MAX 1000	/* lost compare-and-sets in a row: give up */
+#define RECHECK_MS 10	/* the first look at what was released */
+#define RECHECK_MAX_MS 1000	/* and the longest wait between looks */
 
 int
 dphp_lock_read(struct dphp_store *st, const char *entity,
@@ -35,6 +49,10 @@ dphp_lock_read(struct dphp_store *st, const char *entity,
 	lr->parked = json_object_get(lr->rec, "parked");
 	if (!json_is_array(lr->parked))
 		lr->parked = NULL;
+	lr->ahead = json_object_get(lr->rec, "ahead");
+	if (lr->owner != NULL || !json_is_array(lr->ahead) ||
+	    json_array_size(lr->ahead) == 0)
+		lr->ahead = NULL;
 	lr->fence = json_integer_value(json_object_get(lr->rec, "fence"));
 	lr->owner = json_string_value(json_object_get(lr->rec, "owner"));
 	lr->request = json_string_value(json_object_get(lr->rec, "request"));
@@ -102,6 +120,16 @@ dphp_lock_write(struct dphp_store *st, const char *entity,
 	return r == DPHP_STORE_OK ? 0 : r == DPHP_STORE_CONFLICT ? 2 : -1;
 }
 
+/* the type of the core event of e */
+static const char *
+coretype(json_t *e)
+{
+	while (json_object_get(e, "event") != NULL &&
+	    json_object_get(e, "type") == NULL)
+		e = json_object_get(e, "event");
+	return json_string_value(json_object_get(e, "type"));
+}
+
 /* the "expire" event due when the lease of the hold lr read runs out */
 static json_t *
 expiry(const char *entity, const struct dphp_lockrec *lr)
@@ -117,11 +145,51 @@ expiry(const char *entity, const struct dphp_lockrec *lr)
 	    "expire", "fence", lr->fence))), id, NULL, NULL);
 }
 
+/* the look at what a let-go released, the n-th (from 1): delayed */
+static json_t *
+recheck(const char *entity, const struct dphp_lockrec *lr, json_int_t n)
+{
+	char base[64], id[37], at[25];
+	int64_t ms = RECHECK_MS;
+	json_int_t k;
+
+	for (k = 1; k < n && ms < RECHECK_MAX_MS; k++)
+		ms *= 2;
+	dphp_time_format(dphp_now_ms() + (ms < RECHECK_MAX_MS ? ms :
+	    RECHECK_MAX_MS), at);
+	snprintf(base, sizeof(base), "recheck.%lld.%lld", (long long)lr->fence,
+	    (long long)n);
+	dphp_derive_id(base, dphp_id_hash(entity), id);
+	return dphp_envelope_new(dphp_wrap("delay", json_string(at),
+	    dphp_wrap("to", json_string(entity), json_pack("{sssIsI}", "type",
+	    "expire", "fence", lr->fence, "recheck", n))), id, NULL, NULL);
+}
+
+/* the look lr waits for, no longer wanted: cancelled */
+static int
+nolook(struct dphp_store *st, const char *entity,
+    const struct dphp_lockrec *lr)
+{
+	json_int_t n = json_integer_value(json_object_get(lr->rec, "recheck"));
+	json_t *e;
+	int r;
+
+	if (lr->ahead == NULL || n < 1)
+		return 0;
+	e = recheck(entity, lr, n);
+	r = dphp_queue_cancel(st, e);
+	json_decref(e);
+	return r;
+}
+
 int
 dphp_lock_letgo(struct dphp_store *st, const char *entity,
     struct dphp_lockrec *lr, const char *how)
 {
-	json_t *rec, *once, *e, *f;
+	json_t *rec, *once, *plain, *requests, *names, *e, *f;
+	struct dphp_desc d;
+	const char *why;
+	char buf[1024], *name;
 	size_t i, k;
 	int r;
 
@@ -129,7 +197,8 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 	 * Parked first: a crash after this only delivers twice.  Each event
 	 * once, though the record may hold copies (a park and a let-go that
 	 * race both win, in turn): else copies would multiply with every
-	 * hold that ends, and the record grow without end.
+	 * hold that ends, and the record grow without end.  With lock
+	 * requests waiting, plain events go first (see above).
 	 */
 	once = json_array();
 	json_array_foreach(lr->parked, i, e) {
@@ -140,11 +209,35 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 		if (k == json_array_size(once))
 			json_array_append(once, e);
 	}
+	plain = json_array();
+	requests = json_array();
+	json_array_foreach(once, i, e)
+		json_array_append(strcmp(coretype(e), "lock") == 0 ? requests :
+		    plain, e);
+	names = json_array();
+	if (json_array_size(plain) == 0 || json_array_size(requests) == 0)
+		json_array_clear(requests);	/* all go now */
+	else {
+		json_array_foreach(plain, i, e)
+			if (dphp_envelope_check(e, &d, buf, sizeof(buf),
+			    &why) == 0) {
+				name = dphp_queue_name(&d, i);
+				json_array_append_new(names, json_string(name));
+				free(name);
+			}
+		json_decref(once);
+		once = json_incref(plain);
+	}
 	r = dphp_queue_admit_all(st, once);
 	json_decref(once);
-	if (r != 0)
-		return -1;
-	rec = dphp_lock_record(NULL, NULL, 0, lr->fence, NULL, NULL);
+	json_decref(plain);
+	rec = dphp_lock_record(NULL, NULL, 0, lr->fence, NULL, requests);
+	json_decref(requests);
+	if (json_array_size(names) > 0) {
+		json_object_set(rec, "ahead", names);
+		json_object_set_new(rec, "recheck", json_integer(1));
+	}
+	json_decref(names);
 	if (how != NULL && lr->owner != NULL) {
 		char t[32];
 
@@ -153,13 +246,98 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 		    "how", how, "owner", lr->owner, "fence", lr->fence,
 		    "expires", json_object_get(lr->rec, "expires"), "at", t));
 	}
-	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0 ||
-	    lr->owner == NULL)
+	if (r != 0) {
+		json_decref(rec);
+		return -1;
+	}
+	e = json_object_get(rec, "recheck") ? recheck(entity, lr, 1) : NULL;
+	if ((r = dphp_lock_write(st, entity, lr, rec)) == 0 && e != NULL)
+		r = dphp_queue_admit(st, &e, 1);
+	json_decref(e);
+	if (r != 0 || lr->owner == NULL)
 		return r;
 	/* the expire event scheduled for a hold someone waited on */
 	rec = expiry(entity, lr);
 	r = dphp_queue_cancel(st, rec);
 	json_decref(rec);
+	return r;
+}
+
+int
+dphp_lock_ahead(struct dphp_store *st, const char *entity,
+    struct dphp_lockrec *lr, const char *done)
+{
+	json_t *keep, *rec, *e;
+	size_t i;
+	int r = 0;
+
+	keep = json_array();
+	json_array_foreach(lr->ahead, i, e) {
+		if (done != NULL && strcmp(json_string_value(e), done) == 0)
+			continue;
+		if ((r = dphp_queue_pending(st, json_string_value(e))) < 0)
+			break;
+		if (r > 0)
+			json_array_append(keep, e);
+	}
+	if (r < 0 || json_array_size(keep) == json_array_size(lr->ahead)) {
+		json_decref(keep);
+		return r < 0 ? -1 : 1;
+	}
+	rec = json_copy(lr->rec);
+	if (json_array_size(keep) > 0) {
+		json_object_set_new(rec, "ahead", keep);
+		return dphp_lock_write(st, entity, lr, rec);
+	}
+	json_decref(keep);
+	json_object_del(rec, "ahead");
+	json_object_del(rec, "recheck");
+	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0 ||
+	    (r = nolook(st, entity, lr)) != 0)
+		return r;
+	lr->ahead = NULL;
+	return dphp_lock_letgo(st, entity, lr, NULL);
+}
+
+int
+dphp_lock_ahead_done(struct dphp_store *st, const struct dphp_desc *d)
+{
+	struct dphp_lockrec lr;
+	char *name;
+	int n, r = -1;
+
+	/* its queue name: the receipt, but etcd's "@REV" */
+	name = xasprintf("%.*s", (int)strcspn(d->receipt, "@"), d->receipt);
+	for (n = 0; n < RACES_MAX; n++) {
+		if (dphp_lock_read(st, d->to, &lr) != 0)
+			break;
+		r = lr.ahead != NULL && lr.fence == d->ahead ?
+		    dphp_lock_ahead(st, d->to, &lr, name) : 1;
+		dphp_lockrec_free(&lr);
+		if (r != 2)
+			break;
+	}
+	free(name);
+	return r < 0 || r == 2 ? -1 : 0;
+}
+
+int
+dphp_lock_recheck(struct dphp_store *st, const char *entity,
+    struct dphp_lockrec *lr, json_int_t n)
+{
+	json_t *rec, *e;
+	int r;
+
+	if (lr->ahead == NULL || n != json_integer_value(json_object_get(
+	    lr->rec, "recheck")))
+		return 0;	/* not the look the record waits for */
+	rec = json_copy(lr->rec);
+	json_object_set_new(rec, "recheck", json_integer(n + 1));
+	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0)
+		return r;
+	e = recheck(entity, lr, n + 1);
+	r = dphp_queue_admit(st, &e, 1);
+	json_decref(e);
 	return r;
 }
 
@@ -236,6 +414,8 @@ dphp_lock_try(struct dphp_store *st, struct dphp_hold *h, json_t *participants,
 	    participants, now + lease_ms, h->fence, NULL, lr.parked));
 	if (r == 0)
 		snprintf(h->etag, sizeof(h->etag), "%s", lr.etag);
+	if (r == 0)	/* taken over from a let-go holding back */
+		r = nolook(st, h->entity, &lr);
 	dphp_lockrec_free(&lr);
 	if (r == 0 && parked > 0) {	/* they wait on this hold now */
 		if (dphp_lock_read(st, h->entity, &lr) != 0)

@@ -46,7 +46,7 @@ same(const char *a, const char *b)
 /*
  * Read the lock record of entity, first letting go of a hold that ran
  * out and finishing a let-go cut short (a free lock with parked
- * events).  0 or -1.
+ * events, unless they are lock requests held back: lock.c).  0 or -1.
  */
 static int
 readlock(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr)
@@ -58,7 +58,10 @@ readlock(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr)
 			return -1;
 		if (lr->owner != NULL && !dphp_lock_held(lr, dphp_now_ms()))
 			r = dphp_lock_expire(st, entity, lr);
-		else if (lr->owner == NULL && json_array_size(lr->parked) > 0)
+		else if (lr->ahead != NULL) {
+			if ((r = dphp_lock_ahead(st, entity, lr, NULL)) == 1)
+				return 0;
+		} else if (lr->owner == NULL && json_array_size(lr->parked) > 0)
 			r = dphp_lock_letgo(st, entity, lr, NULL);
 		else
 			return 0;
@@ -70,7 +73,7 @@ readlock(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr)
 	return -1;
 }
 
-/* the event as it waits in a lock record: no receipt, no fence */
+/* the event as it waits in a lock record: no receipt, fence or ahead */
 static json_t *
 parkable(json_t *env)
 {
@@ -78,6 +81,7 @@ parkable(json_t *env)
 
 	json_object_del(e, "receipt");
 	json_object_del(e, "fence");
+	json_object_del(e, "ahead");
 	return e;
 }
 
@@ -109,7 +113,8 @@ park(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr,
 	json_array_append_new(parked, e);
 	rec = json_copy(lr->rec);
 	json_object_set_new(rec, "parked", parked);
-	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0)
+	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0 ||
+	    lr->owner == NULL)	/* held back: a look is due already */
 		return r;
 	/* an "expire" event comes when its lease runs out, in case nothing
 	 * else comes by then (the same hold and expiry: the same event) */
@@ -272,7 +277,7 @@ take(struct dphp_store *st, const struct dphp_desc *d, json_t *env,
 			return -1;
 		if (same(lr.owner, owner) && same(lr.request, request))
 			r = 0;		/* taken before a crash */
-		else if (lr.owner != NULL) {
+		else if (lr.owner != NULL || lr.ahead != NULL) {
 			r = park(st, entity, &lr, strcmp(entity, d->to) == 0 ?
 			    parkable(env) : forward(d, j, entity));
 			if (r == 0)
@@ -348,6 +353,20 @@ unwanted:
 	return DPHP_LOCK_DONE;
 }
 
+/* was the event of receipt let go ahead of the requests lr holds back? */
+static int
+isahead(const struct dphp_lockrec *lr, const char *receipt)
+{
+	size_t i, n = strcspn(receipt, "@");	/* etcd: NAME@REV */
+	json_t *e;
+
+	json_array_foreach(lr->ahead, i, e)
+		if (strlen(json_string_value(e)) == n &&
+		    strncmp(json_string_value(e), receipt, n) == 0)
+			return 1;
+	return 0;
+}
+
 /*
  * Has the entity applied d already?  A copy of an owner's event
  * delivered twice can come after the owner let go: it passes, and
@@ -409,20 +428,38 @@ dphp_lock_stage(struct dphp_store *st, const struct dphp_reader *rd,
 		if (readlock(st, d->to, &lr) != 0)
 			return -1;
 		if (strcmp(d->type, "expire") == 0) {
-			/* run out: let go by readlock; renewed: come again */
-			r = lr.owner != NULL && lr.fence == json_integer_value(
-			    json_object_get(d->core, "fence")) &&
-			    json_array_size(lr.parked) > 0 ?
-			    dphp_lock_guard(st, d->to, &lr) : 0;
+			json_int_t fence = json_integer_value(
+			    json_object_get(d->core, "fence"));
+
+			/* run out: let go by readlock; renewed: come again;
+			 * free, holding requests back: look again later */
+			r = 0;
+			if (lr.owner != NULL && lr.fence == fence &&
+			    json_array_size(lr.parked) > 0)
+				r = dphp_lock_guard(st, d->to, &lr);
+			else if (lr.ahead != NULL && lr.fence == fence)
+				r = dphp_lock_recheck(st, d->to, &lr,
+				    json_integer_value(json_object_get(d->core,
+				    "recheck")));
 			dphp_lockrec_free(&lr);
+			if (r == 2)
+				continue;
 			return r || dphp_queue_ack(st, d->receipt) ? -1 :
 			    DPHP_LOCK_DONE;
 		}
 		if (lr.owner == NULL) {
-			dphp_lockrec_free(&lr);
-			if (d->lock != NULL && (r = applied(st, d)) <= 0)
+			if (d->lock != NULL && (r = applied(st, d)) <= 0) {
+				dphp_lockrec_free(&lr);
 				return r < 0 ? -1 : lost(st, rd, d);
-			*out = json_incref(env);
+			}
+			if (isahead(&lr, d->receipt)) {
+				/* dphp-commit says when it is done */
+				*out = json_copy(env);
+				json_object_set_new(*out, "ahead",
+				    json_integer(lr.fence));
+			} else
+				*out = json_incref(env);
+			dphp_lockrec_free(&lr);
 			return DPHP_LOCK_PASS;
 		}
 		if (same(owner, lr.owner)) {

@@ -166,9 +166,10 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 		name[i] = dphp_queue_name(&d, seq ? seq[i] : i);
 		dest[i] = d.delay && d.delay_ms > now ? Q_DELAY : Q_NEW;
 		tmp[i] = xasprintf("%s.%ld.%zu", name[i], (long)getpid(), i);
-		e = json_copy(envs[i]);	/* receipt, fence: not part of it */
+		e = json_copy(envs[i]);	/* receipt, fence, ahead: not part of it */
 		json_object_del(e, "receipt");
 		json_object_del(e, "fence");
+		json_object_del(e, "ahead");
 		text = json_dumps(e, JSON_COMPACT);
 		json_decref(e);
 		fd[i] = openat(Q(st, Q_TMP), tmp[i], O_WRONLY | O_CREAT |

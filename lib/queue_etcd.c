@@ -128,9 +128,10 @@ admitop(struct dphp_store *st, json_t *env, size_t seq, int64_t now,
 	name = dphp_queue_name(&d, seq);
 	key = qkey(st, d.delay && d.delay_ms > now ? "delay" : "queue/new",
 	    name);
-	e = json_copy(env);	/* receipt, fence: not part of it */
+	e = json_copy(env);	/* receipt, fence, ahead: not part of it */
 	json_object_del(e, "receipt");
 	json_object_del(e, "fence");
+	json_object_del(e, "ahead");
 	text = json_dumps(e, JSON_COMPACT);
 	json_array_append_new(ops, es_putop(key, text));
 	json_decref(e);
@@ -550,6 +551,25 @@ etcdq_claimed(struct dphp_store *st, const char *receipt)
 	rev = json_object_get(ES(st)->claimview, cr.name);
 	r = rev != NULL && json_integer_value(rev) == cr.rev;
 	etcdq_claimref_free(&cr);
+	return r;
+}
+
+/* an event stays in queue/new/ until acknowledged, claimed or not */
+int
+etcdq_pending(struct dphp_store *st, const char *name)
+{
+	char *key = qkey(st, "queue/new", name);
+	json_t *resp;
+	int r;
+
+	fresh(st);
+	r = es_range(st, json_pack("{sosb}", "key", es_b64(key), "keys_only",
+	    1), &resp);
+	free(key);
+	if (r != 0)
+		return -1;
+	r = json_array_size(json_object_get(resp, "kvs")) > 0;
+	json_decref(resp);
 	return r;
 }
 

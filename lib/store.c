@@ -289,6 +289,12 @@ dphp_queue_claimed(struct dphp_store *st, const char *receipt)
 }
 
 int
+dphp_queue_pending(struct dphp_store *st, const char *name)
+{
+	return st->be->pending(st, name);
+}
+
+int
 dphp_queue_ack(struct dphp_store *st, const char *receipt)
 {
 	return st->be->ack(st, receipt);
@@ -383,29 +389,36 @@ dphp_cond_check(const char *cur, enum dphp_cond cond, const char *etag,
 	return DPHP_STORE_OK;
 }
 
+/*
+ * Held is what dphp-lock reads a record as (lock.c): an owner, and an
+ * expiry still to come; an expiry that cannot be read has run out.
+ */
 int
-dphp_fence_holds(json_t *lock, const struct dphp_change *c)
+dphp_guard_holds(json_t *lock, const struct dphp_change *c)
 {
 	json_t *owner = json_object_get(lock, "owner");
 	int64_t until;
+	int held;
 
-	return json_is_object(lock) && json_is_string(owner) && c->owner !=
-	    NULL && strcmp(json_string_value(owner), c->owner) == 0 &&
-	    json_is_integer(json_object_get(lock, "fence")) &&
-	    json_integer_value(json_object_get(lock, "fence")) == c->fence &&
+	held = json_is_object(lock) && json_is_string(owner) &&
 	    dphp_time_parse(json_string_value(json_object_get(lock,
 	    "expires")), &until) == 0 && until > dphp_now_ms();
+	if (c->op == DPHP_FREE)
+		return !held;
+	return held && c->owner != NULL && strcmp(json_string_value(owner),
+	    c->owner) == 0 && json_is_integer(json_object_get(lock, "fence")) &&
+	    json_integer_value(json_object_get(lock, "fence")) == c->fence;
 }
 
 void
-dphp_fences_apply(struct dphp_change *c, size_t n)
+dphp_guards_apply(struct dphp_change *c, size_t n)
 {
 	size_t i, k;
 
 	for (i = 0; i < n; i++)
-		if (c[i].op == DPHP_FENCE && c[i].result != DPHP_STORE_OK)
+		if (DPHP_IS_GUARD(c[i].op) && c[i].result != DPHP_STORE_OK)
 			for (k = 0; k < n; k++)
-				if (c[k].op != DPHP_FENCE && (!c[i].guards ||
+				if (!DPHP_IS_GUARD(c[k].op) && (!c[i].guards ||
 				    c[i].guards == k + 1) && c[k].result ==
 				    DPHP_STORE_OK)
 					c[k].result = DPHP_STORE_CONFLICT;

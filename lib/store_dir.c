@@ -773,6 +773,19 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	}
 	qsort(order, m, sizeof(*order), bypath);
 	for (k = 0; k < m; k++) {
+		/*
+		 * A guard reads its lock record unlocked, as any reader: what
+		 * it guards is a state whose key lock this batch holds, so
+		 * a hold that begins after the reading orders its own
+		 * commits of that state after this one.
+		 */
+		if (DPHP_IS_GUARD(c[order[k] - s].op)) {
+			if (readrec(&order[k]->w, &order[k]->rec) != 0) {
+				r = DPHP_STORE_ERROR;
+				goto out;
+			}
+			continue;
+		}
 		if ((order[k]->lfd = lockkey(&order[k]->w, LOCK_EX)) < 0) {
 			dphp_error("cannot lock '%s':", order[k]->w.path);
 			r = DPHP_STORE_ERROR;
@@ -790,9 +803,9 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		    c[i].newetag);
 		if (c[i].result != DPHP_STORE_OK)
 			continue;
-		if (c[i].op == DPHP_FENCE) {
-			if (rec->gen == 0 || rec->deleted ||
-			    !dphp_fence_holds(rec->state, &c[i]))
+		if (DPHP_IS_GUARD(c[i].op)) {
+			if (!dphp_guard_holds(rec->gen == 0 || rec->deleted ?
+			    NULL : rec->state, &c[i]))
 				c[i].result = DPHP_STORE_CONFLICT;
 		} else if (c[i].op == DPHP_CHECK) {
 			if (rec->gen != 0 && !rec->deleted)
@@ -807,7 +820,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			s[i].next.state = c[i].state;
 		}
 	}
-	dphp_fences_apply(c, n);
+	dphp_guards_apply(c, n);
 	for (i = 0; i < n; i++)
 		if (c[i].result != DPHP_STORE_OK)
 			s[i].write = 0;
@@ -1171,7 +1184,8 @@ dir_journal(struct dphp_store *st, json_int_t after, int forever,
 
 const struct dphp_backend dphp_dir_backend = {
 	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list,
-	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_ack, dirq_nack,
+	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_pending,
+	dirq_ack, dirq_nack,
 	dirq_cancel,
 	dirq_stat, dirq_wait, dirq_renew, dirj_freeze, dirj_thaw, dir_journal
 };

@@ -31,7 +31,8 @@ void dirq_close(struct dirstore *);
 int dirq_cancel(struct dphp_store *, json_t *);
 int dirq_admit(struct dphp_store *, json_t **envs, const size_t *seq,
     size_t n);
-/* is the event of receipt still in the inbox, claimed or not? */
+/* is the event of receipt still in the inbox, claimed or not? 1, 0;
+ * 1 too when that cannot be known */
 int dirq_pending(struct dphp_store *, const char *receipt);
 long dirq_take(struct dphp_store *, const struct dphp_queue_part *,
     size_t max, dphp_taken_fn *, void *, size_t *bad);

@@ -350,8 +350,8 @@ decide(struct dphp_change *c, size_t n, struct seen *s, int *write)
 		    c[i].newetag);
 		if (c[i].result != DPHP_STORE_OK)
 			;
-		else if (c[i].op == DPHP_FENCE) {
-			if (!dphp_fence_holds(json_object_get(s[i].val,
+		else if (DPHP_IS_GUARD(c[i].op)) {
+			if (!dphp_guard_holds(json_object_get(s[i].val,
 			    "state"), &c[i]))
 				c[i].result = DPHP_STORE_CONFLICT;
 		} else if (c[i].op == DPHP_CHECK)
@@ -361,7 +361,7 @@ decide(struct dphp_change *c, size_t n, struct seen *s, int *write)
 		else
 			write[i] = 1;
 	}
-	dphp_fences_apply(c, n);
+	dphp_guards_apply(c, n);
 	for (i = 0; i < n; i++)
 		if (c[i].result != DPHP_STORE_OK)
 			write[i] = 0;
@@ -670,8 +670,8 @@ cost(const struct dphp_change *c)
 
 /*
  * Group commit in as few transactions as etcd takes (--max-txn-ops,
- * DPHP_ETCD_TXN_OPS): a fence goes with the change it guards, a fence
- * guarding all with every part.
+ * DPHP_ETCD_TXN_OPS): a guard goes with the change it guards, a guard
+ * of all with every part.
  */
 static int
 etcd_batch(struct dphp_store *st, const struct dphp_id *ids,
@@ -681,22 +681,28 @@ etcd_batch(struct dphp_store *st, const struct dphp_id *ids,
 	struct dphp_id *sid = xcalloc(n, sizeof(*sid));
 	size_t *from = xcalloc(n, sizeof(*from)), *pos = xcalloc(n,
 	    sizeof(*pos));
+	long *guarded = xcalloc(n, sizeof(*guarded));
 	size_t i, k, m, start = 0, end;
 	long used, fixed;
 	int r = 0;
 
-	/* marker, journal/next and the last marker; every fence, at most */
+	/* marker, journal/next and the last marker; the guards of all; a
+	 * guard of one change (a compare and a read) costs it two more */
 	for (k = 0, fixed = 3; k < n; k++)
-		fixed += c[k].op == DPHP_FENCE;
+		if (DPHP_IS_GUARD(c[k].op) && c[k].guards == 0)
+			fixed += 2;
+		else if (DPHP_IS_GUARD(c[k].op))
+			guarded[c[k].guards - 1] += 2;
 	while (r == 0 && start < n) {
-		/* the changes start..end-1 (fences aside) in one part */
+		/* the changes start..end-1 (guards aside) in one part */
 		used = fixed;
 		for (end = start; end < n; end++) {
-			if (c[end].op == DPHP_FENCE)
+			if (DPHP_IS_GUARD(c[end].op))
 				continue;
-			if (used + cost(&c[end]) > ES(st)->maxops && end > start)
+			if (used + cost(&c[end]) + guarded[end] >
+			    ES(st)->maxops && end > start)
 				break;
-			used += cost(&c[end]);
+			used += cost(&c[end]) + guarded[end];
 		}
 		if (used > ES(st)->maxops) {
 			dphp_error("etcd: a change of '%s' is more than one "
@@ -708,19 +714,19 @@ etcd_batch(struct dphp_store *st, const struct dphp_id *ids,
 		}
 		m = 0;
 		for (i = start; i < end; i++)
-			if (c[i].op != DPHP_FENCE) {
+			if (!DPHP_IS_GUARD(c[i].op)) {
 				pos[i] = m;
 				from[m++] = i;
 			}
 		for (i = 0; i < n; i++)
-			if (c[i].op == DPHP_FENCE && (c[i].guards == 0 ||
+			if (DPHP_IS_GUARD(c[i].op) && (c[i].guards == 0 ||
 			    (c[i].guards - 1 >= start && c[i].guards - 1 <
 			    end)))
 				from[m++] = i;
 		for (i = 0; i < m; i++) {
 			sc[i] = c[from[i]];
 			sid[i] = ids[from[i]];
-			if (sc[i].op == DPHP_FENCE && sc[i].guards != 0)
+			if (DPHP_IS_GUARD(sc[i].op) && sc[i].guards != 0)
 				sc[i].guards = 1 + pos[sc[i].guards - 1];
 		}
 		r = run(st, sid, sc, m);
@@ -735,6 +741,7 @@ etcd_batch(struct dphp_store *st, const struct dphp_id *ids,
 	free(sid);
 	free(from);
 	free(pos);
+	free(guarded);
 	return r == 0 ? DPHP_STORE_OK : DPHP_STORE_ERROR;
 }
 
@@ -892,7 +899,7 @@ etcd_journal(struct dphp_store *st, json_int_t after, int forever,
 const struct dphp_backend dphp_etcd_backend = {
 	"etcd", etcd_open, etcd_init, etcd_close, etcd_get, etcd_batch,
 	etcd_list, etcdq_admit, etcdq_take, etcdq_release, etcdq_claimed,
-	etcdq_ack, etcdq_nack, etcdq_cancel, etcdq_stat, etcdq_wait,
+	etcdq_pending, etcdq_ack, etcdq_nack, etcdq_cancel, etcdq_stat, etcdq_wait,
 	etcdq_renew,
 	etcd_freeze, etcd_thaw, etcd_journal
 };

@@ -77,6 +77,7 @@ long etcdq_take(struct dphp_store *, const struct dphp_queue_part *, size_t,
     dphp_taken_fn *, void *, size_t *);
 long etcdq_release(struct dphp_store *);
 int etcdq_claimed(struct dphp_store *, const char *);
+int etcdq_pending(struct dphp_store *, const char *);
 int etcdq_ack(struct dphp_store *, const char *);
 int etcdq_nack(struct dphp_store *, const char *);
 int etcdq_cancel(struct dphp_store *, json_t *);

@@ -393,6 +393,83 @@ OUT
 	queue_empty
 }
 
+# 24 orchestrations pair:0..23, each a section over two of the probes
+# p0..p3 (seeded by $1), and 24 pokes, 6 to each probe, from outside
+# any section; then $2 workers without shards drain them together.
+sections_and_pokes() {
+	local w pids=
+	awk -v seed="$1" 'BEGIN { srand(seed); for (i = 0; i < 24; i++) {
+		a = int(rand() * 4); b = (a + 1 + int(rand() * 3)) % 4
+		if (a > b) { t = a; a = b; b = t }
+		printf "s%d start orchestration:pair:%d [\"entity:probe:p%d\",\"entity:probe:p%d\"]\n", i, i, a, b
+		printf "k%d signal entity:probe:p%d poke\n", i, i % 4 } }' > "$T/plan"
+	admit < "$T/plan"
+	for w in $(seq "$2"); do
+		{
+			dphp-route -d "$S" -t -e | dphp-lock -d "$S" |
+			    dphp-replay -d "$S" -k -x "$H" |
+			    dphp-commit -d "$S" -k -x "$H" >> "$T/commits"
+		} 2>> "$T/errors" &
+		pids="$pids $!"
+	done
+	# shellcheck disable=SC2086 # pids
+	wait $pids
+}
+
+# every section completed; no probe found anyone inside when it did
+# not expect to (a poke during a section, or two sections at once);
+# every enter and every poke applied once
+exclusive() {
+	local i
+	for i in $(seq 0 23); do
+		state "orchestration:pair:$i" .state.status
+	done | sort | uniq -c > "$T/statuses"
+	run sed 's/^ *//' "$T/statuses"
+	assert_output '24 "completed"'
+	for i in 0 1 2 3; do
+		state "entity:probe:p$i" '.state.state | [.in, .bad, .pokes]'
+	done > "$T/probes"
+	run cat "$T/probes"
+	assert_output - <<'OUT'
+[null,0,6]
+[null,0,6]
+[null,0,6]
+[null,0,6]
+OUT
+	for i in 0 1 2 3; do
+		state "entity:probe:p$i" .state.state.n
+	done > "$T/enters"
+	run jq -s add "$T/enters"
+	assert_output 48
+	assert_file_empty "$T/errors"
+	run --separate-stderr dphp-lock -d "$S" -L
+	assert_success
+	assert_output ""
+	queue_empty
+}
+
+# Run sections_and_pokes with $1 workers once for each seed that
+# follows, a store of its own each, and check it; on etcd, where a run
+# is slower, for the first seed only.
+repeated() {
+	local n=$1 seed
+	shift
+	[ -z "$ON_ETCD" ] || set -- "$1"
+	for seed; do
+		S=$S.$seed && mkstore && : > "$T/errors"
+		sections_and_pokes "$seed" "$n"
+		exclusive
+	done
+}
+
+@test "exclusive at the commit: sections and plain operations, two unsharded workers, repeated" {
+	repeated 2 3 4
+}
+
+@test "exclusive at the commit: sections and plain operations, three unsharded workers, repeated" {
+	repeated 3 5 6
+}
+
 @test "SIGKILL against workers during critical sections: every section done once, never two inside" {
 	# claims must come back: the real clock, short claim leases
 	unset DPHP_NOW
