@@ -852,6 +852,10 @@ json_t *dphp_orchestration_check(const struct dphp_handlers *,
     const char *id, json_t *doc);
 json_t *dphp_orchestration_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
+/* is d a reply that binds to an action of doc's but does not come from
+ * where that action went?  NULL, or why (in buf) */
+const char *dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d,
+    char *buf, size_t bufsz);
 /* activity.c: dphp_apply for an activity's schedule or delete */
 json_t *dphp_activity_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);

@@ -678,6 +678,65 @@ execute(const struct dphp_handlers *h, json_t *doc,
 	    "times for one event");
 }
 
+/*
+ * Where a reply to action a may come from: the id its call went to (an
+ * activity or orchestration its target, a call its entity, a lock one
+ * of its entities, a timer the instance itself); or, without "from",
+ * the infrastructure (dphp-route's refusals, a test playing the
+ * scheduler on a stream: under a policy no reply is admitted from
+ * outside).  NULL if d may answer a, else why not.
+ */
+static const char *
+forged(json_t *a, const struct dphp_desc *d, char *buf, size_t bufsz)
+{
+	const char *kind = str(a, "kind"), *want = NULL;
+	json_t *e;
+	size_t i;
+
+	if (d->from == NULL)
+		return NULL;
+	if (strcmp(kind, "activity") == 0 || strcmp(kind, "start") == 0)
+		want = str(a, "target");
+	else if (strcmp(kind, "call") == 0)
+		want = str(a, "to");
+	else if (strcmp(kind, "timer") == 0)
+		want = d->to;
+	else if (strcmp(kind, "lock") == 0) {
+		json_array_foreach(json_object_get(a, "entities"), i, e)
+			if (strcmp(json_string_value(e), d->from) == 0)
+				return NULL;
+		snprintf(buf, bufsz, "event %s: a reply to %s from %s, which is "
+		    "not one of the entities that lock asked for", d->id,
+		    str(a, "id"), d->from);
+		return buf;
+	}
+	if (want != NULL && strcmp(want, d->from) == 0)
+		return NULL;
+	snprintf(buf, bufsz, "event %s: a reply to %s from %s, where that %s "
+	    "did not go%s%s", d->id, str(a, "id"), d->from, kind,
+	    want ? " (it went to " : "", want ? want : "");
+	if (want != NULL)
+		strncat(buf, ")", bufsz - strlen(buf) - 1);
+	return buf;
+}
+
+const char *
+dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d, char *buf,
+    size_t bufsz)
+{
+	const char *sid = str(d->core, "scheduled_id");
+	json_t *a;
+	size_t i;
+
+	if (doc == NULL || (strcmp(d->type, "completed") != 0 &&
+	    strcmp(d->type, "failed") != 0) || dphp_seen(doc, d->id))
+		return NULL;
+	json_array_foreach(json_object_get(doc, "actions"), i, a)
+		if (str(a, "id") != NULL && strcmp(str(a, "id"), sid) == 0)
+			return forged(a, d, buf, bufsz);
+	return NULL;
+}
+
 /* A new instance for a start event. */
 static json_t *
 create(const struct dphp_desc *d, int64_t now)

@@ -19,6 +19,10 @@ dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	if (d->dest.kind == DPHP_KIND_ENTITY &&
 	    (strcmp(d->type, "signal") == 0 || strcmp(d->type, "delete") == 0))
 		return dphp_entity_apply(h, d, doc);
+	/* a reply binds only where it comes from: else rejected */
+	if (d->dest.kind == DPHP_KIND_ORCHESTRATION &&
+	    dphp_orchestration_forged(doc, d, why, whysz) != NULL)
+		return NULL;
 	if (d->dest.kind == DPHP_KIND_ORCHESTRATION &&
 	    strcmp(d->type, "share") && strcmp(d->type, "revoke") &&
 	    strcmp(d->type, "give"))

@@ -521,6 +521,56 @@ OUT
 OUT
 }
 
+@test "a reply binds only where its action went: a handler cannot answer another's orchestration" {
+	cat > "$T/policy" <<-'EOF'
+	entity          relay     auth
+	orchestration   greet     auth
+	activity        *         anon
+	EOF
+	mkdir -p "$T/h/entity" "$T/h/orchestration" "$T/h/activity"
+	ln -s "$FIX/handlers/entity/relay" "$T/h/entity/relay"
+	ln -s "$FIX/handlers/orchestration/greet" "$T/h/orchestration/greet"
+	ln -s "$FIX/handlers/activity/notify" "$T/h/activity/notify"
+	drain() {
+		{
+			dphp-route -t -e -d "$S" -P "$T/policy" |
+			    dphp-lock -d "$S" | dphp-replay -d "$S" -x "$T/h" |
+			    dphp-commit -d "$S" -x "$T/h" > /dev/null
+		} 2> "$T/errors"
+	}
+	# alice's greet:g1 has its notice's answer and waits for an ack or
+	# its timer, g1.0.2
+	ev g1 -b alice start orchestration:greet:g1 '"hi"' > "$T/in"
+	dphp-route -q -d "$S" -P "$T/policy" "$T/in" > /dev/null
+	drain
+	assert_file_empty "$T/errors"
+	# mallory's relay answers the notice again, and the timer
+	{
+		ev r1 -b mallory signal entity:relay:m pass '{"to":"orchestration:greet:g1","event":{"type":"completed","scheduled_id":"g1.0.0","result":"FORGED by mallory"}}'
+		ev r2 -b mallory signal entity:relay:m pass '{"to":"orchestration:greet:g1","event":{"type":"completed","scheduled_id":"g1.0.2","result":"FORGED by mallory"}}'
+	} > "$T/in"
+	dphp-route -q -d "$S" -P "$T/policy" "$T/in" > /dev/null
+	drain
+	run sed -E 's/<stdin>:[0-9]+: event [^:]+:/<stdin>:N: event ID:/' "$T/errors"
+	assert_output - <<'OUT'
+dphp-replay: <stdin>:N: event ID: a reply to g1.0.0 from entity:relay:m, where that activity did not go (it went to activity:notify:g1.0.0) (rejected)
+dphp-replay: <stdin>:N: event ID: a reply to g1.0.2 from entity:relay:m, where that timer did not go (it went to orchestration:greet:g1) (rejected)
+OUT
+	run dphp-project -d "$S" get orchestration:greet:g1
+	run jq -c '.state | [.status, .custom, .actions[0].result.value, .actions[2].result]' <<< "$output"
+	assert_output '["running","waiting for ack","sent: hi",null]'
+	# the ack still works; nothing is left but the timer, due in an hour
+	ev k1 -b alice raise orchestration:greet:g1 ack '"ok"' > "$T/in"
+	dphp-route -q -d "$S" -P "$T/policy" "$T/in" > /dev/null
+	drain
+	assert_file_empty "$T/errors"
+	run dphp-project -d "$S" get orchestration:greet:g1
+	run jq -c '.state | [.status, .output]' <<< "$output"
+	assert_output '["completed",{"receipt":"sent: hi","ack":"ok"}]'
+	run queued
+	assert_output delay/1795777200000000.44b7752c.g1.0.2
+}
+
 @test "dphp-project reads for a user what the policy lets them read, and nothing else" {
 	bank_policy
 	{
