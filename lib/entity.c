@@ -3,10 +3,11 @@
  * the entity's handler to the state found in the store, answered to
  * every reply_to origin in the envelope.  The stored document is
  * {"state": USER-STATE, "seen": DEDUPE-WINDOW}; an operation already
- * in the window is not applied again.  A handler that answers no "state" leaves it
- * as it was (and a new entity uncreated); so do a refused operation
- * ({"error": REASON}) and a failed handler, which become "failed"
- * replies.
+ * in the window is not applied again.  A handler that answers no
+ * "state" leaves it as it was; so do a refused operation ({"error":
+ * REASON}) and a failed handler, which become "failed" replies.  None
+ * of them creates an entity: nothing exists until an operation has
+ * given it a state.
  */
 #include <stdio.h>
 #include <string.h>
@@ -116,9 +117,10 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	/*
 	 * An event taken from the queue comes again after a crash: its
 	 * outcome is remembered even when it changed nothing, or a
-	 * refusal could turn into a success the second time round.
+	 * refusal could turn into a success the second time round.  Not
+	 * by an entity that does not exist: that would create it.
 	 */
-	if (state == NULL && d->receipt != NULL)
+	if (state == NULL && d->receipt != NULL && doc != NULL)
 		state = user ? user : json_null();
 	if (state != NULL)
 		json_object_set_new(prop, "state", json_pack("{sOso}", "state",

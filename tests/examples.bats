@@ -25,7 +25,7 @@ account operations:
   alice withdraw 20 -> etag 2
   alice withdraw 30 -> etag 3
   bob withdraw 80 -> etag 2
-  carol deposit 30 -> etag 2
+  carol deposit 30 -> etag 1
   alice deposit 80 -> etag 4
 
 transfers:

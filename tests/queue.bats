@@ -458,3 +458,38 @@ OUT
 	run queued tmp
 	assert_output "$NOW.$C.e2.123.0"
 }
+
+@test "refusals and reads never create an entity, in a worker or a stream" {
+	{
+		ev w1 -r orchestration:o:1 call entity:account:ghost-q withdraw 5
+		ev b1 -r orchestration:o:1 call entity:account:ghost-r balance
+	} > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	{
+		dphp-route -d "$S" -t -e | dphp-lock -d "$S" |
+		    dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H"
+	} > "$T/commits" 2> "$T/errors"
+	assert_file_empty "$T/errors"
+	run jq -c 'select(.target | startswith("entity:")) | [.input.id, .etag, .failed, (.emit | map(.event.event.event.type))]' "$T/commits"
+	assert_output - <<'OUT'
+["w1",null,"insufficient funds",["failed"]]
+["b1",null,null,["completed"]]
+OUT
+	run --separate-stderr dphp-project -d "$S" ls
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run --separate-stderr dphp-commit -d "$S" -g entity:account:ghost-q
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-commit: error: no state for 'entity:account:ghost-q'"
+	# in a stream, the same
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$T/in"
+	assert_success
+	assert_stderr ""
+	run jq -c 'has("state")' <<< "$output"
+	assert_output - <<'OUT'
+false
+false
+OUT
+}
