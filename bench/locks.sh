@@ -64,7 +64,7 @@ optimistic() {
 	i=0
 	while [ "$i" -lt "$1" ]; do
 		read -r etag next <<-EOF2
-		$(dphp-commit -g "$id" | jq -r '"\(.etag) \(.state + 1)"')
+		$(dphp-commit -g "$id" | jq -c -r '"\(.etag) \(.state | .state += 1)"')
 		EOF2
 		echo "$next" > "$work/next.$2"
 		if dphp-commit -e "$etag" -s "$id" "$work/next.$2" > /dev/null 2>&1; then
@@ -81,7 +81,7 @@ pessimistic() {
 	while [ "$i" -lt "$1" ]; do
 		# shellcheck disable=SC2016 # expanded by the inner sh
 		dphp-lock "$id" -- sh -c '
-		    dphp-commit -g "$1" | jq ".state + 1" > "$2" &&
+		    dphp-commit -g "$1" | jq -c ".state | .state += 1" > "$2" &&
 		    dphp-commit -f -s "$1" "$2" > /dev/null' sh "$id" "$work/next.$2"
 		i=$((i + 1))
 	done
@@ -91,14 +91,14 @@ pessimistic() {
 # time two clients of method $1; the counter must end at n
 race() {
 	rm -rf "$work/store" && dphp-commit -i
-	echo 0 > "$work/zero" && dphp-commit -c -s "$id" "$work/zero" > /dev/null
+	echo '{"state":0}' > "$work/zero" && dphp-commit -c -s "$id" "$work/zero" > /dev/null
 	s=$(now)
 	# each client its own scratch file ($$ is the same in both)
 	( "$1" $((n / 2)) a ) & a=$!
 	( "$1" $((n / 2)) b ) & b=$!
 	wait "$a" "$b"
 	e=$(now)
-	[ "$(dphp-commit -g "$id" | jq .state)" = "$((n / 2 * 2))" ] ||
+	[ "$(dphp-commit -g "$id" | jq .state.state)" = "$((n / 2 * 2))" ] ||
 	    { echo "bench: $1 lost increments" >&2; exit 1; }
 	echo "$1 $((e - s))" >> "$work/times"
 }

@@ -167,7 +167,7 @@ static int
 putstate(const char *id, const char *file, enum dphp_cond cond,
     const char *etag, int del)
 {
-	char newetag[DPHP_ETAG_MAX];
+	char newetag[DPHP_ETAG_MAX], why[512];
 	struct dphp_change c[2];
 	json_t *state = NULL, *rec;
 	size_t n = 1;
@@ -175,6 +175,13 @@ putstate(const char *id, const char *file, enum dphp_cond cond,
 
 	if (!del && (state = dphp_json_load_file(file ? file : "-")) == NULL)
 		return DPHP_EXIT_INPUT;
+	/* what dphp-replay reads back: never a state it would not see */
+	if (!del && strncmp(id, "entity:", 7) == 0 &&
+	    dphp_entity_doc_check(state, why, sizeof(why)) != 0) {
+		dphp_error("%s: %s", file ? file : "<stdin>", why);
+		json_decref(state);
+		return DPHP_EXIT_INPUT;
+	}
 	memset(c, 0, sizeof(c));
 	c[0].id = id;
 	c[0].op = del ? DPHP_DELETE : DPHP_PUT;

@@ -861,6 +861,9 @@ json_t *dphp_activity_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
 json_t *dphp_entity_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
+/* is doc an entity's document, {"state":...,"seen":{...}}?  0, or -1
+ * with why */
+int dphp_entity_doc_check(json_t *doc, char *why, size_t whysz);
 
 /* proposal.c: the record dphp-replay prints and dphp-commit reads */
 /*

@@ -7,7 +7,8 @@
  * "state" leaves it as it was; so do a refused operation ({"error":
  * REASON}) and a failed handler, which become "failed" replies.  None
  * of them creates an entity: nothing exists until an operation has
- * given it a state.
+ * given it a state.  A stored document of another shape (written by
+ * hand) fails the operation rather than being read as no state.
  */
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +72,30 @@ answer(json_t *resp, const struct dphp_desc *d, json_t *emit,
 	return 0;
 }
 
+int
+dphp_entity_doc_check(json_t *doc, char *why, size_t whysz)
+{
+	const char *key, *bad = NULL;
+	json_t *v;
+
+	if (!json_is_object(doc))
+		bad = "is not an object";
+	json_object_foreach(doc, key, v)
+		if (strcmp(key, "state") != 0 && (strcmp(key, "seen") != 0 ||
+		    !json_is_object(v))) {
+			snprintf(why, whysz, "an entity's document is "
+			    "{\"state\":STATE,\"seen\":WINDOW}; this one has "
+			    "'%.64s'", key);
+			return -1;
+		}
+	if (bad == NULL && json_object_get(doc, "state") == NULL)
+		bad = "has no \"state\"";
+	if (bad != NULL)
+		snprintf(why, whysz, "an entity's document is {\"state\":STATE,"
+		    "\"seen\":WINDOW}; this one %s", bad);
+	return bad != NULL ? -1 : 0;
+}
+
 json_t *
 dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
     json_t *doc)
@@ -91,6 +116,16 @@ dphp_entity_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	if (strcmp(d->type, "delete") == 0) {
 		json_object_set_new(prop, "delete", json_true());
 		dphp_reply(emit, d, NULL, NULL);
+		json_object_set_new(prop, "emit", emit);
+		return prop;
+	}
+	if (doc != NULL && dphp_entity_doc_check(doc, why, sizeof(why)) != 0) {
+		char reason[1200];
+
+		snprintf(reason, sizeof(reason), "the stored document of %s: %s",
+		    d->to, why);
+		json_object_set_new(prop, "failed", json_string(reason));
+		dphp_reply(emit, d, NULL, reason);
 		json_object_set_new(prop, "emit", emit);
 		return prop;
 	}

@@ -107,6 +107,12 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 	if ((v != NULL && json_object_get(rec, "state") != NULL) ||
 	    (v != NULL && !json_is_true(v)))
 		FAIL("a proposal has 'state', \"delete\":true, or neither");
+	v = json_object_get(rec, "state");
+	if (v != NULL && p->desc.dest.kind == DPHP_KIND_ENTITY &&
+	    dphp_entity_doc_check(v, buf, bufsz) != 0) {
+		*why = buf;
+		return -1;
+	}
 	v = json_object_get(rec, "failed");
 	if (v != NULL && !json_is_string(v))
 		FAIL("'failed' must be a string");

@@ -175,6 +175,7 @@ record(struct importing *im, const char *where, const char *text,
 	struct dphp_id id;
 	json_error_t err;
 	const char *why;
+	char buf[512];
 	json_t *v;
 
 	v = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
@@ -191,6 +192,14 @@ record(struct importing *im, const char *where, const char *text,
 		fprintf(stderr, "%s: %s:%s: want {\"id\",\"etag\",\"%s\"}%s%s\n",
 		    dphp_prog, im->path, where, fields[sp], v ? "" : ": ",
 		    v ? "" : err.text);
+		json_decref(v);
+		return DPHP_EXIT_INPUT;
+	}
+	if (sp == DPHP_SPACE_STATE && id.kind == DPHP_KIND_ENTITY &&
+	    dphp_entity_doc_check(json_object_get(v, "state"), buf,
+	    sizeof(buf)) != 0) {
+		fprintf(stderr, "%s: %s:%s: %s\n", dphp_prog, im->path, where,
+		    buf);
 		json_decref(v);
 		return DPHP_EXIT_INPUT;
 	}

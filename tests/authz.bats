@@ -137,7 +137,7 @@ seed() {
 				ev "s$n.3" share "$r" role auditor "$ops"
 				ev "s$n.4" share "$r" user dave "$other"
 				if [ "$op" = read ]; then
-					echo '{"n":1}' > "$T/one"
+					echo '{"state":{"n":1}}' > "$T/one"
 					dphp-commit -d "$S" -f -s "$r" "$T/one" > /dev/null
 				fi
 			done
@@ -582,14 +582,14 @@ OUT
 	dphp-route -q -d "$S" "$T/in" > /dev/null
 	take
 	for f in a b; do
-		echo '{"balance":1}' > "$T/st"
+		echo '{"state":{"balance":1}}' > "$T/st"
 		dphp-commit -d "$S" -f -s "entity:account:$f" "$T/st" > /dev/null
 	done
 	echo '{"status":"pending"}' > "$T/st"
 	dphp-commit -d "$S" -f -s orchestration:transfer:t1 "$T/st" > /dev/null
 	run --separate-stderr dphp-project -d "$S" -P "$T/policy" -b bob get entity:account:a entity:account:b
 	assert_failure 1
-	assert_output '{"id":"entity:account:a","etag":"1","state":{"balance":1}}'
+	assert_output '{"id":"entity:account:a","etag":"1","state":{"state":{"balance":1}}}'
 	assert_stderr "dphp-project: error: bob has no 'read' right on entity:account:b"
 	# ls leaves out what the user may not read; transfers are auth
 	run --separate-stderr dphp-project -d "$S" -P "$T/policy" -b bob ls
@@ -623,7 +623,7 @@ OUT
 	run --separate-stderr dphp-project -d "$S" -P "$T/policy" -K "$T/keys" -T "@$T/token" get entity:account:b
 	assert_success
 	assert_stderr ""
-	assert_output '{"id":"entity:account:b","etag":"1","state":{"balance":1}}'
+	assert_output '{"id":"entity:account:b","etag":"1","state":{"state":{"balance":1}}}'
 	run --separate-stderr dphp-project -d "$S" -P "$T/policy" -K "$T/keys" -T "x.y.z" get entity:account:b
 	assert_failure 2
 	assert_output ""

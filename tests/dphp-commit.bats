@@ -8,7 +8,7 @@ load helper
 setup() {
 	mkstore
 	J=$BATS_TEST_TMPDIR/state.json
-	printf '{"n":1}\n' > "$J"
+	printf '{"state":{"n":1}}\n' > "$J"
 }
 
 @test "-i makes a store, is idempotent, and refuses other directories" {
@@ -50,7 +50,7 @@ setup() {
 	assert_failure 1
 	assert_output ""
 	assert_stderr "dphp-commit: error: 'entity:a:b' already exists at \"1\""
-	printf '{"n":2}' > "$J"
+	printf '{"state":{"n":2}}' > "$J"
 	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b < "$J"
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"2"}'
@@ -61,7 +61,7 @@ setup() {
 	assert_stderr "dphp-commit: error: etag mismatch for 'entity:a:b': is \"2\" but expected \"1\""
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_success
-	assert_output '{"id":"entity:a:b","etag":"2","state":{"n":2}}'
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
 	assert_stderr ""
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
 }
@@ -158,7 +158,7 @@ OUT
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_success
 	assert_stderr ""
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 }
 
 @test "a corrupt record is reported, never repaired" {
@@ -179,20 +179,20 @@ OUT
 	echo 7 > "$S/state/entity/a/b.etag"
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_success
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 	assert_stderr ""
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 	rm "$S/state/entity/a/b.etag"
 	run --separate-stderr dphp-project -d "$S" get entity:a:b
 	assert_success
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 	assert_stderr ""
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 }
 
 @test "killed after the record's rename: the stale sidecar is repaired" {
 	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
-	printf '{"n":2}\n' > "$J"
+	printf '{"state":{"n":2}}\n' > "$J"
 	run strace -f -o /dev/null -e trace=pwrite64 \
 	    -e inject=pwrite64:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
@@ -203,7 +203,7 @@ OUT
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_stderr ""
 	assert_success
-	assert_output '{"id":"entity:a:b","etag":"2","state":{"n":2}}'
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
 }
 
@@ -219,7 +219,7 @@ OUT
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_success
 	assert_stderr ""
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
 	assert_stderr ""
 	assert_success
@@ -241,11 +241,11 @@ OUT
 	assert_equal "$(grep -c 'fsync(' "$BATS_TEST_TMPDIR/trace")" 2
 	assert_file_not_exists "$S/state/entity/a/.b.tmp"
 	run --separate-stderr dphp-replay -J -d "$S"
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_success
 	assert_stderr ""
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 }
 
 @test "a failed directory fsync is reported: visible but not durable" {

@@ -238,8 +238,8 @@ OUT
 	mkstore
 	unset DPHP_NOW
 	T=$BATS_TEST_TMPDIR
-	echo '"from A"' > "$T/a.json"
-	echo '"from B"' > "$T/b.json"
+	echo '{"state":"from A"}' > "$T/a.json"
+	echo '{"state":"from B"}' > "$T/b.json"
 	# A's command outlives its dphp-lock (it ignores the SIGTERM it is
 	# sent), waits for "go", then writes with A's fence in its env
 	setsid dphp-lock -d "$S" -l 1s -o A entity:acct:a -- sh -c '
@@ -263,7 +263,7 @@ OUT
 	assert_equal "$(cat "$T/a.status")" 1
 	assert_equal "$(cat "$T/a.err")" "dphp-commit: error: the lock of 'entity:acct:a' is no longer held by A with token 1: not committed"
 	run dphp-commit -d "$S" -g entity:acct:a
-	assert_output '{"id":"entity:acct:a","etag":"1","state":"from B"}'
+	assert_output '{"id":"entity:acct:a","etag":"1","state":{"state":"from B"}}'
 }
 
 @test "copies of one event parked on a hold are queued once when it ends" {

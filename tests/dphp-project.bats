@@ -7,7 +7,7 @@ setup() {
 	mkstore
 	for id in entity:account:bob entity:account:alice entity:cart:c1 \
 	    orchestration:transfer:t1 activity:mail:m1; do
-		printf '{"of":"%s"}' "$id" > "$BATS_TEST_TMPDIR/s"
+		printf '{"state":{"of":"%s"}}' "$id" > "$BATS_TEST_TMPDIR/s"
 		dphp-commit -d "$S" -c -s "$id" "$BATS_TEST_TMPDIR/s" > /dev/null
 	done
 	dphp-commit -d "$S" -f -r entity:cart:c1 > /dev/null
@@ -17,8 +17,8 @@ setup() {
 	run --separate-stderr dphp-project -d "$S" get entity:account:alice activity:mail:m1
 	assert_success
 	assert_output - <<'OUT'
-{"id":"entity:account:alice","etag":"1","state":{"of":"entity:account:alice"}}
-{"id":"activity:mail:m1","etag":"1","state":{"of":"activity:mail:m1"}}
+{"id":"entity:account:alice","etag":"1","state":{"state":{"of":"entity:account:alice"}}}
+{"id":"activity:mail:m1","etag":"1","state":{"state":{"of":"activity:mail:m1"}}}
 OUT
 	assert_stderr ""
 }
@@ -26,7 +26,7 @@ OUT
 @test "get of a missing id says so, goes on, exits 1" {
 	run --separate-stderr dphp-project -d "$S" get entity:cart:c1 entity:account:bob
 	assert_failure 1
-	assert_output '{"id":"entity:account:bob","etag":"1","state":{"of":"entity:account:bob"}}'
+	assert_output '{"id":"entity:account:bob","etag":"1","state":{"state":{"of":"entity:account:bob"}}}'
 	assert_stderr "dphp-project: error: no state for 'entity:cart:c1'"
 }
 
@@ -65,7 +65,7 @@ OUT
 }
 
 @test "ls with patterns: globs of ids, several at once, each id once" {
-	echo '{"n":1}' > "$BATS_TEST_TMPDIR/s"
+	echo '{"state":{"n":1}}' > "$BATS_TEST_TMPDIR/s"
 	dphp-commit -d "$S" -f -s entity:counter:a1 "$BATS_TEST_TMPDIR/s" > /dev/null
 	run --separate-stderr dphp-project -d "$S" ls 'entity:*:a*' 'entity:account:b?b' 'entity:acc*' 'o*'
 	assert_success

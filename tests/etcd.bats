@@ -70,7 +70,7 @@ member() {
 }
 
 @test "the store's contract: create, compare-and-set by ETag, read, delete, list; ETags never come back" {
-	echo '{"balance":10}' > "$T/s"
+	echo '{"state":{"balance":10}}' > "$T/s"
 	run --separate-stderr dphp-commit -d "$E" -c -s entity:account:alice "$T/s"
 	assert_success
 	assert_stderr ""
@@ -79,7 +79,7 @@ member() {
 	assert_failure 1
 	assert_output ""
 	assert_stderr "dphp-commit: error: 'entity:account:alice' already exists at \"$e1\""
-	echo '{"balance":20}' > "$T/s"
+	echo '{"state":{"balance":20}}' > "$T/s"
 	run --separate-stderr dphp-commit -d "$E" -e "$e1" -s entity:account:alice "$T/s"
 	assert_success
 	e2=$(jq -r .etag <<< "$output")
@@ -89,8 +89,8 @@ member() {
 	assert_stderr "dphp-commit: error: etag mismatch for 'entity:account:alice': is \"$e2\" but expected \"$e1\""
 	run --separate-stderr dphp-commit -d "$E" -g entity:account:alice
 	assert_success
-	assert_output "{\"id\":\"entity:account:alice\",\"etag\":\"$e2\",\"state\":{\"balance\":20}}"
-	printf '7' > "$T/s"
+	assert_output "{\"id\":\"entity:account:alice\",\"etag\":\"$e2\",\"state\":{\"state\":{\"balance\":20}}}"
+	printf '{"state":7}' > "$T/s"
 	dphp-commit -d "$E" -f -s 'entity:account:../bob' "$T/s" > /dev/null
 	dphp-commit -d "$E" -f -s orchestration:transfer:t1 "$T/s" > /dev/null
 	run --separate-stderr dphp-project -d "$E" ls entity
@@ -100,7 +100,7 @@ entity:account:alice"
 	run --separate-stderr dphp-commit -d "$E" -f -r entity:account:alice
 	assert_success
 	# made again: a new ETag, never the old one
-	echo '{"balance":20}' > "$T/s"
+	echo '{"state":{"balance":20}}' > "$T/s"
 	run dphp-commit -d "$E" -e "$e2" -s entity:account:alice "$T/s"
 	assert_failure 1
 	run dphp-commit -d "$E" -c -s entity:account:alice "$T/s"
@@ -139,13 +139,13 @@ OUT
 }
 
 @test "four writers racing on one counter through compare-and-set: every increment lands once" {
-	echo '{"n":0}' > "$T/s"
+	echo '{"state":{"n":0}}' > "$T/s"
 	dphp-commit -d "$E" -c -s entity:counter:c "$T/s" > /dev/null
 	for w in 1 2 3 4; do
 		(
 			for _ in $(seq 1 15); do
 				until r=$(dphp-commit -d "$E" -g entity:counter:c) &&
-				    jq -c '.state.n += 1 | .state' <<< "$r" |
+				    jq -c '.state.state.n += 1 | .state' <<< "$r" |
 				    dphp-commit -d "$E" -e "$(jq -r .etag <<< "$r")" \
 				    -s entity:counter:c > /dev/null 2>&1; do :; done
 			done
@@ -153,7 +153,7 @@ OUT
 	done
 	wait
 	run dphp-commit -d "$E" -g entity:counter:c
-	assert_equal "$(jq -c .state <<< "$output")" '{"n":60}'
+	assert_equal "$(jq -c .state <<< "$output")" '{"state":{"n":60}}'
 }
 
 # five increments through a proxy that loses ($1: swallow or cut) the
@@ -170,17 +170,17 @@ lost_answer() {
 	done
 	export DPHP_ETCD_TIMEOUT_MS=700
 	P=etcd://127.0.0.1:$port,$member/t$BATS_TEST_NUMBER
-	echo '{"n":0}' > "$T/s"
+	echo '{"state":{"n":0}}' > "$T/s"
 	dphp-commit -d "$E" -c -s entity:counter:m "$T/s" > /dev/null
 	for _ in $(seq 1 5); do
 		until r=$(dphp-commit -d "$P" -g entity:counter:m) &&
-		    jq -c '.state.n += 1 | .state' <<< "$r" |
+		    jq -c '.state.state.n += 1 | .state' <<< "$r" |
 		    dphp-commit -d "$P" -e "$(jq -r .etag <<< "$r")" \
 		    -s entity:counter:m > /dev/null 2>> "$T/errors"; do sleep 0.05; done
 	done
 	kill "$proxy"
 	run dphp-commit -d "$E" -g entity:counter:m
-	assert_equal "$(jq -c .state <<< "$output")" '{"n":5}'
+	assert_equal "$(jq -c .state <<< "$output")" '{"state":{"n":5}}'
 	run cat "$T/errors"
 	assert_output "dphp-commit: warning: etcd: a commit went unanswered: it was done"
 	# no marker left: each writer takes its last away when it ends
@@ -197,13 +197,13 @@ lost_answer() {
 }
 
 @test "a member killed, then the leader, in the middle of the writes: no acknowledged commit lost" {
-	echo '{"n":0}' > "$T/s"
+	echo '{"state":{"n":0}}' > "$T/s"
 	dphp-commit -d "$E" -c -s entity:counter:k "$T/s" > /dev/null
 	: > "$T/acked"
 	(
 		for i in $(seq 1 40); do
 			until r=$(dphp-commit -d "$E" -g entity:counter:k) &&
-			    jq -c '.state.n += 1 | .state' <<< "$r" |
+			    jq -c '.state.state.n += 1 | .state' <<< "$r" |
 			    dphp-commit -d "$E" -e "$(jq -r .etag <<< "$r")" \
 			    -s entity:counter:k > /dev/null 2>&1; do sleep 0.05; done
 			echo "$i" >> "$T/acked"
@@ -221,7 +221,7 @@ lost_answer() {
 	kill -CONT "$(cat "$ETCD_DIR/n$stopped.pid")"
 	wait "$writer"
 	run dphp-commit -d "$E" -g entity:counter:k
-	assert_equal "$(jq -c .state <<< "$output")" '{"n":40}'
+	assert_equal "$(jq -c .state <<< "$output")" '{"state":{"n":40}}'
 	assert_equal "$(wc -l < "$T/acked")" 40
 }
 

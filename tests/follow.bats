@@ -10,7 +10,7 @@ setup() {
 	cat > "$T/map" <<'EOF'
 # kind name table columns
 entity account accounts balance=.state.balance:integer owner=.state.owner
-entity count* counters n=.n:integer
+entity count* counters n=.state.n:integer
 orchestration transfer transfers status=.status amount=.input.amount:real ok=.output.ok:boolean input=.input:json
 EOF
 }
@@ -28,7 +28,7 @@ churn() {
 		if [ $((i % 9)) = 0 ]; then
 			dphp-commit -d "$S" -f -r "entity:counter:c$((i % 7))" > /dev/null 2>&1 || true
 		else
-			put "entity:counter:c$((i % 7))" "{\"n\":$i}"
+			put "entity:counter:c$((i % 7))" "{\"state\":{\"n\":$i}}"
 			put "entity:account:a$((i % 3))" "{\"state\":{\"balance\":$i,\"owner\":\"o'$i\"}}"
 		fi
 	done
@@ -104,12 +104,12 @@ rows() {
 	dphp-project -d "$S" follow -e -c "$T/cp" > "$T/out1"
 	assert_equal "$(cat "$T/out1")" "$(cat "$T/all")"
 	assert_equal "$(cat "$T/cp")" "$last"
-	put entity:counter:x '{"n":1}'
-	put entity:counter:y '{"n":2}'
+	put entity:counter:x '{"state":{"n":1}}'
+	put entity:counter:y '{"state":{"n":2}}'
 	run --separate-stderr dphp-project -d "$S" follow -e -c "$T/cp"
 	assert_success
 	assert_stderr ""
-	assert_equal "$(jq -r '"\(.seq) \(.id) \(.state.n)"' <<< "$output")" "$((last + 1)) entity:counter:x 1
+	assert_equal "$(jq -r '"\(.seq) \(.id) \(.state.state.n)"' <<< "$output")" "$((last + 1)) entity:counter:x 1
 $((last + 2)) entity:counter:y 2"
 	assert_equal "$(cat "$T/cp")" "$((last + 2))"
 	run --separate-stderr dphp-project -d "$S" follow -e -c "$T/cp"
@@ -122,7 +122,7 @@ $((last + 2)) entity:counter:y 2"
 	put entity:account:a '{"state":{"balance":5,"owner":"ann"},"seen":{}}'
 	put entity:account:b '{"state":{"balance":"many"}}'
 	put orchestration:transfer:t1 '{"status":"completed","input":{"amount":2},"output":{"ok":true}}'
-	put entity:counter:c '{"n":1.5}'
+	put entity:counter:c '{"state":{"n":1.5}}'
 	put activity:mail:m '{"status":"completed"}'
 	dphp-commit -d "$S" -f -r entity:account:a > /dev/null
 	run --separate-stderr dphp-project -d "$S" follow -e -m "$T/map" -o ndjson
@@ -248,16 +248,16 @@ OUT
 	dphp-project -d "$S" follow > "$T/out" 2> "$T/err" &
 	follower=$!
 	for i in 1 2 3; do
-		put "entity:counter:c$i" "{\"n\":$i}"
+		put "entity:counter:c$i" "{\"state\":{\"n\":$i}}"
 	done
 	seg=$(ls "$J" | tail -n 1)
 	size=$(wc -c < "$J/$seg")
 	# a batch written ahead, then taken back (a failed commit)
-	printf '{"seq":4,"b":4,"at":"2026-01-01T00:00:00Z","id":"entity:counter:ghost","etag":"9","state":{"n":0},"cause":null}\n' >> "$J/$seg"
+	printf '{"seq":4,"b":4,"at":"2026-01-01T00:00:00Z","id":"entity:counter:ghost","etag":"9","state":{"state":{"n":0}},"cause":null}\n' >> "$J/$seg"
 	sleep 0.3
 	truncate -s "$size" "$J/$seg"
 	sleep 0.3
-	put entity:counter:c4 '{"n":4}'
+	put entity:counter:c4 '{"state":{"n":4}}'
 	for _ in $(seq 1 50); do
 		[ "$(grep -c . "$T/out")" -ge 4 ] && break
 		sleep 0.1
@@ -282,7 +282,7 @@ OUT
 }
 
 @test "follow onto a full disk fails, exit 4, in every format" {
-	put entity:counter:c '{"n":1}'
+	put entity:counter:c '{"state":{"n":1}}'
 	for o in feed ndjson sqlite postgres typesense; do
 		run --separate-stderr sh -c 'dphp-project -d "$1" -o "$2" follow -e > /dev/full' sh "$S" "$o"
 		assert_failure 4
@@ -292,7 +292,7 @@ OUT
 }
 
 @test "follow: usage, mappings and checkpoints refused with their reasons; a corrupt journal located" {
-	put entity:counter:c '{"n":1}'
+	put entity:counter:c '{"state":{"n":1}}'
 	printf 'entity account accounts balance=.state.balance:money\n' > "$T/bad"
 	run --separate-stderr dphp-project -d "$S" follow -e -m "$T/bad" -o sqlite
 	assert_failure 2
@@ -334,7 +334,7 @@ OUT
 	run --separate-stderr dphp-project -d "$S" follow -e planets
 	assert_failure 2
 	assert_stderr "dphp-project: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"
-	put entity:counter:d '{"n":2}'
+	put entity:counter:d '{"state":{"n":2}}'
 	seg=$(ls "$J" | head -n 1)
 	sed -i '1s/.*/{"seq":1,/' "$J/$seg"
 	run --separate-stderr dphp-project -d "$S" follow -e

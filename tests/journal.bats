@@ -70,7 +70,7 @@ OUT
 }
 
 @test "a torn last line is dropped; a corrupt line in the middle stops the replay, located" {
-	printf '{"n":1}\n' > "$T/s1"
+	printf '{"state":{"n":1}}\n' > "$T/s1"
 	for i in 1 2 3; do
 		dphp-commit -d "$S" -f -s "entity:note:n$i" "$T/s1" > /dev/null
 	done
@@ -102,8 +102,8 @@ OUT
 
 @test "killed between its journal lines and its record: the lines are voided by the next commit" {
 	command -v strace > /dev/null || skip "no strace"
-	printf '{"n":1}\n' > "$T/s1"
-	printf '{"n":2}\n' > "$T/s2"
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
 	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
 	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
@@ -111,10 +111,10 @@ OUT
 	assert_failure 137
 	# written ahead and synced, never confirmed: left out by a replay
 	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "[.seq, .state]"' sh "$J"
-	assert_output '[2,{"n":2}]'
+	assert_output '[2,{"state":{"n":2}}]'
 	run --separate-stderr dphp-replay -J "$J"
 	assert_success
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"n":1}}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 	assert_stderr "dphp-replay: warning: $J/00000000000000000001.ndjson:3: the last batch has no end (its writer stopped before its records were durable): left out"
 	# the next commit finds the record without seq 2: void
 	dphp-commit -d "$S" -f -s entity:c:d "$T/s1" > /dev/null
@@ -133,8 +133,8 @@ OUT
 
 @test "killed after its record was written, before the end: the next commit confirms it" {
 	command -v strace > /dev/null || skip "no strace"
-	printf '{"n":1}\n' > "$T/s1"
-	printf '{"n":2}\n' > "$T/s2"
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
 	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
 	run strace -f -o /dev/null -e trace=pwrite64 \
 	    -e inject=pwrite64:signal=KILL:when=1 \
@@ -154,8 +154,8 @@ OUT
 	assert_output "$(cat "$T/live")"
 	run jq -c .state "$T/live"
 	assert_output - <<'OUT'
-{"n":2}
-{"n":1}
+{"state":{"n":2}}
+{"state":{"n":1}}
 OUT
 }
 

@@ -493,3 +493,36 @@ false
 false
 OUT
 }
+
+@test "an entity's state written with the plumbing is what its handler gets; another shape is refused" {
+	echo '{"balance":20}' > "$T/raw"
+	run --separate-stderr dphp-commit -d "$S" -c -s entity:account:x "$T/raw"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-commit: error: $T/raw: an entity's document is {\"state\":STATE,\"seen\":WINDOW}; this one has 'balance'"
+	echo '{"state":{"balance":20}}' > "$T/doc"
+	dphp-commit -d "$S" -c -s entity:account:x "$T/doc" > /dev/null
+	ev d1 signal entity:account:x deposit 5 > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	{
+		dphp-route -d "$S" -t -e | dphp-lock -d "$S" |
+		    dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H"
+	} > /dev/null 2> "$T/errors"
+	assert_file_empty "$T/errors"
+	run dphp-project -d "$S" get entity:account:x
+	run jq -c .state.state <<< "$output"
+	assert_output '{"balance":25}'
+	# a record of another shape, put there by hand, fails the operation
+	# (nothing is read as no state); the record is left as it was
+	echo '{"etag":"9","state":{"balance":20}}' > "$S/state/entity/account/y"
+	ev d2 -r orchestration:o:1 signal entity:account:y deposit 5 > "$T/in"
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$T/in"
+	assert_success
+	assert_stderr ""
+	run jq -r '.failed, (.state // "no state"), .emit[0].event.event.event.reason' <<< "$output"
+	why="the stored document of entity:account:y: an entity's document is {\"state\":STATE,\"seen\":WINDOW}; this one has 'balance'"
+	assert_output "$why
+no state
+$why"
+	assert_equal "$(cat "$S/state/entity/account/y")" '{"etag":"9","state":{"balance":20}}'
+}

@@ -76,7 +76,7 @@ OUT
 	owned
 	# a key longer than a ustar name holds
 	long=$(printf 'k%.0s' $(seq 1 150))
-	printf '{"n":1}' > "$T/s"
+	printf '{"state":{"n":1}}' > "$T/s"
 	dphp-commit -d "$S" -f -s "entity:counter:$long" "$T/s" > /dev/null
 	dphp-project -d "$S" export > "$T/plain.tar"
 	run tar -tf "$T/plain.tar"
@@ -185,13 +185,19 @@ OUT
 	run --separate-stderr dphp-commit -d "$S2" -I "$T/owners.gz"
 	assert_success
 	assert_output '{"imported":1,"unchanged":0,"refused":0}'
-	printf '\n{"id":"entity:account:x","etag":"1","state":{}}\n{"id":"entity:account:y"}\n' > "$T/bad.ndjson"
+	printf '\n{"id":"entity:account:x","etag":"1","state":{"state":{}}}\n{"id":"entity:account:y"}\n' > "$T/bad.ndjson"
 	run --separate-stderr dphp-commit -d "$S2" -I "$T/bad.ndjson"
 	assert_failure 3
 	assert_output ""
 	assert_stderr "dphp-commit: $T/bad.ndjson:3: want {\"id\",\"etag\",\"state\"}"
 	run dphp-project -d "$S2" get entity:account:x
 	assert_failure 1
+	# an entity's state its handler would not see is refused too
+	printf '{"id":"entity:account:x","etag":"1","state":{"balance":1}}\n' > "$T/bad.ndjson"
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/bad.ndjson"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-commit: $T/bad.ndjson:1: an entity's document is {\"state\":STATE,\"seen\":WINDOW}; this one has 'balance'"
 }
 
 @test "archive: the journal's full segments, a tar that dphp-replay -J reads with the segment still written" {

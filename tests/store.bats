@@ -7,7 +7,7 @@ load helper
 setup() {
 	mkstore
 	ID=entity:counter:c
-	printf '0\n' > "$BATS_TEST_TMPDIR/zero"
+	printf '{"state":0}\n' > "$BATS_TEST_TMPDIR/zero"
 	dphp-commit -d "$S" -c -s "$ID" "$BATS_TEST_TMPDIR/zero" > /dev/null
 }
 
@@ -20,8 +20,8 @@ racer() {
 		etag=${rec#*\"etag\":\"}
 		etag=${etag%%\"*}
 		n=${rec##*\"state\":}
-		n=${n%\}}
-		echo $((n + 1)) > "$BATS_TEST_TMPDIR/next.$me"
+		n=${n%%\}*}
+		echo "{\"state\":$((n + 1))}" > "$BATS_TEST_TMPDIR/next.$me"
 		if dphp-commit -d "$S" -e "$etag" -s "$ID" \
 		    "$BATS_TEST_TMPDIR/next.$me" > /dev/null 2>&1; then
 			echo "$etag" >> "$BATS_TEST_TMPDIR/won.$me"
@@ -39,7 +39,7 @@ racer() {
 	wait "$pb"
 	run --separate-stderr dphp-commit -d "$S" -g "$ID"
 	assert_success
-	assert_output '{"id":"entity:counter:c","etag":"301","state":300}'
+	assert_output '{"id":"entity:counter:c","etag":"301","state":{"state":300}}'
 	assert_stderr ""
 	# every generation 1..300 was won from exactly once
 	run sh -c "cat '$BATS_TEST_TMPDIR'/won.* | sort -n | uniq -d"
@@ -56,8 +56,8 @@ proposals() {
 			printf "{\"v\":1,\"kind\":\"proposal\",\"input\":{\"v\":1," \
 			    "\"id\":\"p%d\",\"ts\":\"2026-11-27T10:00:00Z\",\"event\":" \
 			    "{\"to\":\"%s\",\"event\":{\"type\":\"signal\",\"op\":" \
-			    "\"set\"}}},\"target\":\"%s\",\"base\":\"%d\",\"state\":%d," \
-			    "\"emit\":[]}\n", i, id, id, i, i
+			    "\"set\"}}},\"target\":\"%s\",\"base\":\"%d\"," \
+			    "\"state\":{\"state\":%d},\"emit\":[]}\n", i, id, id, i, i
 	}'
 }
 
@@ -76,7 +76,7 @@ proposals() {
 		etag=${output#*\"etag\":\"}
 		etag=${etag%%\"*}
 		state=${output##*\"state\":}
-		state=${state%\}}
+		state=${state%%\}*}
 		# the state is the one its ETag names (state n has ETag n+1)
 		assert_equal "$etag" $((state + 1))
 		# every acknowledged commit is there; at most one more
@@ -99,7 +99,7 @@ proposals() {
 	echo 7 > "$S/state/entity/counter/c.etag"	# stale: repair would write
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/ro" -g "$ID"
 	assert_success
-	assert_output '{"id":"entity:counter:c","etag":"1","state":0}'
+	assert_output '{"id":"entity:counter:c","etag":"1","state":{"state":0}}'
 	assert_stderr ""
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/ro" -e 1 -s "$ID" "$BATS_TEST_TMPDIR/zero"
 	assert_failure 4
@@ -111,9 +111,9 @@ proposals() {
 @test "a full disk fails the commit and leaves the old state, no temp file" {
 	mount_or_skip "$BATS_TEST_TMPDIR/full" -t tmpfs -o size=64k tmpfs "$BATS_TEST_TMPDIR/full"
 	dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -i
-	printf '"small"' > "$BATS_TEST_TMPDIR/small"
+	printf '{"state":"small"}' > "$BATS_TEST_TMPDIR/small"
 	dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -c -s entity:a:b "$BATS_TEST_TMPDIR/small" > /dev/null
-	head -c 100000 /dev/zero | tr '\0' x | jq -Rs . > "$BATS_TEST_TMPDIR/big"
+	head -c 100000 /dev/zero | tr '\0' x | jq -Rs '{state: .}' > "$BATS_TEST_TMPDIR/big"
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -e 1 -s entity:a:b "$BATS_TEST_TMPDIR/big"
 	assert_failure 4
 	assert_output ""
@@ -122,11 +122,11 @@ proposals() {
 	assert_stderr "dphp-commit: error: cannot append to 'journal/00000000000000000001.ndjson': No space left on device"
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/full/s" -g entity:a:b
 	assert_success
-	assert_output '{"id":"entity:a:b","etag":"1","state":"small"}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":"small"}}'
 	assert_stderr ""
 	run --separate-stderr dphp-replay -J -d "$BATS_TEST_TMPDIR/full/s"
 	assert_success
-	assert_output '{"id":"entity:a:b","etag":"1","state":"small"}'
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":"small"}}'
 	assert_stderr ""
 	assert_file_not_exists "$BATS_TEST_TMPDIR/full/s/state/entity/a/.b.tmp"
 	umount "$BATS_TEST_TMPDIR/full"
@@ -142,7 +142,7 @@ spread() {
 				    "\"id\":\"r%d.%d.%d\",\"ts\":\"2026-11-27T10:00:00Z\"," \
 				    "\"event\":{\"to\":\"entity:r%d:k%d\",\"event\":{\"type\":" \
 				    "\"signal\",\"op\":\"set\"}}},\"target\":\"entity:r%d:k%d\"," \
-				    "\"base\":%s,\"state\":%d,\"emit\":[]}\n", round, k, v,
+				    "\"base\":%s,\"state\":{\"state\":%d},\"emit\":[]}\n", round, k, v,
 				    round, k, round, k, v == 1 ? "null" : "\"" (v - 1) "\"", v
 	}'
 }
@@ -165,7 +165,7 @@ spread() {
 			fi
 			assert_stderr ""
 			# state v has ETag v; one batch may be in flight
-			run jq -r '"\(.etag) \(.state)"' <<< "$output"
+			run jq -r '"\(.etag) \(.state.state)"' <<< "$output"
 			stored=${output% *}
 			assert_equal "$output" "$stored $stored"
 			[ "$stored" -ge "$acked" ] && [ "$stored" -le $((acked + 1)) ] ||
