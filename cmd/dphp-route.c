@@ -128,7 +128,7 @@ reject(struct dphp_reader *rd, json_t *env, const char *why)
 		    json_object_get(e, "receipt"), "event", e);
 		json_object_del(e, "receipt");
 	}
-	if (json_dumpf(rec, rejects, JSON_COMPACT) != 0 ||
+	if (dphp_json_fput(rec, rejects) != 0 ||
 	    fputc('\n', rejects) == EOF || fflush(rejects) == EOF)
 		dphp_die(DPHP_EXIT_SYS, "cannot write the rejects:");
 	json_decref(rec);

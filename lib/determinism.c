@@ -27,11 +27,10 @@ recorded(json_t *doc)
 	char *v, *r;
 
 	if (strcmp(status, "completed") == 0) {
-		v = json_dumps(json_object_get(doc, "output"), JSON_COMPACT |
-		    JSON_ENCODE_ANY);
+		v = dphp_json_text(json_object_get(doc, "output"), NULL);
 		r = xasprintf("output %s", v);
 	} else if (json_is_object(blocked)) {
-		v = json_dumps(blocked, JSON_COMPACT);
+		v = dphp_json_text(blocked, NULL);
 		r = xasprintf("await %s", v);
 	} else
 		return xstrdup(status);
@@ -47,18 +46,16 @@ answered(json_t *resp)
 	char *v, *r;
 
 	if (json_object_get(resp, "output") != NULL) {
-		v = json_dumps(json_object_get(resp, "output"), JSON_COMPACT |
-		    JSON_ENCODE_ANY);
+		v = dphp_json_text(json_object_get(resp, "output"), NULL);
 		r = xasprintf("output %s", v);
 	} else if (w != NULL) {
 		w = json_pack("{sOsO}", "mode", json_object_get(w, "mode"),
 		    "seqs", json_object_get(w, "seqs"));
-		v = json_dumps(w, JSON_COMPACT);
+		v = dphp_json_text(w, NULL);
 		json_decref(w);
 		r = xasprintf("await %s", v);
 	} else if (json_object_get(resp, "error") != NULL) {
-		v = json_dumps(json_object_get(resp, "error"), JSON_COMPACT |
-		    JSON_ENCODE_ANY);
+		v = dphp_json_text(json_object_get(resp, "error"), NULL);
 		r = xasprintf("failed %s", v);
 	} else
 		return xstrdup("continue");

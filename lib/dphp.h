@@ -110,6 +110,15 @@ int dphp_each_record(int argc, char **argv, dphp_record_fn *, void *arg);
 extern int dphp_unbuffered;
 void dphp_write(json_t *);
 
+/*
+ * jsonout.c: JSON text as dphp writes it, compact, keys in their order,
+ * a real in the shortest form that reads back to the same double (not
+ * jansson's 17 digits): new text of any value (its length in *len when
+ * len is not NULL), or written to fp (0, or -1 on a write error).
+ */
+char *dphp_json_text(json_t *, size_t *len);
+int dphp_json_fput(json_t *, FILE *fp);
+
 /* id.c: ids and names, design.md section 3 */
 enum dphp_kind {
 	DPHP_KIND_NONE = 0,

@@ -181,7 +181,7 @@ int
 dphp_etcd_call(struct dphp_etcd *e, const char *path, json_t *body,
     json_t **out)
 {
-	char *text = json_dumps(body, JSON_COMPACT), *url;
+	char *text = dphp_json_text(body, NULL), *url;
 	int64_t deadline = dphp_monotonic_ms() + TRY_MS;
 	struct reply rep;
 	json_error_t err;
@@ -256,7 +256,7 @@ heed(char *p, size_t size, size_t n, void *arg)
 void
 dphp_etcd_watch(struct dphp_etcd *e, json_t *body, int64_t ms)
 {
-	char *text = json_dumps(body, JSON_COMPACT), *url;
+	char *text = dphp_json_text(body, NULL), *url;
 	int lines = 0;
 	CURLcode c;
 	size_t i;

@@ -283,7 +283,7 @@ dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
 		free(label);
 		return -1;
 	}
-	req = json_dumps(request, JSON_COMPACT);
+	req = dphp_json_text(request, NULL);
 	nl = xasprintf("%s\n", req);
 	free(req);
 	req = nl;

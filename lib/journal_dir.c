@@ -198,7 +198,7 @@ settle(struct dphp_store *st, struct dirj *j, json_int_t first)
 		if (r == 0) {
 			v = json_pack("{sOsIsI}", "void", voids, "end", b,
 			    "next", j->next);
-			text = json_dumps(v, JSON_COMPACT);
+			text = dphp_json_text(v, NULL);
 			json_decref(v);
 			r = append(j, text, strlen(text), 0) ||
 			    append(j, "\n", 1, 1) ? -1 : 0;

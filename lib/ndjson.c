@@ -365,7 +365,7 @@ dphp_each_record(int argc, char **argv, dphp_record_fn *fn, void *arg)
 void
 dphp_write(json_t *v)
 {
-	if (json_dumpf(v, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF ||
+	if (dphp_json_fput(v, stdout) != 0 || putchar('\n') == EOF ||
 	    (dphp_unbuffered && fflush(stdout) == EOF))
 		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
 }

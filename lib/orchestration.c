@@ -175,8 +175,8 @@ dphp_action_describe(json_t *a, char *buf, size_t bufsz)
 {
 	const char *kind = str(a, "kind"), *name = str(a, "name");
 	const char *to = str(a, "to"), *op = str(a, "op");
-	char *ents = json_object_get(a, "entities") ? json_dumps(
-	    json_object_get(a, "entities"), JSON_COMPACT) : NULL;
+	char *ents = json_object_get(a, "entities") ? dphp_json_text(
+	    json_object_get(a, "entities"), NULL) : NULL;
 
 	snprintf(buf, bufsz, "%s%s%s%s%s%s%s%s%s", kind, name ? " " : "",
 	    name ? name : "", to ? " " : "", to ? to : "", op ? " " : "",

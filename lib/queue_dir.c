@@ -170,7 +170,7 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 		json_object_del(e, "receipt");
 		json_object_del(e, "fence");
 		json_object_del(e, "ahead");
-		text = json_dumps(e, JSON_COMPACT);
+		text = dphp_json_text(e, NULL);
 		json_decref(e);
 		fd[i] = openat(Q(st, Q_TMP), tmp[i], O_WRONLY | O_CREAT |
 		    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);

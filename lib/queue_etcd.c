@@ -132,7 +132,7 @@ admitop(struct dphp_store *st, json_t *env, size_t seq, int64_t now,
 	json_object_del(e, "receipt");
 	json_object_del(e, "fence");
 	json_object_del(e, "ahead");
-	text = json_dumps(e, JSON_COMPACT);
+	text = dphp_json_text(e, NULL);
 	json_array_append_new(ops, es_putop(key, text));
 	json_decref(e);
 	free(text);

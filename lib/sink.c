@@ -60,7 +60,7 @@ quote(FILE *out, const char *s, size_t n)
 static void
 quotejson(FILE *out, json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *text = dphp_json_text(v, NULL);
 
 	quote(out, text, strlen(text));
 	free(text);
@@ -79,7 +79,7 @@ typed(json_t *v, enum dphp_column_type t)
 	case DPHP_COLUMN_TEXT:
 		if (json_is_string(v))
 			return json_incref(v);
-		text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		text = dphp_json_text(v, NULL);
 		r = json_string(text);
 		free(text);
 		return r;
@@ -112,7 +112,7 @@ sqlvalue(const struct dphp_sink *s, json_t *v, int t)
 	else if (json_is_integer(v))
 		fprintf(out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	else if (json_is_real(v))
-		fprintf(out, "%.17g", json_real_value(v));
+		dphp_json_fput(v, out);
 	else
 		fputs(json_is_true(v) ? "TRUE" : "FALSE", out);
 	fprintf(out, " AS %s)", sqltypes[s->format][t]);

@@ -92,7 +92,7 @@ entry(struct dphp_store *st, struct dphp_tar *t, const char *name,
 	if (g != DPHP_STORE_OK)
 		return 1;	/* an ownership record forgotten meanwhile */
 	line = json_pack("{sssssO}", "id", id, "etag", etag, fields[sp], rec);
-	text = json_dumps(line, JSON_COMPACT);
+	text = dphp_json_text(line, NULL);
 	json_decref(line);
 	json_decref(rec);
 	b.data = text;

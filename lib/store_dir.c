@@ -399,7 +399,7 @@ prepare(struct where *w, const struct record *rec)
 		json_object_set(v, "state", rec->state);
 	if (rec->outbox != NULL)
 		json_object_set(v, "outbox", rec->outbox);
-	text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	text = dphp_json_text(v, NULL);
 	json_decref(v);
 	if (text == NULL) {
 		dphp_error("cannot encode the state of '%s'", w->path);
@@ -626,7 +626,7 @@ journal(struct dphp_store *st, const struct dphp_id *ids, struct slot *s,
 			json_object_set(v, "state", s[i].next.state);
 		if (c[i].cause != NULL)
 			json_object_set_new(v, "cause", json_string(c[i].cause));
-		line = json_dumps(v, JSON_COMPACT);
+		line = dphp_json_text(v, NULL);
 		json_decref(v);
 		if (line == NULL) {
 			free(all);

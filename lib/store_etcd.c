@@ -503,7 +503,7 @@ stateops(struct dphp_store *st, const struct dphp_id *id,
 		v = json_pack("{sO}", "state", c->state);
 		if (id->space == DPHP_SPACE_STATE)
 			json_object_set_new(v, "seq", json_integer(seq));
-		text = json_dumps(v, JSON_COMPACT);
+		text = dphp_json_text(v, NULL);
 		json_array_append_new(ops, es_putop(s->key, text));
 		free(text);
 		json_decref(v);
@@ -519,7 +519,7 @@ stateops(struct dphp_store *st, const struct dphp_id *id,
 		json_object_set(line, "state", c->state);
 	if (c->cause != NULL)
 		json_object_set_new(line, "cause", json_string(c->cause));
-	text = json_dumps(line, JSON_COMPACT);
+	text = dphp_json_text(line, NULL);
 	lkey = xasprintf("%s/journal/%020" JSON_INTEGER_FORMAT, ES(st)->prefix,
 	    seq);
 	json_array_append_new(ops, es_putop(lkey, text));

@@ -146,7 +146,7 @@ say(FILE *out, const char *s)
 static void
 sayjson(FILE *out, json_t *v)
 {
-	char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	char *text = dphp_json_text(v, NULL);
 
 	say(out, text ? text : "?");
 	free(text);

@@ -111,6 +111,43 @@ OUT
 	assert_stderr "dphp-route: $IN:2: invalid JSON: too big integer near '9223372036854775808' (column 24)"
 }
 
+@test "numbers come out as they came in: the shortest form of a real, integers exact to 2^63" {
+	for n in 19.99 0.1 1.0 -0.0 0.30000000000000004 1.5e300 5e-324 \
+	    9007199254740993 -9223372036854775808 9223372036854775807 1e2 2.5E+10; do
+		printf '{"v":1,"id":"n","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:a:b","event":{"type":"signal","op":"o","input":%s}}}\n' "$n"
+	done > "$IN"
+	run --separate-stderr dphp-route "$IN"
+	assert_success
+	assert_stderr ""
+	run sed 's/.*"input":\(.*\)}}}$/\1/' <<< "$output"
+	# a real that is an integer keeps its ".0"; an exponent drops its
+	# '+' and leading zeros (as jansson writes them)
+	assert_output - <<'OUT'
+19.99
+0.1
+1.0
+-0.0
+0.30000000000000004
+1.5e300
+5e-324
+9007199254740993
+-9223372036854775808
+9223372036854775807
+100.0
+25000000000.0
+OUT
+	# and through a store: a state, its journal line and what is read back
+	mkstore
+	printf '{"state":{"price":19.99,"big":9007199254740993}}\n' > "$BATS_TEST_TMPDIR/st"
+	dphp-commit -d "$S" -c -s entity:item:a "$BATS_TEST_TMPDIR/st" > /dev/null
+	run --separate-stderr dphp-project -d "$S" get entity:item:a
+	assert_success
+	assert_stderr ""
+	assert_output '{"id":"entity:item:a","etag":"1","state":{"state":{"price":19.99,"big":9007199254740993}}}'
+	run cat "$S/journal/00000000000000000001.ndjson"
+	assert_line --index 0 --partial '"state":{"state":{"price":19.99,"big":9007199254740993}}'
+}
+
 @test "a line over 16 MiB is refused without reading it all" {
 	ev ok signal entity:a:b op > "$IN"
 	head -c 16777217 /dev/zero | tr '\0' 'x' >> "$IN"
