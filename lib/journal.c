@@ -211,6 +211,8 @@ segment(struct dphp_journal *rd, const char *path, int final)
 	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
+	/* an empty segment: a commit killed before its first append */
+	archive_read_support_format_empty(a);
 	archive_read_support_format_raw(a);
 	if (archive_read_open_fd(a, fd, 65536) != ARCHIVE_OK) {
 		dphp_error("cannot read '%s': %s", path,

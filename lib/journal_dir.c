@@ -49,9 +49,10 @@ segname(json_int_t first)
 	return xasprintf("%020" PRId64 ".ndjson", (int64_t)first);
 }
 
-/* The newest segment's name, or NULL when there is none (or -1 error). */
+/* The newest segment's name, or NULL when there is none (or -1 error,
+ * said by say). */
 static int
-newest(int dfd, char **name)
+newest(int dfd, char **name, void (*say)(const char *, ...))
 {
 	struct dirent *de;
 	DIR *d;
@@ -61,7 +62,7 @@ newest(int dfd, char **name)
 	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
 		if (fd >= 0)
 			close(fd);
-		dphp_error("cannot read directory 'journal':");
+		say("cannot read directory 'journal':");
 		return -1;
 	}
 	rewinddir(d);
@@ -84,7 +85,7 @@ slurp(struct dirj *j, size_t *len)
 	char *buf;
 
 	if ((buf = dir_slurpat(j->dfd, j->name, len)) == NULL)
-		dphp_error("cannot read 'journal/%s':", j->name);
+		j->say("cannot read 'journal/%s':", j->name);
 	return buf;
 }
 
@@ -93,7 +94,7 @@ append(struct dirj *j, const char *text, size_t len, int sync)
 {
 	if (dir_write_all(j->fd, text, len) != 0 ||
 	    (sync && fdatasync(j->fd) != 0)) {
-		dphp_error("cannot append to 'journal/%s':", j->name);
+		j->say("cannot append to 'journal/%s':", j->name);
 		return -1;
 	}
 	j->size += len;
@@ -158,7 +159,7 @@ settle(struct dphp_store *st, struct dirj *j, json_int_t first)
 		;
 	if (n < len) {
 		if (ftruncate(j->fd, n) != 0 || fsync(j->fd) != 0) {
-			dphp_error("cannot cut the torn end of 'journal/%s':",
+			j->say("cannot cut the torn end of 'journal/%s':",
 			    j->name);
 			goto out;
 		}
@@ -169,7 +170,7 @@ settle(struct dphp_store *st, struct dirj *j, json_int_t first)
 	for (line = buf; *line; line = p + 1) {
 		p = strchr(line, '\n');
 		if ((v = json_loadb(line, p - line, 0, NULL)) == NULL) {
-			dphp_error("journal/%s: a corrupt line", j->name);
+			j->say("journal/%s: a corrupt line", j->name);
 			json_decref(batch);
 			goto out;
 		}
@@ -212,9 +213,11 @@ out:
 	return r;
 }
 
-int
-dirj_open(struct dphp_store *st, struct dirj *j,
-    int (*seqof)(struct dphp_store *, const char *, json_int_t *))
+/* dirj_open, its troubles said by say */
+static int
+jopen(struct dphp_store *st, struct dirj *j,
+    int (*seqof)(struct dphp_store *, const char *, json_int_t *),
+    void (*say)(const char *, ...))
 {
 	struct stat sb;
 	json_int_t first = 1;
@@ -222,21 +225,22 @@ dirj_open(struct dphp_store *st, struct dirj *j,
 	memset(j, 0, sizeof(*j));
 	j->lfd = j->fd = j->dfd = -1;
 	j->seqof = seqof;
+	j->say = say;
 	if ((mkdirat(ROOT(st), "journal", 0777) != 0 && errno != EEXIST) ||
 	    (j->dfd = openat(ROOT(st), "journal", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) < 0 || (j->lfd = openat(j->dfd, ".lock", O_RDWR |
 	    O_CREAT | O_CLOEXEC, 0666)) < 0) {
-		dphp_error("cannot open the journal:");
+		say("cannot open the journal:");
 		dirj_close(j);
 		return -1;
 	}
 	while (flock(j->lfd, LOCK_EX) != 0)
 		if (errno != EINTR) {
-			dphp_error("cannot lock the journal:");
+			say("cannot lock the journal:");
 			dirj_close(j);
 			return -1;
 		}
-	if (newest(j->dfd, &j->name) != 0) {
+	if (newest(j->dfd, &j->name, say) != 0) {
 		dirj_close(j);
 		return -1;
 	}
@@ -247,7 +251,7 @@ dirj_open(struct dphp_store *st, struct dirj *j,
 	first = strtoll(j->name, NULL, 10);
 	if ((j->fd = openat(j->dfd, j->name, O_RDWR | O_APPEND |
 	    O_CLOEXEC)) < 0 || fstat(j->fd, &sb) != 0) {
-		dphp_error("cannot open 'journal/%s':", j->name);
+		j->say("cannot open 'journal/%s':", j->name);
 		dirj_close(j);
 		return -1;
 	}
@@ -257,6 +261,13 @@ dirj_open(struct dphp_store *st, struct dirj *j,
 		return -1;
 	}
 	return 0;
+}
+
+int
+dirj_open(struct dphp_store *st, struct dirj *j,
+    int (*seqof)(struct dphp_store *, const char *, json_int_t *))
+{
+	return jopen(st, j, seqof, dphp_error);
 }
 
 int
@@ -273,7 +284,7 @@ dirj_write(struct dirj *j, json_int_t b, const char *text, size_t len)
 		if ((j->fd = openat(j->dfd, j->name, O_RDWR | O_APPEND |
 		    O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0 ||
 		    fsync(j->dfd) != 0) {
-			dphp_error("cannot make 'journal/%s':", j->name);
+			j->say("cannot make 'journal/%s':", j->name);
 			return -1;
 		}
 	}
@@ -286,11 +297,17 @@ int
 dirj_end(struct dirj *j, json_int_t b)
 {
 	char text[96];
+	size_t len;
 
-	snprintf(text, sizeof(text), "{\"end\":%" PRId64 ",\"next\":%" PRId64
-	    "}\n", (int64_t)b, (int64_t)j->next);
-	/* no sync: lost, the next writer finds the batch's records */
-	return append(j, text, strlen(text), 0);
+	len = snprintf(text, sizeof(text), "{\"end\":%" PRId64 ",\"next\":%"
+	    PRId64 "}\n", (int64_t)b, (int64_t)j->next);
+	/* no sync: lost, the next opener of the store finds the records */
+	if (dir_write_all(j->fd, text, len) != 0) {
+		/* a part written is a torn line, cut off by the next opener */
+		return -1;
+	}
+	j->size += len;
+	return 0;
 }
 
 void
@@ -314,6 +331,50 @@ dirj_close(struct dirj *j)
 	free(j->name);
 	j->fd = j->lfd = j->dfd = -1;
 	j->name = NULL;
+}
+
+/*
+ * Whatever opens the store ends the last batch if its writer could not
+ * (killed after its records were durable, or the end marker's append
+ * failed), so that the journal says what the records say for every
+ * reader.  Cheap when it is ended: the last line is looked at, unlocked
+ * (an end only ever follows the lines it ends).  A store that cannot
+ * be written is left as it is: its readers leave that batch out.
+ */
+void
+dirj_recover(struct dphp_store *st,
+    int (*seqof)(struct dphp_store *, const char *, json_int_t *))
+{
+	struct dirj j;
+	struct stat sb;
+	int dfd;
+
+	memset(&j, 0, sizeof(j));
+	j.fd = -1;
+	if ((dfd = openat(ROOT(st), "journal", O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;		/* no commit yet, or no way to see: as it is */
+	if (newest(dfd, &j.name, dphp_warn) == 0 && j.name != NULL &&
+	    (j.fd = openat(dfd, j.name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) >= 0 && fstat(j.fd, &sb) == 0) {
+		j.size = sb.st_size;
+		if (j.size > 0 && quick(&j) != 0 &&
+		    faccessat(dfd, ".", W_OK, AT_EACCESS) == 0) {
+			close(j.fd);
+			free(j.name);
+			j.fd = -1;
+			j.name = NULL;
+			if (jopen(st, &j, seqof, dphp_warn) != 0)
+				dphp_warn("the last batch of the journal has no "
+				    "end: left out by its readers until a writer "
+				    "ends it");
+			dirj_close(&j);
+		}
+	}
+	if (j.fd >= 0)
+		close(j.fd);
+	free(j.name);
+	close(dfd);
 }
 
 int

@@ -16,6 +16,8 @@ struct dirj {
 	json_int_t next;	/* the seq of the next line */
 	/* the seq the record of a state id carries (0: none) */
 	int (*seqof)(struct dphp_store *, const char *, json_int_t *);
+	/* how troubles are said: dphp_error, or dphp_warn (recovery) */
+	void (*say)(const char *, ...);
 };
 /* lock the journal and settle its end (see journal_dir.c): 0 or -1 */
 int dirj_open(struct dphp_store *, struct dirj *,
@@ -29,6 +31,10 @@ int dirj_end(struct dirj *, json_int_t b);
  * (if this fails too, the next writer voids them) */
 void dirj_undo(struct dirj *);
 void dirj_close(struct dirj *);	/* and let go of the lock */
+/* end the last batch if its writer did not (journal_dir.c); what goes
+ * wrong is a warning: the store is read as it is */
+void dirj_recover(struct dphp_store *,
+    int (*seqof)(struct dphp_store *, const char *, json_int_t *));
 /* hold the journal's lock, shared: no state commits until thawed */
 int dirj_freeze(struct dphp_store *);
 void dirj_thaw(struct dphp_store *);

@@ -6,6 +6,7 @@
  * today's orchestration handlers checked against the history.  On a
  * terminal, a long replay says how far it is.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -209,14 +210,17 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 			return DPHP_EXIT_SYS;
 		r = dphp_store_journal_read(st, 0, 0, fold, NULL, &rb);
 		dphp_store_close(st);
-	} else {
-		if (argc == 0) {
-			dir = xasprintf("%s/journal", store_dir);
-			argc = 1;
-			argv = &dir;
-		}
+	} else if (argc == 0) {
+		/* opened first, so that a batch left open is ended; a store
+		 * with no commit yet has no journal, and nothing to replay */
+		if ((st = dphp_store_open(store_dir)) == NULL)
+			return DPHP_EXIT_SYS;
+		dphp_store_close(st);
+		dir = xasprintf("%s/journal", store_dir);
+		r = access(dir, F_OK) != 0 && errno == ENOENT ? 0 :
+		    dphp_journal_each(1, &dir, fold, &rb);
+	} else
 		r = dphp_journal_each(argc, argv, fold, &rb);
-	}
 	progress(&rb, 1);
 	free(dir);
 	if (r == STOPPED)

@@ -894,9 +894,11 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		}
 		genetag(s[i].next.gen, c[i].newetag);
 	}
-	/* durable: the batch happened (lost, the next writer finds out) */
+	/* durable: the batch happened (lost, the next opener finds out) */
 	if (j.fd >= 0 && dirj_end(&j, first) != 0)
-		dphp_warn("the journal's next writer confirms the batch");
+		dphp_warn("the commit is made, but its end could not be "
+		    "written to 'journal/%s': the next program to open the "
+		    "store writes it:", j.name);
 	dirj_close(&j);
 	if (admit_all(st, late) != 0) {
 		dphp_error("the events emitted are kept with the records and "
@@ -1081,6 +1083,7 @@ dir_open(const char *spec)
 	ds->fd = fd;
 	ds->frozen = -1;
 	dirq_init(ds);
+	dirj_recover(&ds->base, seqof);
 	return &ds->base;
 }
 

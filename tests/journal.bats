@@ -131,6 +131,110 @@ OUT
 	assert_output "$(cat "$T/live")"
 }
 
+@test "an end that cannot be written: the commit is made, said with a warning, and ended by whatever opens the store" {
+	command -v strace > /dev/null || skip "no strace"
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	# the 4th write: the journal's lines, the record and its newline, then
+	# the end (the ETag file, there already, is written with pwrite)
+	for fault in ENOSPC EIO; do
+		run --separate-stderr strace -f -o /dev/null -e trace=write \
+		    -e inject=write:error=$fault:when=4 \
+		    dphp-commit -d "$S" -f -s entity:a:b "$T/s2"
+		assert_success
+		assert_output --regexp '^\{"id":"entity:a:b","etag":"[23]"\}$'
+		[[ $stderr == "dphp-commit: warning: the commit is made, but its end could not be written to 'journal/00000000000000000001.ndjson': the next program to open the store writes it: "* ]] ||
+		    fail "$stderr"
+		# a reader opens the store: the batch ends, and all agree
+		run --separate-stderr dphp-replay -J -c -d "$S"
+		assert_success
+		assert_output ""
+		assert_stderr ""
+		run sh -c 'tail -n 1 "$1"/*.ndjson' sh "$J"
+		assert_output --regexp '^\{"void":\[\],"end":[23],"next":[34]\}$'
+	done
+	live > "$T/live"
+	run --separate-stderr dphp-replay -J "$J"
+	assert_success
+	assert_stderr ""
+	assert_output "$(cat "$T/live")"
+}
+
+@test "a failed sync of the journal fails the commit: nothing changes, the journal takes its lines back" {
+	command -v strace > /dev/null || skip "no strace"
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	before=$(cat "$J"/*.ndjson)
+	run --separate-stderr strace -f -o /dev/null -e trace=fdatasync \
+	    -e inject=fdatasync:error=EIO:when=1 \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: cannot append to 'journal/00000000000000000001.ndjson': Input/output error"
+	assert_equal "$(cat "$J"/*.ndjson)" "$before"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+}
+
+@test "killed at the end of a batch: the next program to open the store ends it, commit or not" {
+	command -v strace > /dev/null || skip "no strace"
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	run strace -f -o /dev/null -e trace=write \
+	    -e inject=write:signal=KILL:when=4 \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
+	assert_failure 137
+	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "[.seq, .state]"' sh "$J"
+	assert_output '[2,{"state":{"n":2}}]'
+	# a read: the batch is ended for it (and for every reader after)
+	run --separate-stderr dphp-project -d "$S" get entity:a:b
+	assert_success
+	assert_stderr ""
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
+	run sh -c 'tail -n 1 "$1"/*.ndjson' sh "$J"
+	assert_output '{"void":[],"end":2,"next":3}'
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+}
+
+@test "a store with no commit yet, or an empty segment left by a commit killed at its first append, replays nothing" {
+	run --separate-stderr dphp-replay -J -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	mkdir -p "$J"
+	: > "$J/00000000000000000001.ndjson"
+	for opt in "" -c; do
+		run --separate-stderr dphp-replay -J $opt -d "$S"
+		assert_success
+		assert_output ""
+		assert_stderr ""
+	done
+	run --separate-stderr dphp-replay -J "$J/00000000000000000001.ndjson"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	# and the next commit begins the journal there
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	run --separate-stderr dphp-replay -J -d "$S"
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
+}
+
 @test "killed after its record was written, before the end: the next commit confirms it" {
 	command -v strace > /dev/null || skip "no strace"
 	printf '{"state":{"n":1}}\n' > "$T/s1"
