@@ -11,6 +11,7 @@
  * Everything printed has passed the library's own validation.
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,12 +63,14 @@ static int nreply;
 static json_t *participants;
 static json_t *token;		/* -T */
 
-static void __attribute__((noreturn))
-bad(const char *fmt, const char *arg)
+static void __attribute__((noreturn, format(printf, 1, 2)))
+bad(const char *fmt, ...)
 {
-	fprintf(stderr, "%s: error: ", dphp_prog);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
+	va_list ap;
+
+	va_start(ap, fmt);
+	dphp_vsay(NULL, "error: ", fmt, ap);
+	va_end(ap);
 	exit(DPHP_EXIT_USAGE);
 }
 
@@ -77,11 +80,8 @@ checkid(const char *s)
 	struct dphp_id id;
 	const char *why;
 
-	if (dphp_id_parse(s, &id, &why) != 0) {
-		fprintf(stderr, "%s: error: invalid id '%.300s': %s\n",
-		    dphp_prog, s, why);
-		exit(DPHP_EXIT_USAGE);
-	}
+	if (dphp_id_parse(s, &id, &why) != 0)
+		bad("invalid id '%.300s': %s", s, why);
 }
 
 /* JSON text, @file, or - for stdin */

@@ -113,9 +113,8 @@ reject(struct dphp_reader *rd, json_t *env, const char *why)
 			dphp_reader_error(rd, "event %s rejected: %s",
 			    json_string_value(json_object_get(env, "id")), why);
 		else	/* located in the queue, as a record of a file is */
-			fprintf(stderr, "%s: queue: event %s rejected: %s\n",
-			    dphp_prog, json_string_value(json_object_get(env,
-			    "id")), why);
+			dphp_located("queue", "event %s rejected: %s",
+			    json_string_value(json_object_get(env, "id")), why);
 		return;
 	}
 	e = json_copy(env);

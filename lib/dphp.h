@@ -12,6 +12,7 @@
 
 #include <getopt.h>
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,6 +46,14 @@ void dphp_error(const char *, ...) __attribute__((format(printf, 1, 2)));
 void dphp_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void dphp_die(int, const char *, ...)
     __attribute__((format(printf, 2, 3), noreturn));
+/* "prog: WHERE: MSG", a located message (a file and line, a queue) */
+void dphp_located(const char *where, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+/* the message of the three above; where and level may be NULL, "" */
+void dphp_vsay(const char *where, const char *level, const char *fmt,
+    va_list);
+/* text written with its control characters escaped (\x1b, \u009b) */
+void dphp_escaped(FILE *, const char *text, size_t n);
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xrealloc(void *, size_t);

@@ -7,6 +7,7 @@
  * began in, and starts a segment only with a new batch.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,19 @@ struct feed {
 	char *buf;
 	size_t cap;
 };
+
+/* "prog: SEGMENT:LINE: MSG" */
+static void __attribute__((format(printf, 3, 4)))
+where(const struct feed *f, unsigned long line, const char *fmt, ...)
+{
+	char *at = xasprintf("%s:%lu", f->path, line);
+	va_list ap;
+
+	va_start(ap, fmt);
+	dphp_vsay(at, "", fmt, ap);
+	va_end(ap);
+	free(at);
+}
 
 static int
 pass(json_t *line, void *arg)
@@ -91,8 +105,7 @@ readon(struct feed *f, int *any)
 			f->line++;
 			if ((v = json_loadb(p, nl - p, JSON_REJECT_DUPLICATES,
 			    &err)) == NULL || !json_is_object(v)) {
-				fprintf(stderr, "%s: %s:%lu: corrupt journal "
-				    "line: %s\n", dphp_prog, f->path, f->line,
+				where(f, f->line, "corrupt journal line: %s",
 				    v ? "not an object" : err.text);
 				json_decref(v);
 				return DPHP_EXIT_INPUT;
@@ -186,9 +199,8 @@ segment(struct feed *f, const char *dir, int forever, char **next)
 				continue;
 			}
 			if (sb.st_size > f->pos) {
-				fprintf(stderr, "%s: %s:%lu: corrupt journal "
-				    "line: no newline, in a segment not the "
-				    "last\n", dphp_prog, f->path, f->line + 1);
+				where(f, f->line + 1, "corrupt journal line: no "
+				    "newline, in a segment not the last");
 				return DPHP_EXIT_INPUT;
 			}
 			dphp_journal_unended(f->rd);

@@ -8,7 +8,10 @@
  * with KIND/NAME.  Anything that goes wrong (no such handler, a crash,
  * a non-zero exit, a time-out, output that is not one JSON object) is
  * returned as a reason, never as a crashed stage: the caller turns it
- * into a failed operation.
+ * into a failed operation.  A handler runs in a process group of its
+ * own, killed whole on a time-out, so that what it started cannot keep
+ * the stage waiting; its standard error is read for a moment after it
+ * ends, not until every process that holds it has closed it.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,6 +39,8 @@ struct proc {
 };
 
 static struct proc *running;	/* co-processes kept for the next request */
+
+#define ERR_GRACE_MS 100	/* stderr read after its handler ended */
 
 static struct proc *
 start(const char *path, const char *label)
@@ -69,6 +74,7 @@ start(const char *path, const char *label)
 		return NULL;
 	}
 	if (pid == 0) {
+		setpgid(0, 0);
 		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 ||
 		    dup2(perr[1], 2) < 0)
 			_exit(126);
@@ -78,6 +84,7 @@ start(const char *path, const char *label)
 		fprintf(stderr, "cannot run '%s': %s\n", path, strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
+	setpgid(pid, pid);	/* either may run first */
 	close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
@@ -101,12 +108,15 @@ passerr(struct proc *p, int final)
 	while (left > 0 && ((nl = memchr(s, '\n', left)) != NULL || final)) {
 		size_t n = nl ? (size_t)(nl - s) : left;
 
-		fprintf(stderr, "%s: %.*s\n", p->label, (int)n, s);
+		fprintf(stderr, "%s: ", p->label);
+		dphp_escaped(stderr, s, n);
+		putc('\n', stderr);
 		n += nl != NULL;
 		s += n;
 		left -= n;
 	}
-	memmove(p->ebuf, s, left);
+	if (left > 0)
+		memmove(p->ebuf, s, left);
 	p->elen = left;
 }
 
@@ -147,7 +157,7 @@ exchange(struct proc *p, const char *req, size_t reqlen, int keep,
 	for (;;) {
 		if (keep && memchr(p->obuf ? p->obuf : "", '\n', p->olen))
 			return 0;
-		if (*eof && p->err < 0)
+		if (*eof)	/* its stderr: read as it ends (finish) */
 			return 0;
 		nf = 0;
 		iin = iout = ierr = -1;
@@ -210,15 +220,20 @@ finish(struct proc *p, int kill9, char *why, size_t whysz)
 
 	if (p->in >= 0)
 		close(p->in);
-	if (kill9)
+	if (kill9 && kill(-p->pid, SIGKILL) != 0)	/* its group */
 		kill(p->pid, SIGKILL);
 	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (p->err >= 0) {
-		ssize_t n;
+		struct pollfd pf = { p->err, POLLIN, 0 };
+		int64_t until = dphp_monotonic_ms() + ERR_GRACE_MS, left;
 		int overflow = 0;
 
-		while ((n = drain(p->err, &p->ebuf, &p->elen, &overflow)) > 0)
+		/* what it wrote before it ended, not what a process it left
+		 * behind might write: that one is not waited for */
+		while ((left = until - dphp_monotonic_ms()) > 0 &&
+		    poll(&pf, 1, (int)left) > 0 &&
+		    drain(p->err, &p->ebuf, &p->elen, &overflow) > 0)
 			;
 		close(p->err);
 	}

@@ -35,8 +35,10 @@ struct dphp_journal {
 static int
 bad(const char *file, unsigned long line, const char *why)
 {
-	fprintf(stderr, "%s: %s:%lu: corrupt journal line: %s\n", dphp_prog,
-	    file, line, why);
+	char *where = xasprintf("%s:%lu", file, line);
+
+	dphp_located(where, "corrupt journal line: %s", why);
+	free(where);
 	return DPHP_EXIT_INPUT;
 }
 

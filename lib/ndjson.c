@@ -141,14 +141,13 @@ dphp_reader_close(struct dphp_reader *r)
 void
 dphp_reader_error(const struct dphp_reader *r, const char *fmt, ...)
 {
+	char *where = xasprintf("%s:%lu", r->name, r->line);
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: %s:%lu: ", dphp_prog, r->name, r->line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	dphp_vsay(where, "", fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	free(where);
 }
 
 /* Read more input into r->in: its length, 0 at end of input, -1 error. */

@@ -50,9 +50,8 @@ dphp_strtonum(const char *s, long long min, long long max, const char *what)
 	v = strtoll(s, &end, 10);
 	if (s[0] == '\0' || *end != '\0' || errno == ERANGE || v < min ||
 	    v > max) {
-		fprintf(stderr, "%s: error: invalid %s '%s' (want %lld..%lld)\n",
-		    dphp_prog, what, s, min, max);
-		exit(DPHP_EXIT_USAGE);
+		dphp_die(DPHP_EXIT_USAGE, "invalid %s '%s' (want %lld..%lld)",
+		    what, s, min, max);
 	}
 	return v;
 }

@@ -9,6 +9,7 @@
  * moment's.
  */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,6 +163,19 @@ struct importing {
 	unsigned long done, same, conflicts;
 };
 
+/* "prog: ARCHIVE:WHERE: MSG" */
+static void __attribute__((format(printf, 3, 4)))
+refused(const struct importing *im, const char *where, const char *fmt, ...)
+{
+	char *at = xasprintf("%s:%s", im->path, where);
+	va_list ap;
+
+	va_start(ap, fmt);
+	dphp_vsay(at, "", fmt, ap);
+	va_end(ap);
+	free(at);
+}
+
 /*
  * A record {"id","etag","state"} (*sp STATE) or {"id","etag","owner"}
  * (OWNER) from text, at where: 0 and *rec, or a located error.  With
@@ -189,17 +203,15 @@ record(struct importing *im, const char *where, const char *text,
 	    &why) != 0 || !json_is_string(json_object_get(v, "etag")) ||
 	    json_object_get(v, fields[sp]) == NULL || (sp == DPHP_SPACE_OWNER &&
 	    !json_is_object(json_object_get(v, fields[sp])))) {
-		fprintf(stderr, "%s: %s:%s: want {\"id\",\"etag\",\"%s\"}%s%s\n",
-		    dphp_prog, im->path, where, fields[sp], v ? "" : ": ",
-		    v ? "" : err.text);
+		refused(im, where, "want {\"id\",\"etag\",\"%s\"}%s%s",
+		    fields[sp], v ? "" : ": ", v ? "" : err.text);
 		json_decref(v);
 		return DPHP_EXIT_INPUT;
 	}
 	if (sp == DPHP_SPACE_STATE && id.kind == DPHP_KIND_ENTITY &&
 	    dphp_entity_doc_check(json_object_get(v, "state"), buf,
 	    sizeof(buf)) != 0) {
-		fprintf(stderr, "%s: %s:%s: %s\n", dphp_prog, im->path, where,
-		    buf);
+		refused(im, where, "%s", buf);
 		json_decref(v);
 		return DPHP_EXIT_INPUT;
 	}
@@ -222,16 +234,15 @@ entryrecord(struct importing *im, const char *name, const char *text,
 		    '/')
 			break;
 	if (*sp > DPHP_SPACE_OWNER) {
-		fprintf(stderr, "%s: %s:%s: not a record of a snapshot\n",
-		    dphp_prog, im->path, name);
+		refused(im, name, "not a record of a snapshot");
 		return DPHP_EXIT_INPUT;
 	}
 	if ((r = record(im, name, text, len, 0, sp, rec)) != 0)
 		return r;
 	id = json_string_value(json_object_get(*rec, "id"));
 	if ((want = entryname(*sp, id)) == NULL || strcmp(want, name) != 0) {
-		fprintf(stderr, "%s: %s:%s: the record of '%.300s' belongs "
-		    "elsewhere\n", dphp_prog, im->path, name, id);
+		refused(im, name, "the record of '%.300s' belongs elsewhere",
+		    id);
 		free(want);
 		json_decref(*rec);
 		return DPHP_EXIT_INPUT;

@@ -131,7 +131,8 @@ OUT
 	run --separate-stderr dphp-emit signal "entity:x:$(printf 'a\377b')" op
 	assert_output ""
 	assert_failure 2
-	assert_stderr "dphp-emit: error: invalid id 'entity:x:$(printf 'a\377b')': key must be UTF-8 without newlines"
+	# the byte that is not UTF-8 is written escaped
+	assert_stderr "dphp-emit: error: invalid id 'entity:x:a\\xffb': key must be UTF-8 without newlines"
 	run --separate-stderr dphp-emit signal "entity:x:$(printf '%0257d' 0)" op
 	assert_output ""
 	assert_failure 2

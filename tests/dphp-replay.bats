@@ -106,6 +106,29 @@ OUT
 	assert_stderr ""
 }
 
+@test "what a handler leaves behind does not keep the stage: its group is killed on a time-out, its stderr read only as it ends" {
+	export LEAVER_PIDS=$BATS_TEST_TMPDIR/pids
+	ev h1 signal entity:leaver:k hang > "$IN"
+	ev l1 signal entity:leaver:k leave >> "$IN"
+	# bounded, not timed: without the fix the stage waits 60 s
+	run --separate-stderr timeout 20 dphp-replay -T 1000 -d "$S" -x "$H" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .failed, .emit]' <<< "$output"
+	assert_output - <<'OUT'
+["h1","handler entity/leaver timed out after 1000 ms",[]]
+["l1",null,[]]
+OUT
+	# the first, in the group killed, is gone (a zombie, or reaped); the
+	# second lives on
+	run sh -c 'while read -r p; do case $(cut -d" " -f3 "/proc/$p/stat" 2> /dev/null) in ""|Z) echo gone ;; *) echo alive ;; esac; done < "$1"' sh "$LEAVER_PIDS"
+	assert_output - <<'OUT'
+gone
+alive
+OUT
+	xargs kill < "$LEAVER_PIDS" 2> /dev/null || true
+}
+
 @test "delete proposes a deletion and needs no handler" {
 	ev d1 -r orchestration:o:1 delete entity:nohandler:k > "$IN"
 	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"

@@ -148,6 +148,26 @@ OUT
 	assert_line --index 0 --partial '"state":{"state":{"price":19.99,"big":9007199254740993}}'
 }
 
+@test "control characters in what a message quotes are written escaped, never raw" {
+	mkstore
+	: > "$BATS_TEST_TMPDIR/policy"
+	# a key may hold any UTF-8 but NUL and newline: a title-setting OSC,
+	# a clear-screen CSI, a C1 CSI (U+009B) and a DEL
+	printf '{"v":1,"id":"a","ts":"2026-11-27T10:00:00Z","event":{"to":"entity:x:k\\u001b]0;pwned\\u0007\\u001b[2J\\u009b1m\\u007fé","event":{"type":"signal","op":"o"}}}\n' > "$IN"
+	run --separate-stderr dphp-route -q -d "$S" -P "$BATS_TEST_TMPDIR/policy" "$IN"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-route: $IN:1: event a rejected: without a user there is no 'signal' right on entity:x:k\\x1b]0;pwned\\x07\\x1b[2J\\u009b1m\\x7fé (mode explicit)"
+	# and in what a handler writes on its standard error
+	mkdir -p "$BATS_TEST_TMPDIR/h/entity"
+	printf '#!/bin/sh\nprintf "oops\\033[2J\\n" >&2\necho "{}"\n' > "$BATS_TEST_TMPDIR/h/entity/x"
+	chmod +x "$BATS_TEST_TMPDIR/h/entity/x"
+	ev e1 signal entity:x:k o > "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$BATS_TEST_TMPDIR/h" "$IN"
+	assert_success
+	assert_stderr 'entity/x: oops\x1b[2J'
+}
+
 @test "a line over 16 MiB is refused without reading it all" {
 	ev ok signal entity:a:b op > "$IN"
 	head -c 16777217 /dev/zero | tr '\0' 'x' >> "$IN"
