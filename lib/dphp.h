@@ -128,6 +128,15 @@ void dphp_write(json_t *);
 char *dphp_json_text(json_t *, size_t *len);
 int dphp_json_fput(json_t *, FILE *fp);
 
+/*
+ * beneath.c: open path (of several components) beneath the directory
+ * dfd, following no symbolic link on the way (ELOOP), as openat(2)
+ * otherwise; make the directories of path that are missing, the same
+ * way (*made set when one was made).  0 or -1 and errno.
+ */
+int dphp_openat_beneath(int dfd, const char *path, int flags, mode_t mode);
+int dphp_mkdirs_beneath(int dfd, const char *path, mode_t mode, int *made);
+
 /* id.c: ids and names, design.md section 3 */
 enum dphp_kind {
 	DPHP_KIND_NONE = 0,

@@ -141,16 +141,21 @@ newer(const char *dir, const char *path)
 	return next;
 }
 
-/* The segment holding seq after + 1, or the first: a new string. */
+/* The segment holding seq after + 1, or the first: a new string, or
+ * NULL (*err set when that is an error, reported). */
 static char *
-first(const char *dir, json_int_t after)
+first(const char *dir, json_int_t after, int *err)
 {
 	char **segs, *pick = NULL, *base;
 	size_t i;
 
-	if (access(dir, F_OK) != 0 || (segs = dphp_journal_segments(dir)) ==
-	    NULL)
+	*err = 0;
+	if (access(dir, F_OK) != 0)
 		return NULL;
+	if ((segs = dphp_journal_segments(dir)) == NULL) {
+		*err = 1;
+		return NULL;
+	}
 	for (i = 0; segs[i] != NULL; i++) {
 		base = strrchr(segs[i], '/') + 1;
 		if (pick == NULL || strtoll(base, NULL, 10) <= after + 1) {
@@ -222,9 +227,11 @@ dphp_journal_follow(const char *dir, json_int_t after, int forever,
 	struct feed f = { fn, tick, arg, after, after, NULL, NULL, -1, 0, 0,
 	    0, 0, NULL, 0 };
 	char *path, *next = NULL;
-	int r = 0;
+	int r = 0, err;
 
-	while ((path = first(dir, after)) == NULL) {
+	while ((path = first(dir, after, &err)) == NULL) {
+		if (err)
+			return DPHP_EXIT_SYS;
 		if (!forever)
 			return access(dir, F_OK) == 0 || errno == ENOENT ? 0 :
 			    DPHP_EXIT_SYS;
@@ -240,7 +247,7 @@ dphp_journal_follow(const char *dir, json_int_t after, int forever,
 	f.rd = dphp_journal_new(pass, &f);
 	while (r == 0 && path != NULL) {
 		f.path = path;
-		if ((f.fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		if ((f.fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 			dphp_error("cannot open '%s':", path);
 			r = DPHP_EXIT_SYS;
 		} else {

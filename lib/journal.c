@@ -272,6 +272,19 @@ dphp_journal_segments(const char *dir)
 	}
 	while ((de = readdir(d)) != NULL)
 		if (de->d_name[0] != '.' && strstr(de->d_name, ".ndjson")) {
+			struct stat sb;
+
+			/* a link planted among them is no segment */
+			if (fstatat(dirfd(d), de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(sb.st_mode)) {
+				dphp_error("'%s/%s' is not a segment (a link?): "
+				    "not read", dir, de->d_name);
+				closedir(d);
+				while (n > 0)
+					free(v[--n]);
+				free(v);
+				return NULL;
+			}
 			v = xrealloc(v, (n + 2) * sizeof(*v));
 			v[n++] = xasprintf("%s/%s", dir, de->d_name);
 		}
@@ -350,7 +363,8 @@ dphp_journal_archive(const char *dir, const char *filter, int fd)
 	/* all but the newest: commits append to it still */
 	for (i = 0; r == 0 && i + 1 < n; i++) {
 		base = strrchr(segs[i], '/') + 1;
-		if ((sf.fd = open(segs[i], O_RDONLY | O_CLOEXEC)) < 0 ||
+		if ((sf.fd = open(segs[i], O_RDONLY | O_NOFOLLOW |
+		    O_CLOEXEC)) < 0 ||
 		    fstat(sf.fd, &sb) != 0) {
 			dphp_error("cannot read '%s':", segs[i]);
 			r = DPHP_EXIT_SYS;

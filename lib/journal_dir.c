@@ -228,8 +228,8 @@ jopen(struct dphp_store *st, struct dirj *j,
 	j->say = say;
 	if ((mkdirat(ROOT(st), "journal", 0777) != 0 && errno != EEXIST) ||
 	    (j->dfd = openat(ROOT(st), "journal", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0 || (j->lfd = openat(j->dfd, ".lock", O_RDWR |
-	    O_CREAT | O_CLOEXEC, 0666)) < 0) {
+	    O_NOFOLLOW | O_CLOEXEC)) < 0 || (j->lfd = openat(j->dfd, ".lock",
+	    O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666)) < 0) {
 		say("cannot open the journal:");
 		dirj_close(j);
 		return -1;
@@ -249,8 +249,9 @@ jopen(struct dphp_store *st, struct dirj *j,
 		return 0;
 	}
 	first = strtoll(j->name, NULL, 10);
-	if ((j->fd = openat(j->dfd, j->name, O_RDWR | O_APPEND |
-	    O_CLOEXEC)) < 0 || fstat(j->fd, &sb) != 0) {
+	if ((j->fd = openat(j->dfd, j->name, O_RDWR | O_APPEND | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0 || fstat(j->fd, &sb) != 0 ||
+	    (!S_ISREG(sb.st_mode) && (errno = EINVAL))) {
 		j->say("cannot open 'journal/%s':", j->name);
 		dirj_close(j);
 		return -1;
@@ -282,7 +283,7 @@ dirj_write(struct dirj *j, json_int_t b, const char *text, size_t len)
 		j->name = segname(b);
 		j->size = 0;
 		if ((j->fd = openat(j->dfd, j->name, O_RDWR | O_APPEND |
-		    O_CREAT | O_EXCL | O_CLOEXEC, 0666)) < 0 ||
+		    O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666)) < 0 ||
 		    fsync(j->dfd) != 0) {
 			j->say("cannot make 'journal/%s':", j->name);
 			return -1;
@@ -384,8 +385,8 @@ dirj_freeze(struct dphp_store *st)
 	int fd;
 
 	if ((mkdirat(ROOT(st), "journal", 0777) != 0 && errno != EEXIST) ||
-	    (fd = openat(ROOT(st), "journal/.lock", O_RDWR | O_CREAT |
-	    O_CLOEXEC, 0666)) < 0) {
+	    (fd = dphp_openat_beneath(ROOT(st), "journal/.lock", O_RDWR |
+	    O_CREAT | O_CLOEXEC, 0666)) < 0) {
 		dphp_error("cannot open the journal:");
 		return -1;
 	}

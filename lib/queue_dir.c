@@ -75,25 +75,20 @@ qopen(struct dphp_store *st)
 
 	if (ds->q[0] >= 0)
 		return 0;
-	if (mkdirat(ds->fd, "queue", 0777) == 0)
-		made = 1;
-	for (i = 0; i < Q_NDIRS; i++) {
-		if (mkdirat(ds->fd, qpath[i], 0777) == 0)
-			made = 1;
-		else if (errno != EEXIST) {
+	for (i = 0; i < Q_NDIRS; i++)
+		if (dphp_mkdirs_beneath(ds->fd, qpath[i], 0777, &made) != 0) {
 			dphp_error("cannot make '%s':", qpath[i]);
 			return -1;
 		}
-	}
 	if (made && ((fd = openat(ds->fd, "queue", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) < 0 || fsync(fd) != 0 || close(fd) != 0 ||
+	    O_NOFOLLOW | O_CLOEXEC)) < 0 || fsync(fd) != 0 || close(fd) != 0 ||
 	    fsync(ds->fd) != 0)) {
 		dphp_error("cannot sync the new queue directories:");
 		return -1;
 	}
 	for (i = 0; i < Q_NDIRS; i++)
-		if ((ds->q[i] = openat(ds->fd, qpath[i], O_RDONLY |
-		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if ((ds->q[i] = dphp_openat_beneath(ds->fd, qpath[i], O_RDONLY |
+		    O_DIRECTORY | O_CLOEXEC, 0)) < 0) {
 			dphp_error("cannot open '%s':", qpath[i]);
 			while (i-- > 0) {
 				close(ds->q[i]);

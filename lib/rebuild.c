@@ -215,8 +215,10 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 		 * with no commit yet has no journal, and nothing to replay */
 		if ((st = dphp_store_open(store_dir)) == NULL)
 			return DPHP_EXIT_SYS;
+		dir = dphp_store_journal(st);
 		dphp_store_close(st);
-		dir = xasprintf("%s/journal", store_dir);
+		if (dir == NULL)
+			return DPHP_EXIT_SYS;
 		r = access(dir, F_OK) != 0 && errno == ENOENT ? 0 :
 		    dphp_journal_each(1, &dir, fold, &rb);
 	} else

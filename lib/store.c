@@ -5,6 +5,8 @@
  * Also the rules of a batch every backend applies alike: preconditions
  * and fences.
  */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,12 +48,22 @@ dphp_store_open(const char *spec)
 char *
 dphp_store_journal(const struct dphp_store *st)
 {
+	struct stat sb;
+	char *dir;
+
 	if (st->be != &dphp_dir_backend) {
 		dphp_error("the journal of '%s' is not in segments: only a "
 		    "directory store's is archived", st->spec);
 		return NULL;
 	}
-	return xasprintf("%s/journal", st->spec);
+	dir = xasprintf("%s/journal", st->spec);
+	/* a link planted there would be read as the store's history */
+	if (lstat(dir, &sb) == 0 && !S_ISDIR(sb.st_mode)) {
+		dphp_error("'%s' is not a directory (a link?): not read", dir);
+		free(dir);
+		return NULL;
+	}
+	return dir;
 }
 
 static int

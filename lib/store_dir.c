@@ -205,8 +205,8 @@ syncparents(struct dphp_store *st, struct where *w, json_t *synced)
 		*slash = '\0';
 		/* a batch creating many keys in one directory syncs it once */
 		if (json_object_get(synced, w->path) == NULL) {
-			fd = openat(ROOT(st), w->path, O_RDONLY | O_DIRECTORY |
-			    O_NOFOLLOW | O_CLOEXEC);
+			fd = dphp_openat_beneath(ROOT(st), w->path, O_RDONLY |
+			    O_DIRECTORY | O_CLOEXEC, 0);
 			if (fd < 0 || fsync(fd) != 0)
 				rc = -1;
 			else
@@ -1021,8 +1021,8 @@ dir_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
 	int kfd, nfd, r = 0;
 
 	path = xasprintf("%s/%s", space, dphp_kind_name(kind));
-	kfd = openat(ROOT(st), path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC);
+	kfd = dphp_openat_beneath(ROOT(st), path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC, 0);
 	if (kfd < 0) {
 		if (errno == ENOENT)
 			r = 0;
@@ -1178,9 +1178,12 @@ static int
 dir_journal(struct dphp_store *st, json_int_t after, int forever,
     dphp_journal_fn *fn, dphp_tick_fn *tick, void *arg)
 {
-	char *dir = xasprintf("%s/journal", st->spec);
-	int r = dphp_journal_follow(dir, after, forever, fn, tick, arg);
+	char *dir = dphp_store_journal(st);
+	int r;
 
+	if (dir == NULL)
+		return DPHP_EXIT_SYS;
+	r = dphp_journal_follow(dir, after, forever, fn, tick, arg);
 	free(dir);
 	return r;
 }

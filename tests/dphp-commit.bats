@@ -148,6 +148,50 @@ OUT
 	assert_stderr "dphp-commit: error: cannot read 'state/entity/a/b': Too many levels of symbolic links"
 }
 
+@test "links planted at the queue, the journal or its lock lead nowhere: refused, nothing written outside" {
+	O=$BATS_TEST_TMPDIR/outside
+	mkdir -p "$O"
+	ev e1 signal entity:a:b op > "$BATS_TEST_TMPDIR/in"
+	# the queue: admitting refuses to go through it
+	rm -rf "$S/queue" && ln -s "$O" "$S/queue"
+	run --separate-stderr dphp-route -q -d "$S" "$BATS_TEST_TMPDIR/in"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-route: error: cannot make 'queue/tmp': Not a directory"
+	rm "$S/queue"
+	# the journal, and its lock: a commit refuses them
+	ln -s "$O" "$S/journal"
+	run --separate-stderr dphp-commit -d "$S" -c -s entity:a:b "$J"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: cannot open the journal: Not a directory"
+	rm "$S/journal" && mkdir "$S/journal"
+	ln -s "$O/lock" "$S/journal/.lock"
+	run --separate-stderr dphp-commit -d "$S" -c -s entity:a:b "$J"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: cannot open the journal: Too many levels of symbolic links"
+	run ls -A "$O"
+	assert_output ""
+	# nor is a segment linked to a file outside read as the history
+	rm "$S/journal/.lock"
+	printf '{"seq":1,"b":1,"at":"2026-11-27T10:00:00Z","id":"entity:x:y","etag":"1","state":{"state":"forged"}}\n{"end":1,"next":2}\n' > "$O/seg"
+	ln -s "$O/seg" "$S/journal/00000000000000000001.ndjson"
+	run --separate-stderr dphp-replay -J -d "$S"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-replay: error: '$S/journal/00000000000000000001.ndjson' is not a segment (a link?): not read"
+	run --separate-stderr dphp-project -d "$S" follow -e
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-project: error: '$S/journal/00000000000000000001.ndjson' is not a segment (a link?): not read"
+	rm -r "$S/journal" && ln -s "$O" "$S/journal"
+	run --separate-stderr dphp-replay -J -d "$S"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-replay: error: '$S/journal' is not a directory (a link?): not read"
+}
+
 @test "invalid state JSON changes nothing" {
 	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
 	printf '{"n":' > "$BATS_TEST_TMPDIR/bad.json"

@@ -320,7 +320,7 @@ ERR
 	run --separate-stderr dphp-route -d "$S" -t
 	assert_failure 4
 	assert_output ""
-	assert_stderr "dphp-route: error: cannot open 'queue/cur': Not a directory"
+	assert_stderr "dphp-route: error: cannot make 'queue/cur': Not a directory"
 	run queued new
 	assert_output "$NOW.$C.e1"
 	# a queue file that is not a file is set aside like a corrupt one
