@@ -54,7 +54,8 @@ static const char options[] =
 #define CHAIN_MAX 100000	/* targets remembered for "prev" chains */
 
 static struct dphp_store *store;
-static struct dphp_handlers handlers;
+static struct dphp_trouble trouble;
+static struct dphp_handlers handlers = { .trouble = &trouble };
 static int oflag;
 static long tries = 10;
 static long bflag = 1;		/* proposals committed together */
@@ -325,6 +326,10 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done, int *fenced)
 			etag[0] = '\0';
 		applied = dphp_apply(&handlers, &p->desc, doc, why, sizeof(why));
 		json_decref(doc);
+		if (trouble.why[0] != '\0') {	/* the caller says it */
+			json_decref(applied);
+			return DPHP_STORE_ERROR;
+		}
 		if (applied == NULL) {
 			dphp_error("%s", why);
 			return DPHP_STORE_ERROR;
@@ -439,6 +444,10 @@ flush(void)
 				committed(done ? done : q->rec, q->p.target,
 				    done ? NULL : q->p.desc.id, c[i].newetag);
 			json_decref(done);
+		} else if (c[i].result == DPHP_STORE_ERROR &&
+		    trouble.why[0] != '\0') {
+			r = dphp_trouble_giveback(store, &q->at, &q->p.desc,
+			    &trouble);
 		} else if (c[i].result == DPHP_STORE_ERROR)
 			r = DPHP_EXIT_SYS;
 		else if (receipt != NULL) {
@@ -616,8 +625,12 @@ main(int argc, char *argv[])
 	else {
 		if (handlers.dir == NULL)
 			handlers.dir = getenv("DPHP_HANDLERS");
+		if (handlers.dir != NULL && !dphp_worker_input(argc) &&
+		    (r = dphp_handlers_check(handlers.dir)) != 0)
+			return r;
 		chain = json_object();
 		batch = xcalloc(bflag, sizeof(*batch));
+		dphp_stop_on_signals(1);
 		r = dphp_each_record(argc, argv, stage, NULL);
 		/* what was read before a bad record is committed */
 		if (r != DPHP_EXIT_SYS && (c = flush()) != 0)

@@ -263,6 +263,7 @@ main(int argc, char *argv[])
 	}
 	if (cflag)
 		dphp_usage(synopsis);
+	dphp_stop_on_signals(1);
 	r = dphp_each_event(argc, argv, pass, NULL);
 	if (r == 0 && rejected)
 		r = DPHP_EXIT_INPUT;

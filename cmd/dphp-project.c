@@ -18,6 +18,7 @@
  *	    follow [pattern ...]
  *	dphp-project [-d store] [-z filter] export [pattern ...]
  *	dphp-project [-d store] [-z filter] archive
+ *	dphp-project [-u] [-d store] dead
  *
  * With a policy, a user reads what the policy lets them read, and
  * nothing else: get refuses, ls and follow leave out.
@@ -52,7 +53,8 @@ static const char synopsis[] =
     "[-o format]\n"
     "           follow [pattern ...]\n"
     "       dphp-project [-d store] [-z filter] export [pattern ...]\n"
-    "       dphp-project [-d store] [-z filter] archive";
+    "       dphp-project [-d store] [-z filter] archive\n"
+    "       dphp-project [-u] [-d store] dead";
 static const char options[] =
     "  -b user[:role,...]  read as this user (trusted: not proven)\n"
     "  -c file    with follow: resume from, and keep, this checkpoint\n"
@@ -84,7 +86,8 @@ static const char options[] =
     "  follow [pattern ...]  the committed states, as they come\n"
     "  export [pattern ...]  a snapshot of the store, a tar on stdout\n"
     "  archive               the journal's full segments, a tar on "
-    "stdout\n";
+    "stdout\n"
+    "  dead                  the events set aside, with the reason\n";
 
 static struct dphp_store *store;
 static struct dphp_policy *policy;	/* -P */
@@ -365,6 +368,28 @@ ls(int argc, char **argv)
 	return r;
 }
 
+/* dead: one line per dead letter; an event that does not read is null */
+static int
+deadone(const char *name, json_t *why, const char *text, size_t len,
+    void *arg)
+{
+	json_t *rec, *ev = text ? json_loadb(text, len, JSON_DECODE_ANY |
+	    JSON_ALLOW_NUL, NULL) : NULL;
+
+	(void)arg;
+	rec = json_pack("{ss}", "name", name);
+	json_object_set(rec, "reason", json_object_get(why, "reason") ?
+	    json_object_get(why, "reason") : json_null());
+	json_object_set(rec, "at", json_object_get(why, "at") ?
+	    json_object_get(why, "at") : json_null());
+	json_object_set(rec, "tries", json_object_get(why, "tries") ?
+	    json_object_get(why, "tries") : json_null());
+	json_object_set_new(rec, "event", ev ? ev : json_null());
+	dphp_write(rec);
+	json_decref(rec);
+	return 0;
+}
+
 /* follow: the journal as a change feed, into a sink */
 struct following {
 	struct dphp_sink sink;
@@ -484,7 +509,7 @@ main(int argc, char *argv[])
 	struct dphp_keys *keys;
 	json_t *token = NULL;
 	json_int_t after = 0;
-	int c, r, forever = 1, followopts = 0, Sflag = 0, tarcmd;
+	int c, r, forever = 1, followopts = 0, Sflag = 0, tarcmd, dead;
 	char *end, *dir;
 	const char *zflag = NULL;
 
@@ -570,18 +595,21 @@ main(int argc, char *argv[])
 	argv += optind;
 	tarcmd = argc > 0 && (strcmp(argv[0], "export") == 0 ||
 	    strcmp(argv[0], "archive") == 0);
-	if (tarcmd && ((argc > 1 && strcmp(argv[0], "archive") == 0) ||
-	    followopts || by || token || timeout_ms >= 0))
+	dead = argc > 0 && strcmp(argv[0], "dead") == 0;
+	if ((tarcmd || dead) && ((argc > 1 && strcmp(argv[0], "export")
+	    != 0) || followopts || by || token || timeout_ms >= 0 ||
+	    (dead && zflag)))
 		dphp_usage(synopsis);
 	if (argc < 1 || (!tarcmd && zflag) || (strcmp(argv[0], "ls") != 0 &&
-	    strcmp(argv[0], "follow") != 0 && !tarcmd && argc < 2) ||
+	    strcmp(argv[0], "follow") != 0 && !tarcmd && !dead &&
+	    argc < 2) ||
 	    (strcmp(argv[0], "wait") == 0 && argc > 3) ||
 	    (timeout_ms >= 0 && strcmp(argv[0], "wait") != 0) ||
 	    (followopts && strcmp(argv[0], "follow") != 0) ||
 	    (strcmp(argv[0], "get") != 0 && strcmp(argv[0], "ls") != 0 &&
 	    strcmp(argv[0], "owner") != 0 && strcmp(argv[0], "status") != 0 &&
 	    strcmp(argv[0], "wait") != 0 && strcmp(argv[0], "follow") != 0 &&
-	    !tarcmd) ||
+	    !tarcmd && !dead) ||
 	    (by && token) || (!Kflag != !token) || (Sflag && f.checkpoint))
 		dphp_usage(synopsis);
 	if (f.checkpoint != NULL && (f.sink.format == DPHP_SINK_SQLITE ||
@@ -591,7 +619,7 @@ main(int argc, char *argv[])
 	if (mflag != NULL && f.sink.format == DPHP_SINK_FEED)
 		dphp_die(DPHP_EXIT_USAGE, "the feed is the journal's lines as "
 		    "they are: -m goes with -o");
-	if (tarcmd && Pflag != NULL)
+	if ((tarcmd || dead) && Pflag != NULL)
 		dphp_die(DPHP_EXIT_USAGE, "%s reads the whole store, not what a "
 		    "user may: run it without a policy", argv[0]);
 	if (tarcmd && isatty(STDOUT_FILENO))
@@ -631,6 +659,9 @@ main(int argc, char *argv[])
 	else if (strcmp(argv[0], "export") == 0)
 		r = dphp_snapshot_export(store, argc - 1, argv + 1, zflag,
 		    STDOUT_FILENO);
+	else if (dead)
+		r = dphp_queue_dead(store, deadone, NULL) != 0 ?
+		    DPHP_EXIT_SYS : 0;
 	else if (strcmp(argv[0], "archive") == 0) {
 		dir = dphp_store_journal(store);
 		r = dir ? dphp_journal_archive(dir, zflag, STDOUT_FILENO) :

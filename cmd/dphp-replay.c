@@ -70,7 +70,8 @@ static const char options[] =
 #define OVERLAY_MAX 100000	/* targets whose last proposal is kept */
 
 static struct dphp_store *store;
-static struct dphp_handlers handlers;
+static struct dphp_trouble trouble;
+static struct dphp_handlers handlers = { .trouble = &trouble };
 static json_t *overlay;		/* target -> {"doc","base","input"} */
 static int rejected;
 
@@ -103,6 +104,8 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	char why[1024], etag[DPHP_ETAG_MAX];
 	const char *base = NULL, *prev = NULL;
 	json_t *doc = NULL, *applied, *prop, *last;
+	size_t len;
+	char *text;
 
 	(void)arg;
 	if ((last = json_object_get(overlay, d->to)) != NULL) {
@@ -122,6 +125,12 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 		}
 	}
 	applied = dphp_apply(&handlers, d, doc, why, sizeof(why));
+	if (trouble.why[0] != '\0') {
+		/* not the operation's failure: nothing is proposed */
+		json_decref(applied);
+		json_decref(doc);
+		return dphp_trouble_giveback(store, rd, d, &trouble);
+	}
 	if (applied == NULL) {
 		json_decref(doc);
 		dphp_reader_error(rd, "%s%s", why, d->receipt ? " (rejected)" :
@@ -134,7 +143,26 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 		return dphp_queue_ack(store, d->receipt) ? DPHP_EXIT_SYS : 0;
 	}
 	prop = dphp_proposal_new(env, applied, base, prev);
-	dphp_write(prop);
+	text = dphp_json_text(prop, &len);
+	if (len > DPHP_MAX_LINE) {
+		free(text);
+		json_decref(prop);
+		json_decref(doc);
+		snprintf(why, sizeof(why), "event %s: its proposal is longer "
+		    "than a line may be (%zu bytes; at most %d)", d->id, len,
+		    DPHP_MAX_LINE);
+		if (d->receipt == NULL) {
+			dphp_reader_error(rd, "%s", why);
+			return DPHP_EXIT_INPUT;
+		}
+		rejected = 1;
+		if (d->ahead != 0 && dphp_lock_ahead_done(store, d) != 0)
+			return DPHP_EXIT_SYS;
+		return dphp_queue_bury(store, d->receipt, why) ? DPHP_EXIT_SYS :
+		    0;
+	}
+	dphp_write_text(text, len);
+	free(text);
 	/* base and prev may point into the entry replaced here */
 	remember(d->to, prop, doc, json_string_value(json_object_get(prop,
 	    "base")), d->id);
@@ -238,6 +266,9 @@ main(int argc, char *argv[])
 		dphp_error("no handlers: give -x DIR or set DPHP_HANDLERS");
 		dphp_usage(synopsis);
 	}
+	if (!dphp_worker_input(argc) &&
+	    (r = dphp_handlers_check(handlers.dir)) != 0)
+		return r;
 	if (Jflag) {
 		rb.spec = spec;
 		r = dphp_rebuild(&rb, argc, argv);
@@ -248,6 +279,7 @@ main(int argc, char *argv[])
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
 	overlay = json_object();
+	dphp_stop_on_signals(1);
 	r = dphp_each_event(argc, argv, replay, NULL);
 	if (r == 0 && rejected)
 		r = DPHP_EXIT_INPUT;

@@ -7,8 +7,8 @@
  *	dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
  *	dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-P policy]
  *	    [-R rejects] [file ...]
- *	dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-P policy]
- *	    [-R rejects] [-s i/n]
+ *	dphp-route -t [-e | -w] [-a tries] [-d store] [-l lease] [-n max]
+ *	    [-P policy] [-R rejects] [-s i/n]
  *	dphp-route -r [-d store]
  *
  * A stream has no clock of its own: an event whose delay is still in
@@ -28,6 +28,7 @@
  * the queue from a commit, never through admission, and rights change.
  * Ownership events (share, revoke, give) are carried out when taken.
  */
+#include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <stdint.h>
@@ -43,11 +44,13 @@ static const char synopsis[] =
     "       dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] "
     "[-P policy]\n"
     "           [-R rejects] [file ...]\n"
-    "       dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] "
-    "[-P policy]\n"
-    "           [-R rejects] [-s i/n]\n"
+    "       dphp-route -t [-e | -w] [-a tries] [-d store] [-l lease] "
+    "[-n max]\n"
+    "           [-P policy] [-R rejects] [-s i/n]\n"
     "       dphp-route -r [-d store]";
 static const char options[] =
+    "  -a tries    with -t: set an event aside once taken so often "
+    "unfinished (5)\n"
     "  -D          print each event's flat description instead\n"
     "  -d store    the store (default $DPHP_STORE)\n"
     "  -e          with -t: go on until the queue is empty (quiescent)\n"
@@ -70,6 +73,11 @@ static const char options[] =
     "  -V, --version  the version\n";
 
 #define ADMIT_MAX 256	/* events admitted with one sync */
+#define TRIES_DEFAULT 5	/* an event taken this often unfinished: aside */
+/* what a later stage may add to a line (a fence, "kind":"commit"...) */
+#define LINE_SLACK 4096
+#define GONE "the stages after it stopped reading"
+#define STOP_GRACE_MS 3000	/* stopping: the wait for the next ack */
 #define TAKE_ROUND 64	/* events claimed in one round */
 #define TAKE_WINDOW 64	/* events claimed and not yet acknowledged */
 
@@ -79,6 +87,7 @@ static int npatterns;
 static struct dphp_store *store;
 static json_t *admitting;	/* events read, not yet admitted */
 static json_t *inflight;	/* receipts taken, not yet acknowledged */
+static char *suspect;		/* the one in flight alone, or NULL */
 static struct dphp_keys *keys;	/* -K */
 static FILE *rejects;		/* -R */
 static int nrejected;
@@ -223,23 +232,45 @@ refuse(const struct dphp_desc *d, const char *why)
 	return st < 0 ? -1 : 0;
 }
 
+
 /*
- * An event taken: checked against the policy, carried out here when it
- * is an ownership event, else printed for the next stage.
+ * An event taken: set aside when no stage could read it, checked
+ * against the policy, carried out here when it is an ownership event,
+ * else printed for the next stage.
  */
 static int
 print(json_t *env, const struct dphp_desc *d, void *arg)
 {
-	char why[1024];
+	char why[1024], *text;
 	int own, st = DPHP_AUTHZ_ALLOW;
+	size_t len;
 
 	(void)arg;
+	/* as the next stages pass it on, it must fit in a line */
+	text = dphp_json_text(env, &len);
+	if (len > DPHP_MAX_LINE - LINE_SLACK) {
+		free(text);
+		nrejected++;
+		return dphp_queue_bury(store, d->receipt, "longer, with its "
+		    "receipt, than a stage may pass on (a line is at most "
+		    "16777216 bytes)");
+	}
 	own = strcmp(d->type, "share") == 0 || strcmp(d->type, "revoke") == 0 ||
 	    strcmp(d->type, "give") == 0;
 	if (own)
 		st = dphp_authz_own(store, policy, d, why, sizeof(why));
 	else if (policy != NULL)
 		st = dphp_authorize(store, policy, d, 0, why, sizeof(why));
+	if (st >= 0 && !own && st != DPHP_AUTHZ_DENY) {
+		json_array_append(inflight, json_object_get(env, "receipt"));
+		if (d->tries > 0)	/* nothing else until it is finished */
+			suspect = xstrdup(d->receipt);
+		/* a write error is found after the round: see take() */
+		if (fwrite(text, 1, len, stdout) == len &&
+		    putchar('\n') != EOF && dphp_unbuffered)
+			fflush(stdout);
+	}
+	free(text);
 	if (st < 0)
 		return -1;
 	if (st == DPHP_AUTHZ_DENY) {
@@ -249,8 +280,6 @@ print(json_t *env, const struct dphp_desc *d, void *arg)
 	}
 	if (own || st == DPHP_AUTHZ_DENY)
 		return dphp_queue_ack(store, d->receipt);
-	json_array_append(inflight, json_object_get(env, "receipt"));
-	dphp_write(env);
 	return 0;
 }
 
@@ -271,20 +300,76 @@ prune(void)
 		else
 			i++;
 	}
+	if (json_array_size(inflight) == 0) {
+		free(suspect);
+		suspect = NULL;
+	}
 	return 0;
 }
 
 /*
+ * The worker stops with events in flight.  Asked to (SIGTERM, SIGINT),
+ * it ends its output, so that the stages after it finish what they
+ * hold and end, waits for their acknowledgements as long as they come
+ * (a grace after each) and gives back the rest as it was.  When the stages after it are gone (one crashed, and
+ * the others ended as by SIGPIPE), what they had not finished comes
+ * back failed: suspects, their tries counted, so that an event that
+ * crashes a worker every time ends among the dead letters.
+ */
+static int
+stop(const char *broken)
+{
+	int64_t until = dphp_monotonic_ms() + STOP_GRACE_MS;
+	size_t i, n = 0, left = json_array_size(inflight);
+	const char *rc;
+	int r;
+
+	/* nothing more goes out; what was written went, or is lost */
+	fflush(stdout);
+	if (freopen("/dev/null", "w", stdout) == NULL)
+		dphp_die(DPHP_EXIT_SYS, "cannot close <stdout>:");
+	while (!broken && left > 0 && dphp_monotonic_ms() < until) {
+		if (prune() != 0 || dphp_queue_renew(store) != 0 ||
+		    dphp_queue_wait(store, 50) != 0)
+			return DPHP_EXIT_SYS;
+		if (json_array_size(inflight) < left) {
+			left = json_array_size(inflight);
+			until = dphp_monotonic_ms() + STOP_GRACE_MS;
+		}
+	}
+	for (i = 0; i < json_array_size(inflight); i++) {
+		rc = json_string_value(json_array_get(inflight, i));
+		if ((r = dphp_queue_claimed(store, rc)) < 0)
+			return DPHP_EXIT_SYS;
+		if (r == 0)
+			continue;
+		if (broken ? dphp_queue_fail(store, rc, "the stages after "
+		    "dphp-route stopped before they finished it") :
+		    dphp_queue_nack(store, rc))
+			return DPHP_EXIT_SYS;
+		n++;
+	}
+	if (!broken)
+		return 0;
+	if (n > 0)	/* else they gave back what they had, or finished */
+		dphp_error("%s: %zu event%s not finished come%s back as "
+		    "%s", broken, n, n == 1 ? "" : "s", n == 1 ? "s" : "",
+		    n == 1 ? "a suspect" : "suspects");
+	return DPHP_EXIT_SYS;
+}
+
+/*
  * Take events for a worker, round by round, until max are taken or
- * nothing is ready; with -e, until the part of the queue is quiescent:
+ * nothing is ready, or a suspect is taken (alone); with -e, until the part of the queue is quiescent:
  * nothing ready, nothing claimed (by anyone: the events it took are
  * finished only once a later stage acknowledges them, and finishing
  * one may queue more), no delay due; with -w, for ever.
  */
 static int
-take(const struct dphp_queue_part *part, size_t max)
+take(struct dphp_queue_part *part, size_t max)
 {
 	struct dphp_queue_stat qs;
+	char werr[256];
 	size_t taken = 0, bad = 0, round, window;
 	int64_t ms, nap;
 	long got;
@@ -299,9 +384,15 @@ take(const struct dphp_queue_part *part, size_t max)
 	/* awake often enough to keep the claims in flight alive */
 	nap = part->lease_ms / 3 < 1000 ? part->lease_ms / 3 + 1 : 1000;
 	for (;;) {
+		if (dphp_stopping)
+			return stop(NULL);
+		if (dphp_output_gone())
+			return stop(GONE);
 		if (prune() != 0 || dphp_queue_renew(store) != 0)
 			return DPHP_EXIT_SYS;
-		round = window - json_array_size(inflight);
+		round = suspect ? 0 : window - json_array_size(inflight);
+		if (suspect && !eflag && !wflag)
+			break;	/* the run ends with the one it took alone */
 		if (round == 0) {
 			if (dphp_queue_wait(store, nap) != 0)
 				return DPHP_EXIT_SYS;
@@ -311,25 +402,31 @@ take(const struct dphp_queue_part *part, size_t max)
 			round = TAKE_ROUND;
 		if (max && max - taken < round)
 			round = max - taken;
+		part->idle = json_array_size(inflight) == 0;
 		got = dphp_queue_take(store, part, round, print, NULL, &bad);
 		if (got < 0)
 			return DPHP_EXIT_SYS;
 		taken += got;
-		if (fflush(stdout) == EOF)
-			break;	/* dphp_fshut reports it */
+		if (fflush(stdout) == EOF || ferror(stdout)) {
+			snprintf(werr, sizeof(werr), "write error on "
+			    "<stdout>: %s", strerror(errno));
+			return stop(errno == EPIPE ? GONE : werr);
+		}
 		if (max && taken >= max)
 			break;
 		if (got > 0)
 			continue;
 		if (dphp_queue_stat(store, part, &qs) != 0)
 			return DPHP_EXIT_SYS;
-		if (!wflag && qs.ready + qs.due == 0 &&
+		if (!wflag && qs.ready + qs.suspects + qs.due == 0 &&
 		    (!eflag || qs.claimed == 0))
 			break;
-		if (qs.due > 0)
+		if (qs.due > 0 || (qs.suspects > 0 &&
+		    json_array_size(inflight) == 0))
 			continue;
-		/* ready but claimed by others meanwhile: look again soon */
-		ms = qs.ready ? 10 : qs.next_ms - dphp_now_ms();
+		/* ready but claimed by others meanwhile, or suspects waiting
+		 * for what is in flight: look again soon */
+		ms = qs.ready + qs.suspects ? 10 : qs.next_ms - dphp_now_ms();
 		if (dphp_queue_wait(store, ms < 1 ? 1 : ms > nap ? nap : ms) != 0)
 			return DPHP_EXIT_SYS;
 	}
@@ -382,7 +479,7 @@ route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 int
 main(int argc, char *argv[])
 {
-	struct dphp_queue_part part = { 0, 1, 5 * 60 * 1000 };
+	struct dphp_queue_part part = { 0, 1, 5 * 60 * 1000, TRIES_DEFAULT, 0 };
 	const char *spec = NULL, *Kflag = NULL, *Rflag = NULL, *Pflag = NULL;
 	const char *penv = getenv("DPHP_POLICY");
 	long long nmax = 0;
@@ -392,9 +489,13 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
-	while ((c = getopt_long(argc, argv, "Dd:ehiK:l:m:n:P:qR:rs:tuVvw",
+	while ((c = getopt_long(argc, argv, "a:Dd:ehiK:l:m:n:P:qR:rs:tuVvw",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
+		case 'a':
+			part.tries = dphp_strtonum(optarg, 1, 1000000, "tries");
+			tonly = 1;
+			break;
 		case 'D':
 			Dflag = 1;
 			break;
@@ -489,9 +590,14 @@ main(int argc, char *argv[])
 	if ((qflag || tflag || rflag) &&
 	    (store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
+	if (qflag || tflag)
+		dphp_stop_on_signals(qflag);
+	if (tflag)	/* a write to stages gone fails: see stop() */
+		signal(SIGPIPE, SIG_IGN);
 	if (tflag) {
 		r = take(&part, nmax);
 		json_decref(inflight);
+		free(suspect);
 		if (r == 0 && nrejected > 0)
 			r = DPHP_EXIT_INPUT;
 	}

@@ -29,6 +29,9 @@ struct dphp_backend {
 	int (*pending)(struct dphp_store *, const char *);
 	int (*ack)(struct dphp_store *, const char *);
 	int (*nack)(struct dphp_store *, const char *);
+	int (*fail)(struct dphp_store *, const char *, const char *);
+	int (*bury)(struct dphp_store *, const char *, const char *);
+	int (*dead)(struct dphp_store *, dphp_dead_fn *, void *);
 	int (*cancel)(struct dphp_store *, json_t *);
 	int (*stat)(struct dphp_store *, const struct dphp_queue_part *,
 	    struct dphp_queue_stat *);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <getopt.h>
+#include <signal.h>
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,6 +36,7 @@ enum {
 	DPHP_EXIT_USAGE = 2,	/* bad command line */
 	DPHP_EXIT_INPUT = 3,	/* invalid input record */
 	DPHP_EXIT_SYS = 4,	/* I/O or system error; a retry may help */
+	DPHP_EXIT_CONFIG = 5,	/* configuration: handlers missing, unusable */
 	DPHP_EXIT_LOCKED = 75	/* dphp-lock: locks not had, or lost (EX_TEMPFAIL) */
 };
 
@@ -71,6 +73,17 @@ void dphp_help(const char *synopsis, const char *options)
 long long dphp_strtonum(const char *, long long, long long, const char *);
 void dphp_fshut(void);	/* flush and close stdout; exit 4 on error */
 
+/*
+ * stop.c: how a worker stops.  The first SIGTERM or SIGINT only sets
+ * dphp_stopping: dphp-route -t (stage 0) stops taking; a stage reading
+ * a pipe (stage 1) goes on to the end of its input.
+ */
+extern volatile sig_atomic_t dphp_stopping;
+void dphp_stop_on_signals(int stage);
+int dphp_output_gone(void);	/* stdout is a pipe nobody reads */
+/* wait until fd has input; if stdout's reader is gone, end as SIGPIPE */
+void dphp_await_input(int fd);
+
 /* ndjson.c: strict newline-delimited JSON */
 #define DPHP_MAX_LINE (16 * 1024 * 1024)	/* bytes, newline excluded */
 struct dphp_reader {
@@ -86,6 +99,7 @@ struct dphp_reader {
 	char *in;		/* input read and not yet used */
 	size_t inpos, inlen;
 	int eof;
+	int stream;		/* a pipe or terminal: may have to wait */
 };
 /* open PATH ("-" or NULL is stdin); NULL with a message on failure */
 struct dphp_reader *dphp_reader_open(const char *path);
@@ -118,6 +132,8 @@ int dphp_each_record(int argc, char **argv, dphp_record_fn *, void *arg);
 /* write one compact record and '\n' to stdout; exit 4 on failure */
 extern int dphp_unbuffered;
 void dphp_write(json_t *);
+/* the same, for a record already written as text */
+void dphp_write_text(const char *text, size_t len);
 
 /*
  * jsonout.c: JSON text as dphp writes it, compact, keys in their order,
@@ -230,6 +246,7 @@ struct dphp_desc {
 	const char *id;
 	int64_t ts_ms;
 	const char *receipt;	/* the queue receipt, or NULL */
+	unsigned tries;		/* taken before and not finished (queue) */
 	const char *token;	/* a JWT saying who acts, or NULL */
 	const char *to;		/* destination id */
 	struct dphp_id dest;
@@ -428,13 +445,21 @@ int dphp_queue_admit(struct dphp_store *, json_t **envs, size_t n);
 struct dphp_queue_part {
 	unsigned shard, nshards;	/* nshards 0 or 1: everything */
 	int64_t lease_ms;		/* how long a claim lasts */
+	unsigned tries;			/* set an event aside (dead letter)
+					 * once taken this often unfinished;
+					 * 0: never */
+	int idle;			/* the worker has nothing in flight:
+					 * it may take a suspect, alone */
 };
 /*
  * One round of taking: move due delays into the inbox, release
- * expired claims, then claim up to max ready events of the part in
- * queue order and call fn with each, "receipt" added.  A queue file
- * that is not a valid envelope is reported and moved to queue/bad.
- * The number taken, or -1; *bad counts the files moved aside.
+ * expired claims (suspects now: taken before and not finished), then
+ * claim up to max ready events of the part in queue order and call fn
+ * with each, "receipt" added and d->tries set; an idle worker (part)
+ * takes one suspect, alone, first.  A queue file that is not a valid
+ * envelope, or an event taken part->tries times, is reported and set
+ * aside in queue/bad with why.  The number taken, or -1; *bad counts
+ * the files set aside.
  */
 typedef int dphp_taken_fn(json_t *env, const struct dphp_desc *d,
     void *arg);
@@ -454,10 +479,25 @@ int dphp_queue_pending(struct dphp_store *, const char *name);
 /* finished with a claimed event: forget it (ack), or give it back */
 int dphp_queue_ack(struct dphp_store *, const char *receipt);
 int dphp_queue_nack(struct dphp_store *, const char *receipt);
+/* give it back failed, for why: a suspect, its tries counted */
+int dphp_queue_fail(struct dphp_store *, const char *receipt,
+    const char *why);
+/* set it aside for good, for why: a dead letter (reported) */
+int dphp_queue_bury(struct dphp_store *, const char *receipt,
+    const char *why);
+/*
+ * The dead letters: fn gets each one's name, why ({"reason","at",
+ * "tries"}, or NULL) and its text (the event's line, or NULL when it
+ * cannot be read), len bytes; a non-zero return stops and is returned.
+ */
+typedef int dphp_dead_fn(const char *name, json_t *why, const char *text,
+    size_t len, void *arg);
+int dphp_queue_dead(struct dphp_store *, dphp_dead_fn *, void *arg);
 /* what the part of the queue holds; next_ms is the earliest time a
  * delay falls due or a claim expires (INT64_MAX: never) */
 struct dphp_queue_stat {
 	size_t ready, claimed, delayed, due;
+	size_t suspects;	/* ready, but taken only alone */
 	int64_t next_ms;
 };
 int dphp_queue_stat(struct dphp_store *, const struct dphp_queue_part *,
@@ -830,11 +870,41 @@ json_t *dphp_trace_step(json_t *before, json_t *line);
 int dphp_trace_mermaid(const char *id, json_t *steps, FILE *out);
 
 /* handler.c: running the user's handlers, dphp-handler(5) */
+/*
+ * A configuration error met while running a handler: the handlers'
+ * directory or its KIND directory missing, no handler, one that is not
+ * executable, or the sh library it sources unreadable.  It is no fault
+ * of the operation, so no failure is committed: the stage gives the
+ * event back and stops.  event says whether the event may be the cause
+ * (a destination nobody has a handler for), so that it is counted as a
+ * suspect, and set aside if it keeps coming.
+ */
+struct dphp_trouble {
+	char why[1024];		/* empty: no trouble */
+	int event;
+};
 struct dphp_handlers {
 	char *dir;		/* -x or DPHP_HANDLERS */
 	int64_t timeout_ms;	/* per request; 0 means none */
 	int keep;		/* keep handlers running as co-processes */
+	struct dphp_trouble *trouble;	/* where to say so, or NULL */
 };
+/*
+ * 0, or DPHP_EXIT_CONFIG with a message: dir is not a directory.  A
+ * stage checks at once, but for its input from a pipe, as in a worker:
+ * there the first event that needs a handler finds the trouble, and is
+ * given back, where a stage that ended at once would leave the events
+ * in its pipe to count as suspects.
+ */
+int dphp_handlers_check(const char *dir);
+int dphp_worker_input(int nfiles);	/* no files named; stdin a pipe */
+/*
+ * Report the trouble met with the event d, read at at, give it back
+ * (failed, a suspect, when it may be the cause) and clear the trouble:
+ * DPHP_EXIT_CONFIG, or DPHP_EXIT_SYS.
+ */
+int dphp_trouble_giveback(struct dphp_store *, const struct dphp_reader *at,
+    const struct dphp_desc *d, struct dphp_trouble *);
 /*
  * Send request to the handler DIR/KIND/NAME (started, or kept from
  * before with keep) and read its answer; on 0 *out is the answer, a

@@ -5,10 +5,14 @@
  * request and end of input, and must exit; with keep set, a handler is
  * kept running as a co-process for the next request, and started again
  * if it dies.  Its standard error is passed on line by line, prefixed
- * with KIND/NAME.  Anything that goes wrong (no such handler, a crash,
- * a non-zero exit, a time-out, output that is not one JSON object) is
+ * with KIND/NAME.  Anything that goes wrong with the handler (a crash, a
+ * non-zero exit, a time-out, output that is not one JSON object) is
  * returned as a reason, never as a crashed stage: the caller turns it
- * into a failed operation.  A handler runs in a process group of its
+ * into a failed operation.  What is wrong with the configuration rather
+ * than the handler (no handler, its directory missing, not executable,
+ * the sh library it sources unreadable) is also set as trouble: the
+ * stage gives the event back and stops, rather than commit failures
+ * that fixing the configuration could not undo.  A handler runs in a process group of its
  * own, killed whole on a time-out, so that what it started cannot keep
  * the stage waiting; its standard error is read for a moment after it
  * ends, not until every process that holds it has closed it.
@@ -20,6 +24,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,12 +271,110 @@ unlink_running(const char *label)
 }
 
 int
+dphp_handlers_check(const char *dir)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) == 0) {
+		if (S_ISDIR(sb.st_mode))
+			return 0;
+		errno = ENOTDIR;
+	}
+	dphp_error("cannot use the handlers in '%s':", dir);
+	return DPHP_EXIT_CONFIG;
+}
+
+/* Say why, as trouble too when it is the configuration's. */
+static void
+trouble(const struct dphp_handlers *h, int event, char *why, size_t whysz,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
+	if (h->trouble != NULL && h->trouble->why[0] == '\0') {
+		snprintf(h->trouble->why, sizeof(h->trouble->why), "%s", why);
+		h->trouble->event = event;
+	}
+}
+
+/*
+ * Is DIR/KIND/NAME there to be run?  If not, why, as trouble: the
+ * directories are the configuration's; a handler missing may be the
+ * event's fault, a destination nobody serves.
+ */
+static int
+runnable(const struct dphp_handlers *h, const char *label, const char *path,
+    const char *kind, char *why, size_t whysz)
+{
+	struct stat sb;
+	char *kdir;
+	int r;
+
+	r = stat(h->dir, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
+	if (r != 0) {
+		trouble(h, 0, why, whysz, "cannot use the handlers in '%s': %s",
+		    h->dir, strerror(r));
+		return 0;
+	}
+	kdir = xasprintf("%s/%s", h->dir, kind);
+	r = stat(kdir, &sb) == 0 && S_ISDIR(sb.st_mode);
+	free(kdir);
+	if (!r) {
+		trouble(h, 0, why, whysz, "the handlers in '%s' have no "
+		    "directory '%s'", h->dir, kind);
+		return 0;
+	}
+	if (stat(path, &sb) != 0)
+		trouble(h, 1, why, whysz, "no handler %s in '%s'", label,
+		    h->dir);
+	else if (!S_ISREG(sb.st_mode))
+		trouble(h, 1, why, whysz, "handler %s in '%s' is not a file",
+		    label, h->dir);
+	else if (access(path, X_OK) != 0)
+		trouble(h, 1, why, whysz, "handler %s in '%s' is not "
+		    "executable", label, h->dir);
+	else
+		return 1;
+	return 0;
+}
+
+/*
+ * A sh handler that failed and names the sh library, which cannot be
+ * read: the library is the trouble, not the operation.
+ */
+static void
+no_library(const struct dphp_handlers *h, const char *path,
+    const char *label, char *why, size_t whysz)
+{
+	const char *lib = getenv("DPHP_SH");
+	char head[4096];
+	ssize_t n;
+	int fd;
+
+	if (lib == NULL)
+		lib = DPHP_SHAREDIR "/dphp.sh";
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	n = read(fd, head, sizeof(head) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	head[n] = '\0';
+	if (strstr(head, "DPHP_SH") == NULL || access(lib, R_OK) == 0)
+		return;
+	trouble(h, 0, why, whysz, "handler %s sources the sh library '%s', "
+	    "which cannot be read: %s", label, lib, strerror(errno));
+}
+
+int
 dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
     json_t *request, json_t **out, char *why, size_t whysz)
 {
 	sigset_t pipeset, old;
 	struct timespec zero = { 0, 0 };
-	struct stat sb;
 	struct proc *p;
 	json_error_t err;
 	char *path, *label, *req, *nl, *answer;
@@ -283,9 +386,8 @@ dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
 	why[0] = '\0';
 	label = xasprintf("%s/%s", dphp_kind_name(id->kind), id->name);
 	path = xasprintf("%s/%s", h->dir, label);
-	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    access(path, X_OK) != 0) {
-		snprintf(why, whysz, "no handler %s in '%s'", label, h->dir);
+	if (!runnable(h, label, path, dphp_kind_name(id->kind), why,
+	    whysz)) {
 		free(path);
 		free(label);
 		return -1;
@@ -322,10 +424,10 @@ dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
 		;
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	free(req);
-	free(path);
 	if (p == NULL) {
 		snprintf(why, whysz, "cannot start handler %s: %s", label,
 		    strerror(errno));
+		free(path);
 		free(label);
 		return -1;
 	}
@@ -368,9 +470,40 @@ dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
 		running = p;
 	} else if (p != NULL)
 		finish(p, 1, NULL, 0);	/* answered garbage: unusable */
+	if (*out == NULL && !timedout)
+		no_library(h, path, label, why, whysz);
 	free(answer);
+	free(path);
 	free(label);
 	return *out == NULL ? -1 : 0;
+}
+
+int
+dphp_trouble_giveback(struct dphp_store *st, const struct dphp_reader *at,
+    const struct dphp_desc *d, struct dphp_trouble *t)
+{
+	static const struct timespec settle = { 0, 200 * 1000 * 1000 };
+	int r = 0;
+
+	dphp_reader_error(at, "%s (a configuration error%s)", t->why,
+	    d->receipt == NULL ? "" : t->event ?
+	    ": the event is given back, a suspect" :
+	    ": the event is given back");
+	/*
+	 * In a worker, stop reading first and give the stages before this
+	 * one a moment to end: dphp-route then knows the worker stopped
+	 * before the event is back in the queue, where it would take it
+	 * again and count it a suspect when it finds the stages gone.
+	 */
+	if (d->receipt != NULL && dphp_worker_input(0)) {
+		close(STDIN_FILENO);
+		nanosleep(&settle, NULL);
+	}
+	if (d->receipt != NULL)
+		r = t->event ? dphp_queue_fail(st, d->receipt, t->why) :
+		    dphp_queue_nack(st, d->receipt);
+	t->why[0] = '\0';
+	return r != 0 ? DPHP_EXIT_SYS : DPHP_EXIT_CONFIG;
 }
 
 void

@@ -103,6 +103,7 @@ struct dphp_reader *
 dphp_reader_open(const char *path)
 {
 	struct dphp_reader *r;
+	struct stat sb;
 	int fd = 0;
 
 	if (path == NULL || strcmp(path, "-") == 0)
@@ -116,6 +117,7 @@ dphp_reader_open(const char *path)
 	r->name = path;
 	r->path = path;
 	r->in = xmalloc(65536);
+	r->stream = fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode);
 	if (fd != 0 && unpack(r) != 0) {
 		dphp_reader_close(r);
 		return NULL;
@@ -162,8 +164,11 @@ fill(struct dphp_reader *r)
 	 * a pipeline of stages never waits on a record held in a buffer
 	 * (a worker's take stage waits for the acknowledgements).
 	 */
-	if (!dphp_reader_pending(r))
+	if (!dphp_reader_pending(r)) {
 		fflush(stdout);
+		if (r->stream)
+			dphp_await_input(r->fd);
+	}
 	if (r->archive != NULL)
 		n = unpacked(r);
 	else
@@ -365,6 +370,14 @@ void
 dphp_write(json_t *v)
 {
 	if (dphp_json_fput(v, stdout) != 0 || putchar('\n') == EOF ||
+	    (dphp_unbuffered && fflush(stdout) == EOF))
+		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
+}
+
+void
+dphp_write_text(const char *text, size_t len)
+{
+	if (fwrite(text, 1, len, stdout) != len || putchar('\n') == EOF ||
 	    (dphp_unbuffered && fflush(stdout) == EOF))
 		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
 }

@@ -19,9 +19,19 @@
  * cur/: of two workers one rename wins.  An ack unlinks cur/NAME, a
  * nack renames it back.  Neither is synced: lost on a crash, the claim
  * comes back and the event is applied again, which the histories'
- * dedupe window turns into a no-op.  Expired claims are renamed back
- * into new/ under an flock on cur/, with the mtime checked again under
+ * dedupe window turns into a no-op.  Expired claims are moved into
+ * retry/ under an flock on cur/, with the mtime checked again under
  * it, so that a claim just renewed by another worker is not stolen.
+ *
+ * An event taken and not finished (its claim ran out, or a stage gave
+ * it back failed) is a suspect: it may be what stops the worker.  It is
+ * written again, synced, into retry/ with a second line,
+ * {"tries":N,"why":...},
+ * and is taken from there only by a worker with nothing else in
+ * flight, alone, so that the events taken with it are not counted
+ * against.  One taken as often as the worker's limit is set aside into
+ * bad/, the dead letters, with NAME.why saying why; so are files that
+ * are not events.
  */
 #include <sys/file.h>
 #include <sys/inotify.h>
@@ -41,7 +51,8 @@
 #define STALE_TMP_MS (36 * 3600 * 1000LL)	/* djb's rule for tmp/ */
 
 static const char *const qpath[Q_NDIRS] = {
-	"queue/tmp", "queue/new", "queue/cur", "queue/bad", "delay"
+	"queue/tmp", "queue/new", "queue/cur", "queue/bad", "queue/retry",
+	"delay"
 };
 
 void
@@ -231,7 +242,8 @@ dirq_pending(struct dphp_store *st, const char *receipt)
 	if (qopen(st) != 0)
 		return 1;	/* when in doubt, deliver again */
 	return fstatat(Q(st, Q_CUR), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    fstatat(Q(st, Q_NEW), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+	    fstatat(Q(st, Q_NEW), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(Q(st, Q_RETRY), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static int
@@ -288,15 +300,50 @@ names_free(char **v, size_t n)
 	free(v);
 }
 
+/*
+ * Set the file from/NAME aside into bad/, with bad/NAME.why saying why
+ * (and after how many tries), and say so.  0, or -1 after a message.
+ */
+static int
+bury(struct dphp_store *st, int from, const char *name, const char *why,
+    unsigned tries)
+{
+	char at[25], *side, *text;
+	json_t *v;
+	int fd, r = -1;
+
+	dphp_time_format(dphp_now_ms(), at);
+	v = json_pack("{sssssi}", "reason", why, "at", at, "tries", (int)tries);
+	text = dphp_json_text(v, NULL);
+	json_decref(v);
+	side = xasprintf("%s.why", name);
+	if ((fd = openat(Q(st, Q_BAD), side, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0666)) >= 0 && dir_write_all(fd, text,
+	    strlen(text)) == 0 && dir_write_all(fd, "\n", 1) == 0 &&
+	    fsync(fd) == 0 && close(fd) == 0) {
+		fd = -1;
+		if (renameat(Q(st, from), name, Q(st, Q_BAD), name) == 0 ||
+		    errno == ENOENT)
+			r = syncq(st, Q_BAD);
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r != 0)
+		dphp_error("cannot set '%s/%s' aside in queue/bad:",
+		    qpath[from], name);
+	else
+		dphp_error("%s/%s: %s (moved to queue/bad)", qpath[from],
+		    name, why);
+	free(side);
+	free(text);
+	return r;
+}
+
 /* Move a file that is not an event out of the way, and say so. */
 static void
 setaside(struct dphp_store *st, int from, const char *name, const char *why)
 {
-	dphp_error("%s/%s: %s (moved to queue/bad)", qpath[from], name, why);
-	if (renameat(Q(st, from), name, Q(st, Q_BAD), name) != 0 &&
-	    errno != ENOENT)
-		dphp_error("cannot move '%s/%s' to queue/bad:", qpath[from],
-		    name);
+	bury(st, from, name, why, 0);
 }
 
 long
@@ -346,7 +393,112 @@ mtime_ms(const struct stat *sb)
 	return sb->st_mtim.tv_sec * 1000LL + sb->st_mtim.tv_nsec / 1000000;
 }
 
-/* Give expired claims back to the inbox. */
+/*
+ * A queue file as read: the envelope's text, and its second line, what
+ * the queue knows of it ({"tries":N,"why":...}), or NULL.  0, or -1 and
+ * errno (EFBIG for a file longer than a line may be).
+ */
+struct qfile {
+	char *text;
+	size_t len;		/* of the envelope's line */
+	json_t *meta;
+};
+
+static int
+qread(struct dphp_store *st, int dir, const char *name, struct qfile *q)
+{
+	struct stat sb;
+	char *nl;
+	int fd;
+
+	memset(q, 0, sizeof(*q));
+	/* never read more than a line may hold, and its second line */
+	if ((fd = openat(Q(st, dir), name, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size > DPHP_MAX_LINE + 4096) {
+		if (errno == 0 || S_ISREG(sb.st_mode))
+			errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if ((q->text = dir_slurpat(Q(st, dir), name, &q->len)) == NULL)
+		return -1;
+	if ((nl = memchr(q->text, '\n', q->len)) != NULL) {
+		q->meta = json_loadb(nl + 1, q->len - (nl + 1 - q->text), 0,
+		    NULL);
+		if (!json_is_object(q->meta)) {
+			json_decref(q->meta);
+			q->meta = NULL;
+		}
+		q->len = nl - q->text;
+	}
+	return 0;
+}
+
+static void
+qfree(struct qfile *q)
+{
+	free(q->text);
+	json_decref(q->meta);
+}
+
+static unsigned
+tries_of(const struct qfile *q)
+{
+	json_int_t n = json_integer_value(json_object_get(q->meta, "tries"));
+
+	return n > 0 && n < 1000000 ? (unsigned)n : 0;
+}
+
+/*
+ * The event dir/NAME taken and not finished, for why: written again,
+ * its tries counted, into retry/ (not synced: a count lost in a crash
+ * only allows one more try).  0, or -1 after a message.
+ */
+static int
+suspect(struct dphp_store *st, int dir, const char *name, const char *why)
+{
+	struct qfile q;
+	char *tmp, *meta;
+	json_t *m;
+	int fd, r = -1;
+
+	if (qread(st, dir, name, &q) != 0)
+		return errno == ENOENT ? 0 : -1;
+	m = json_pack("{siss}", "tries", (int)tries_of(&q) + 1, "why", why);
+	meta = dphp_json_text(m, NULL);
+	json_decref(m);
+	tmp = xasprintf("%s.%ld.retry", name, (long)getpid());
+	if ((fd = openat(Q(st, Q_TMP), tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0666)) >= 0 &&
+	    dir_write_all(fd, q.text, q.len) == 0 &&
+	    dir_write_all(fd, "\n", 1) == 0 &&
+	    dir_write_all(fd, meta, strlen(meta)) == 0 &&
+	    dir_write_all(fd, "\n", 1) == 0 && fsync(fd) == 0 &&
+	    close(fd) == 0) {
+		/* the only copy moves: durable in retry/ before it leaves */
+		fd = -1;
+		if (renameat(Q(st, Q_TMP), tmp, Q(st, Q_RETRY), name) == 0 &&
+		    syncq(st, Q_RETRY) == 0 &&
+		    (unlinkat(Q(st, dir), name, 0) == 0 || errno == ENOENT))
+			r = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (r != 0) {
+		dphp_error("cannot give back '%s/%s':", qpath[dir], name);
+		unlinkat(Q(st, Q_TMP), tmp, 0);
+	}
+	free(tmp);
+	free(meta);
+	qfree(&q);
+	return r;
+}
+
+/* Give expired claims back to the queue, as suspects. */
 static int
 expire(struct dphp_store *st)
 {
@@ -364,21 +516,21 @@ expire(struct dphp_store *st)
 		r = -1;
 	for (i = 0; r == 0 && i < n; i++)
 		if (fstatat(Q(st, Q_CUR), v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    mtime_ms(&sb) <= now &&
-		    renameat(Q(st, Q_CUR), v[i], Q(st, Q_NEW), v[i]) != 0 &&
-		    errno != ENOENT) {
-			dphp_error("cannot release 'queue/cur/%s':", v[i]);
-			r = -1;
-		}
+		    mtime_ms(&sb) <= now)
+			r = suspect(st, Q_CUR, v[i], "its claim ran out: the "
+			    "worker stopped or hung");
 	if (v != NULL)
 		names_free(v, n);
 	flock(Q(st, Q_CUR), LOCK_UN);
 	return r;
 }
 
-/* Claim new/NAME until now + lease: 1, 0 if another worker was first. */
+/*
+ * Claim from/NAME (new/ or retry/) until now + lease: 1, 0 if another
+ * worker was first.
+ */
 static int
-claim(struct dphp_store *st, const char *name, int64_t lease_ms)
+claim(struct dphp_store *st, int from, const char *name, int64_t lease_ms)
 {
 	struct timespec ts[2];
 	int64_t until = dphp_now_ms() + lease_ms;
@@ -392,63 +544,109 @@ claim(struct dphp_store *st, const char *name, int64_t lease_ms)
 	 * is not yet acknowledged would be unlinked by that ack.  It is
 	 * taken once that claim is gone.
 	 */
-	if (utimensat(Q(st, Q_NEW), name, ts, AT_SYMLINK_NOFOLLOW) != 0 ||
-	    renameat2(Q(st, Q_NEW), name, Q(st, Q_CUR), name,
+	if (utimensat(Q(st, from), name, ts, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    renameat2(Q(st, from), name, Q(st, Q_CUR), name,
 	    RENAME_NOREPLACE) != 0) {
 		if (errno == ENOENT || errno == EEXIST)
 			return 0;
-		dphp_error("cannot claim 'queue/new/%s':", name);
+		dphp_error("cannot claim '%s/%s':", qpath[from], name);
 		return -1;
 	}
 	return 1;
 }
 
-/* The claimed event cur/NAME (described in d, its receipt added), or
- * NULL after setting it aside. */
+/*
+ * The claimed event cur/NAME (described in d, its receipt added, its
+ * tries counted), or NULL after setting it aside: not an event, or
+ * taken too often (part's limit).
+ */
 static json_t *
-load(struct dphp_store *st, const char *name, struct dphp_desc *d)
+load(struct dphp_store *st, const struct dphp_queue_part *part,
+    const char *name, struct dphp_desc *d)
 {
 	json_error_t err;
-	const char *why;
-	char buf[1024], *text, *want;
-	json_t *env;
-	size_t len;
+	struct qfile q;
+	const char *why, *last;
+	char buf[1200], *want;
+	json_t *env = NULL;
+	unsigned tries;
 
-	if ((text = dir_slurpat(Q(st, Q_CUR), name, &len)) == NULL) {
+	if (qread(st, Q_CUR, name, &q) != 0) {
 		if (errno == ENOENT)	/* expired and taken meanwhile */
 			return NULL;
-		snprintf(buf, sizeof(buf), "cannot read: %s", strerror(errno));
+		if (errno == EFBIG)
+			snprintf(buf, sizeof(buf), "longer than a line may be "
+			    "(%d bytes)", DPHP_MAX_LINE);
+		else
+			snprintf(buf, sizeof(buf), "cannot read: %s",
+			    strerror(errno));
 		setaside(st, Q_CUR, name, buf);
 		return NULL;
 	}
-	env = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-	free(text);
-	if (env == NULL) {
+	tries = tries_of(&q);
+	if ((env = json_loadb(q.text, q.len, JSON_REJECT_DUPLICATES,
+	    &err)) == NULL) {
 		snprintf(buf, sizeof(buf), "invalid JSON: %s", err.text);
-		setaside(st, Q_CUR, name, buf);
-		return NULL;
+		goto aside;
 	}
 	if (!json_is_object(env) ||
 	    dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0) {
-		char reason[1100];
+		char reason[1200];
 
 		snprintf(reason, sizeof(reason), "invalid event: %s",
 		    json_is_object(env) ? why : "not an object");
-		json_decref(env);
-		setaside(st, Q_CUR, name, reason);
-		return NULL;
+		snprintf(buf, sizeof(buf), "%s", reason);
+		goto aside;
 	}
 	want = dphp_queue_name(d, strtoul(name + 13, NULL, 10));
 	if (strcmp(want, name) != 0) {
 		free(want);
-		json_decref(env);
-		setaside(st, Q_CUR, name, "the name does not match the event");
-		return NULL;
+		snprintf(buf, sizeof(buf), "the name does not match the event");
+		goto aside;
 	}
 	free(want);
+	if (part->tries > 0 && tries >= part->tries) {
+		last = json_string_value(json_object_get(q.meta, "why"));
+		snprintf(buf, sizeof(buf), "taken %u times and never finished; "
+		    "the last time, %s", tries, last ? last : "?");
+		bury(st, Q_CUR, name, buf, tries);
+		json_decref(env);
+		qfree(&q);
+		return NULL;
+	}
+	qfree(&q);
 	json_object_set_new(env, "receipt", json_string(name));
 	d->receipt = json_string_value(json_object_get(env, "receipt"));
+	d->tries = tries;
 	return env;
+aside:
+	json_decref(env);
+	qfree(&q);
+	setaside(st, Q_CUR, name, buf);
+	return NULL;
+}
+
+/*
+ * Take name from dir (claimed, loaded, handed to fn): 1 taken, 0 not
+ * (another worker was first, or it was set aside: ++*bad), -1 error.
+ */
+static int
+take1(struct dphp_store *st, const struct dphp_queue_part *part, int dir,
+    const char *name, dphp_taken_fn *fn, void *arg, size_t *bad)
+{
+	struct dphp_desc d;
+	json_t *env;
+	int r;
+
+	if ((r = claim(st, dir, name, part->lease_ms)) <= 0)
+		return r;
+	if ((env = load(st, part, name, &d)) == NULL) {
+		++*bad;
+		return 0;
+	}
+	r = fn(env, &d, arg);
+	json_decref(env);
+	return r != 0 ? -1 : 1;
 }
 
 long
@@ -458,12 +656,23 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	char **v;
 	size_t i, n;
 	long taken = 0;
-	struct dphp_desc d;
-	json_t *env;
 	int r;
 
-	if (qopen(st) != 0 || dirq_release(st) < 0 || expire(st) != 0 ||
-	    (v = names(st, Q_NEW, &n)) == NULL)
+	if (qopen(st) != 0 || dirq_release(st) < 0 || expire(st) != 0)
+		return -1;
+	/* a suspect goes alone: to a worker with nothing in flight, and
+	 * nothing with it */
+	if (part->idle && (v = names(st, Q_RETRY, &n)) != NULL) {
+		for (i = 0; i < n && taken == 0; i++)
+			if (dphp_receipt_valid(v[i]) &&
+			    dphp_queue_in_part(v[i], part))
+				taken = take1(st, part, Q_RETRY, v[i], fn, arg,
+				    bad);
+		names_free(v, n);
+		if (taken != 0)
+			return taken;
+	}
+	if ((v = names(st, Q_NEW, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n && (size_t)taken < max; i++) {
 		if (!dphp_receipt_valid(v[i])) {
@@ -473,23 +682,11 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 		}
 		if (!dphp_queue_in_part(v[i], part))
 			continue;
-		if ((r = claim(st, v[i], part->lease_ms)) < 0) {
+		if ((r = take1(st, part, Q_NEW, v[i], fn, arg, bad)) < 0) {
 			taken = -1;
 			break;
 		}
-		if (r == 0)
-			continue;
-		if ((env = load(st, v[i], &d)) == NULL) {
-			++*bad;
-			continue;
-		}
-		r = fn(env, &d, arg);
-		json_decref(env);
-		taken++;
-		if (r != 0) {
-			taken = -1;
-			break;
-		}
+		taken += r;
 	}
 	names_free(v, n);
 	return taken;
@@ -523,6 +720,68 @@ dirq_ack(struct dphp_store *st, const char *receipt)
 }
 
 int
+dirq_fail(struct dphp_store *st, const char *receipt, const char *why)
+{
+	if (qopen(st) != 0)
+		return -1;
+	return suspect(st, Q_CUR, receipt, why);
+}
+
+int
+dirq_bury(struct dphp_store *st, const char *receipt, const char *why)
+{
+	struct qfile q;
+	unsigned tries = 0;
+
+	if (qopen(st) != 0)
+		return -1;
+	if (qread(st, Q_CUR, receipt, &q) == 0) {
+		tries = tries_of(&q);
+		qfree(&q);
+	}
+	return bury(st, Q_CUR, receipt, why, tries + 1);
+}
+
+int
+dirq_dead(struct dphp_store *st, dphp_dead_fn *fn, void *arg)
+{
+	struct qfile q;
+	struct stat sb;
+	json_t *why;
+	char **v, *side, *text;
+	size_t i, n, len;
+	int r = 0;
+
+	if (qopen(st) != 0 || (v = names(st, Q_BAD, &n)) == NULL)
+		return -1;
+	for (i = 0; r == 0 && i < n; i++) {
+		/* NAME.why beside NAME says why; alone, it is an event */
+		len = strlen(v[i]);
+		if (len > 4 && strcmp(v[i] + len - 4, ".why") == 0) {
+			v[i][len - 4] = '\0';
+			r = fstatat(Q(st, Q_BAD), v[i], &sb,
+			    AT_SYMLINK_NOFOLLOW);
+			v[i][len - 4] = '.';
+			if (r == 0)
+				continue;
+			r = 0;
+		}
+		side = xasprintf("%s.why", v[i]);
+		text = dir_slurpat(Q(st, Q_BAD), side, &len);
+		why = text ? json_loadb(text, len, 0, NULL) : NULL;
+		free(text);
+		free(side);
+		if (qread(st, Q_BAD, v[i], &q) != 0)
+			q.text = NULL, q.len = 0, q.meta = NULL;
+		r = fn(v[i], why, q.text, q.len, arg);
+		json_decref(why);
+		qfree(&q);
+	}
+	names_free(v, n);
+	return r;
+}
+
+int
 dirq_nack(struct dphp_store *st, const char *receipt)
 {
 	if (qopen(st) != 0)
@@ -549,12 +808,13 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	if (qopen(st) != 0)
 		return -1;
 	/*
-	 * cur/, then delay/, then new/: an event only ever moves into new/
-	 * from the others (given back, due, or queued by a stage before it
-	 * acknowledges its input), so read in this order every event is
-	 * seen somewhere, and a worker never takes the store for quiescent
-	 * while an event is on its way into new/.  (One claimed by another
-	 * worker meanwhile can be missed: that worker finishes it.)
+	 * cur/, then delay/, then retry/ and new/: an event only ever moves
+	 * into retry/ or new/ from the others (given back, run out, due, or
+	 * queued by a stage before it acknowledges its input), so read in
+	 * this order every event is seen somewhere, and a worker never
+	 * takes the store for quiescent while an event is on its way.  (One
+	 * claimed by another worker meanwhile can be missed: that worker
+	 * finishes it.)
 	 */
 	if ((v = names(st, Q_CUR, &n)) == NULL)
 		return -1;
@@ -576,6 +836,11 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 			if (t < qs->next_ms)
 				qs->next_ms = t;
 		}
+	names_free(v, n);
+	if ((v = names(st, Q_RETRY, &n)) == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		qs->suspects += dphp_queue_in_part(v[i], part);
 	names_free(v, n);
 	if ((v = names(st, Q_NEW, &n)) == NULL)
 		return -1;

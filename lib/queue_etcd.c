@@ -4,7 +4,12 @@
  *	queue/new/NAME		an event admitted: ready unless claimed
  *	queue/claim/NAME	a worker's claim on it, {"until":MS}, on a
  *				lease of etcd's as long as the claim
- *	queue/bad/NAME		what was found there and is not an event
+ *	queue/tries/NAME	{"tries":N,"why":...}: the event was taken
+ *				N times and not finished (yet); written by
+ *				the claim, taken away when it is finished
+ *	queue/bad/NAME		what was found there and is not an event,
+ *				or an event taken too often, a dead letter;
+ *				queue/bad/NAME.why says why
  *	delay/NAME		an event delayed, until it falls due
  *
  * NAME as on a directory (dphp_queue_name), so keys sort in queue order
@@ -92,6 +97,7 @@ etcdq_receipt(struct dphp_store *st, const char *receipt,
 	cr->rev = strtoll(at + 1, NULL, 10);
 	cr->claimkey = qkey(st, "queue/claim", cr->name);
 	cr->newkey = qkey(st, "queue/new", cr->name);
+	cr->trieskey = qkey(st, "queue/tries", cr->name);
 	return 0;
 }
 
@@ -101,6 +107,7 @@ etcdq_claimref_free(struct claimref *cr)
 	free(cr->name);
 	free(cr->claimkey);
 	free(cr->newkey);
+	free(cr->trieskey);
 }
 
 /* compare: the claim of cr is still the one it names */
@@ -190,22 +197,55 @@ etcdq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 	return r;
 }
 
+/* the requests that set value aside as queue/bad/NAME, with why */
+static void
+buryops(struct dphp_store *st, const char *name, json_t *value,
+    const char *why, unsigned tries, json_t *ops)
+{
+	char *to = qkey(st, "queue/bad", name), *side, *text, at[25];
+	json_t *v;
+
+	dphp_time_format(dphp_now_ms(), at);
+	v = json_pack("{sssssi}", "reason", why, "at", at, "tries", (int)tries);
+	text = dphp_json_text(v, NULL);
+	json_decref(v);
+	side = xasprintf("%s.why", to);
+	json_array_append_new(ops, json_pack("{s{sosO}}", "requestPut", "key",
+	    es_b64(to), "value", value));
+	json_array_append_new(ops, es_putop(side, text));
+	free(text);
+	free(side);
+	free(to);
+}
+
+/*
+ * Move kv, found under dir, into queue/bad/ with why (and how often it
+ * was taken), its tries forgotten, and say so.
+ */
+static void
+bury(struct dphp_store *st, const char *dir, json_t *kv, const char *name,
+    const char *why, unsigned tries)
+{
+	char *from = qkey(st, dir, name), *tkey = qkey(st, "queue/tries", name);
+	json_t *resp, *ops = json_array();
+
+	dphp_error("%s/%s: %s (moved to queue/bad)", dir, name, why);
+	json_array_append_new(ops, es_deleteop(from));
+	json_array_append_new(ops, es_deleteop(tkey));
+	buryops(st, name, json_object_get(kv, "value"), why, tries, ops);
+	resp = es_txn(st, json_pack("[o]", es_unchanged(from, es_num(
+	    json_object_get(kv, "mod_revision")))), ops);
+	json_decref(resp);
+	free(from);
+	free(tkey);
+}
+
 /* Move what is not an event out of the way into queue/bad/, and say so. */
 static void
 setaside(struct dphp_store *st, const char *dir, json_t *kv, const char *name,
     const char *why)
 {
-	char *from = qkey(st, dir, name), *to = qkey(st, "queue/bad", name);
-	json_t *resp;
-
-	dphp_error("%s/%s: %s (moved to queue/bad)", dir, name, why);
-	resp = es_txn(st, json_pack("[o]", es_unchanged(from, es_num(
-	    json_object_get(kv, "mod_revision")))), json_pack("[o{s{sosO}}]",
-	    es_deleteop(from), "requestPut", "key", es_b64(to), "value",
-	    json_object_get(kv, "value")));
-	json_decref(resp);
-	free(from);
-	free(to);
+	bury(st, dir, kv, name, why, 0);
 }
 
 long
@@ -272,12 +312,49 @@ claims(struct dphp_store *st)
 	return set;
 }
 
-/* an event ready to be claimed: its name, revision and envelope */
+/* an event ready to be claimed: its name, revision and envelope, and
+ * how often it was taken and not finished */
 struct ready {
 	char *name;
 	json_int_t rev;
 	json_t *env;
+	unsigned tries;
 };
+
+#define RAN_OUT "its claim ran out: the worker stopped or hung"
+
+/* the events taken and not finished: {NAME: {"tries","why"}}, or NULL */
+static json_t *
+triesmap(struct dphp_store *st)
+{
+	json_t *resp, *kv, *map;
+	char *name;
+	size_t i;
+
+	if (es_range(st, rangeall(st, "queue/tries", NULL, 1), &resp) != 0)
+		return NULL;
+	map = json_object();
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
+		if ((name = nameof(st, "queue/tries", kv)) != NULL) {
+			json_t *v = es_decoded(kv);
+
+			if (json_is_object(v))
+				json_object_set(map, name, v);
+			json_decref(v);
+			free(name);
+		}
+	json_decref(resp);
+	return map;
+}
+
+static unsigned
+triesof(json_t *map, const char *name)
+{
+	json_int_t n = json_integer_value(json_object_get(json_object_get(map,
+	    name), "tries"));
+
+	return n > 0 && n < 1000000 ? (unsigned)n : 0;
+}
 
 /* The event kv holds, checked, or NULL after setting it aside. */
 static json_t *
@@ -308,10 +385,12 @@ event(struct dphp_store *st, json_t *kv, const char *name)
 	return env;
 }
 
-/* The first max events of page ready to claim in part, into v: how many. */
+/* The first max events of page ready to claim in part (suspects, in
+ * tries, aside), into v: how many. */
 static size_t
 gather(struct dphp_store *st, const struct dphp_queue_part *part,
-    json_t *page, json_t *claimed, struct ready *v, size_t max, size_t *bad)
+    json_t *page, json_t *claimed, json_t *tries, struct ready *v, size_t max,
+    size_t *bad)
 {
 	json_t *kv, *env;
 	size_t i, n = 0;
@@ -324,13 +403,15 @@ gather(struct dphp_store *st, const struct dphp_queue_part *part,
 			setaside(st, "queue/new", kv, name, "not a queue name");
 			++*bad;
 		} else if (dphp_queue_in_part(name, part) &&
-		    json_object_get(claimed, name) == NULL) {
+		    json_object_get(claimed, name) == NULL &&
+		    json_object_get(tries, name) == NULL) {
 			if ((env = event(st, kv, name)) == NULL)
 				++*bad;
 			else {
 				v[n].name = name;
 				v[n].rev = es_num(json_object_get(kv,
 				    "mod_revision"));
+				v[n].tries = 0;
 				v[n++].env = env;
 				continue;
 			}
@@ -365,16 +446,26 @@ lease(struct dphp_store *st, int64_t ms)
 	return id;
 }
 
+/* the requests of a claim: the claim on its lease, and the try counted
+ * (taken away when the event is finished) */
 static json_t *
-claimput(struct dphp_store *st, const char *name, json_t *id, int64_t until)
+claimput(struct dphp_store *st, const struct ready *r, json_t *id,
+    int64_t until)
 {
-	char *key = qkey(st, "queue/claim", name), *text;
-	json_t *op;
+	char *key = qkey(st, "queue/claim", r->name), *text;
+	char *tkey = qkey(st, "queue/tries", r->name);
+	json_t *op, *t;
 
 	text = xasprintf("{\"until\":%lld}", (long long)until);
-	op = json_pack("{s{sosOso}}", "requestPut", "key", es_b64(key), "lease",
-	    id, "value", es_b64(text));
+	op = json_pack("[{s{sosOso}}]", "requestPut", "key", es_b64(key),
+	    "lease", id, "value", es_b64(text));
 	free(text);
+	t = json_pack("{siss}", "tries", (int)r->tries + 1, "why", RAN_OUT);
+	text = dphp_json_text(t, NULL);
+	json_decref(t);
+	json_array_append_new(op, es_putop(tkey, text));
+	free(text);
+	free(tkey);
 	free(key);
 	return op;
 }
@@ -409,7 +500,9 @@ claimall(struct dphp_store *st, struct ready *v, size_t n, json_t *id,
 		one = claimcmp(st, &v[i]);
 		json_array_extend(cmp, one);
 		json_decref(one);
-		json_array_append_new(ops, claimput(st, v[i].name, id, until));
+		one = claimput(st, &v[i], id, until);
+		json_array_extend(ops, one);
+		json_decref(one);
 	}
 	resp = es_txn(st, cmp, ops);
 	if (resp == NULL)
@@ -423,9 +516,8 @@ claimall(struct dphp_store *st, struct ready *v, size_t n, json_t *id,
 	json_decref(resp);
 	for (i = 0; i < n; i++) {
 		ckey = qkey(st, "queue/claim", v[i].name);
-		resp = es_txnf(st, claimcmp(st, &v[i]), json_pack("[o]",
-		    claimput(st, v[i].name, id, until)), json_pack("[o]",
-		    es_rangeop(st, ckey)));
+		resp = es_txnf(st, claimcmp(st, &v[i]), claimput(st, &v[i], id,
+		    until), json_pack("[o]", es_rangeop(st, ckey)));
 		free(ckey);
 		if (resp == NULL)
 			return -1;
@@ -451,23 +543,127 @@ ready_free(struct ready *v, size_t n)
 	}
 }
 
+/*
+ * Claim the events v (n of them) under one lease, and hand those had to
+ * fn, receipts added: how many, or -1.  *id is the lease, made by the
+ * first claim of a round.
+ */
+static long
+claimed_out(struct dphp_store *st, const struct dphp_queue_part *part,
+    struct ready *v, size_t n, json_t **id, int64_t *until, dphp_taken_fn *fn,
+    void *arg)
+{
+	struct dphp_desc d;
+	json_int_t rev[PAGE];
+	char buf[1024], *receipt;
+	const char *why;
+	long taken = 0;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	if (*id == NULL) {
+		*until = dphp_now_ms() + part->lease_ms;
+		if ((*id = lease(st, part->lease_ms)) == NULL)
+			return -1;
+	}
+	if (claimall(st, v, n, *id, *until, rev) != 0)
+		return -1;
+	for (i = 0; i < n && taken >= 0; i++) {
+		if (rev[i] == 0)
+			continue;	/* another worker was first */
+		receipt = xasprintf("%s@%" JSON_INTEGER_FORMAT, v[i].name,
+		    rev[i]);
+		json_object_set_new(v[i].env, "receipt", json_string(receipt));
+		free(receipt);
+		if (dphp_envelope_check(v[i].env, &d, buf, sizeof(buf),
+		    &why) != 0) {
+			dphp_error("etcd: a claimed event: %s", why);
+			return -1;
+		}
+		d.tries = v[i].tries;
+		taken++;
+		if (fn(v[i].env, &d, arg) != 0)
+			taken = -1;
+	}
+	return taken;
+}
+
+/*
+ * An idle worker's suspect: the first event of the part taken before
+ * and not finished, claimed alone (or set aside, taken too often).
+ * How many were taken (0 or 1), or -1.
+ */
+static long
+suspect(struct dphp_store *st, const struct dphp_queue_part *part,
+    json_t *claimed, json_t *tries, json_t **id, int64_t *until,
+    dphp_taken_fn *fn, void *arg, size_t *bad)
+{
+	struct ready v;
+	const char *name, *last;
+	json_t *t, *resp, *kv;
+	char *key, why[1200];
+	long taken = 0;
+
+	json_object_foreach(tries, name, t) {
+		if (!dphp_queue_in_part(name, part) ||
+		    json_object_get(claimed, name) != NULL)
+			continue;
+		key = qkey(st, "queue/new", name);
+		resp = es_txn(st, json_array(), json_pack("[o]",
+		    es_rangeop(st, key)));
+		free(key);
+		if (resp == NULL)
+			return -1;
+		if ((kv = es_kvat(resp, 0)) == NULL ||
+		    (v.env = event(st, kv, name)) == NULL) {
+			*bad += kv != NULL;
+			json_decref(resp);
+			continue;	/* finished meanwhile, or set aside */
+		}
+		v.name = xstrdup(name);
+		v.rev = es_num(json_object_get(kv, "mod_revision"));
+		v.tries = triesof(tries, name);
+		if (part->tries > 0 && v.tries >= part->tries) {
+			last = json_string_value(json_object_get(t, "why"));
+			snprintf(why, sizeof(why), "taken %u times and never "
+			    "finished; the last time, %s", v.tries,
+			    last ? last : "?");
+			bury(st, "queue/new", kv, name, why, v.tries);
+			++*bad;
+		} else
+			taken = claimed_out(st, part, &v, 1, id, until, fn,
+			    arg);
+		json_decref(resp);
+		ready_free(&v, 1);
+		if (taken != 0)
+			break;
+	}
+	return taken;
+}
+
 long
 etcdq_take(struct dphp_store *st, const struct dphp_queue_part *part,
     size_t max, dphp_taken_fn *fn, void *arg, size_t *bad)
 {
-	struct dphp_desc d;
 	struct ready v[PAGE];
-	json_t *claimed = NULL, *id = NULL, *body, *resp = NULL, *page;
-	json_int_t rev[PAGE];
-	char buf[1024], *from, *receipt;
-	const char *why;
+	json_t *claimed = NULL, *tries = NULL, *id = NULL, *body, *resp, *page;
+	char *from;
 	int64_t until = 0;
-	long taken = 0;
-	size_t i, n, got;
+	long taken = 0, r;
+	size_t n, got;
 
 	fresh(st);
-	if (etcdq_release(st) < 0 || (claimed = claims(st)) == NULL)
+	if (etcdq_release(st) < 0 || (claimed = claims(st)) == NULL ||
+	    (tries = triesmap(st)) == NULL) {
+		json_decref(claimed);
 		return -1;
+	}
+	/* a suspect goes alone: to a worker with nothing in flight, and
+	 * nothing with it */
+	if (part->idle && (taken = suspect(st, part, claimed, tries, &id,
+	    &until, fn, arg, bad)) != 0)
+		max = 0;
 	from = qkey(st, "queue/new", "");
 	while ((size_t)taken < max) {
 		body = rangeall(st, "queue/new", NULL, 1);
@@ -485,46 +681,22 @@ etcdq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 			from = xrealloc(from, strlen(from) + 2);
 			strcat(from, "\001");	/* just past it */
 		}
-		n = gather(st, part, page, claimed, v, max - taken < PAGE ?
-		    max - taken : PAGE, bad);
+		n = gather(st, part, page, claimed, tries, v, max - taken <
+		    PAGE ? max - taken : PAGE, bad);
 		json_decref(resp);
-		if (n > 0 && id == NULL) {
-			until = dphp_now_ms() + part->lease_ms;
-			if ((id = lease(st, part->lease_ms)) == NULL) {
-				ready_free(v, n);
-				taken = -1;
-				break;
-			}
-		}
-		if (n > 0 && claimall(st, v, n, id, until, rev) != 0) {
-			ready_free(v, n);
+		r = claimed_out(st, part, v, n, &id, &until, fn, arg);
+		ready_free(v, n);
+		if (r < 0) {
 			taken = -1;
 			break;
 		}
-		for (i = 0; i < n && taken >= 0; i++) {
-			if (rev[i] == 0)
-				continue;	/* another worker was first */
-			receipt = xasprintf("%s@%" JSON_INTEGER_FORMAT,
-			    v[i].name, rev[i]);
-			json_object_set_new(v[i].env, "receipt",
-			    json_string(receipt));
-			free(receipt);
-			if (dphp_envelope_check(v[i].env, &d, buf,
-			    sizeof(buf), &why) != 0) {
-				dphp_error("etcd: a claimed event: %s", why);
-				taken = -1;
-				break;
-			}
-			taken++;
-			if (fn(v[i].env, &d, arg) != 0)
-				taken = -1;
-		}
-		ready_free(v, n);
-		if (got < PAGE || taken < 0)
+		taken += r;
+		if (got < PAGE)
 			break;
 	}
 	free(from);
 	json_decref(claimed);
+	json_decref(tries);
 	json_decref(id);
 	return taken;
 }
@@ -602,24 +774,137 @@ finish(struct dphp_store *st, const char *receipt, int del)
 	}
 	if (etcdq_receipt(st, receipt, &cr) != 0)
 		return -1;
+	/* finished, or given back (a conflict is no failure): the try it
+	 * counted is forgotten */
 	if (del)
 		resp = es_txnf(st, json_pack("[o{sosssssI}]", isclaim(&cr),
 		    "key", es_b64(cr.newkey), "target", "MOD", "result", "LESS",
-		    "mod_revision", cr.rev), json_pack("[oo]",
-		    es_deleteop(cr.claimkey), es_deleteop(cr.newkey)),
-		    json_pack("[o]", es_rangeop(st, cr.claimkey)));
+		    "mod_revision", cr.rev), json_pack("[ooo]",
+		    es_deleteop(cr.claimkey), es_deleteop(cr.newkey),
+		    es_deleteop(cr.trieskey)), json_pack("[o]",
+		    es_rangeop(st, cr.claimkey)));
 	if (!del || (resp != NULL && !json_is_true(json_object_get(resp,
 	    "succeeded")) && (kv = es_kvat(resp, 0)) != NULL &&
 	    es_num(json_object_get(kv, "create_revision")) == cr.rev)) {
 		/* a nack; or the event was queued again: keep it */
 		json_decref(resp);
 		resp = es_txn(st, json_pack("[o]", isclaim(&cr)),
-		    json_pack("[o]", es_deleteop(cr.claimkey)));
+		    json_pack("[oo]", es_deleteop(cr.claimkey),
+		    es_deleteop(cr.trieskey)));
 	}
 	if (resp != NULL)
 		r = 0;
 	json_decref(resp);
 	etcdq_claimref_free(&cr);
+	return r;
+}
+
+/*
+ * Give the claimed event back failed: its try stays counted, with why;
+ * or (dead) set it aside in queue/bad/ for good.  Only while the claim
+ * is the receipt's: else another worker has it.  0 or -1.
+ */
+static int
+unfinished(struct dphp_store *st, const char *receipt, const char *why,
+    int dead)
+{
+	struct claimref cr;
+	json_t *resp, *ev, *t, *ops;
+	char *text;
+	unsigned tries;
+	int r = -1;
+
+	fresh(st);
+	if (etcdq_receipt(st, receipt, &cr) != 0)
+		return -1;
+	resp = es_txn(st, json_array(), json_pack("[oo]", es_rangeop(st,
+	    cr.newkey), es_rangeop(st, cr.trieskey)));
+	if (resp == NULL)
+		goto out;
+	ev = es_kvat(resp, 0);
+	t = es_decoded(es_kvat(resp, 1));
+	tries = json_integer_value(json_object_get(t, "tries")) > 0 ?
+	    (unsigned)json_integer_value(json_object_get(t, "tries")) : 1;
+	json_decref(t);
+	ops = json_pack("[o]", es_deleteop(cr.claimkey));
+	if (dead && ev != NULL) {
+		json_array_append_new(ops, es_deleteop(cr.newkey));
+		json_array_append_new(ops, es_deleteop(cr.trieskey));
+		buryops(st, cr.name, json_object_get(ev, "value"), why, tries,
+		    ops);
+	} else {
+		t = json_pack("{siss}", "tries", (int)tries, "why", why);
+		text = dphp_json_text(t, NULL);
+		json_decref(t);
+		json_array_append_new(ops, es_putop(cr.trieskey, text));
+		free(text);
+	}
+	json_decref(resp);
+	resp = es_txn(st, json_pack("[o]", isclaim(&cr)), ops);
+	if (resp != NULL) {
+		r = 0;
+		if (dead)
+			dphp_error("queue/new/%s: %s (moved to queue/bad)",
+			    cr.name, why);
+	}
+	json_decref(resp);
+out:
+	etcdq_claimref_free(&cr);
+	return r;
+}
+
+int
+etcdq_fail(struct dphp_store *st, const char *receipt, const char *why)
+{
+	return unfinished(st, receipt, why, 0);
+}
+
+int
+etcdq_bury(struct dphp_store *st, const char *receipt, const char *why)
+{
+	return unfinished(st, receipt, why, 1);
+}
+
+int
+etcdq_dead(struct dphp_store *st, dphp_dead_fn *fn, void *arg)
+{
+	json_t *resp, *kv, *whys, *why, *v;
+	const char *name;
+	char *key, *text;
+	size_t i, len;
+	int r = 0;
+
+	fresh(st);
+	if (es_range(st, rangeall(st, "queue/bad", NULL, 1), &resp) != 0)
+		return -1;
+	whys = json_object();
+	v = json_object();
+	/* NAME, then NAME.why: sorted so */
+	json_array_foreach(json_object_get(resp, "kvs"), i, kv)
+		if ((key = nameof(st, "queue/bad", kv)) != NULL) {
+			len = strlen(key);
+			if (len > 4 && strcmp(key + len - 4, ".why") == 0) {
+				key[len - 4] = '\0';
+				json_object_set_new(whys, key, es_decoded(kv));
+			} else
+				json_object_set(v, key, kv);
+			free(key);
+		}
+	json_object_foreach(v, name, kv) {
+		why = json_object_get(whys, name);
+		text = dphp_unb64(json_string_value(json_object_get(kv,
+		    "value")) ? json_string_value(json_object_get(kv, "value")) :
+		    "", &len);
+		if ((r = fn(name, json_is_object(why) ? why : NULL, text,
+		    text ? strcspn(text, "\n") : 0, arg)) != 0) {
+			free(text);
+			break;
+		}
+		free(text);
+	}
+	json_decref(v);
+	json_decref(whys);
+	json_decref(resp);
 	return r;
 }
 
@@ -661,7 +946,9 @@ int
 etcdq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
     struct dphp_queue_stat *qs)
 {
-	json_t *resp, *claimed, *kv, *v;
+	static const char *const dirs[] = { "queue/claim", "queue/tries",
+	    "delay", "queue/new" };
+	json_t *resp, *claimed, *tried, *kv, *v;
 	int64_t now = dphp_now_ms(), t;
 	size_t i;
 	char *name;
@@ -671,20 +958,21 @@ etcdq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 	memset(qs, 0, sizeof(*qs));
 	qs->next_ms = INT64_MAX;
 	/* one revision: every event is seen in one place */
-	resp = es_txn(st, json_array(), json_pack("[{so}{so}{so}]",
+	resp = es_txn(st, json_array(), json_pack("[{so}{so}{so}{so}]",
 	    "requestRange", rangeall(st, "queue/claim", NULL, 1),
+	    "requestRange", rangeall(st, "queue/tries", NULL, 0),
 	    "requestRange", rangeall(st, "delay", NULL, 0),
 	    "requestRange", rangeall(st, "queue/new", NULL, 0)));
 	if (resp == NULL)
 		return -1;
 	ES(st)->looked = es_revision(resp);
 	claimed = json_object();
-	for (k = 0; k < 3; k++)
+	tried = json_object();
+	for (k = 0; k < 4; k++)
 		json_array_foreach(json_object_get(json_object_get(
 		    json_array_get(json_object_get(resp, "responses"), k),
 		    "response_range"), "kvs"), i, kv) {
-			name = nameof(st, k == 0 ? "queue/claim" : k == 1 ?
-			    "delay" : "queue/new", kv);
+			name = nameof(st, dirs[k], kv);
 			if (name == NULL || !dphp_queue_in_part(name, part)) {
 				free(name);
 				continue;
@@ -699,16 +987,23 @@ etcdq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 					qs->next_ms = t;
 				json_decref(v);
 			} else if (k == 1) {
+				json_object_set_new(tried, name, json_true());
+			} else if (k == 2) {
 				qs->delayed++;
 				if ((t = dphp_queue_due(name)) <= now)
 					qs->due++;
 				if (t < qs->next_ms)
 					qs->next_ms = t;
-			} else if (json_object_get(claimed, name) == NULL)
+			} else if (json_object_get(claimed, name) != NULL)
+				;
+			else if (json_object_get(tried, name) != NULL)
+				qs->suspects++;
+			else
 				qs->ready++;
 			free(name);
 		}
 	json_decref(claimed);
+	json_decref(tried);
 	json_decref(resp);
 	return 0;
 }

@@ -319,6 +319,24 @@ dphp_queue_nack(struct dphp_store *st, const char *receipt)
 }
 
 int
+dphp_queue_fail(struct dphp_store *st, const char *receipt, const char *why)
+{
+	return st->be->fail(st, receipt, why);
+}
+
+int
+dphp_queue_bury(struct dphp_store *st, const char *receipt, const char *why)
+{
+	return st->be->bury(st, receipt, why);
+}
+
+int
+dphp_queue_dead(struct dphp_store *st, dphp_dead_fn *fn, void *arg)
+{
+	return st->be->dead(st, fn, arg);
+}
+
+int
 dphp_queue_stat(struct dphp_store *st, const struct dphp_queue_part *part,
     struct dphp_queue_stat *qs)
 {

@@ -1191,7 +1191,7 @@ dir_journal(struct dphp_store *st, json_int_t after, int forever,
 const struct dphp_backend dphp_dir_backend = {
 	"dir", dir_open, dir_init, dir_close, dir_get, dir_batch, dir_list,
 	dirq_admit, dirq_take, dirq_release, dirq_claimed, dirq_pending,
-	dirq_ack, dirq_nack,
+	dirq_ack, dirq_nack, dirq_fail, dirq_bury, dirq_dead,
 	dirq_cancel,
 	dirq_stat, dirq_wait, dirq_renew, dirj_freeze, dirj_thaw, dir_journal
 };

@@ -8,7 +8,7 @@
 #include "backend.h"
 
 /* the queue's directories, opened on first use */
-enum { Q_TMP, Q_NEW, Q_CUR, Q_BAD, Q_DELAY, Q_NDIRS };
+enum { Q_TMP, Q_NEW, Q_CUR, Q_BAD, Q_RETRY, Q_DELAY, Q_NDIRS };
 
 struct dirstore {
 	struct dphp_store base;
@@ -40,6 +40,9 @@ long dirq_release(struct dphp_store *);
 int dirq_claimed(struct dphp_store *, const char *receipt);
 int dirq_ack(struct dphp_store *, const char *receipt);
 int dirq_nack(struct dphp_store *, const char *receipt);
+int dirq_fail(struct dphp_store *, const char *receipt, const char *why);
+int dirq_bury(struct dphp_store *, const char *receipt, const char *why);
+int dirq_dead(struct dphp_store *, dphp_dead_fn *, void *);
 int dirq_stat(struct dphp_store *, const struct dphp_queue_part *,
     struct dphp_queue_stat *);
 int dirq_renew(struct dphp_store *);

@@ -480,6 +480,7 @@ queueops(struct dphp_store *st, struct dphp_change *c, struct seen *s,
 		json_array_append_new(cmp, es_unchanged(s->cr.newkey,
 		    s->newrev));
 		json_array_append_new(ops, es_deleteop(s->cr.claimkey));
+		json_array_append_new(ops, es_deleteop(s->cr.trieskey));
 		/* not if queued again after the claim: it comes again */
 		if (s->newrev != 0 && s->newrev < s->cr.rev)
 			json_array_append_new(ops, es_deleteop(s->cr.newkey));
@@ -665,7 +666,7 @@ run(struct dphp_store *st, const struct dphp_id *ids, struct dphp_change *c,
 static long
 cost(const struct dphp_change *c)
 {
-	return 2 + (c->receipt ? 2 : 0) + (long)json_array_size(c->outbox);
+	return 2 + (c->receipt ? 3 : 0) + (long)json_array_size(c->outbox);
 }
 
 /*
@@ -899,7 +900,8 @@ etcd_journal(struct dphp_store *st, json_int_t after, int forever,
 const struct dphp_backend dphp_etcd_backend = {
 	"etcd", etcd_open, etcd_init, etcd_close, etcd_get, etcd_batch,
 	etcd_list, etcdq_admit, etcdq_take, etcdq_release, etcdq_claimed,
-	etcdq_pending, etcdq_ack, etcdq_nack, etcdq_cancel, etcdq_stat, etcdq_wait,
+	etcdq_pending, etcdq_ack, etcdq_nack, etcdq_fail, etcdq_bury,
+	etcdq_dead, etcdq_cancel, etcdq_stat, etcdq_wait,
 	etcdq_renew,
 	etcd_freeze, etcd_thaw, etcd_journal
 };

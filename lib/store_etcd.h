@@ -62,7 +62,7 @@ json_t *es_deleteop(const char *key);
 struct claimref {
 	char *name;		/* the queue name, NULL: no receipt */
 	json_int_t rev;		/* the claim's revision */
-	char *claimkey, *newkey;
+	char *claimkey, *newkey, *trieskey;
 };
 int etcdq_receipt(struct dphp_store *, const char *receipt,
     struct claimref *);
@@ -80,6 +80,9 @@ int etcdq_claimed(struct dphp_store *, const char *);
 int etcdq_pending(struct dphp_store *, const char *);
 int etcdq_ack(struct dphp_store *, const char *);
 int etcdq_nack(struct dphp_store *, const char *);
+int etcdq_fail(struct dphp_store *, const char *, const char *);
+int etcdq_bury(struct dphp_store *, const char *, const char *);
+int etcdq_dead(struct dphp_store *, dphp_dead_fn *, void *);
 int etcdq_cancel(struct dphp_store *, json_t *);
 int etcdq_stat(struct dphp_store *, const struct dphp_queue_part *,
     struct dphp_queue_stat *);

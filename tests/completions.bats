@@ -62,7 +62,7 @@ zsh_letters() {
 	COMP_WORDS=(dphp-project "")
 	COMP_CWORD=1
 	_dphp
-	assert_equal "${COMPREPLY[*]}" "get ls owner status wait follow export archive"
+	assert_equal "${COMPREPLY[*]}" "get ls owner status wait follow export archive dead"
 	COMP_WORDS=(dphp-project -o s)
 	COMP_CWORD=2
 	_dphp

@@ -79,7 +79,7 @@ SH
 }
 
 @test "handler failures become failed operations; the stage goes on" {
-	for h in crash killed garbage stranger forger missing; do
+	for h in crash killed garbage stranger forger; do
 		ev "$h" signal "entity:$h:k" op >> "$IN"
 	done
 	ev last signal entity:counter:k add 2 >> "$IN"
@@ -93,8 +93,54 @@ handler entity/killed killed by signal 9
 handler entity/garbage printed invalid JSON: '[' or '{' expected near 'state'
 handler entity/stranger answered an unknown field 'colour'
 handler entity/forger: emit[0]: more than one 'from' wrapper
-no handler entity/missing in '$H'
 2
+OUT
+}
+
+@test "what is wrong with the handlers is a configuration error: nothing is proposed, exit 5" {
+	ev e0 signal entity:counter:k add 1 > "$IN"
+	ev e1 signal entity:counter:k add 1 >> "$IN"
+	run --separate-stderr dphp-replay -d "$S" -x "$BATS_TEST_TMPDIR/nonexistent" "$IN"
+	assert_failure 5
+	assert_output ""
+	assert_stderr "dphp-replay: error: cannot use the handlers in '$BATS_TEST_TMPDIR/nonexistent': No such file or directory"
+	run --separate-stderr dphp-replay -d "$S" -x "$IN" "$IN"
+	assert_failure 5
+	assert_output ""
+	assert_stderr "dphp-replay: error: cannot use the handlers in '$IN': Not a directory"
+	hx=$BATS_TEST_TMPDIR/hx
+	mkdir "$hx"
+	run --separate-stderr dphp-replay -d "$S" -x "$hx" "$IN"
+	assert_failure 5
+	assert_output ""
+	assert_stderr "dphp-replay: $IN:1: the handlers in '$hx' have no directory 'entity' (a configuration error)"
+	mkdir "$hx/entity"
+	run --separate-stderr dphp-replay -d "$S" -x "$hx" "$IN"
+	assert_failure 5
+	assert_output ""
+	assert_stderr "dphp-replay: $IN:1: no handler entity/counter in '$hx' (a configuration error)"
+	printf '#!/bin/sh\n. "$DPHP_SH"\nexec jq -c "{state: 1}"\n' > "$hx/entity/counter"
+	run --separate-stderr dphp-replay -d "$S" -x "$hx" "$IN"
+	assert_failure 5
+	assert_output ""
+	assert_stderr "dphp-replay: $IN:1: handler entity/counter in '$hx' is not executable (a configuration error)"
+	chmod +x "$hx/entity/counter"
+	DPHP_SH=$BATS_TEST_TMPDIR/no-dphp.sh run --separate-stderr dphp-replay -d "$S" -x "$hx" "$IN"
+	assert_failure 5
+	assert_output ""
+	assert_stderr "$(cat <<ERR
+entity/counter: $hx/entity/counter: 2: .: cannot open $BATS_TEST_TMPDIR/no-dphp.sh: No such file
+dphp-replay: $IN:1: handler entity/counter sources the sh library '$BATS_TEST_TMPDIR/no-dphp.sh', which cannot be read: No such file or directory (a configuration error)
+ERR
+)"
+	# configured: both proposed
+	run --separate-stderr dphp-replay -d "$S" -x "$hx" "$IN"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .state.state]' <<< "$output"
+	assert_output - <<'OUT'
+["e0",1]
+["e1",1]
 OUT
 }
 
@@ -284,16 +330,17 @@ OUT
 }
 
 @test "an activity whose handler fails fails, and stays failed" {
-	ev a1 -r orchestration:o:1 schedule activity:missing:m1 > "$IN"
-	ev a2 -r orchestration:o:1 schedule activity:missing:m1 >> "$IN"
+	ev a1 -r orchestration:o:1 schedule activity:notify:m1 '"fail"' > "$IN"
+	# the same activity again, with what would not fail: it stays failed
+	ev a2 -r orchestration:o:1 schedule activity:notify:m1 '"hello"' >> "$IN"
 	ev a3 -r orchestration:o:1 schedule activity:notify:n1 '"fail"' >> "$IN"
 	run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
 	assert_success
 	assert_stderr ""
 	run jq -c '[.input.id, .memoised, .failed, .emit[0].event.event.event.reason]' <<< "$output"
 	assert_output - <<OUT
-["a1",null,"no handler activity/missing in '$H'","no handler activity/missing in '$H'"]
-["a2",true,"no handler activity/missing in '$H'","no handler activity/missing in '$H'"]
+["a1",null,"cannot notify","cannot notify"]
+["a2",true,"cannot notify","cannot notify"]
 ["a3",null,"cannot notify","cannot notify"]
 OUT
 }

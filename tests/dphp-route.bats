@@ -204,13 +204,14 @@ OUT
 usage: dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
        dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-P policy]
            [-R rejects] [file ...]
-       dphp-route -t [-e | -w] [-d store] [-l lease] [-n max] [-P policy]
-           [-R rejects] [-s i/n]
+       dphp-route -t [-e | -w] [-a tries] [-d store] [-l lease] [-n max]
+           [-P policy] [-R rejects] [-s i/n]
        dphp-route -r [-d store]
 USAGE
 )"
 	for bad in "-q -D" "-q -i" "-t -D" "-t -m x" "-n 1" "-w" "-s 0/2" "-l 1s" "-d x" \
-	    "-q -t" "-t -r" "-t x" "-r x" "-e" "-t -e -w" "-t -K k" "-r -R r" "-P p" "-r -P p"; do
+	    "-q -t" "-t -r" "-t x" "-r x" "-e" "-t -e -w" "-t -K k" "-r -R r" "-P p" "-r -P p" \
+	    "-a 3" "-q -a 3"; do
 		# shellcheck disable=SC2086 # the words of $bad are options
 		run --separate-stderr dphp-route $bad
 		assert_failure 2

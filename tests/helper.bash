@@ -152,14 +152,14 @@ record() {
 }
 
 # What the store's queue holds, one "DIR/NAME" a line, sorted: dirs
-# queue/new, queue/cur (claimed; on etcd, queue/claim), queue/bad and
-# delay.
+# queue/new, queue/cur (claimed; on etcd, queue/claim), queue/retry
+# (suspects; on etcd, queue/tries counts them), queue/bad and delay.
 queued() {
 	if [ -n "$ON_ETCD" ]; then
 		ectl get --prefix --keys-only "${S##*/}/queue/" | grep . | sed "s|^${S##*/}/||"
 		ectl get --prefix --keys-only "${S##*/}/delay/" | grep . | sed "s|^${S##*/}/||"
 	else
-		(cd "$S" && find queue/new queue/cur queue/bad delay -type f 2> /dev/null)
+		(cd "$S" && find queue/new queue/cur queue/retry queue/bad delay -type f 2> /dev/null)
 	fi | sort
 }
 

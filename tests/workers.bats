@@ -165,3 +165,189 @@ admit_transfers() {
 	assert_files_equal "$T/replayed" "$T/live"
 	assert_file_empty "$T/replay.err"
 }
+
+# One round of a worker that may crash: every stage's stderr in
+# $T/err.$1, the statuses of the four in $T/status.$1; the other
+# arguments go to take.
+round() {
+	local n=$1
+	shift
+	{
+		dphp-route -d "$S" -t -e "$@" | dphp-lock -d "$S" |
+		    dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H" \
+		    > "$T/commits.$n"
+		echo "${PIPESTATUS[*]}" > "$T/status.$n"
+	} 2> "$T/err.$n"
+}
+
+# the commits of every round, each input once, and the bomb counters
+applied_once() {
+	cat "$T"/commits.* > "$T/all"
+	run jq -r 'select(.duplicate | not) | .input.id' "$T/all"
+	assert_output "$(printf 'e%s\n' 1 2 3 4 5 6 7 8 9 | sort)"
+	for b in 0 1 2; do
+		run --separate-stderr dphp-commit -d "$S" -g "entity:bomb:b$b"
+		assert_success
+		run jq -c .state.state <<< "$output"
+		assert_output 3
+	done
+}
+
+@test "an event that crashes its worker every time is set aside after -a tries; the rest is applied once" {
+	{
+		ev x1 signal entity:bomb:b1 explode
+		for i in 1 2 3 4 5 6 7 8 9; do
+			ev "e$i" signal "entity:bomb:b$((i % 3))" add 1
+		done
+	} > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	# x1 kills dphp-replay; the stages after it end, dphp-lock as by
+	# SIGPIPE, and dphp-route gives back all it took, each a suspect
+	round 1 -a 3
+	run cat "$T/status.1" "$T/err.1"
+	assert_output - <<'OUT'
+4 141 137 0
+dphp-route: error: the stages after it stopped reading: 10 events not finished come back as suspects
+OUT
+	# a suspect is taken alone: x1 again, and only x1 has tried again
+	for n in 2 3; do
+		round "$n" -a 3
+		run cat "$T/status.$n" "$T/err.$n"
+		assert_output - <<'OUT'
+4 141 137 0
+dphp-route: error: the stages after it stopped reading: 1 event not finished comes back as a suspect
+OUT
+	done
+	run cat "$T"/commits.*
+	assert_output ""
+	# taken three times: a dead letter; the others, alone each, go on
+	round 4 -a 3
+	run jq -r '"\(.name | sub("\\.x1$"; "")) \(.tries) \(.reason)"' < <(dphp-project -d "$S" dead)
+	read -r name tries reason <<< "$output"
+	assert_equal "$tries" 3
+	assert_equal "$reason" "taken 3 times and never finished; the last time, the stages after dphp-route stopped before they finished it"
+	# (set aside as it is taken: claimed, on etcd still in queue/new)
+	from=queue/cur
+	[ -z "$ON_ETCD" ] || from=queue/new
+	run cat "$T/status.4" "$T/err.4"
+	assert_output - <<OUT
+3 0 0 0
+dphp-route: error: $from/$name.x1: $reason (moved to queue/bad)
+OUT
+	applied_once
+	run --separate-stderr dphp-project -d "$S" dead
+	assert_success
+	assert_stderr ""
+	run jq -c '[.tries, .event.id, .event.event]' <<< "$output"
+	assert_output '[3,"x1",{"to":"entity:bomb:b1","event":{"type":"signal","op":"explode"}}]'
+	# nothing else is left in the queue
+	run queued
+	assert_output "$(printf '%s\n' "queue/bad/$name.x1" "queue/bad/$name.x1.why")"
+}
+
+@test "SIGTERM to a worker: it stops taking, finishes what it holds and exits 0" {
+	export SLEEPY=0.02
+	for i in $(seq 100 199); do
+		ev "e$i" signal entity:sleepy:s add 1
+	done > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	# what systemctl stop does: SIGTERM to every process of the worker
+	setsid bash -c 'trap : TERM
+		dphp-route -d "$1" -t -w -l 5m | dphp-lock -d "$1" |
+		    dphp-replay -d "$1" -x "$2" -k |
+		    dphp-commit -d "$1" -x "$2" > "$3/commits.1"
+		echo "${PIPESTATUS[*]}" > "$3/status"' worker "$S" "$H" "$T" \
+	    2> "$T/stderr" & pid=$!
+	for _ in $(seq 100); do
+		[ -s "$T/commits.1" ] && break
+		sleep 0.1
+	done
+	kill -TERM -- "-$pid"
+	wait "$pid"
+	run cat "$T/status" "$T/stderr"
+	assert_output "0 0 0 0"
+	# what was taken (a window of 64 at most ahead of the commits) is
+	# done; the rest is still there, nothing claimed
+	run jq -r .input.id "$T/commits.1"
+	done=${#lines[@]}
+	run ready
+	(( ${#lines[@]} > 0 )) || fail "all done before the stop"
+	assert_equal "$((done + ${#lines[@]}))" 100
+	run queued
+	assert_output "$(ready | sed 's|^|queue/new/|')"
+	# the next worker does the rest, every event once
+	worker 2
+	assert_file_empty "$T/errors.2"
+	cat "$T"/commits.* > "$T/all"
+	run jq -r 'select(.duplicate | not) | .input.id' "$T/all"
+	assert_output "$(printf 'e%s\n' $(seq 100 199))"
+	run jq -c .state.state <<< "$(dphp-commit -d "$S" -g entity:sleepy:s)"
+	assert_output 100
+}
+
+@test "SIGTERM to dphp-route while the stages after it are stuck: it gives back what they hold and exits 0" {
+	for i in 1 2 3; do
+		ev "e$i" signal entity:counter:c add 1
+	done > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	mkfifo "$T/pipe"
+	sleep 60 < "$T/pipe" & stuck=$!
+	dphp-route -d "$S" -t -w > "$T/pipe" 2> "$T/stderr" & route=$!
+	for _ in $(seq 100); do
+		[ -z "$(ready)" ] && break
+		sleep 0.1
+	done
+	run ready
+	assert_output ""
+	kill -TERM "$route"
+	st=0
+	wait "$route" || st=$?
+	kill "$stuck"
+	assert_equal "$st" 0
+	assert_file_empty "$T/stderr"
+	run ready
+	assert_equal "${#lines[@]}" 3
+	run queued
+	assert_output "$(ready | sed 's|^|queue/new/|')"
+}
+
+@test "a typo in the handlers' path stops the worker with status 5, consuming nothing; fixed, everything flows" {
+	for i in 1 2 3; do
+		ev "e$i" signal entity:counter:c add 1
+	done > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	# the first event finds the trouble and is given back; the others,
+	# in the pipes when the worker stopped, come back as suspects
+	# (or all three: the first, given back, may be taken again before
+	# dphp-route sees that the stages after it are gone)
+	H=$T/typo round 1
+	run cat "$T/status.1"
+	assert_output "4 141 5 0"
+	run cat "$T/err.1"
+	assert_equal "${#lines[@]}" 2
+	assert_line -n 0 "dphp-replay: <stdin>:1: cannot use the handlers in '$T/typo': No such file or directory (a configuration error: the event is given back)"
+	assert_line -n 1 --regexp '^dphp-route: error: the stages after it stopped reading: [23] events not finished come back as suspects$'
+	# and again: a suspect, alone, given back; it is not counted
+	for n in 2 3; do
+		H=$T/typo round "$n"
+		run cat "$T/status.$n" "$T/err.$n"
+		assert_output - <<ERR
+4 141 5 0
+dphp-replay: <stdin>:1: cannot use the handlers in '$T/typo': No such file or directory (a configuration error: the event is given back)
+ERR
+	done
+	run cat "$T"/commits.*
+	assert_output ""
+	round 4
+	run cat "$T/status.4" "$T/err.4"
+	assert_output "0 0 0 0"
+	run jq -c '[.input.id, .state.state]' "$T/commits.4"
+	assert_equal "${#lines[@]}" 3
+	run jq -c .state.state <<< "$(dphp-commit -d "$S" -g entity:counter:c)"
+	assert_output 3
+	run --separate-stderr dphp-project -d "$S" dead
+	assert_success
+	assert_output ""
+	run queued
+	assert_output ""
+}
