@@ -311,10 +311,11 @@ prune(void)
  * The worker stops with events in flight.  Asked to (SIGTERM, SIGINT),
  * it ends its output, so that the stages after it finish what they
  * hold and end, waits for their acknowledgements as long as they come
- * (a grace after each) and gives back the rest as it was.  When the stages after it are gone (one crashed, and
- * the others ended as by SIGPIPE), what they had not finished comes
- * back failed: suspects, their tries counted, so that an event that
- * crashes a worker every time ends among the dead letters.
+ * (a grace after each) and gives back the rest as it was.  When the
+ * stages after it are gone (one crashed, and the others ended as by
+ * SIGPIPE), what they had not finished comes back failed: suspects,
+ * their tries counted, so that an event that crashes a worker every
+ * time ends among the dead letters.
  */
 static int
 stop(const char *broken)
@@ -359,11 +360,12 @@ stop(const char *broken)
 }
 
 /*
- * Take events for a worker, round by round, until max are taken or
- * nothing is ready, or a suspect is taken (alone); with -e, until the part of the queue is quiescent:
- * nothing ready, nothing claimed (by anyone: the events it took are
- * finished only once a later stage acknowledges them, and finishing
- * one may queue more), no delay due; with -w, for ever.
+ * Take events for a worker, round by round, until max are taken,
+ * nothing is ready, or a suspect is taken (alone); with -e, until the
+ * part of the queue is quiescent: nothing ready, nothing claimed (by
+ * anyone: the events it took are finished only once a later stage
+ * acknowledges them, and finishing one may queue more), no delay due;
+ * with -w, for ever.
  */
 static int
 take(struct dphp_queue_part *part, size_t max)
@@ -390,9 +392,9 @@ take(struct dphp_queue_part *part, size_t max)
 			return stop(GONE);
 		if (prune() != 0 || dphp_queue_renew(store) != 0)
 			return DPHP_EXIT_SYS;
-		round = suspect ? 0 : window - json_array_size(inflight);
 		if (suspect && !eflag && !wflag)
 			break;	/* the run ends with the one it took alone */
+		round = suspect ? 0 : window - json_array_size(inflight);
 		if (round == 0) {
 			if (dphp_queue_wait(store, nap) != 0)
 				return DPHP_EXIT_SYS;
