@@ -549,10 +549,11 @@ OUT
 	admit <<< "s1 signal $A add \"x\""
 	export S H T ON_ETCD ETCD_HOSTS
 	export -f record queued delayed ectl
-	# held for 1.5 s with a lease of 300 ms: renewed every 100 ms while s1
-	# is parked on it by a worker
+	# held for 1.5 s with a lease of 600 ms: renewed every 200 ms while s1
+	# is parked on it by a worker (600: a sanitizer build under load
+	# can miss a renewal of a shorter one)
 	# shellcheck disable=SC2016 # for the inner bash
-	run --separate-stderr dphp-lock -d "$S" -o job -l 300ms "$A" -- bash -c '
+	run --separate-stderr dphp-lock -d "$S" -o job -l 600ms "$A" -- bash -c '
 		dphp-route -d "$S" -t -e | dphp-lock -d "$S" | dphp-replay -d "$S" -x "$H" |
 		    dphp-commit -d "$S" -x "$H" >> "$T/commits"
 		sleep 1.5
