@@ -425,16 +425,22 @@ savepoint(const char *path, json_int_t seq)
 {
 	char *tmp = xasprintf("%s.tmp", path);
 	FILE *f;
-	int r = 0;
+	int r = 0, written;
 
-	if ((f = fopen(tmp, "we")) == NULL || fprintf(f, "%" JSON_INTEGER_FORMAT
-	    "\n", seq) < 0 || fflush(f) == EOF || fsync(fileno(f)) != 0 ||
-	    fclose(f) == EOF || rename(tmp, path) != 0) {
-		dphp_error("cannot write the checkpoint '%s':", path);
-		if (f != NULL)
-			fclose(f);
-		r = DPHP_EXIT_SYS;
+	if ((f = fopen(tmp, "we")) != NULL) {
+		written = fprintf(f, "%" JSON_INTEGER_FORMAT "\n", seq) >= 0 &&
+		    fflush(f) != EOF && fsync(fileno(f)) == 0;
+		/* closed once, whatever happened */
+		if (fclose(f) == EOF)
+			written = 0;
+		if (written && rename(tmp, path) == 0)
+			goto done;
 	}
+	dphp_error("cannot write the checkpoint '%s':", path);
+	if (f != NULL)
+		unlink(tmp);
+	r = DPHP_EXIT_SYS;
+done:
 	free(tmp);
 	return r;
 }

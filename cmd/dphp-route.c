@@ -435,6 +435,27 @@ take(struct dphp_queue_part *part, size_t max)
 	return bad ? DPHP_EXIT_INPUT : 0;
 }
 
+/* -s i/n: both decimal, checked before they are narrowed */
+static int
+shard_parse(const char *s, struct dphp_queue_part *part)
+{
+	unsigned long i, n;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	i = strtoul(s, &end, 10);
+	if (*end != '/' || end[1] < '0' || end[1] > '9')
+		return -1;
+	n = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || errno == ERANGE || n < 1 || n > 65536 || i >= n)
+		return -1;
+	part->shard = i;
+	part->nshards = n;
+	return 0;
+}
+
 static int
 route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
@@ -487,7 +508,6 @@ main(int argc, char *argv[])
 	long long nmax = 0;
 	int64_t now;
 	int c, r, qflag = 0, rflag = 0, tflag = 0, tonly = 0;
-	char *end;
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
@@ -535,13 +555,9 @@ main(int argc, char *argv[])
 			rflag = 1;
 			break;
 		case 's':
-			part.shard = strtoul(optarg, &end, 10);
-			if (end == optarg || *end != '/' ||
-			    (part.nshards = strtoul(end + 1, &end, 10)) < 1 ||
-			    *end != '\0' || part.shard >= part.nshards ||
-			    part.nshards > 65536)
+			if (shard_parse(optarg, &part) != 0)
 				dphp_die(DPHP_EXIT_USAGE, "invalid shard '%s' "
-				    "(want i/n with 0 <= i < n)", optarg);
+				    "(want i/n with 0 <= i < n <= 65536)", optarg);
 			tonly = 1;
 			break;
 		case 't':

@@ -218,10 +218,13 @@ USAGE
 		assert_output ""
 		assert_equal "${#stderr_lines[@]}" 6
 	done
-	run --separate-stderr dphp-route -t -s 2/2
-	assert_failure 2
-	assert_output ""
-	assert_stderr "dphp-route: error: invalid shard '2/2' (want i/n with 0 <= i < n)"
+	# (4294967296 would be 0 once narrowed to an unsigned int)
+	for bad in 2/2 4294967296/2 -1/2 1/-2 0/65537 /2 1/ 1/2x; do
+		run --separate-stderr dphp-route -t -e -s "$bad"
+		assert_failure 2
+		assert_output ""
+		assert_stderr "dphp-route: error: invalid shard '$bad' (want i/n with 0 <= i < n <= 65536)"
+	done
 	run --separate-stderr dphp-route -t -l 0
 	assert_failure 2
 	assert_output ""

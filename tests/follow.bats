@@ -118,6 +118,20 @@ $((last + 2)) entity:counter:y 2"
 	assert_stderr ""
 }
 
+@test "a checkpoint that cannot be written: exit 4, the old one kept, no temporary left" {
+	command -v strace > /dev/null || skip "no strace"
+	put entity:counter:x '{"state":{"n":1}}'
+	echo 0 > "$T/cp"
+	run --separate-stderr strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
+	    -e inject=rename,renameat,renameat2:error=EIO \
+	    dphp-project -d "$S" follow -e -c "$T/cp"
+	assert_failure 4
+	assert_equal "$(jq -r .id <<< "$output")" entity:counter:x
+	assert_stderr "dphp-project: error: cannot write the checkpoint '$T/cp': Input/output error"
+	assert_equal "$(cat "$T/cp")" 0
+	assert_file_not_exists "$T/cp.tmp"
+}
+
 @test "documents through a mapping: NDJSON and Typesense's JSONL, typed, deletions" {
 	put entity:account:a '{"state":{"balance":5,"owner":"ann"},"seen":{}}'
 	put entity:account:b '{"state":{"balance":"many"}}'
