@@ -64,7 +64,7 @@ names(json_t *s, json_t *by)
 	return r != NULL && has_role(by, r);
 }
 
-/* The decision order of design.md section 8, for one operation. */
+/* The decision order of dphp-policy(5), for one operation. */
 int
 dphp_acl_allows(enum dphp_mode mode, json_t *rec, json_t *by, unsigned op)
 {

@@ -153,7 +153,7 @@ int dphp_json_fput(json_t *, FILE *fp);
 int dphp_openat_beneath(int dfd, const char *path, int flags, mode_t mode);
 int dphp_mkdirs_beneath(int dfd, const char *path, mode_t mode, int *made);
 
-/* id.c: ids and names, design.md section 3 */
+/* id.c: ids and names, dphp-event(5) */
 enum dphp_kind {
 	DPHP_KIND_NONE = 0,
 	DPHP_KIND_ENTITY,
@@ -239,7 +239,7 @@ void dphp_derive_id(const char *parent, unsigned n, char out[37]);
 /* the shard of an id: a stable 32-bit hash of its text */
 uint32_t dphp_id_hash(const char *);
 
-/* envelope.c: the event record, design.md section 2, dphp-event(5) */
+/* envelope.c: the event record, dphp-event(5) */
 #define DPHP_ENVELOPE_VERSION 1
 #define DPHP_REPLY_MAX 16	/* reply_to wrappers in one envelope */
 struct dphp_desc {
@@ -307,7 +307,7 @@ json_t *dphp_wrap(const char *key, json_t *value, json_t *inner);
 json_t *dphp_envelope_new(json_t *chain, const char *id, const char *ts,
     json_t *by);
 
-/* store.c: the store, design.md section 4, dphp-store(5) */
+/* store.c: the store, dphp-store(5) */
 #define DPHP_ETAG_MAX 64
 struct dphp_store;
 enum {
@@ -323,9 +323,9 @@ enum dphp_cond {
 	DPHP_IF_ABSENT		/* create only */
 };
 /*
- * Open the store named by spec (the -d option; NULL means $DPHP_STORE).
- * Today a spec is the path of a directory made by dphp_store_init.
- * On failure a message is printed and NULL returned.
+ * Open the store named by spec (the -d option; NULL means $DPHP_STORE):
+ * the path of a directory store, or etcd://HOST:PORT[,...]/PREFIX (see
+ * dphp-store(5)).  On failure a message is printed and NULL returned.
  */
 struct dphp_store *dphp_store_open(const char *spec);
 /* make spec an empty store (idempotent); 0, or -1 with a message */
@@ -338,23 +338,16 @@ void dphp_store_close(struct dphp_store *);
 int dphp_store_get(struct dphp_store *, const char *id, json_t **state,
     char etag[DPHP_ETAG_MAX]);
 /*
- * Put state (borrowed) under id if cond holds for etag; on OK newetag
- * is the new ETag, on CONFLICT it holds the stored one ("" if absent).
- * The commit is durable when this returns OK; a failed fsync is an
- * ERROR and the commit must be taken as failed.
- */
-int dphp_store_put(struct dphp_store *, const char *id, json_t *state,
-    enum dphp_cond, const char *etag, char newetag[DPHP_ETAG_MAX]);
-/* delete id if cond holds; OK, NOTFOUND, CONFLICT (newetag as above) */
-int dphp_store_delete(struct dphp_store *, const char *id,
-    enum dphp_cond, const char *etag, char newetag[DPHP_ETAG_MAX]);
-/*
- * Group commit: carry out the changes to n distinct ids together,
- * sharing the flushes.  Each gets the result and newetag that
- * dphp_store_put, _delete or _check would give it; a change of op
- * DPHP_CHECK only tests its condition.  ERROR means an I/O error failed
- * the batch: when it struck before any record was replaced, none of the
- * changes happened; after, some may be visible but not durable.
+ * Group commit: carry out the changes to n distinct records together,
+ * sharing the flushes.  A change happens only if its cond holds for
+ * etag: DPHP_PUT writes state (borrowed), DPHP_DELETE removes the
+ * record (NOTFOUND when there is none), DPHP_CHECK only tests.  Each
+ * gets its result: OK with newetag the new ETag, or CONFLICT with
+ * newetag the stored one ("" if absent).  The batch is durable when it
+ * returns OK; ERROR means an I/O error failed it (a failed fsync
+ * included, and then the commit must be taken as failed): when it
+ * struck before any record was replaced, none of the changes happened;
+ * after, some may be visible but not durable.
  */
 /*
  * Guards test the lock record of id (space DPHP_SPACE_LOCK) and write
@@ -400,9 +393,6 @@ int dphp_store_change(struct dphp_store *, enum dphp_space, const char *id,
 /* dphp_store_get of another record of id: its lock or ownership record */
 int dphp_store_get_space(struct dphp_store *, enum dphp_space,
     const char *id, json_t **rec, char etag[DPHP_ETAG_MAX]);
-/* does cond hold for id?  OK or CONFLICT; curetag as newetag above */
-int dphp_store_check(struct dphp_store *, const char *id, enum dphp_cond,
-    const char *etag, char curetag[DPHP_ETAG_MAX]);
 /*
  * Call fn for every existing id whose kind (and name, if not NULL)
  * match, in no particular order; a non-zero return from fn stops the

@@ -199,22 +199,6 @@ dphp_store_change(struct dphp_store *st, enum dphp_space space,
 }
 
 int
-dphp_store_put(struct dphp_store *st, const char *id, json_t *state,
-    enum dphp_cond cond, const char *etag, char newetag[DPHP_ETAG_MAX])
-{
-	return dphp_store_change(st, DPHP_SPACE_STATE, id, DPHP_PUT, state,
-	    cond, etag, newetag);
-}
-
-int
-dphp_store_delete(struct dphp_store *st, const char *id, enum dphp_cond cond,
-    const char *etag, char newetag[DPHP_ETAG_MAX])
-{
-	return dphp_store_change(st, DPHP_SPACE_STATE, id, DPHP_DELETE, NULL,
-	    cond, etag, newetag);
-}
-
-int
 dphp_store_list(struct dphp_store *st, enum dphp_kind kind, const char *name,
     dphp_list_fn *fn, void *arg)
 {
@@ -230,26 +214,6 @@ dphp_store_list_space(struct dphp_store *st, enum dphp_space space,
     enum dphp_kind kind, dphp_list_fn *fn, void *arg)
 {
 	return st->be->list(st, space, kind, NULL, fn, arg);
-}
-
-int
-dphp_store_check(struct dphp_store *st, const char *s, enum dphp_cond cond,
-    const char *etag, char curetag[DPHP_ETAG_MAX])
-{
-	json_t *state = NULL;
-	int r;
-
-	r = dphp_store_get(st, s, &state, curetag);
-	json_decref(state);
-	if (r == DPHP_STORE_ERROR)
-		return r;
-	if (r == DPHP_STORE_NOTFOUND)
-		curetag[0] = '\0';
-	if ((cond == DPHP_IF_MATCH && (r != DPHP_STORE_OK ||
-	    strcmp(curetag, etag) != 0)) ||
-	    (cond == DPHP_IF_ABSENT && r == DPHP_STORE_OK))
-		return DPHP_STORE_CONFLICT;
-	return DPHP_STORE_OK;
 }
 
 int
