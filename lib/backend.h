@@ -1,7 +1,8 @@
 /*
  * backend.h - what a store backend provides to store.c.  The directory
- * backend (store_dir.c) is the first; each function has the contract
- * of the dphp_store_* function of the same name in dphp.h.
+ * backend (store_dir.c) is the first; a new one is a file and an entry
+ * in store.c's table.  Each member NAME has the contract of the front
+ * end's dphp_store_NAME in dphp.h, and queue_NAME of dphp_queue_NAME.
  */
 #ifndef DPHP_BACKEND_H
 #define DPHP_BACKEND_H
@@ -10,6 +11,8 @@
 
 struct dphp_backend {
 	const char *scheme;
+	const char *prefix;	/* of the specs it opens; NULL: a path */
+	int segments;		/* its journal is files in SPEC/journal */
 	struct dphp_store *(*open)(const char *spec);
 	int (*init)(const char *spec);
 	void (*close)(struct dphp_store *);
@@ -21,25 +24,25 @@ struct dphp_backend {
 	int (*list)(struct dphp_store *, enum dphp_space, enum dphp_kind,
 	    const char *, dphp_list_fn *, void *);
 	/* the queue: the dphp_queue_* functions */
-	int (*admit)(struct dphp_store *, json_t **, const size_t *, size_t);
-	long (*take)(struct dphp_store *, const struct dphp_queue_part *,
+	int (*queue_admit)(struct dphp_store *, json_t **, const size_t *, size_t);
+	long (*queue_take)(struct dphp_store *, const struct dphp_queue_part *,
 	    size_t, dphp_taken_fn *, void *, size_t *);
-	long (*release)(struct dphp_store *);
-	int (*claimed)(struct dphp_store *, const char *);
-	int (*pending)(struct dphp_store *, const char *);
-	int (*ack)(struct dphp_store *, const char *);
-	int (*nack)(struct dphp_store *, const char *);
-	int (*fail)(struct dphp_store *, const char *, const char *);
-	int (*bury)(struct dphp_store *, const char *, const char *);
-	int (*dead)(struct dphp_store *, dphp_dead_fn *, void *);
-	int (*cancel)(struct dphp_store *, json_t *);
-	int (*stat)(struct dphp_store *, const struct dphp_queue_part *,
+	long (*queue_release)(struct dphp_store *);
+	int (*queue_claimed)(struct dphp_store *, const char *);
+	int (*queue_pending)(struct dphp_store *, const char *);
+	int (*queue_ack)(struct dphp_store *, const char *);
+	int (*queue_nack)(struct dphp_store *, const char *);
+	int (*queue_fail)(struct dphp_store *, const char *, const char *);
+	int (*queue_bury)(struct dphp_store *, const char *, const char *);
+	int (*queue_dead)(struct dphp_store *, dphp_dead_fn *, void *);
+	int (*queue_cancel)(struct dphp_store *, json_t *);
+	int (*queue_stat)(struct dphp_store *, const struct dphp_queue_part *,
 	    struct dphp_queue_stat *);
-	int (*wait)(struct dphp_store *, int64_t);
-	int (*renew)(struct dphp_store *);
+	int (*queue_wait)(struct dphp_store *, int64_t);
+	int (*queue_renew)(struct dphp_store *);
 	int (*freeze)(struct dphp_store *);
 	void (*thaw)(struct dphp_store *);
-	int (*journal)(struct dphp_store *, json_int_t, int, dphp_journal_fn *,
+	int (*journal_read)(struct dphp_store *, json_int_t, int, dphp_journal_fn *,
 	    dphp_tick_fn *, void *);
 };
 

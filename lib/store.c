@@ -13,23 +13,33 @@
 
 #include "backend.h"
 
+/* the backends, by the prefix of the specs they open; a path last */
+static const struct dphp_backend *const backends[] = {
+	&dphp_etcd_backend,
+	&dphp_dir_backend,
+};
+
 static const struct dphp_backend *
 backend(const char **spec)
 {
+	const struct dphp_backend *be;
+	size_t i;
+
 	if (*spec == NULL)
 		*spec = getenv("DPHP_STORE");
 	if (*spec == NULL || (*spec)[0] == '\0') {
 		dphp_error("no store: give -d STORE or set DPHP_STORE");
 		return NULL;
 	}
-	if (strncmp(*spec, "etcd://", 7) == 0)
-		return &dphp_etcd_backend;
-	if (strstr(*spec, "://") != NULL) {
-		dphp_error("unsupported store '%s' (a directory, or "
-		    "etcd://HOST:PORT[,...]/PREFIX)", *spec);
-		return NULL;
+	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		be = backends[i];
+		if (be->prefix == NULL ? strstr(*spec, "://") == NULL :
+		    strncmp(*spec, be->prefix, strlen(be->prefix)) == 0)
+			return be;
 	}
-	return &dphp_dir_backend;
+	dphp_error("unsupported store '%s' (a directory, or "
+	    "etcd://HOST:PORT[,...]/PREFIX)", *spec);
+	return NULL;
 }
 
 struct dphp_store *
@@ -51,7 +61,7 @@ dphp_store_journal(const struct dphp_store *st)
 	struct stat sb;
 	char *dir;
 
-	if (st->be != &dphp_dir_backend) {
+	if (!st->be->segments) {
 		dphp_error("the journal of '%s' is not in segments: only a "
 		    "directory store's is archived", st->spec);
 		return NULL;
@@ -77,7 +87,7 @@ int
 dphp_store_journal_read(struct dphp_store *st, json_int_t after,
     int forever, dphp_journal_fn *fn, dphp_tick_fn *tick, void *arg)
 {
-	return st->be->journal(st, after, forever, fn, tick ? tick : notick,
+	return st->be->journal_read(st, after, forever, fn, tick ? tick : notick,
 	    arg);
 }
 
@@ -219,14 +229,14 @@ dphp_store_list_space(struct dphp_store *st, enum dphp_space space,
 int
 dphp_queue_admit(struct dphp_store *st, json_t **envs, size_t n)
 {
-	return st->be->admit(st, envs, NULL, n);
+	return st->be->queue_admit(st, envs, NULL, n);
 }
 
 long
 dphp_queue_take(struct dphp_store *st, const struct dphp_queue_part *part,
     size_t max, dphp_taken_fn *fn, void *arg, size_t *bad)
 {
-	return st->be->take(st, part, max, fn, arg, bad);
+	return st->be->queue_take(st, part, max, fn, arg, bad);
 }
 
 int
@@ -241,7 +251,7 @@ dphp_queue_admit_all(struct dphp_store *st, json_t *a)
 	v = xcalloc(n, sizeof(*v));
 	for (i = 0; i < n; i++)
 		v[i] = json_array_get(a, i);
-	r = st->be->admit(st, v, NULL, n);
+	r = st->be->queue_admit(st, v, NULL, n);
 	free(v);
 	return r;
 }
@@ -249,74 +259,74 @@ dphp_queue_admit_all(struct dphp_store *st, json_t *a)
 int
 dphp_queue_cancel(struct dphp_store *st, json_t *env)
 {
-	return st->be->cancel(st, env);
+	return st->be->queue_cancel(st, env);
 }
 
 long
 dphp_queue_release(struct dphp_store *st)
 {
-	return st->be->release(st);
+	return st->be->queue_release(st);
 }
 
 int
 dphp_queue_claimed(struct dphp_store *st, const char *receipt)
 {
-	return st->be->claimed(st, receipt);
+	return st->be->queue_claimed(st, receipt);
 }
 
 int
 dphp_queue_pending(struct dphp_store *st, const char *name)
 {
-	return st->be->pending(st, name);
+	return st->be->queue_pending(st, name);
 }
 
 int
 dphp_queue_ack(struct dphp_store *st, const char *receipt)
 {
-	return st->be->ack(st, receipt);
+	return st->be->queue_ack(st, receipt);
 }
 
 int
 dphp_queue_nack(struct dphp_store *st, const char *receipt)
 {
-	return st->be->nack(st, receipt);
+	return st->be->queue_nack(st, receipt);
 }
 
 int
 dphp_queue_fail(struct dphp_store *st, const char *receipt, const char *why)
 {
-	return st->be->fail(st, receipt, why);
+	return st->be->queue_fail(st, receipt, why);
 }
 
 int
 dphp_queue_bury(struct dphp_store *st, const char *receipt, const char *why)
 {
-	return st->be->bury(st, receipt, why);
+	return st->be->queue_bury(st, receipt, why);
 }
 
 int
 dphp_queue_dead(struct dphp_store *st, dphp_dead_fn *fn, void *arg)
 {
-	return st->be->dead(st, fn, arg);
+	return st->be->queue_dead(st, fn, arg);
 }
 
 int
 dphp_queue_stat(struct dphp_store *st, const struct dphp_queue_part *part,
     struct dphp_queue_stat *qs)
 {
-	return st->be->stat(st, part, qs);
+	return st->be->queue_stat(st, part, qs);
 }
 
 int
 dphp_queue_renew(struct dphp_store *st)
 {
-	return st->be->renew(st);
+	return st->be->queue_renew(st);
 }
 
 int
 dphp_queue_wait(struct dphp_store *st, int64_t ms)
 {
-	return st->be->wait(st, ms);
+	return st->be->queue_wait(st, ms);
 }
 
 int64_t
