@@ -51,15 +51,23 @@ struct dphp_store {
 	char *spec;
 };
 
-/* does cond hold for a record whose ETag is cur ("": none)?  OK, or
- * CONFLICT with newetag set to cur */
-int dphp_cond_check(const char *cur, enum dphp_cond, const char *etag,
-    char *newetag);
-/* does the guard c (DPHP_FENCE, DPHP_FREE) hold for lock, the state of
- * its lock record (NULL: there is none)? */
-int dphp_guard_holds(json_t *lock, const struct dphp_change *c);
-/* a guard that does not hold fails what it guards (their results) */
-void dphp_guards_apply(struct dphp_change *, size_t n);
+/* where each space's records live: state/, lock/, owner/ */
+extern const char *const dphp_space_dir[];
+
+/*
+ * The rules of a batch, which every backend applies alike to what it
+ * read under its locks or in its transaction: decide each change
+ * against its record as it is now, now[i] (its ETag, "" when there is
+ * none, and its state, for guards), then fail what a guard that does
+ * not hold guards.  Sets each result and newetag; write[i] says whether
+ * change i is to be written.  The backend then only writes.
+ */
+struct dphp_now {
+	char etag[DPHP_ETAG_MAX];	/* "": no record */
+	json_t *state;			/* borrowed; NULL: no record */
+};
+void dphp_batch_decide(struct dphp_change *, size_t n,
+    const struct dphp_now *now, int *write);
 
 /*
  * The queue's names, alike on every backend (dphp_queue_name in

@@ -3,7 +3,7 @@
  * -d spec (or DPHP_STORE), checks ids before any backend sees them, and
  * forwards.  Backends never receive an id that failed dphp_id_parse.
  * Also the rules of a batch every backend applies alike: preconditions
- * and fences.
+ * and guards (dphp_batch_decide); backends only read and write.
  */
 #include <sys/stat.h>
 
@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "backend.h"
+
+const char *const dphp_space_dir[] = { "state", "lock", "owner" };
 
 /* the backends, by the prefix of the specs they open; a path last */
 static const struct dphp_backend *const backends[] = {
@@ -381,8 +383,10 @@ dphp_receipt_valid(const char *r)
 	return ok;
 }
 
-int
-dphp_cond_check(const char *cur, enum dphp_cond cond, const char *etag,
+/* does cond hold for a record whose ETag is cur ("": none)?  OK, or
+ * CONFLICT with newetag set to cur */
+static int
+cond_check(const char *cur, enum dphp_cond cond, const char *etag,
     char *newetag)
 {
 	if ((cond == DPHP_IF_MATCH && (*cur == '\0' || strcmp(cur, etag) !=
@@ -394,11 +398,13 @@ dphp_cond_check(const char *cur, enum dphp_cond cond, const char *etag,
 }
 
 /*
- * Held is what dphp-lock reads a record as (lock.c): an owner, and an
- * expiry still to come; an expiry that cannot be read has run out.
+ * Does the guard c (DPHP_FENCE, DPHP_FREE) hold for lock, the state of
+ * its lock record (NULL: there is none)?  Held is what dphp-lock reads
+ * a record as (lock.c): an owner, and an expiry still to come; an
+ * expiry that cannot be read has run out.
  */
-int
-dphp_guard_holds(json_t *lock, const struct dphp_change *c)
+static int
+guard_holds(json_t *lock, const struct dphp_change *c)
 {
 	json_t *owner = json_object_get(lock, "owner");
 	int64_t until;
@@ -415,10 +421,29 @@ dphp_guard_holds(json_t *lock, const struct dphp_change *c)
 }
 
 void
-dphp_guards_apply(struct dphp_change *c, size_t n)
+dphp_batch_decide(struct dphp_change *c, size_t n, const struct dphp_now *now,
+    int *write)
 {
 	size_t i, k;
 
+	for (i = 0; i < n; i++) {
+		write[i] = 0;
+		c[i].newetag[0] = '\0';
+		c[i].result = cond_check(now[i].etag, c[i].cond, c[i].etag,
+		    c[i].newetag);
+		if (c[i].result != DPHP_STORE_OK)
+			continue;
+		if (DPHP_IS_GUARD(c[i].op)) {
+			if (!guard_holds(now[i].state, &c[i]))
+				c[i].result = DPHP_STORE_CONFLICT;
+		} else if (c[i].op == DPHP_CHECK)
+			snprintf(c[i].newetag, DPHP_ETAG_MAX, "%s", now[i].etag);
+		else if (c[i].op == DPHP_DELETE && now[i].etag[0] == '\0')
+			c[i].result = DPHP_STORE_NOTFOUND;
+		else
+			write[i] = 1;
+	}
+	/* a guard that does not hold fails what it guards */
 	for (i = 0; i < n; i++)
 		if (DPHP_IS_GUARD(c[i].op) && c[i].result != DPHP_STORE_OK)
 			for (k = 0; k < n; k++)
@@ -426,4 +451,7 @@ dphp_guards_apply(struct dphp_change *c, size_t n)
 				    c[i].guards == k + 1) && c[k].result ==
 				    DPHP_STORE_OK)
 					c[k].result = DPHP_STORE_CONFLICT;
+	for (i = 0; i < n; i++)
+		if (c[i].result != DPHP_STORE_OK)
+			write[i] = 0;
 }

@@ -42,7 +42,6 @@
 #define FORMAT "dphp-store 1\n"
 
 /* the top directory of each space, indexed by enum dphp_space */
-static const char *const spacedir[] = { "state", "lock", "owner" };
 
 /* A record as read: gen 0 means no file at all. */
 struct record {
@@ -139,7 +138,7 @@ locate(struct dphp_store *st, const struct dphp_id *id, int create,
 	int fd, next;
 
 	enc = dphp_key_encode(id->key);
-	w->path = xasprintf("%s/%s/%s/%s", spacedir[id->space],
+	w->path = xasprintf("%s/%s/%s/%s", dphp_space_dir[id->space],
 	    dphp_kind_name(id->kind), id->name, enc);
 	free(enc);
 	w->leaf = strrchr(w->path, '/') + 1;
@@ -540,18 +539,6 @@ dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 	return DPHP_STORE_OK;
 }
 
-/* Check cond against rec; fill newetag with the stored ETag on conflict. */
-static int
-precondition(const struct record *rec, enum dphp_cond cond, const char *etag,
-    char *newetag)
-{
-	char cur[DPHP_ETAG_MAX] = "";
-
-	if (rec->gen != 0 && !rec->deleted)
-		genetag(rec->gen, cur);
-	return dphp_cond_check(cur, cond, etag, newetag);
-}
-
 /* One change of a batch as it is carried out. */
 struct slot;
 static int outboxes(struct dphp_store *, struct slot *, struct dphp_change *,
@@ -748,9 +735,10 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
     struct dphp_change *c, size_t n)
 {
 	struct slot *s, **order;
+	struct dphp_now *now;
 	struct stat a, b;
 	size_t i, k, m = 0;
-	int r = DPHP_STORE_OK, found;
+	int r = DPHP_STORE_OK, found, *write;
 	struct dirj j = { .dfd = -1, .lfd = -1, .fd = -1 };
 	json_int_t first = 0;
 	json_t *late = json_array();	/* outboxes to deliver once durable */
@@ -796,34 +784,22 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			goto out;
 		}
 	}
-	for (i = 0; i < n; i++) {
-		struct record *rec = &s[i].rec;
-
-		c[i].result = precondition(rec, c[i].cond, c[i].etag,
-		    c[i].newetag);
-		if (c[i].result != DPHP_STORE_OK)
-			continue;
-		if (DPHP_IS_GUARD(c[i].op)) {
-			if (!dphp_guard_holds(rec->gen == 0 || rec->deleted ?
-			    NULL : rec->state, &c[i]))
-				c[i].result = DPHP_STORE_CONFLICT;
-		} else if (c[i].op == DPHP_CHECK) {
-			if (rec->gen != 0 && !rec->deleted)
-				genetag(rec->gen, c[i].newetag);
-		} else if (c[i].op == DPHP_DELETE &&
-		    (rec->gen == 0 || rec->deleted))
-			c[i].result = DPHP_STORE_NOTFOUND;
-		else {
-			s[i].write = 1;
-			s[i].next.gen = rec->gen + 1;
+	now = xcalloc(n, sizeof(*now));
+	write = xcalloc(n, sizeof(*write));
+	for (i = 0; i < n; i++)
+		if (s[i].rec.gen != 0 && !s[i].rec.deleted) {
+			genetag(s[i].rec.gen, now[i].etag);
+			now[i].state = s[i].rec.state;
+		}
+	dphp_batch_decide(c, n, now, write);
+	for (i = 0; i < n; i++)
+		if ((s[i].write = write[i])) {
+			s[i].next.gen = s[i].rec.gen + 1;
 			s[i].next.deleted = c[i].op == DPHP_DELETE;
 			s[i].next.state = c[i].state;
 		}
-	}
-	dphp_guards_apply(c, n);
-	for (i = 0; i < n; i++)
-		if (c[i].result != DPHP_STORE_OK)
-			s[i].write = 0;
+	free(now);
+	free(write);
 	if (outboxes(st, s, c, n, late) != 0 ||
 	    journal(st, ids, s, c, n, &j, &first) != 0)
 		goto fail;
@@ -1014,7 +990,7 @@ static int
 dir_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
     const char *only, dphp_list_fn *fn, void *arg)
 {
-	const char *space = spacedir[sp];
+	const char *space = dphp_space_dir[sp];
 	struct dirent *de;
 	char *path;
 	DIR *d;

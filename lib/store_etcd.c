@@ -36,7 +36,6 @@
 
 #define FORMAT "dphp-etcd 1"
 
-static const char *const spacedir[] = { "state", "lock", "owner" };
 
 /* "etcd://HOSTS/PREFIX": the hosts and the prefix (new strings) */
 static int
@@ -60,7 +59,7 @@ keyof(struct dphp_store *st, enum dphp_space sp, const struct dphp_id *id)
 {
 	char *k = dphp_key_encode(id->key), *r;
 
-	r = xasprintf("%s/%s/%s/%s/%s", ES(st)->prefix, spacedir[sp],
+	r = xasprintf("%s/%s/%s/%s/%s", ES(st)->prefix, dphp_space_dir[sp],
 	    dphp_kind_name(id->kind), id->name, k);
 	free(k);
 	return r;
@@ -330,41 +329,21 @@ struct seen {
 	json_int_t claimrev, newrev;
 };
 
-/* Decide each change against what was read, as store_dir.c does. */
+/* Decide each change against what was read: store.c's rules. */
 static void
 decide(struct dphp_change *c, size_t n, struct seen *s, int *write)
 {
-	char cur[DPHP_ETAG_MAX];
+	struct dphp_now *now = xcalloc(n, sizeof(*now));
 	size_t i;
-	int exists;
 
 	for (i = 0; i < n; i++) {
-		write[i] = 0;
-		c[i].newetag[0] = '\0';
-		exists = s[i].rev != 0;
-		cur[0] = '\0';
-		if (exists)
-			snprintf(cur, sizeof(cur), "%" JSON_INTEGER_FORMAT,
-			    s[i].rev);
-		c[i].result = dphp_cond_check(cur, c[i].cond, c[i].etag,
-		    c[i].newetag);
-		if (c[i].result != DPHP_STORE_OK)
-			;
-		else if (DPHP_IS_GUARD(c[i].op)) {
-			if (!dphp_guard_holds(json_object_get(s[i].val,
-			    "state"), &c[i]))
-				c[i].result = DPHP_STORE_CONFLICT;
-		} else if (c[i].op == DPHP_CHECK)
-			strcpy(c[i].newetag, cur);
-		else if (c[i].op == DPHP_DELETE && !exists)
-			c[i].result = DPHP_STORE_NOTFOUND;
-		else
-			write[i] = 1;
+		if (s[i].rev != 0)
+			snprintf(now[i].etag, sizeof(now[i].etag),
+			    "%" JSON_INTEGER_FORMAT, s[i].rev);
+		now[i].state = json_object_get(s[i].val, "state");
 	}
-	dphp_guards_apply(c, n);
-	for (i = 0; i < n; i++)
-		if (c[i].result != DPHP_STORE_OK)
-			write[i] = 0;
+	dphp_batch_decide(c, n, now, write);
+	free(now);
 }
 
 json_t *
@@ -750,8 +729,9 @@ static int
 etcd_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
     const char *name, dphp_list_fn *fn, void *arg)
 {
-	char *from = xasprintf("%s/%s/%s/%s%s", ES(st)->prefix, spacedir[sp],
-	    dphp_kind_name(kind), name ? name : "", name ? "/" : ""), *end;
+	char *from = xasprintf("%s/%s/%s/%s%s", ES(st)->prefix,
+	    dphp_space_dir[sp], dphp_kind_name(kind), name ? name : "",
+	    name ? "/" : ""), *end;
 	char *key, *rest, *slash, *dec, *id, etag[DPHP_ETAG_MAX];
 	json_t *body, *resp, *kv;
 	size_t i, n, len = strlen(from);
@@ -773,7 +753,7 @@ etcd_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
 		    &n);
 		/* KIND/NAME/KEY after the space */
 		rest = key ? key + strlen(ES(st)->prefix) + 1 +
-		    strlen(spacedir[sp]) + 1 : NULL;
+		    strlen(dphp_space_dir[sp]) + 1 : NULL;
 		if (rest == NULL || (rest = strchr(rest, '/')) == NULL ||
 		    (slash = strchr(rest + 1, '/')) == NULL ||
 		    (dec = dphp_key_decode(slash + 1)) == NULL) {
