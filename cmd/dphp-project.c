@@ -89,8 +89,24 @@ static const char options[] =
     "stdout\n"
     "  dead                  the events set aside, with the reason\n";
 
+static const char commands[] = "get, ls, owner, status, wait, follow, "
+    "export, archive or dead";
+
 static struct dphp_store *store;
 static struct dphp_policy *policy;	/* -P */
+
+static int
+known(const char *cmd)
+{
+	static const char *const names[] = { "get", "ls", "owner", "status",
+	    "wait", "follow", "export", "archive", "dead" };
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(cmd, names[i]) == 0)
+			return 1;
+	return 0;
+}
 static json_t *by;			/* -b, -T */
 
 /* May the user do op at id?  1, 0 (why says why not), -1. */
@@ -599,6 +615,10 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (argc > 0 && !known(argv[0])) {
+		dphp_error("unknown command '%.300s' (%s)", argv[0], commands);
+		dphp_usage(synopsis);
+	}
 	tarcmd = argc > 0 && (strcmp(argv[0], "export") == 0 ||
 	    strcmp(argv[0], "archive") == 0);
 	dead = argc > 0 && strcmp(argv[0], "dead") == 0;
@@ -612,10 +632,6 @@ main(int argc, char *argv[])
 	    (strcmp(argv[0], "wait") == 0 && argc > 3) ||
 	    (timeout_ms >= 0 && strcmp(argv[0], "wait") != 0) ||
 	    (followopts && strcmp(argv[0], "follow") != 0) ||
-	    (strcmp(argv[0], "get") != 0 && strcmp(argv[0], "ls") != 0 &&
-	    strcmp(argv[0], "owner") != 0 && strcmp(argv[0], "status") != 0 &&
-	    strcmp(argv[0], "wait") != 0 && strcmp(argv[0], "follow") != 0 &&
-	    !tarcmd && !dead) ||
 	    (by && token) || (!Kflag != !token) || (Sflag && f.checkpoint))
 		dphp_usage(synopsis);
 	if (f.checkpoint != NULL && (f.sink.format == DPHP_SINK_SQLITE ||

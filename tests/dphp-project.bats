@@ -104,7 +104,8 @@ OUT
 	run --separate-stderr dphp-project -d "$S" show
 	assert_output ""
 	assert_failure 2
-	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
+	assert_equal "${stderr_lines[0]}" "dphp-project: error: unknown command 'show' (get, ls, owner, status, wait, follow, export, archive or dead)"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
 	run --separate-stderr dphp-project -d "$S" get
 	assert_failure 2
 	assert_output ""
