@@ -81,6 +81,7 @@ void dphp_fshut(void);	/* flush and close stdout; exit 4 on error */
 extern volatile sig_atomic_t dphp_stopping;
 void dphp_stop_on_signals(int stage);
 int dphp_output_gone(void);	/* stdout is a pipe nobody reads */
+int dphp_worker_input(int nfiles);	/* no files named; stdin a pipe */
 /* wait until fd has input; if stdout's reader is gone, end as SIGPIPE */
 void dphp_await_input(int fd);
 
@@ -887,7 +888,6 @@ struct dphp_handlers {
  * in its pipe to count as suspects.
  */
 int dphp_handlers_check(const char *dir);
-int dphp_worker_input(int nfiles);	/* no files named; stdin a pipe */
 /*
  * Report the trouble met with the event d, read at at, give it back
  * (failed, a suspect, when it may be the cause) and clear the trouble:
