@@ -389,17 +389,17 @@ static int
 deadone(const char *name, json_t *why, const char *text, size_t len,
     void *arg)
 {
-	json_t *rec, *ev = text ? json_loadb(text, len, JSON_DECODE_ANY |
+	static const char *const said[] = { "reason", "at", "tries" };
+	json_t *rec, *v, *ev = text ? json_loadb(text, len, JSON_DECODE_ANY |
 	    JSON_ALLOW_NUL, NULL) : NULL;
+	size_t i;
 
 	(void)arg;
 	rec = json_pack("{ss}", "name", name);
-	json_object_set(rec, "reason", json_object_get(why, "reason") ?
-	    json_object_get(why, "reason") : json_null());
-	json_object_set(rec, "at", json_object_get(why, "at") ?
-	    json_object_get(why, "at") : json_null());
-	json_object_set(rec, "tries", json_object_get(why, "tries") ?
-	    json_object_get(why, "tries") : json_null());
+	for (i = 0; i < sizeof(said) / sizeof(said[0]); i++) {
+		v = json_object_get(why, said[i]);
+		json_object_set(rec, said[i], v ? v : json_null());
+	}
 	json_object_set_new(rec, "event", ev ? ev : json_null());
 	dphp_write(rec);
 	json_decref(rec);

@@ -311,8 +311,12 @@ runnable(const struct dphp_handlers *h, const char *label, const char *path,
 {
 	struct stat sb;
 	char *kdir;
-	int r;
+	int r, found;
 
+	/* the common case costs a stat and an access, as it always did */
+	found = stat(path, &sb) == 0;
+	if (found && S_ISREG(sb.st_mode) && access(path, X_OK) == 0)
+		return 1;
 	r = stat(h->dir, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? 0 : ENOTDIR;
 	if (r != 0) {
 		trouble(h, 0, why, whysz, "cannot use the handlers in '%s': %s",
@@ -327,17 +331,15 @@ runnable(const struct dphp_handlers *h, const char *label, const char *path,
 		    "directory '%s'", h->dir, kind);
 		return 0;
 	}
-	if (stat(path, &sb) != 0)
+	if (!found || stat(path, &sb) != 0)
 		trouble(h, 1, why, whysz, "no handler %s in '%s'", label,
 		    h->dir);
 	else if (!S_ISREG(sb.st_mode))
 		trouble(h, 1, why, whysz, "handler %s in '%s' is not a file",
 		    label, h->dir);
-	else if (access(path, X_OK) != 0)
+	else
 		trouble(h, 1, why, whysz, "handler %s in '%s' is not "
 		    "executable", label, h->dir);
-	else
-		return 1;
 	return 0;
 }
 

@@ -9,6 +9,14 @@ setup() {
 	bank_setup
 }
 
+# entity:a:b committed at etag 1 from $T/s1 ({"n":1}); $T/s2 holds
+# {"n":2}, the state a fault will interrupt
+committed_once() {
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+}
+
 @test "replaying the journal gives back the live states, byte for byte, and earlier ones" {
 	bank
 	assert_file_empty "$T/errors"
@@ -102,9 +110,7 @@ OUT
 
 @test "killed between its journal lines and its record: the lines are voided by the next commit" {
 	command -v strace > /dev/null || skip "no strace"
-	printf '{"state":{"n":1}}\n' > "$T/s1"
-	printf '{"state":{"n":2}}\n' > "$T/s2"
-	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	committed_once
 	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
@@ -133,9 +139,7 @@ OUT
 
 @test "an end that cannot be written: the commit is made, said with a warning, and ended by whatever opens the store" {
 	command -v strace > /dev/null || skip "no strace"
-	printf '{"state":{"n":1}}\n' > "$T/s1"
-	printf '{"state":{"n":2}}\n' > "$T/s2"
-	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	committed_once
 	# the 4th write: the journal's lines, the record and its newline, then
 	# the end (the ETag file, there already, is written with pwrite)
 	for fault in ENOSPC EIO; do
@@ -163,9 +167,7 @@ OUT
 
 @test "a failed sync of the journal fails the commit: nothing changes, the journal takes its lines back" {
 	command -v strace > /dev/null || skip "no strace"
-	printf '{"state":{"n":1}}\n' > "$T/s1"
-	printf '{"state":{"n":2}}\n' > "$T/s2"
-	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	committed_once
 	before=$(cat "$J"/*.ndjson)
 	run --separate-stderr strace -f -o /dev/null -e trace=fdatasync \
 	    -e inject=fdatasync:error=EIO:when=1 \
@@ -184,9 +186,7 @@ OUT
 
 @test "killed at the end of a batch: the next program to open the store ends it, commit or not" {
 	command -v strace > /dev/null || skip "no strace"
-	printf '{"state":{"n":1}}\n' > "$T/s1"
-	printf '{"state":{"n":2}}\n' > "$T/s2"
-	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	committed_once
 	run strace -f -o /dev/null -e trace=write \
 	    -e inject=write:signal=KILL:when=4 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
@@ -237,9 +237,7 @@ OUT
 
 @test "killed after its record was written, before the end: the next commit confirms it" {
 	command -v strace > /dev/null || skip "no strace"
-	printf '{"state":{"n":1}}\n' > "$T/s1"
-	printf '{"state":{"n":2}}\n' > "$T/s2"
-	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	committed_once
 	run strace -f -o /dev/null -e trace=pwrite64 \
 	    -e inject=pwrite64:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
