@@ -243,6 +243,8 @@ tochange(json_t *prop, const struct dphp_proposal *p, const char *etag,
 		c->cause = p->desc.id;
 		c->receipt = p->desc.receipt;
 		c->outbox = json_object_get(prop, "emit");
+		/* released ahead of lock requests: they follow its commit */
+		c->ack_apart = p->desc.ahead != 0;
 	}
 }
 

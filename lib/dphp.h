@@ -376,6 +376,12 @@ struct dphp_change {
 	 */
 	const char *cause, *receipt;
 	json_t *outbox;
+	/*
+	 * The input stays claimed after the batch, until dphp_queue_ack:
+	 * what its commit sets off afterwards is queued while it is still
+	 * claimed, so that no worker finds the queue quiescent meanwhile.
+	 */
+	int ack_apart;
 	enum dphp_space space;		/* which record of id */
 	const char *owner;		/* DPHP_FENCE */
 	json_int_t fence;		/* DPHP_FENCE */

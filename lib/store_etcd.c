@@ -447,7 +447,8 @@ nextkv(json_t *resp, size_t *at)
  * An input taken from the queue is acknowledged, and the events its
  * change emits are delivered, by the transaction of the change, if the
  * claim of its receipt still holds when the batch is read; else the
- * change is fenced off.  Its requests, if it is done.
+ * change is fenced off.  Its requests, if it is done; the claim is kept
+ * for an input to be acknowledged apart.
  */
 static void
 queueops(struct dphp_store *st, struct dphp_change *c, struct seen *s,
@@ -458,6 +459,8 @@ queueops(struct dphp_store *st, struct dphp_change *c, struct seen *s,
 		    s->claimrev));
 		json_array_append_new(cmp, es_unchanged(s->cr.newkey,
 		    s->newrev));
+	}
+	if (c->receipt != NULL && !c->ack_apart) {
 		json_array_append_new(ops, es_deleteop(s->cr.claimkey));
 		json_array_append_new(ops, es_deleteop(s->cr.trieskey));
 		/* not if queued again after the claim: it comes again */
@@ -603,7 +606,7 @@ attempt(struct dphp_store *st, const struct dphp_id *ids,
 		if (write[i])
 			snprintf(c[i].newetag, DPHP_ETAG_MAX, "%"
 			    JSON_INTEGER_FORMAT, newrev);
-		if (done[i] && c[i].receipt != NULL)
+		if (done[i] && c[i].receipt != NULL && !c[i].ack_apart)
 			etcdq_acked(st, c[i].receipt);
 	}
 out:
