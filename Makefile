@@ -36,7 +36,7 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/sink.o lib/tarball.o lib/snapshot.o lib/conf.o \
 	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
 	lib/store_etcd.o lib/queue_etcd.o lib/jsonout.o lib/beneath.o \
-	lib/stop.o
+	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
@@ -47,10 +47,14 @@ all: $(PROGS)
 .c.o:
 	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-$(LIBOBJ) $(PROGS:=.o): lib/dphp.h Makefile
-lib/store.o lib/store_dir.o lib/queue_dir.o lib/store_etcd.o lib/queue_etcd.o: lib/backend.h
-lib/store_etcd.o lib/queue_etcd.o: lib/store_etcd.h
-lib/store_dir.o lib/queue_dir.o: lib/store_dir.h
+$(LIBOBJ) $(PROGS:=.o): lib/dphp.h lib/file.h Makefile
+lib/store.o lib/store_dir.o lib/queue_dir.o lib/store_etcd.o lib/queue_etcd.o: lib/backend.h lib/qname.h
+lib/qname.o lib/envelope.o lib/lock.o lib/lockstage.o: lib/qname.h
+lib/store_etcd.o lib/queue_etcd.o lib/etcd_kv.o: lib/etcd_kv.h
+lib/store_etcd.o lib/queue_etcd.o: lib/queue_etcd.h
+lib/store_dir.o lib/queue_dir.o lib/journal_dir.o: lib/dirstore.h
+lib/store_dir.o lib/queue_dir.o: lib/queue_dir.h
+lib/store_dir.o lib/journal_dir.o: lib/journal_dir.h
 
 lib/libdphp.a: $(LIBOBJ)
 	rm -f $@

@@ -24,6 +24,7 @@
  * nothing else: get refuses, ls and follow leave out.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,26 +440,13 @@ followed(json_t *line, void *arg)
 static int
 savepoint(const char *path, json_int_t seq)
 {
-	char *tmp = xasprintf("%s.tmp", path);
-	FILE *f;
-	int r = 0, written;
+	char text[32];
 
-	if ((f = fopen(tmp, "we")) != NULL) {
-		written = fprintf(f, "%" JSON_INTEGER_FORMAT "\n", seq) >= 0 &&
-		    fflush(f) != EOF && fsync(fileno(f)) == 0;
-		/* closed once, whatever happened */
-		if (fclose(f) == EOF)
-			written = 0;
-		if (written && rename(tmp, path) == 0)
-			goto done;
-	}
+	snprintf(text, sizeof(text), "%" JSON_INTEGER_FORMAT "\n", seq);
+	if (dphp_replace_at(AT_FDCWD, path, text, strlen(text), 1) == 0)
+		return 0;
 	dphp_error("cannot write the checkpoint '%s':", path);
-	if (f != NULL)
-		unlink(tmp);
-	r = DPHP_EXIT_SYS;
-done:
-	free(tmp);
-	return r;
+	return DPHP_EXIT_SYS;
 }
 
 static int

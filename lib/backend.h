@@ -7,7 +7,7 @@
 #ifndef DPHP_BACKEND_H
 #define DPHP_BACKEND_H
 
-#include "dphp.h"
+#include "qname.h"
 
 struct dphp_backend {
 	const char *scheme;
@@ -68,13 +68,6 @@ struct dphp_now {
 };
 void dphp_batch_decide(struct dphp_change *, size_t n,
     const struct dphp_now *now, int *write);
-
-/*
- * The queue's names, alike on every backend (dphp_queue_name in
- * dphp.h): when it is due; is it in part?
- */
-int64_t dphp_queue_due(const char *name);
-int dphp_queue_in_part(const char *name, const struct dphp_queue_part *);
 
 extern const struct dphp_backend dphp_dir_backend;
 extern const struct dphp_backend dphp_etcd_backend;

@@ -20,6 +20,8 @@
 
 #include <jansson.h>
 
+#include "file.h"
+
 #ifndef DPHP_VERSION
 #define DPHP_VERSION "0.0.0"
 #endif
@@ -507,14 +509,6 @@ int dphp_queue_stat(struct dphp_store *, const struct dphp_queue_part *,
 int dphp_queue_renew(struct dphp_store *);
 /* sleep until the queue may have changed, at most ms */
 int dphp_queue_wait(struct dphp_store *, int64_t ms);
-/* "TIME.SHARD.ID", the queue file name of an envelope: is r one? */
-int dphp_receipt_valid(const char *r);
-/*
- * The queue name of d, the seq-th of the events admitted together
- * ("TIME.SHARD.ID": TIME the millisecond time it is due in 13 digits
- * and seq in 3 more, SHARD the hash of its destination): new.
- */
-char *dphp_queue_name(const struct dphp_desc *d, size_t seq);
 
 /* lock.c: lock records of entities, dphp-lock(1) */
 struct dphp_hold {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dphp.h"
+#include "qname.h"
 
 #define KIND(k) (1u << (k))
 #define ANYKIND (KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION) | \
@@ -353,12 +354,12 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	d->ts_ms = ms;
 	if ((v = json_object_get(env, "receipt")) != NULL) {
 		/* TIME.SHARD.ID, then "@CLAIM" on etcd: ID this event's */
-		const char *r = json_string_value(v), *id;
-		size_t n = strlen(d->id);
+		const char *r = json_string_value(v);
+		struct dphp_qname q;
 
-		id = r != NULL && dphp_receipt_valid(r) ? r + 26 : NULL;
-		if (id == NULL || strncmp(id, d->id, n) != 0 ||
-		    (id[n] != '\0' && id[n] != '@'))
+		if (r == NULL || dphp_qname_parse(r, &q) != 0 ||
+		    q.idlen != strlen(d->id) ||
+		    strncmp(q.id, d->id, q.idlen) != 0)
 			FAIL("'receipt' must be the queue receipt of the event "
 			    "(TIME.SHARD.ID[@CLAIM])");
 		d->receipt = r;

@@ -84,7 +84,7 @@ slurp(struct dirj *j, size_t *len)
 {
 	char *buf;
 
-	if ((buf = dir_slurpat(j->dfd, j->name, len)) == NULL)
+	if ((buf = dphp_slurpat(j->dfd, j->name, len)) == NULL)
 		j->say("cannot read 'journal/%s':", j->name);
 	return buf;
 }
@@ -92,7 +92,7 @@ slurp(struct dirj *j, size_t *len)
 static int
 append(struct dirj *j, const char *text, size_t len, int sync)
 {
-	if (dir_write_all(j->fd, text, len) != 0 ||
+	if (dphp_write_all(j->fd, text, len) != 0 ||
 	    (sync && fdatasync(j->fd) != 0)) {
 		j->say("cannot append to 'journal/%s':", j->name);
 		return -1;
@@ -303,7 +303,7 @@ dirj_end(struct dirj *j, json_int_t b)
 	len = snprintf(text, sizeof(text), "{\"end\":%" PRId64 ",\"next\":%"
 	    PRId64 "}\n", (int64_t)b, (int64_t)j->next);
 	/* no sync: lost, the next opener of the store finds the records */
-	if (dir_write_all(j->fd, text, len) != 0) {
+	if (dphp_write_all(j->fd, text, len) != 0) {
 		/* a part written is a torn line, cut off by the next opener */
 		return -1;
 	}

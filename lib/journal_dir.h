@@ -5,7 +5,7 @@
 #ifndef DPHP_JOURNAL_DIR_H
 #define DPHP_JOURNAL_DIR_H
 
-#include "store_dir.h"
+#include "dirstore.h"
 
 struct dirj {
 	int dfd, lfd, fd;	/* journal/, journal/.lock, the segment */

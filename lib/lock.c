@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "dphp.h"
+#include "qname.h"
 
 #define RACES_MAX 1000	/* lost compare-and-sets in a row: give up */
 #define RECHECK_MS 10	/* the first look at what was released */
@@ -307,7 +308,8 @@ dphp_lock_ahead_done(struct dphp_store *st, const struct dphp_desc *d)
 	int n, r = -1;
 
 	/* its queue name: the receipt, but etcd's "@REV" */
-	name = xasprintf("%.*s", (int)strcspn(d->receipt, "@"), d->receipt);
+	name = xasprintf("%.*s", (int)dphp_receipt_name_len(d->receipt),
+	    d->receipt);
 	for (n = 0; n < RACES_MAX; n++) {
 		if (dphp_lock_read(st, d->to, &lr) != 0)
 			break;

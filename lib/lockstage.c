@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "dphp.h"
+#include "qname.h"
 
 #define RACES_MAX 1000		/* lost compare-and-sets in a row */
 #define LEASE_DEFAULT_MS (5 * 60 * 1000)
@@ -357,7 +358,7 @@ unwanted:
 static int
 isahead(const struct dphp_lockrec *lr, const char *receipt)
 {
-	size_t i, n = strcspn(receipt, "@");	/* etcd: NAME@REV */
+	size_t i, n = dphp_receipt_name_len(receipt);
 	json_t *e;
 
 	json_array_foreach(lr->ahead, i, e)

@@ -46,7 +46,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "store_dir.h"
+#include "queue_dir.h"
 
 #define STALE_TMP_MS (36 * 3600 * 1000LL)	/* djb's rule for tmp/ */
 
@@ -180,8 +180,8 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 		json_decref(e);
 		fd[i] = openat(Q(st, Q_TMP), tmp[i], O_WRONLY | O_CREAT |
 		    O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0666);
-		if (fd[i] < 0 || dir_write_all(fd[i], text, strlen(text)) ||
-		    dir_write_all(fd[i], "\n", 1)) {
+		if (fd[i] < 0 || dphp_write_all(fd[i], text, strlen(text)) ||
+		    dphp_write_all(fd[i], "\n", 1)) {
 			dphp_error("cannot queue event %s: %s:", d.id,
 			    fd[i] < 0 ? "create" : "write");
 			free(text);
@@ -318,8 +318,8 @@ bury(struct dphp_store *st, int from, const char *name, const char *why,
 	json_decref(v);
 	side = xasprintf("%s.why", name);
 	if ((fd = openat(Q(st, Q_BAD), side, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0666)) >= 0 && dir_write_all(fd, text,
-	    strlen(text)) == 0 && dir_write_all(fd, "\n", 1) == 0 &&
+	    O_NOFOLLOW | O_CLOEXEC, 0666)) >= 0 && dphp_write_all(fd, text,
+	    strlen(text)) == 0 && dphp_write_all(fd, "\n", 1) == 0 &&
 	    fsync(fd) == 0 && close(fd) == 0) {
 		fd = -1;
 		if (renameat(Q(st, from), name, Q(st, Q_BAD), name) == 0 ||
@@ -358,7 +358,7 @@ dirq_release(struct dphp_store *st)
 	if (qopen(st) != 0 || (v = names(st, Q_DELAY, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
-		if (!dphp_receipt_valid(v[i])) {
+		if (!dphp_qname_valid(v[i])) {
 			setaside(st, Q_DELAY, v[i], "not a queue file name");
 			continue;
 		}
@@ -424,7 +424,7 @@ qread(struct dphp_store *st, int dir, const char *name, struct qfile *q)
 		return -1;
 	}
 	close(fd);
-	if ((q->text = dir_slurpat(Q(st, dir), name, &q->len)) == NULL)
+	if ((q->text = dphp_slurpat(Q(st, dir), name, &q->len)) == NULL)
 		return -1;
 	if ((nl = memchr(q->text, '\n', q->len)) != NULL) {
 		q->meta = json_loadb(nl + 1, q->len - (nl + 1 - q->text), 0,
@@ -474,10 +474,10 @@ suspect(struct dphp_store *st, int dir, const char *name, const char *why)
 	tmp = xasprintf("%s.%ld.retry", name, (long)getpid());
 	if ((fd = openat(Q(st, Q_TMP), tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_NOFOLLOW | O_CLOEXEC, 0666)) >= 0 &&
-	    dir_write_all(fd, q.text, q.len) == 0 &&
-	    dir_write_all(fd, "\n", 1) == 0 &&
-	    dir_write_all(fd, meta, strlen(meta)) == 0 &&
-	    dir_write_all(fd, "\n", 1) == 0 && fsync(fd) == 0 &&
+	    dphp_write_all(fd, q.text, q.len) == 0 &&
+	    dphp_write_all(fd, "\n", 1) == 0 &&
+	    dphp_write_all(fd, meta, strlen(meta)) == 0 &&
+	    dphp_write_all(fd, "\n", 1) == 0 && fsync(fd) == 0 &&
 	    close(fd) == 0) {
 		/* the only copy moves: durable in retry/ before it leaves */
 		fd = -1;
@@ -567,7 +567,7 @@ load(struct dphp_store *st, const struct dphp_queue_part *part,
 	json_error_t err;
 	struct qfile q;
 	const char *why, *last;
-	char buf[1200], *want;
+	char buf[1200];
 	json_t *env = NULL;
 	unsigned tries;
 
@@ -598,13 +598,10 @@ load(struct dphp_store *st, const struct dphp_queue_part *part,
 		snprintf(buf, sizeof(buf), "%s", reason);
 		goto aside;
 	}
-	want = dphp_queue_name(d, strtoul(name + 13, NULL, 10));
-	if (strcmp(want, name) != 0) {
-		free(want);
+	if (!dphp_qname_of(name, d)) {
 		snprintf(buf, sizeof(buf), "the name does not match the event");
 		goto aside;
 	}
-	free(want);
 	if (part->tries > 0 && tries >= part->tries) {
 		last = json_string_value(json_object_get(q.meta, "why"));
 		snprintf(buf, sizeof(buf), "taken %u times and never finished; "
@@ -664,7 +661,7 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	 * nothing with it */
 	if (part->idle && (v = names(st, Q_RETRY, &n)) != NULL) {
 		for (i = 0; i < n && taken == 0; i++)
-			if (dphp_receipt_valid(v[i]) &&
+			if (dphp_qname_valid(v[i]) &&
 			    dphp_queue_in_part(v[i], part))
 				taken = take1(st, part, Q_RETRY, v[i], fn, arg,
 				    bad);
@@ -675,7 +672,7 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	if ((v = names(st, Q_NEW, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n && (size_t)taken < max; i++) {
-		if (!dphp_receipt_valid(v[i])) {
+		if (!dphp_qname_valid(v[i])) {
 			setaside(st, Q_NEW, v[i], "not a queue file name");
 			++*bad;
 			continue;
@@ -767,7 +764,7 @@ dirq_dead(struct dphp_store *st, dphp_dead_fn *fn, void *arg)
 			r = 0;
 		}
 		side = xasprintf("%s.why", v[i]);
-		text = dir_slurpat(Q(st, Q_BAD), side, &len);
+		text = dphp_slurpat(Q(st, Q_BAD), side, &len);
 		why = text ? json_loadb(text, len, 0, NULL) : NULL;
 		free(text);
 		free(side);

@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store_etcd.h"
+#include "queue_etcd.h"
 
 #define PAGE 256	/* ready events looked at a request */
 #define POLL_MS 50	/* how often a waiting worker looks, at most */
@@ -85,16 +85,16 @@ int
 etcdq_receipt(struct dphp_store *st, const char *receipt,
     struct claimref *cr)
 {
-	const char *at = strchr(receipt, '@');
+	struct dphp_qname q;
 
 	memset(cr, 0, sizeof(*cr));
-	if (at == NULL || !dphp_receipt_valid(receipt)) {
+	if (dphp_qname_parse(receipt, &q) != 0 || q.rev == 0) {
 		dphp_error("'%.300s' is not a receipt of an etcd store's queue",
 		    receipt);
 		return -1;
 	}
-	cr->name = xasprintf("%.*s", (int)(at - receipt), receipt);
-	cr->rev = strtoll(at + 1, NULL, 10);
+	cr->name = xasprintf("%.*s", (int)q.namelen, receipt);
+	cr->rev = q.rev;
 	cr->claimkey = qkey(st, "queue/claim", cr->name);
 	cr->newkey = qkey(st, "queue/new", cr->name);
 	cr->trieskey = qkey(st, "queue/tries", cr->name);
@@ -264,7 +264,7 @@ etcdq_release(struct dphp_store *st)
 	json_array_foreach(json_object_get(resp, "kvs"), i, kv) {
 		if ((name = nameof(st, "delay", kv)) == NULL)
 			continue;
-		if (!dphp_receipt_valid(name) || strchr(name, '@') != NULL) {
+		if (!dphp_qname_valid(name)) {
 			setaside(st, "delay", kv, name, "not a queue name");
 			free(name);
 			continue;
@@ -362,7 +362,7 @@ event(struct dphp_store *st, json_t *kv, const char *name)
 {
 	struct dphp_desc d;
 	const char *why;
-	char buf[1024], reason[1100], *want;
+	char buf[1024], reason[1100];
 	json_t *env = es_decoded(kv);
 
 	if (!json_is_object(env) ||
@@ -373,15 +373,12 @@ event(struct dphp_store *st, json_t *kv, const char *name)
 		setaside(st, "queue/new", kv, name, reason);
 		return NULL;
 	}
-	want = dphp_queue_name(&d, strtoul(name + 13, NULL, 10));
-	if (strcmp(want, name) != 0) {
-		free(want);
+	if (!dphp_qname_of(name, &d)) {
 		json_decref(env);
 		setaside(st, "queue/new", kv, name, "the name does not match "
 		    "the event");
 		return NULL;
 	}
-	free(want);
 	return env;
 }
 
@@ -399,7 +396,7 @@ gather(struct dphp_store *st, const struct dphp_queue_part *part,
 	json_array_foreach(page, i, kv) {
 		if (n == max || (name = nameof(st, "queue/new", kv)) == NULL)
 			continue;
-		if (!dphp_receipt_valid(name) || strchr(name, '@') != NULL) {
+		if (!dphp_qname_valid(name)) {
 			setaside(st, "queue/new", kv, name, "not a queue name");
 			++*bad;
 		} else if (dphp_queue_in_part(name, part) &&

@@ -331,58 +331,6 @@ dphp_queue_wait(struct dphp_store *st, int64_t ms)
 	return st->be->queue_wait(st, ms);
 }
 
-int64_t
-dphp_queue_due(const char *name)
-{
-	return strtoll(name, NULL, 10) / 1000;
-}
-
-int
-dphp_queue_in_part(const char *name, const struct dphp_queue_part *part)
-{
-	if (part == NULL || part->nshards <= 1)
-		return 1;
-	return strtoul(name + 17, NULL, 16) % part->nshards == part->shard;
-}
-
-char *
-dphp_queue_name(const struct dphp_desc *d, size_t seq)
-{
-	int64_t t = d->delay ? d->delay_ms : d->ts_ms;
-
-	return xasprintf("%013lld%03u.%08x.%s", (long long)(t < 0 ? 0 : t),
-	    (unsigned)(seq < 999 ? seq : 999), (unsigned)dphp_id_hash(d->to),
-	    d->id);
-}
-
-/* 16 digits, '.', 8 hex digits, '.', an event id; on etcd "@REV" after */
-int
-dphp_receipt_valid(const char *r)
-{
-	const char *at;
-	char *id;
-	int i, ok;
-
-	for (i = 0; i < 16; i++)
-		if (r[i] < '0' || r[i] > '9')
-			return 0;
-	if (r[16] != '.')
-		return 0;
-	for (i = 17; i < 25; i++)
-		if (!((r[i] >= '0' && r[i] <= '9') || (r[i] >= 'a' &&
-		    r[i] <= 'f')))
-			return 0;
-	if (r[25] != '.')
-		return 0;
-	if ((at = strchr(r + 26, '@')) == NULL)
-		return dphp_eventid_valid(r + 26);
-	id = xasprintf("%.*s", (int)(at - r - 26), r + 26);
-	ok = dphp_eventid_valid(id) && at[1] >= '1' && at[1] <= '9' &&
-	    strspn(at + 1, "0123456789") == strlen(at + 1) && strlen(at) < 20;
-	free(id);
-	return ok;
-}
-
 /* does cond hold for a record whose ETag is cur ("": none)?  OK, or
  * CONFLICT with newetag set to cur */
 static int

@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "journal_dir.h"
-#include "store_dir.h"
+#include "queue_dir.h"
 
 #define FORMAT "dphp-store 1\n"
 
@@ -51,63 +51,6 @@ struct record {
 	json_t *state;
 	json_t *outbox;	/* {"cause":ID,"receipt":R,"events":[...]} or NULL */
 };
-
-int
-dir_write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		if ((w = write(fd, p, n)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= w;
-	}
-	return 0;
-}
-
-char *
-dir_slurpat(int dfd, const char *name, size_t *lenp)
-{
-	struct stat sb;
-	size_t len = 0, cap;
-	ssize_t n;
-	char *buf;
-	int fd;
-
-	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return NULL;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		if (errno == 0 || !S_ISREG(sb.st_mode))
-			errno = EINVAL;
-		close(fd);
-		return NULL;
-	}
-	cap = (size_t)sb.st_size + 4096;
-	buf = xmalloc(cap);
-	for (;;) {
-		if (len + 1 >= cap)	/* the file grew under us */
-			buf = xrealloc(buf, cap *= 2);
-		n = read(fd, buf + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	close(fd);
-	buf[len] = '\0';
-	*lenp = len;
-	return buf;
-}
 
 /* Where an id lives: its directory fd and the encoded leaf name. */
 struct where {
@@ -230,7 +173,7 @@ readrec(struct where *w, struct record *rec)
 	size_t len;
 
 	memset(rec, 0, sizeof(*rec));
-	if ((buf = dir_slurpat(w->dfd, w->leaf, &len)) == NULL) {
+	if ((buf = dphp_slurpat(w->dfd, w->leaf, &len)) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		dphp_error("cannot read '%s':", w->path);
@@ -303,7 +246,7 @@ lockkey(struct where *w, int how)
 static int
 writesidecar(struct where *w, const struct record *rec)
 {
-	char etag[DPHP_ETAG_MAX + 1], *side, *tmp = NULL;
+	char etag[DPHP_ETAG_MAX + 1], *side;
 	size_t len;
 	int fd, rc = -1;
 
@@ -323,27 +266,10 @@ writesidecar(struct where *w, const struct record *rec)
 			rc = -1;
 		goto out;
 	}
-	if (errno != ENOENT)
-		goto out;
-	tmp = xasprintf(".%s.etag.tmp", w->leaf);
-	if (unlinkat(w->dfd, tmp, 0) != 0 && errno != ENOENT)
-		goto out;
-	fd = openat(w->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0666);
-	if (fd < 0)
-		goto out;
-	if (dir_write_all(fd, etag, len) != 0 || close(fd) != 0) {
-		unlinkat(w->dfd, tmp, 0);
-		goto out;
-	}
-	if (renameat(w->dfd, tmp, w->dfd, side) != 0) {
-		unlinkat(w->dfd, tmp, 0);
-		goto out;
-	}
-	rc = 0;
+	if (errno == ENOENT)
+		rc = dphp_replace_at(w->dfd, side, etag, len, 0);
 out:
 	free(side);
-	free(tmp);
 	return rc;
 }
 
@@ -356,7 +282,7 @@ sidecar_ok(struct where *w, const struct record *rec)
 	int ok;
 
 	side = xasprintf("%s.etag", w->leaf);
-	buf = dir_slurpat(w->dfd, side, &len);
+	buf = dphp_slurpat(w->dfd, side, &len);
 	free(side);
 	if (rec->deleted)
 		return buf == NULL && errno == ENOENT;
@@ -371,21 +297,29 @@ sidecar_ok(struct where *w, const struct record *rec)
 
 /*
  * Writing rec as the new record of w, under the key lock, in steps:
- * prepare writes the temporary file and returns its descriptor; settle
- * fsyncs and closes it; publish renames it over the record and updates
- * the sidecar; syncdir makes the rename durable.  A batch takes each
- * step for all its records before the next, so that one journal commit
- * carries the data of all (on ext4 the first fsync commits them all and
- * the others find nothing left to do): group commit.  Each returns 0,
- * or -1 after a message, the temporary file removed.
+ * prepare writes the temporary file (file.h); settle syncs and closes
+ * it; publish renames it over the record and updates the sidecar;
+ * syncdir makes the rename durable.  A batch takes each step for all
+ * its records before the next, so that one journal commit carries the
+ * data of all (on ext4 the first fsync commits them all and the others
+ * find nothing left to do): group commit.  Each returns 0, or -1 after
+ * a message, the temporary file removed.
  */
 static int
-prepare(struct where *w, const struct record *rec)
+failed(struct where *w, struct dphp_tempfile *t)
 {
-	char etag[DPHP_ETAG_MAX], *tmp, *text;
-	const char *step;
+	dphp_error("commit of '%s' failed: %s '%s':", w->path, t->step,
+	    t->tmp);
+	dphp_temp_discard(t);
+	return -1;
+}
+
+static int
+prepare(struct where *w, const struct record *rec, struct dphp_tempfile *t)
+{
+	char etag[DPHP_ETAG_MAX], *text;
 	json_t *v;
-	int fd = -1;
+	int r;
 
 	genetag(rec->gen, etag);
 	v = json_object();
@@ -404,77 +338,24 @@ prepare(struct where *w, const struct record *rec)
 		dphp_error("cannot encode the state of '%s'", w->path);
 		return -1;
 	}
-	tmp = xasprintf(".%s.tmp", w->leaf);
-	step = "remove stale";
-	if (unlinkat(w->dfd, tmp, 0) != 0 && errno != ENOENT)
-		goto fail;
-	step = "create";
-	fd = openat(w->dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0666);
-	if (fd < 0)
-		goto fail;
-	step = "write";
-	if (dir_write_all(fd, text, strlen(text)) != 0 ||
-	    dir_write_all(fd, "\n", 1) != 0)
-		goto fail;
-	free(tmp);
+	r = dphp_temp_open(t, w->dfd, w->leaf) != 0 ||
+	    dphp_temp_write(t, text, strlen(text)) != 0 ||
+	    dphp_temp_write(t, "\n", 1) != 0 ? failed(w, t) : 0;
 	free(text);
-	return fd;
-fail:
-	dphp_error("commit of '%s' failed: %s '%s':", w->path, step, tmp);
-	if (fd >= 0)
-		close(fd);
-	unlinkat(w->dfd, tmp, 0);
-	free(tmp);
-	free(text);
-	return -1;
-}
-
-/* Forget a prepared temporary file (another of the batch failed). */
-static void
-discard(struct where *w, int fd)
-{
-	char *tmp = xasprintf(".%s.tmp", w->leaf);
-
-	close(fd);
-	unlinkat(w->dfd, tmp, 0);
-	free(tmp);
+	return r;
 }
 
 static int
-settle(struct where *w, int fd)
+settle(struct where *w, struct dphp_tempfile *t, int sync)
 {
-	const char *step = "fsync";
-	char *tmp;
-
-	if (fsync(fd) == 0) {
-		step = "close";
-		if (close(fd) == 0)
-			return 0;
-		fd = -1;
-	}
-	tmp = xasprintf(".%s.tmp", w->leaf);
-	dphp_error("commit of '%s' failed: %s '%s':", w->path, step, tmp);
-	if (fd >= 0)
-		close(fd);
-	unlinkat(w->dfd, tmp, 0);
-	free(tmp);
-	return -1;
+	return dphp_temp_close(t, sync) != 0 ? failed(w, t) : 0;
 }
 
 static int
-publish(struct where *w, const struct record *rec)
+publish(struct where *w, const struct record *rec, struct dphp_tempfile *t)
 {
-	char *tmp = xasprintf(".%s.tmp", w->leaf);
-
-	if (renameat(w->dfd, tmp, w->dfd, w->leaf) != 0) {
-		dphp_error("commit of '%s' failed: rename '%s':", w->path,
-		    tmp);
-		unlinkat(w->dfd, tmp, 0);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
+	if (dphp_temp_rename(t) != 0)
+		return failed(w, t);
 	if (writesidecar(w, rec) != 0)
 		dphp_warn("cannot update '%s.etag' (repaired on the next "
 		    "read):", w->path);
@@ -549,7 +430,8 @@ struct slot {
 	struct where w;
 	struct record rec;	/* as read */
 	struct record next;	/* as written, when write is set */
-	int lfd, fd, write, absent;
+	struct dphp_tempfile tf;	/* the new record, written */
+	int lfd, write, absent;
 };
 
 /* The journal's question: which line does the record of state id hold? */
@@ -738,7 +620,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	struct dphp_now *now;
 	struct stat a, b;
 	size_t i, k, m = 0;
-	int r = DPHP_STORE_OK, found, *write;
+	int r = DPHP_STORE_OK, found, sync, *write;
 	struct dirj j = { .dfd = -1, .lfd = -1, .fd = -1 };
 	json_int_t first = 0;
 	json_t *late = json_array();	/* outboxes to deliver once durable */
@@ -747,7 +629,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	s = xcalloc(n, sizeof(*s));
 	order = xcalloc(n, sizeof(*order));
 	for (i = 0; i < n; i++) {
-		s[i].lfd = s[i].fd = s[i].w.dfd = -1;
+		s[i].lfd = s[i].w.dfd = s[i].tf.fd = -1;
 		c[i].newetag[0] = '\0';
 		found = locate(st, &ids[i], c[i].op == DPHP_PUT, &s[i].w);
 		if (found < 0) {
@@ -804,10 +686,12 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	    journal(st, ids, s, c, n, &j, &first) != 0)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if (s[i].write && (s[i].fd = prepare(&s[i].w, &s[i].next)) < 0)
+		if (s[i].write && prepare(&s[i].w, &s[i].next, &s[i].tf) != 0)
 			goto fail;
 	for (i = m = 0; i < n; i++)
 		m += s[i].write;
+	/* one syncfs for all, when there are several (fsync: sync) */
+	sync = m == 1;
 	if (m > 1) {
 		/*
 		 * One syncfs instead of an fsync each: on ext4 every new file
@@ -821,27 +705,12 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			dphp_error("group commit failed: syncfs:");
 			goto fail;
 		}
-		for (i = 0; i < n; i++)
-			if (s[i].write) {
-				if (close(s[i].fd) != 0) {
-					s[i].fd = -1;
-					dphp_error("commit of '%s' failed: close:",
-					    s[i].w.path);
-					goto fail;
-				}
-				s[i].fd = -1;
-			}
-	} else
-		for (i = 0; i < n; i++)
-			if (s[i].write) {
-				int fd = s[i].fd;
-
-				s[i].fd = -1;
-				if (settle(&s[i].w, fd) != 0)
-					goto fail;
-			}
+	}
 	for (i = 0; i < n; i++)
-		if (s[i].write && publish(&s[i].w, &s[i].next) != 0) {
+		if (s[i].write && settle(&s[i].w, &s[i].tf, sync) != 0)
+			goto fail;
+	for (i = 0; i < n; i++)
+		if (s[i].write && publish(&s[i].w, &s[i].next, &s[i].tf) != 0) {
 			r = DPHP_STORE_ERROR;	/* earlier ones are visible */
 			goto out;
 		}
@@ -885,20 +754,11 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 fail:
 	/* nothing of the batch was published: none of it happened */
 	dirj_undo(&j);
-	for (i = 0; i < n; i++)
-		if (s[i].fd >= 0) {
-			discard(&s[i].w, s[i].fd);
-			s[i].fd = -1;
-		} else if (s[i].write) {
-			char *tmp = xasprintf(".%s.tmp", s[i].w.leaf);
-
-			unlinkat(s[i].w.dfd, tmp, 0);
-			free(tmp);
-		}
 	r = DPHP_STORE_ERROR;
 out:
 	dirj_close(&j);
 	for (i = 0; i < n; i++) {
+		dphp_temp_discard(&s[i].tf);	/* what was not renamed */
 		json_decref(s[i].rec.state);
 		json_decref(s[i].rec.outbox);
 		json_decref(s[i].next.outbox);
@@ -1043,7 +903,7 @@ dir_open(const char *spec)
 		dphp_error("cannot open store '%s':", spec);
 		return NULL;
 	}
-	buf = dir_slurpat(fd, "FORMAT", &len);
+	buf = dphp_slurpat(fd, "FORMAT", &len);
 	if (buf == NULL || strcmp(buf, FORMAT) != 0) {
 		if (buf == NULL && errno != ENOENT)
 			dphp_error("cannot read '%s/FORMAT':", spec);
@@ -1070,7 +930,7 @@ dir_init(const char *spec)
 	char *buf;
 	size_t len;
 	DIR *d;
-	int fd, tfd, nonempty = 0;
+	int fd, nonempty = 0;
 
 	if (mkdir(spec, 0777) == 0) {
 		/* the new directory is durable once its parent is synced */
@@ -1101,7 +961,7 @@ dir_init(const char *spec)
 		dphp_error("cannot open store '%s':", spec);
 		return -1;
 	}
-	if ((buf = dir_slurpat(fd, "FORMAT", &len)) != NULL) {
+	if ((buf = dphp_slurpat(fd, "FORMAT", &len)) != NULL) {
 		int same = strcmp(buf, FORMAT) == 0;
 
 		free(buf);
@@ -1128,10 +988,7 @@ dir_init(const char *spec)
 	    (mkdirat(fd, "queue/cur", 0777) != 0 && errno != EEXIST) ||
 	    (mkdirat(fd, "queue/bad", 0777) != 0 && errno != EEXIST) ||
 	    (mkdirat(fd, "delay", 0777) != 0 && errno != EEXIST) ||
-	    (tfd = openat(fd, ".FORMAT.tmp", O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0666)) < 0 ||
-	    dir_write_all(tfd, FORMAT, strlen(FORMAT)) != 0 || fsync(tfd) != 0 ||
-	    close(tfd) != 0 || renameat(fd, ".FORMAT.tmp", fd, "FORMAT") != 0 ||
+	    dphp_replace_at(fd, "FORMAT", FORMAT, strlen(FORMAT), 1) != 0 ||
 	    fsync(fd) != 0) {
 		dphp_error("cannot initialise store '%s':", spec);
 		close(fd);

@@ -129,7 +129,7 @@ $((last + 2)) entity:counter:y 2"
 	assert_equal "$(jq -r .id <<< "$output")" entity:counter:x
 	assert_stderr "dphp-project: error: cannot write the checkpoint '$T/cp': Input/output error"
 	assert_equal "$(cat "$T/cp")" 0
-	assert_file_not_exists "$T/cp.tmp"
+	assert_file_not_exists "$T/.cp.tmp"
 }
 
 @test "documents through a mapping: NDJSON and Typesense's JSONL, typed, deletions" {

@@ -1,30 +1,12 @@
 /*
- * store_dir.h - what the two halves of the directory backend share:
- * the records (store_dir.c) and the queue (queue_dir.c).
+ * queue_dir.h - the queue of the directory store (queue_dir.c), for
+ * its backend table and batch commit (store_dir.c).
  */
-#ifndef DPHP_STORE_DIR_H
-#define DPHP_STORE_DIR_H
+#ifndef DPHP_QUEUE_DIR_H
+#define DPHP_QUEUE_DIR_H
 
-#include "backend.h"
+#include "dirstore.h"
 
-/* the queue's directories, opened on first use */
-enum { Q_TMP, Q_NEW, Q_CUR, Q_BAD, Q_RETRY, Q_DELAY, Q_NDIRS };
-
-struct dirstore {
-	struct dphp_store base;
-	int fd;			/* the store's root directory */
-	int q[Q_NDIRS];		/* -1 until opened */
-	int inotify;		/* for dphp_queue_wait; -1 until made */
-	int frozen;		/* journal/.lock held shared; -1 if not */
-};
-
-#define ROOT(st) (((struct dirstore *)(st))->fd)
-
-int dir_write_all(int fd, const char *, size_t);
-/* a whole small regular file relative to dfd; NULL and errno on failure */
-char *dir_slurpat(int dfd, const char *name, size_t *len);
-
-/* queue_dir.c */
 void dirq_init(struct dirstore *);
 void dirq_close(struct dirstore *);
 /* seq[i]: the place of envs[i] among those emitted together (NULL: i) */

@@ -1,0 +1,24 @@
+/*
+ * dirstore.h - the handle of a directory store, which its three files
+ * share: the records (store_dir.c), the queue (queue_dir.c) and the
+ * journal (journal_dir.c).
+ */
+#ifndef DPHP_DIRSTORE_H
+#define DPHP_DIRSTORE_H
+
+#include "backend.h"
+
+/* the queue's directories, opened on first use */
+enum { Q_TMP, Q_NEW, Q_CUR, Q_BAD, Q_RETRY, Q_DELAY, Q_NDIRS };
+
+struct dirstore {
+	struct dphp_store base;
+	int fd;			/* the store's root directory */
+	int q[Q_NDIRS];		/* -1 until opened */
+	int inotify;		/* for dphp_queue_wait; -1 until made */
+	int frozen;		/* journal/.lock held shared; -1 if not */
+};
+
+#define ROOT(st) (((struct dirstore *)(st))->fd)
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * file.h - whole files beneath a directory (file.c): written all, read
+ * all, and replaced atomically.
+ */
+#ifndef DPHP_FILE_H
+#define DPHP_FILE_H
+
+#include <stddef.h>
+
+/* write all n bytes, again after EINTR: 0, or -1 and errno */
+int dphp_write_all(int fd, const char *, size_t n);
+/* a whole small regular file relative to dfd, not through a link,
+ * NUL-terminated: new, or NULL and errno */
+char *dphp_slurpat(int dfd, const char *name, size_t *len);
+
+/*
+ * Replacing NAME (relative to dfd) whole: the new content is written to
+ * .NAME.tmp beside it, which is synced, closed and renamed over NAME,
+ * so that a reader finds the old file or the new one, never a part.
+ * The temporary name must be the caller's alone (under its lock, or
+ * the file only it writes): a stale one, left by a writer that died,
+ * is removed first.  Making the rename durable (an fsync of the
+ * directory) is the caller's, once for all the files it replaced.
+ * The steps are apart so that a group commit can write all its files,
+ * sync them at once and then rename them.  Each returns 0, or -1 with
+ * errno and step naming what failed; after a failure, or to give up,
+ * dphp_temp_discard removes the temporary file (it is safe to call at
+ * any time, and once the rename is made it does nothing).
+ */
+struct dphp_tempfile {
+	int dfd, fd;		/* the directory; the temporary, or -1 */
+	char *name, *tmp;	/* NAME and .NAME.tmp, or NULL once done */
+	const char *step;	/* "create", "write", "fsync", "rename"... */
+};
+int dphp_temp_open(struct dphp_tempfile *, int dfd, const char *name);
+int dphp_temp_write(struct dphp_tempfile *, const char *, size_t);
+/* close, first syncing it if sync */
+int dphp_temp_close(struct dphp_tempfile *, int sync);
+int dphp_temp_rename(struct dphp_tempfile *);
+void dphp_temp_discard(struct dphp_tempfile *);
+/* all the steps for text: 0, or -1 and errno (the temporary removed) */
+int dphp_replace_at(int dfd, const char *name, const char *text,
+    size_t len, int sync);
+
+#endif
