@@ -532,12 +532,40 @@ import(const char *path, int argc, char **argv, int force)
 	return r;
 }
 
+/* what a run does: commit proposals, or what one option asks for */
+enum mode { COMMIT, INIT, GET, SET, REMOVE, IMPORT };
+static const char *const modeopt[] = { "", "-i", "-g", "-s", "-r", "-I" };
+
+/* the options given that the mode does not take: usage, named */
+static void
+checkmode(enum mode mode, int argc, int cflag, const char *etag, int fflag)
+{
+	int conds = cflag + (etag != NULL) + fflag;
+
+	if (mode == SET && conds != 1)
+		dphp_usage_error(synopsis, "-s takes one of -c, -e and -f");
+	if (mode == REMOVE && (cflag || conds != 1))
+		dphp_usage_error(synopsis, "-r takes one of -e and -f");
+	if (mode != SET && mode != REMOVE && (cflag || etag))
+		dphp_usage_error(synopsis, "-c and -e go with -s or -r");
+	if (fflag && mode != SET && mode != REMOVE && mode != IMPORT)
+		dphp_usage_error(synopsis, "-f goes with -s, -r or -I");
+	if ((mode == INIT || mode == GET || mode == REMOVE) && argc > 0)
+		dphp_usage_error(synopsis, "%s takes no file", modeopt[mode]);
+	if (mode == SET && argc > 1)
+		dphp_usage_error(synopsis, "-s takes one file");
+	if (mode != COMMIT && (oflag || handlers.dir || handlers.keep ||
+	    bflag != 1))
+		dphp_usage_error(synopsis, "-b, -k, -o and -x are for "
+		    "committing proposals, not for %s", modeopt[mode]);
+}
+
 int
 main(int argc, char *argv[])
 {
-	const char *spec = NULL, *etag = NULL, *gid = NULL, *sid = NULL;
-	const char *rid = NULL, *snap = NULL;
-	int c, cflag = 0, fflag = 0, iflag = 0, r;
+	const char *spec = NULL, *etag = NULL, *id = NULL, *snap = NULL;
+	int mode = COMMIT;	/* enum mode */
+	int c, cflag = 0, fflag = 0, r;
 
 	dphp_setprog("dphp-commit");
 	handlers.timeout_ms = 30000;
@@ -560,15 +588,17 @@ main(int argc, char *argv[])
 			fflag = 1;
 			break;
 		case 'g':
-			gid = optarg;
+			dphp_mode_set(&mode, GET, modeopt, synopsis);
+			id = optarg;
 			break;
 		case 'h':
 			dphp_help(synopsis, options);
 		case 'I':
+			dphp_mode_set(&mode, IMPORT, modeopt, synopsis);
 			snap = optarg;
 			break;
 		case 'i':
-			iflag = 1;
+			dphp_mode_set(&mode, INIT, modeopt, synopsis);
 			break;
 		case 'k':
 			handlers.keep = 1;
@@ -580,10 +610,12 @@ main(int argc, char *argv[])
 			oflag = 1;
 			break;
 		case 'r':
-			rid = optarg;
+			dphp_mode_set(&mode, REMOVE, modeopt, synopsis);
+			id = optarg;
 			break;
 		case 's':
-			sid = optarg;
+			dphp_mode_set(&mode, SET, modeopt, synopsis);
+			id = optarg;
 			break;
 		case 'T':
 			handlers.timeout_ms = dphp_strtonum(optarg, 0,
@@ -603,27 +635,18 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (iflag + (gid != NULL) + (sid != NULL) + (rid != NULL) + (snap !=
-	    NULL) > 1 ||
-	    ((sid || rid) && cflag + (etag != NULL) + fflag != 1) ||
-	    (rid && cflag) || (!sid && !rid && (cflag || etag)) ||
-	    (!sid && !rid && !snap && fflag) ||
-	    ((iflag || gid || rid) && argc > 0) || (sid && argc > 1) ||
-	    ((iflag || gid || sid || rid || snap) && (oflag || handlers.dir ||
-	    handlers.keep || bflag != 1)))
-		dphp_usage(synopsis);
-	if (iflag)
+	checkmode(mode, argc, cflag, etag, fflag);
+	if (mode == INIT)
 		return dphp_store_init(spec) == 0 ? 0 : DPHP_EXIT_SYS;
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
-	if (snap != NULL)
+	if (mode == IMPORT)
 		r = import(snap, argc, argv, fflag);
-	else if (gid != NULL)
-		r = getstate(gid);
-	else if (sid != NULL || rid != NULL)
-		r = putstate(sid ? sid : rid, argc ? argv[0] : NULL, cflag ?
-		    DPHP_IF_ABSENT : etag ? DPHP_IF_MATCH : DPHP_IF_ANY, etag,
-		    rid != NULL);
+	else if (mode == GET)
+		r = getstate(id);
+	else if (mode == SET || mode == REMOVE)
+		r = putstate(id, argc ? argv[0] : NULL, cflag ? DPHP_IF_ABSENT :
+		    etag ? DPHP_IF_MATCH : DPHP_IF_ANY, etag, mode == REMOVE);
 	else {
 		if (handlers.dir == NULL)
 			handlers.dir = getenv("DPHP_HANDLERS");

@@ -129,7 +129,7 @@ force(const char *entity)
 		dphp_die(DPHP_EXIT_USAGE, "'%.300s' is not an entity id",
 		    entity);
 	switch (dphp_lock_force(store, entity, &was)) {
-	case 0:
+	case DPHP_LOCKREC_OK:
 		dphp_time_format(dphp_now_ms(), ts);
 		audit = json_pack("{sssssssOsOsOsb}", "kind", "unlock", "ts", ts,
 		    "entity", entity, "owner", json_object_get(was, "owner"),
@@ -139,10 +139,10 @@ force(const char *entity)
 		json_decref(audit);
 		json_decref(was);
 		return 0;
-	case 1:
+	case DPHP_LOCKREC_FREE:
 		dphp_error("'%s' is not locked", entity);
 		return DPHP_EXIT_NO;
-	case 2:
+	case DPHP_LOCKREC_RACED:
 		dphp_error("the lock of '%s' changed meanwhile; try again",
 		    entity);
 		return DPHP_EXIT_NO;
@@ -236,13 +236,16 @@ main(int argc, char *argv[])
 	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0 &&
 	    !(optind > 2 && strlen(argv[optind - 2]) == 2 &&
 	    strchr("dlow", argv[optind - 2][1]) && argv[optind - 2][0] == '-'))
-		dphp_usage(synopsis);
+		dphp_usage_error(synopsis, "the entities to lock go before --");
 	argc -= optind;
 	argv += optind;
 	if (Lflag || Fflag) {
-		if (Lflag + (Fflag != NULL) > 1 || argc > 0 || cflag ||
-		    dphp_unbuffered)
-			dphp_usage(synopsis);
+		if (Lflag && Fflag)
+			dphp_usage_error(synopsis, "-L and -F cannot be used "
+			    "together");
+		if (argc > 0 || cflag || dphp_unbuffered)
+			dphp_usage_error(synopsis, "%s takes no other option "
+			    "and no argument", Lflag ? "-L" : "-F");
 		if ((store = dphp_store_open(spec)) == NULL)
 			return DPHP_EXIT_SYS;
 		now = dphp_now_ms();
@@ -256,13 +259,20 @@ main(int argc, char *argv[])
 	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
 		;
 	if (i < argc) {		/* entity ... -- command */
-		if (i == 0 || i + 1 == argc || dphp_unbuffered)
-			dphp_usage(synopsis);
+		if (i == 0)
+			dphp_usage_error(synopsis, "the entities to lock go "
+			    "before --");
+		if (i + 1 == argc)
+			dphp_usage_error(synopsis, "a command goes after --");
+		if (dphp_unbuffered)
+			dphp_usage_error(synopsis, "-u is for the stage, not "
+			    "for a command");
 		argv[i] = NULL;
 		return command(i, argv, argv + i + 1, &o);
 	}
 	if (cflag)
-		dphp_usage(synopsis);
+		dphp_usage_error(synopsis, "-l, -o and -w go with a command "
+		    "(entity ... -- command)");
 	dphp_stop_on_signals(1);
 	r = dphp_each_event(argc, argv, pass, NULL);
 	if (r == 0 && rejected)

@@ -255,8 +255,7 @@ print(json_t *env, const struct dphp_desc *d, void *arg)
 		    "receipt, than a stage may pass on (a line is at most "
 		    "16777216 bytes)");
 	}
-	own = strcmp(d->type, "share") == 0 || strcmp(d->type, "revoke") == 0 ||
-	    strcmp(d->type, "give") == 0;
+	own = (d->ops & DPHP_OPS_OWNERSHIP) != 0;
 	if (own)
 		st = dphp_authz_own(store, policy, d, why, sizeof(why));
 	else if (policy != NULL)
@@ -499,6 +498,40 @@ route(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	return 0;
 }
 
+/* what a run does: filter events, or what -q, -t or -r asks for */
+enum mode { FILTER, QUEUE, TAKE, RELEASE };
+static const char *const modeopt[] = { "", "-q", "-t", "-r" };
+
+/* the options given that the mode does not take: usage, named */
+static void
+checkmode(enum mode mode, int argc, int tonly, const char *spec,
+    const char *Kflag, const char *Rflag, const char *Pflag)
+{
+	const char *m = modeopt[mode];
+
+	if (vflag && npatterns == 0)
+		dphp_usage_error(synopsis, "-v inverts -m: give a pattern");
+	if (tonly && mode != TAKE)
+		dphp_usage_error(synopsis, "-a, -e, -l, -n, -s and -w go with "
+		    "-t");
+	if (spec && mode == FILTER)
+		dphp_usage_error(synopsis, "-d goes with -q, -t or -r");
+	if ((mode == TAKE || mode == RELEASE) && (argc > 0 || npatterns))
+		dphp_usage_error(synopsis, "%s takes no file and no -m", m);
+	if (mode != FILTER && (Dflag || iflag))
+		dphp_usage_error(synopsis, "-D and -i are for filtering, not "
+		    "for %s", m);
+	if (eflag && wflag)
+		dphp_usage_error(synopsis, "-e and -w cannot be used together");
+	if ((mode == TAKE || mode == RELEASE) && Kflag)
+		dphp_usage_error(synopsis, "-K checks events as they are "
+		    "queued, not with %s", m);
+	if (mode == RELEASE && Rflag)
+		dphp_usage_error(synopsis, "-r takes no -R");
+	if (Pflag && mode != QUEUE && mode != TAKE)
+		dphp_usage_error(synopsis, "-P goes with -q or -t");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -507,7 +540,8 @@ main(int argc, char *argv[])
 	const char *penv = getenv("DPHP_POLICY");
 	long long nmax = 0;
 	int64_t now;
-	int c, r, qflag = 0, rflag = 0, tflag = 0, tonly = 0;
+	int mode = FILTER;	/* enum mode */
+	int c, r, tonly = 0;
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
@@ -549,10 +583,10 @@ main(int argc, char *argv[])
 			tonly = 1;
 			break;
 		case 'q':
-			qflag = 1;
+			dphp_mode_set(&mode, QUEUE, modeopt, synopsis);
 			break;
 		case 'r':
-			rflag = 1;
+			dphp_mode_set(&mode, RELEASE, modeopt, synopsis);
 			break;
 		case 's':
 			if (shard_parse(optarg, &part) != 0)
@@ -561,7 +595,7 @@ main(int argc, char *argv[])
 			tonly = 1;
 			break;
 		case 't':
-			tflag = 1;
+			dphp_mode_set(&mode, TAKE, modeopt, synopsis);
 			break;
 		case 'w':
 			wflag = 1;
@@ -589,15 +623,10 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((vflag && npatterns == 0) || qflag + tflag + rflag > 1 ||
-	    (tonly && !tflag) || (spec && !qflag && !tflag && !rflag) ||
-	    ((tflag || rflag) && (argc > 0 || npatterns || Dflag || iflag)) ||
-	    (qflag && (Dflag || iflag)) || (eflag && wflag) ||
-	    (tflag && Kflag) || (rflag && (Kflag || Rflag)) ||
-	    (Pflag && !qflag && !tflag))
-		dphp_usage(synopsis);
+	checkmode(mode, argc, tonly, spec, Kflag, Rflag, Pflag);
 	/* a policy is for a store's queue: $DPHP_POLICY too */
-	if (Pflag == NULL && (qflag || tflag) && penv != NULL && *penv)
+	if (Pflag == NULL && (mode == QUEUE || mode == TAKE) && penv != NULL &&
+	    *penv)
 		Pflag = penv;
 	if (Pflag != NULL && (policy = dphp_policy_load(Pflag)) == NULL)
 		return DPHP_EXIT_USAGE;
@@ -605,21 +634,19 @@ main(int argc, char *argv[])
 		return DPHP_EXIT_USAGE;
 	if (Rflag != NULL && (rejects = fopen(Rflag, "ae")) == NULL)
 		dphp_die(DPHP_EXIT_SYS, "cannot open '%s':", Rflag);
-	if ((qflag || tflag || rflag) &&
-	    (store = dphp_store_open(spec)) == NULL)
+	if (mode != FILTER && (store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
-	if (qflag || tflag)
-		dphp_stop_on_signals(qflag);
-	if (tflag)	/* a write to stages gone fails: see stop() */
+	if (mode == QUEUE || mode == TAKE)
+		dphp_stop_on_signals(mode == QUEUE);
+	if (mode == TAKE) {
+		/* a write to stages gone fails: see stop() */
 		signal(SIGPIPE, SIG_IGN);
-	if (tflag) {
 		r = take(&part, nmax);
 		json_decref(inflight);
 		free(suspect);
 		if (r == 0 && nrejected > 0)
 			r = DPHP_EXIT_INPUT;
-	}
-	else if (rflag)
+	} else if (mode == RELEASE)
 		r = dphp_queue_release(store) < 0 ? DPHP_EXIT_SYS : 0;
 	else {
 		admitting = json_array();

@@ -25,9 +25,9 @@ run(const struct dphp_handlers *h, const struct dphp_desc *d)
 	    json_object_get(d->core, "input") : json_null(), "user",
 	    d->by ? d->by : json_null());
 	if (dphp_handler_call(h, &d->dest, req, &resp, why, sizeof(why)) == 0) {
-		json_object_foreach(resp, key, v)
-			if (strcmp(key, "result") && strcmp(key, "error"))
-				break;
+		static const char *const known[] = { "result", "error", NULL };
+
+		key = dphp_unknown_key(resp, known);
 		v = json_object_get(resp, "error");
 		if (key != NULL)
 			snprintf(why, sizeof(why), "handler activity/%s "

@@ -179,7 +179,7 @@ dphp_authorize(struct dphp_store *st, const struct dphp_policy *pol,
 	/* the holder's events pass a lock: only the holder sends them */
 	if (d->lock != NULL) {
 		owner = json_string_value(json_object_get(d->lock, "owner"));
-		if (outside || d->from == NULL || strcmp(owner, d->from)) {
+		if (outside || d->from == NULL || strcmp(owner, d->from) != 0) {
 			snprintf(why, whysz, "a 'lock' wrapper names %s, and "
 			    "only %s itself sends those", owner, owner);
 			return DPHP_AUTHZ_DENY;

@@ -70,6 +70,13 @@ extern const struct option dphp_longopts[];	/* --help, --version */
 void dphp_version(void) __attribute__((noreturn));	/* "prog (dphp) X.Y.Z" */
 /* usage: print to stderr and exit 2; help: print to stdout, exit 0 */
 void dphp_usage(const char *synopsis) __attribute__((noreturn));
+/* a main's mode (0: the default) set to m by the option opts[m]; two
+ * options of different modes are a usage error that names them */
+void dphp_mode_set(int *mode, int m, const char *const *opts,
+    const char *synopsis);
+/* the same after "prog: error: MSG", MSG saying what is wrong */
+void dphp_usage_error(const char *synopsis, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
 void dphp_help(const char *synopsis, const char *options)
     __attribute__((noreturn));
 long long dphp_strtonum(const char *, long long, long long, const char *);
@@ -121,6 +128,8 @@ int dphp_reader_pending(struct dphp_reader *);
 /* print "prog: FILE:LINE: reason" for the record just read */
 void dphp_reader_error(const struct dphp_reader *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+/* the first key of object obj that is not one of known (NULL-ended) */
+const char *dphp_unknown_key(json_t *obj, const char *const *known);
 /* parse one JSON value (any type) from a string or a whole file */
 json_t *dphp_json_parse(const char *text, size_t len, const char *what);
 json_t *dphp_json_load_file(const char *path);	/* "-" is stdin */
@@ -511,6 +520,15 @@ int dphp_queue_renew(struct dphp_store *);
 int dphp_queue_wait(struct dphp_store *, int64_t ms);
 
 /* lock.c: lock records of entities, dphp-lock(1) */
+/* what a step on a lock record came to (or -1: an error, reported) */
+enum dphp_lockrec_outcome {
+	DPHP_LOCKREC_OK,
+	DPHP_LOCKREC_HELD,	/* another holds it (and waits for it) */
+	DPHP_LOCKREC_RACED,	/* it changed since it was read */
+	DPHP_LOCKREC_LOST,	/* the caller's hold is gone */
+	DPHP_LOCKREC_FREE,	/* no one held it */
+	DPHP_LOCKREC_SAME	/* nothing to change */
+};
 struct dphp_hold {
 	const char *entity;
 	const char *owner;
@@ -519,19 +537,19 @@ struct dphp_hold {
 };
 /*
  * Take the lock of h->entity for h->owner, until now + lease_ms, if it
- * is free or its lease has run out: 0 (h->fence and h->etag set); 1 if
- * another holds it (*holder: its record); 2 if another took it just
- * now; -1 after a message.
+ * is free or its lease has run out: OK (h->fence and h->etag set);
+ * HELD if another holds it (*holder: its record); RACED if another
+ * took it just now; -1 after a message.
  */
 int dphp_lock_try(struct dphp_store *, struct dphp_hold *h,
     json_t *participants, int64_t lease_ms, json_t **holder);
-/* extend the lease: 0, 3 if the hold was lost, -1 */
+/* extend the lease: OK, LOST, or -1 */
 int dphp_lock_renew(struct dphp_store *, struct dphp_hold *h,
     json_t *participants, int64_t lease_ms);
-/* let go: 0, 3 if the hold was lost meanwhile, -1 */
+/* let go: OK, LOST if the hold was lost meanwhile, or -1 */
 int dphp_lock_release(struct dphp_store *, struct dphp_hold *h);
-/* let go of whoever holds the lock of entity: 0 (*was: the record it
- * had), 1 if no one held it, 2 if it changed meanwhile, -1 */
+/* let go of whoever holds the lock of entity: OK (*was: the record it
+ * had), FREE if no one held it, RACED, or -1 */
 int dphp_lock_force(struct dphp_store *, const char *entity, json_t **was);
 /*
  * A lock record as read: owner NULL when free; parked (borrowed from
@@ -558,8 +576,8 @@ json_int_t dphp_lock_next_fence(const struct dphp_lockrec *);
 /* a new lock record: a hold, or free when owner is NULL */
 json_t *dphp_lock_record(const char *owner, json_t *participants,
     int64_t until, json_int_t fence, const char *request, json_t *parked);
-/* compare-and-set the record lr was read as to rec (stolen): 0 (lr's
- * etag updated), 2 when it changed meanwhile, -1 */
+/* compare-and-set the record lr was read as to rec (stolen): OK (lr's
+ * etag updated), RACED, or -1 */
 int dphp_lock_write(struct dphp_store *, const char *entity,
     struct dphp_lockrec *lr, json_t *rec);
 /* let go of the hold lr read (how, when not NULL, is kept in the free
@@ -571,8 +589,8 @@ int dphp_lock_letgo(struct dphp_store *, const char *entity,
 /*
  * A free record lr holding lock requests back (lr->ahead): take from
  * its list the event of queue name done (NULL: none) and those no
- * longer in the queue; when none is left, the requests go on.  0, 1
- * when nothing changed, 2 if lr changed meanwhile, -1.
+ * longer in the queue; when none is left, the requests go on.  OK,
+ * SAME when nothing changed, RACED, or -1.
  */
 int dphp_lock_ahead(struct dphp_store *, const char *entity,
     struct dphp_lockrec *lr, const char *done);
@@ -648,6 +666,9 @@ const struct dphp_rule *dphp_policy_find(const struct dphp_policy *,
 const char *dphp_mode_name(enum dphp_mode);
 
 /* acl.c: ownership records, the decision of dphp-policy(5) */
+/* the ownership events, carried out by dphp-route (by their ops) */
+#define DPHP_OPS_OWNERSHIP (DPHP_OP_SHARE_PLUS | DPHP_OP_SHARE_MINUS | \
+    DPHP_OP_OWNER)
 /* the operations only an owner (or a share, or an admin) may do, even
  * in mode auth */
 #define DPHP_OPS_OWNER (DPHP_OP_DELETE | DPHP_OP_SHARE_PLUS | \

@@ -23,18 +23,18 @@ static int
 answer(json_t *resp, const struct dphp_desc *d, json_t *emit,
     json_t **state, json_t **result, char *why, size_t whysz)
 {
+	static const char *const known[] = { "state", "result", "emit",
+	    "error", NULL };
 	struct dphp_desc ed;
 	const char *key, *r;
 	json_t *v, *e, *list;
 	size_t i;
 
-	json_object_foreach(resp, key, v)
-		if (strcmp(key, "state") && strcmp(key, "result") &&
-		    strcmp(key, "emit") && strcmp(key, "error")) {
-			snprintf(why, whysz, "handler entity/%s answered an "
-			    "unknown field '%.64s'", d->dest.name, key);
-			return -1;
-		}
+	if ((key = dphp_unknown_key(resp, known)) != NULL) {
+		snprintf(why, whysz, "handler entity/%s answered an unknown "
+		    "field '%.64s'", d->dest.name, key);
+		return -1;
+	}
 	if ((v = json_object_get(resp, "error")) != NULL) {
 		/* the operation refused: a failed reply with this reason */
 		if (!json_is_string(v) || json_object_size(resp) != 1)

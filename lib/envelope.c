@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "dphp.h"
 #include "qname.h"
 
@@ -94,9 +95,6 @@ findcore(const char *type)
 			return &cores[i];
 	return NULL;
 }
-
-#define FAIL(...) do { snprintf(buf, bufsz, __VA_ARGS__); *why = buf; \
-    return -1; } while (0)
 
 static int
 checkfield(const char *key, char t, json_t *v, char *buf, size_t bufsz,
@@ -268,7 +266,8 @@ checklock(json_t *v, char *buf, size_t bufsz, const char **why)
 	if (!json_is_object(v))
 		FAIL("'lock' must be an object");
 	json_object_foreach(v, key, e)
-		if (strcmp(key, "owner") != 0 && strcmp(key, "participants"))
+		if (strcmp(key, "owner") != 0 &&
+		    strcmp(key, "participants") != 0)
 			FAIL("unknown field '%.64s' in 'lock'", key);
 	if (checkid("lock.owner", json_object_get(v, "owner"), &id, buf,
 	    bufsz, why))
@@ -326,6 +325,8 @@ int
 dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
     size_t bufsz, const char **why)
 {
+	static const char *const known[] = { "v", "id", "ts", "by", "event",
+	    "receipt", "fence", "ahead", "token", NULL };
 	struct dphp_id id;
 	const char *key, *wkey;
 	json_t *v, *node, *w;
@@ -334,12 +335,8 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 
 	memset(d, 0, sizeof(*d));
 	d->priority = -1;
-	json_object_foreach(env, key, v)
-		if (strcmp(key, "v") && strcmp(key, "id") && strcmp(key, "ts") &&
-		    strcmp(key, "by") && strcmp(key, "event") &&
-		    strcmp(key, "receipt") && strcmp(key, "fence") &&
-		    strcmp(key, "ahead") && strcmp(key, "token"))
-			FAIL("unknown envelope field '%.64s'", key);
+	if ((key = dphp_unknown_key(env, known)) != NULL)
+		FAIL("unknown envelope field '%.64s'", key);
 	v = json_object_get(env, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != DPHP_ENVELOPE_VERSION)
 		FAIL("'v' must be %d", DPHP_ENVELOPE_VERSION);

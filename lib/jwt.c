@@ -262,7 +262,7 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 		goto out;
 	*why = "the token is not signed with HS256";
 	if (!json_is_string(json_object_get(h, "alg")) ||
-	    strcmp(json_string_value(json_object_get(h, "alg")), "HS256"))
+	    strcmp(json_string_value(json_object_get(h, "alg")), "HS256") != 0)
 		goto out;
 	*why = "the token's signature is not valid";
 	if (strlen(dot2 + 1) != 43 ||	/* 32 bytes */

@@ -118,7 +118,8 @@ dphp_lock_write(struct dphp_store *st, const char *entity,
 	json_decref(rec);
 	if (r == DPHP_STORE_OK)
 		snprintf(lr->etag, sizeof(lr->etag), "%s", newetag);
-	return r == DPHP_STORE_OK ? 0 : r == DPHP_STORE_CONFLICT ? 2 : -1;
+	return r == DPHP_STORE_OK ? DPHP_LOCKREC_OK : r == DPHP_STORE_CONFLICT ?
+	    DPHP_LOCKREC_RACED : -1;
 }
 
 /* the type of the core event of e */
@@ -283,7 +284,7 @@ dphp_lock_ahead(struct dphp_store *st, const char *entity,
 	}
 	if (r < 0 || json_array_size(keep) == json_array_size(lr->ahead)) {
 		json_decref(keep);
-		return r < 0 ? -1 : 1;
+		return r < 0 ? -1 : DPHP_LOCKREC_SAME;
 	}
 	rec = json_copy(lr->rec);
 	if (json_array_size(keep) > 0) {
@@ -314,13 +315,13 @@ dphp_lock_ahead_done(struct dphp_store *st, const struct dphp_desc *d)
 		if (dphp_lock_read(st, d->to, &lr) != 0)
 			break;
 		r = lr.ahead != NULL && lr.fence == d->ahead ?
-		    dphp_lock_ahead(st, d->to, &lr, name) : 1;
+		    dphp_lock_ahead(st, d->to, &lr, name) : DPHP_LOCKREC_SAME;
 		dphp_lockrec_free(&lr);
-		if (r != 2)
+		if (r != DPHP_LOCKREC_RACED)
 			break;
 	}
 	free(name);
-	return r < 0 || r == 2 ? -1 : 0;
+	return r < 0 || r == DPHP_LOCKREC_RACED ? -1 : 0;
 }
 
 int
@@ -406,7 +407,7 @@ dphp_lock_try(struct dphp_store *st, struct dphp_hold *h, json_t *participants,
 	if (dphp_lock_held(&lr, now)) {
 		*holder = json_incref(lr.rec);
 		dphp_lockrec_free(&lr);
-		return 1;
+		return DPHP_LOCKREC_HELD;
 	}
 	if (lr.owner != NULL)
 		expired(h->entity, &lr);
@@ -429,8 +430,8 @@ dphp_lock_try(struct dphp_store *st, struct dphp_hold *h, json_t *participants,
 }
 
 /*
- * Read the record of h's lock until a write of it wins: 0 with lr
- * read, 3 when the hold is gone, -1.
+ * Read the record of h's lock until a write of it wins: OK with lr
+ * read, LOST when the hold is gone, -1.
  */
 static int
 mine(struct dphp_store *st, struct dphp_hold *h, struct dphp_lockrec *lr)
@@ -440,7 +441,7 @@ mine(struct dphp_store *st, struct dphp_hold *h, struct dphp_lockrec *lr)
 	if (lr->owner == NULL || strcmp(lr->owner, h->owner) != 0 ||
 	    lr->fence != h->fence || !dphp_lock_held(lr, dphp_now_ms())) {
 		dphp_lockrec_free(lr);
-		return 3;
+		return DPHP_LOCKREC_LOST;
 	}
 	return 0;
 }
@@ -486,10 +487,11 @@ dphp_lock_renew(struct dphp_store *st, struct dphp_hold *h,
 		if (r == 0 && json_array_size(lr.parked) > 0)
 			r = reguard(st, h->entity, &lr);
 		dphp_lockrec_free(&lr);
-		if (r != 2)	/* else an event was parked meanwhile */
+		/* raced: an event was parked meanwhile */
+		if (r != DPHP_LOCKREC_RACED)
 			return r;
 	}
-	return 3;
+	return DPHP_LOCKREC_LOST;
 }
 
 int
@@ -503,10 +505,10 @@ dphp_lock_release(struct dphp_store *st, struct dphp_hold *h)
 			return r;
 		r = dphp_lock_letgo(st, h->entity, &lr, NULL);
 		dphp_lockrec_free(&lr);
-		if (r != 2)
+		if (r != DPHP_LOCKREC_RACED)
 			return r;
 	}
-	return 3;
+	return DPHP_LOCKREC_LOST;
 }
 
 int
@@ -520,7 +522,7 @@ dphp_lock_force(struct dphp_store *st, const char *entity, json_t **was)
 		return -1;
 	if (lr.owner == NULL) {
 		dphp_lockrec_free(&lr);
-		return 1;
+		return DPHP_LOCKREC_FREE;
 	}
 	if ((r = dphp_lock_letgo(st, entity, &lr, "forced")) == 0)
 		*was = json_incref(lr.rec);

@@ -43,14 +43,14 @@ release_all(struct dphp_store *st, struct dphp_hold *h, size_t n)
 	const char *lost = NULL;
 
 	while (n-- > 0)
-		if (dphp_lock_release(st, &h[n]) == 3)
+		if (dphp_lock_release(st, &h[n]) == DPHP_LOCKREC_LOST)
 			lost = h[n].entity;
 	return lost;
 }
 
 /*
- * Renew the leases of the n locks of h: 0, or 3 with the first found
- * lost in *lost (an I/O error is tried again next time).
+ * Renew the leases of the n locks of h: OK, or LOST with the first
+ * found lost in *lost (an I/O error is tried again next time).
  */
 static int
 renew_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
@@ -59,11 +59,12 @@ renew_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (dphp_lock_renew(st, &h[i], participants, lease_ms) == 3) {
+		if (dphp_lock_renew(st, &h[i], participants, lease_ms) ==
+		    DPHP_LOCKREC_LOST) {
 			*lost = h[i].entity;
-			return 3;
+			return DPHP_LOCKREC_LOST;
 		}
-	return 0;
+	return DPHP_LOCKREC_OK;
 }
 
 /*
@@ -84,12 +85,12 @@ take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
 
 	for (i = 0; i < n; i++) {
 		while ((r = dphp_lock_try(st, &h[i], participants,
-		    o->lease_ms, &holder)) != 0) {
+		    o->lease_ms, &holder)) != DPHP_LOCKREC_OK) {
 			if (r < 0) {
 				release_all(st, h, i);
 				return DPHP_EXIT_SYS;
 			}
-			if (r == 1 && deadline >= 0 &&
+			if (r == DPHP_LOCKREC_HELD && deadline >= 0 &&
 			    dphp_now_ms() >= deadline) {
 				dphp_error("'%s' is locked by %s until %s", h[i].entity,
 				    json_string_value(json_object_get(holder,
@@ -109,7 +110,7 @@ take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
 				continue;
 			next = dphp_now_ms() + o->lease_ms / 3;
 			if (renew_all(st, h, i, participants, o->lease_ms,
-			    &lost) == 3) {
+			    &lost) == DPHP_LOCKREC_LOST) {
 				release_all(st, h, i);
 				i = 0;
 			}
@@ -190,7 +191,7 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 	    (r < 0 && errno == EINTR)) {
 		if (r == 0 && dphp_now_ms() >= next && !lost) {
 			if (renew_all(st, h, n, participants, o->lease_ms,
-			    &gone) == 3) {
+			    &gone) == DPHP_LOCKREC_LOST) {
 				dphp_error("lost the lock of '%s'; stopping "
 				    "'%s'", gone, cmd[0]);
 				lost = 1;

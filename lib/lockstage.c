@@ -60,7 +60,8 @@ readlock(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr)
 		if (lr->owner != NULL && !dphp_lock_held(lr, dphp_now_ms()))
 			r = dphp_lock_expire(st, entity, lr);
 		else if (lr->ahead != NULL) {
-			if ((r = dphp_lock_ahead(st, entity, lr, NULL)) == 1)
+			if ((r = dphp_lock_ahead(st, entity, lr, NULL)) ==
+			    DPHP_LOCKREC_SAME)
 				return 0;
 		} else if (lr->owner == NULL && json_array_size(lr->parked) > 0)
 			r = dphp_lock_letgo(st, entity, lr, NULL);
@@ -96,7 +97,7 @@ queue1(struct dphp_store *st, json_t *e)
 	return r;
 }
 
-/* park e (stolen) on the hold lr read: 0, 2 if lr changed, -1 */
+/* park e (stolen) on the hold lr read: OK, RACED, or -1 */
 static int
 park(struct dphp_store *st, const char *entity, struct dphp_lockrec *lr,
     json_t *e)
@@ -171,7 +172,7 @@ drop(struct dphp_store *st, const char *entity, const char *owner,
 			json_decref(keep);
 		}
 		dphp_lockrec_free(&lr);
-		if (r != 2)
+		if (r != DPHP_LOCKREC_RACED)
 			return r;
 	}
 	return -1;
@@ -210,8 +211,9 @@ wanted(struct dphp_store *st, const char *owner, const char *request)
 	if (r != DPHP_STORE_OK)
 		return 0;
 	status = str(doc, "status");
-	w = status != NULL && strcmp(status, "completed") &&
-	    strcmp(status, "failed") && strcmp(status, "terminated") &&
+	w = status != NULL && strcmp(status, "completed") != 0 &&
+	    strcmp(status, "failed") != 0 &&
+	    strcmp(status, "terminated") != 0 &&
 	    same(str(json_object_get(doc, "locks"), "request"), request);
 	json_decref(doc);
 	return w;
@@ -262,7 +264,8 @@ fences(struct dphp_store *st, json_t *participants, const char *owner,
 	return f;
 }
 
-/* take participant entity for d's request: 0 held, 1 parked, -1 */
+/* take participant entity for d's request: OK, HELD (by another: the
+ * request parked there), or -1 */
 static int
 take(struct dphp_store *st, const struct dphp_desc *d, json_t *env,
     size_t j, const char *entity, int64_t lease)
@@ -277,18 +280,18 @@ take(struct dphp_store *st, const struct dphp_desc *d, json_t *env,
 		if (readlock(st, entity, &lr) != 0)
 			return -1;
 		if (same(lr.owner, owner) && same(lr.request, request))
-			r = 0;		/* taken before a crash */
+			r = DPHP_LOCKREC_OK;	/* taken before a crash */
 		else if (lr.owner != NULL || lr.ahead != NULL) {
 			r = park(st, entity, &lr, strcmp(entity, d->to) == 0 ?
 			    parkable(env) : forward(d, j, entity));
-			if (r == 0)
-				r = 1;
+			if (r == DPHP_LOCKREC_OK)
+				r = DPHP_LOCKREC_HELD;
 		} else
 			r = dphp_lock_write(st, entity, &lr, dphp_lock_record(
 			    owner, p, dphp_now_ms() + lease,
 			    dphp_lock_next_fence(&lr), request, lr.parked));
 		dphp_lockrec_free(&lr);
-		if (r != 2)
+		if (r != DPHP_LOCKREC_RACED)
 			return r;
 	}
 	return -1;
@@ -443,7 +446,7 @@ dphp_lock_stage(struct dphp_store *st, const struct dphp_reader *rd,
 				    json_integer_value(json_object_get(d->core,
 				    "recheck")));
 			dphp_lockrec_free(&lr);
-			if (r == 2)
+			if (r == DPHP_LOCKREC_RACED)
 				continue;
 			return r || dphp_queue_ack(st, d->receipt) ? -1 :
 			    DPHP_LOCK_DONE;

@@ -381,3 +381,20 @@ dphp_write_text(const char *text, size_t len)
 	    (dphp_unbuffered && fflush(stdout) == EOF))
 		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
 }
+
+const char *
+dphp_unknown_key(json_t *obj, const char *const *known)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(obj, key, v) {
+		for (i = 0; known[i] != NULL; i++)
+			if (strcmp(key, known[i]) == 0)
+				break;
+		if (known[i] == NULL)
+			return key;
+	}
+	return NULL;
+}

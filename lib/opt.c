@@ -33,6 +33,27 @@ dphp_usage(const char *synopsis)
 }
 
 void
+dphp_usage_error(const char *synopsis, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	dphp_vsay(NULL, "error: ", fmt, ap);
+	va_end(ap);
+	dphp_usage(synopsis);
+}
+
+void
+dphp_mode_set(int *mode, int m, const char *const *opts,
+    const char *synopsis)
+{
+	if (*mode != 0 && *mode != m)
+		dphp_usage_error(synopsis, "%s and %s cannot be used together",
+		    opts[*mode], opts[m]);
+	*mode = m;
+}
+
+void
 dphp_help(const char *synopsis, const char *options)
 {
 	printf("usage: %s\n%s", synopsis, options);

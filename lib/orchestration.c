@@ -184,6 +184,12 @@ dphp_action_describe(json_t *a, char *buf, size_t bufsz)
 	free(ents);
 }
 
+/* the fields an action may have, and a handler's answer */
+static const char *const action_fields[] = { "kind", "name", "to", "op",
+	"input", "at", "after", "entities", "lease", NULL };
+static const char *const answer_fields[] = { "actions", "await", "output",
+	"error", "continue", "status", NULL };
+
 /* Check a new action from the handler; NULL or the reason it is bad. */
 static const char *
 badaction(json_t *a, char *buf, size_t bufsz)
@@ -195,16 +201,10 @@ badaction(json_t *a, char *buf, size_t bufsz)
 
 	if (!json_is_object(a) || kind == NULL)
 		return "an action is an object with a \"kind\"";
-	json_object_foreach(a, key, v)
-		if (strcmp(key, "kind") && strcmp(key, "name") &&
-		    strcmp(key, "to") && strcmp(key, "op") &&
-		    strcmp(key, "input") && strcmp(key, "at") &&
-		    strcmp(key, "after") && strcmp(key, "entities") &&
-		    strcmp(key, "lease")) {
-			snprintf(buf, bufsz, "unknown action field '%.64s'",
-			    key);
-			return buf;
-		}
+	if ((key = dphp_unknown_key(a, action_fields)) != NULL) {
+		snprintf(buf, bufsz, "unknown action field '%.64s'", key);
+		return buf;
+	}
 	if (strcmp(kind, "activity") == 0 || strcmp(kind, "event") == 0) {
 		if (str(a, "name") == NULL || !dphp_opname_valid(str(a,
 		    "name")))
@@ -250,7 +250,7 @@ badaction(json_t *a, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "unknown action kind '%.64s'", kind);
 		return buf;
 	}
-	if (strcmp(kind, "lock") && (json_object_get(a, "entities") ||
+	if (strcmp(kind, "lock") != 0 && (json_object_get(a, "entities") ||
 	    json_object_get(a, "lease")))
 		return "only a lock has \"entities\" and \"lease\"";
 	return NULL;
@@ -495,8 +495,8 @@ badawait(json_t *w, size_t nactions, json_t *actions)
 	json_t *seqs = json_object_get(w, "seqs"), *s;
 	size_t i, k;
 
-	if (!json_is_object(w) || mode == NULL || (strcmp(mode, "one") &&
-	    strcmp(mode, "all") && strcmp(mode, "any")))
+	if (!json_is_object(w) || mode == NULL || (strcmp(mode, "one") != 0 &&
+	    strcmp(mode, "all") != 0 && strcmp(mode, "any") != 0))
 		return "\"await\" needs a \"mode\": one, all or any";
 	if (!json_is_array(seqs) || json_array_size(seqs) == 0 ||
 	    (strcmp(mode, "one") == 0 && json_array_size(seqs) != 1) ||
@@ -557,15 +557,12 @@ execute(const struct dphp_handlers *h, json_t *doc,
 		}
 		json_decref(req);
 		bad = NULL;
-		json_object_foreach(resp, key, a)
-			if (strcmp(key, "actions") && strcmp(key, "await") &&
-			    strcmp(key, "output") && strcmp(key, "error") &&
-			    strcmp(key, "continue") && strcmp(key, "status")) {
-				snprintf(why, sizeof(why), "handler "
-				    "orchestration/%s answered an unknown field "
-				    "'%.64s'", d->dest.name, key);
-				bad = why;
-			}
+		if ((key = dphp_unknown_key(resp, answer_fields)) != NULL) {
+			snprintf(why, sizeof(why), "handler orchestration/%s "
+			    "answered an unknown field '%.64s'", d->dest.name,
+			    key);
+			bad = why;
+		}
 		acts = json_object_get(resp, "actions");
 		ends = (json_object_get(resp, "await") != NULL) +
 		    (json_object_get(resp, "output") != NULL) +

@@ -74,7 +74,7 @@ rule(char *line, struct dphp_rule *r)
 	if ((why = dphp_selector_parse(w[0], w[1], &r->kind)) != NULL)
 		return why;
 	r->name = xstrdup(w[1]);
-	for (i = 0; i < 3 && strcmp(w[2], modes[i]); i++)
+	for (i = 0; i < 3 && strcmp(w[2], modes[i]) != 0; i++)
 		;
 	if (i == 3)
 		return "the mode must be anon, auth or explicit";

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "dphp.h"
 
 json_t *
@@ -24,8 +25,7 @@ dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	    dphp_orchestration_forged(doc, d, why, whysz) != NULL)
 		return NULL;
 	if (d->dest.kind == DPHP_KIND_ORCHESTRATION &&
-	    strcmp(d->type, "share") && strcmp(d->type, "revoke") &&
-	    strcmp(d->type, "give"))
+	    (d->ops & DPHP_OPS_OWNERSHIP) == 0)
 		return dphp_orchestration_apply(h, d, doc);
 	if (d->dest.kind == DPHP_KIND_ACTIVITY &&
 	    (strcmp(d->type, "schedule") == 0 || strcmp(d->type, "delete") == 0))
@@ -50,30 +50,23 @@ dphp_proposal_new(json_t *env, json_t *applied, const char *base,
 	return p;
 }
 
-#define FAIL(...) do { snprintf(buf, bufsz, __VA_ARGS__); *why = buf; \
-    return -1; } while (0)
-
 int
 dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
     size_t bufsz, const char **why)
 {
+	static const char *const known[] = { "v", "kind", "input", "target",
+	    "base", "prev", "state", "delete", "emit", "failed", "duplicate",
+	    "memoised", "ignored", NULL };
 	struct dphp_desc ed;
 	const char *key, *r;
 	json_t *v, *e;
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
-	json_object_foreach(rec, key, v)
-		if (strcmp(key, "v") && strcmp(key, "kind") &&
-		    strcmp(key, "input") && strcmp(key, "target") &&
-		    strcmp(key, "base") && strcmp(key, "prev") &&
-		    strcmp(key, "state") && strcmp(key, "delete") &&
-		    strcmp(key, "emit") && strcmp(key, "failed") &&
-		    strcmp(key, "duplicate") && strcmp(key, "memoised") &&
-		    strcmp(key, "ignored"))
-			FAIL("unknown proposal field '%.64s'", key);
+	if ((key = dphp_unknown_key(rec, known)) != NULL)
+		FAIL("unknown proposal field '%.64s'", key);
 	v = json_object_get(rec, "kind");
-	if (!json_is_string(v) || strcmp(json_string_value(v), "proposal"))
+	if (!json_is_string(v) || strcmp(json_string_value(v), "proposal") != 0)
 		FAIL("not a proposal (want \"kind\":\"proposal\")");
 	v = json_object_get(rec, "v");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)
@@ -88,7 +81,7 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 		FAIL("input: %s", reason);
 	}
 	v = json_object_get(rec, "target");
-	if (!json_is_string(v) || strcmp(json_string_value(v), p->desc.to))
+	if (!json_is_string(v) || strcmp(json_string_value(v), p->desc.to) != 0)
 		FAIL("'target' must be the input's destination");
 	p->target = json_string_value(v);
 	v = json_object_get(rec, "base");

@@ -83,7 +83,7 @@ compare(const char **ids, size_t n, json_t *states, const char *spec)
 			    mine ? json_object_get(mine, "etag") : json_null(),
 			    "store", g == DPHP_STORE_OK ? etag : NULL);
 		else if (strcmp(etag, json_string_value(json_object_get(mine,
-		    "etag"))) || !json_equal(doc, json_object_get(mine,
+		    "etag"))) != 0 || !json_equal(doc, json_object_get(mine,
 		    "state")))
 			rec = json_pack("{sssOssss}", "id", ids[i], "journal",
 			    json_object_get(mine, "etag"), "store", etag,

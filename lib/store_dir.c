@@ -972,7 +972,8 @@ dir_init(const char *spec)
 	}
 	if ((d = opendir(spec)) != NULL) {
 		while ((de = readdir(d)) != NULL)
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			if (strcmp(de->d_name, ".") != 0 &&
+			    strcmp(de->d_name, "..") != 0)
 				nonempty = 1;
 		closedir(d);
 	}

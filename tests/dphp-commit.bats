@@ -306,15 +306,32 @@ OUT
 	run --separate-stderr dphp-commit -d "$S" -s entity:a:b
 	assert_failure 2
 	assert_output ""
-	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -s takes one of -c, -e and -f"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-commit [-d store] -i"
 	run --separate-stderr dphp-commit -d "$S" -c -r entity:a:b
 	assert_failure 2
 	assert_output ""
-	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -r takes one of -e and -f"
 	run --separate-stderr dphp-commit -d "$S" -o -g entity:a:b
 	assert_failure 2
 	assert_output ""
-	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -b, -k, -o and -x are for committing proposals, not for -g"
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b -s entity:a:b
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -g and -s cannot be used together"
+	run --separate-stderr dphp-commit -d "$S" -i "$S"
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -i takes no file"
+	run --separate-stderr dphp-commit -d "$S" -f
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -f goes with -s, -r or -I"
+	run --separate-stderr dphp-commit -d "$S" -s entity:a:b -f "$S" "$S"
+	assert_failure 2
+	assert_output ""
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -s takes one file"
 	run --separate-stderr dphp-commit -d "$S" -n 0
 	assert_output ""
 	assert_failure 2

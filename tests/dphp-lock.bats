@@ -189,12 +189,22 @@ SH
 	run --separate-stderr dphp-lock -d "$S" entity:acct -- true
 	assert_failure 2
 	[[ $stderr == "dphp-lock: error: invalid id 'entity:acct': "* ]] || fail "$stderr"
-	for bad in "-- true" "entity:acct:a --" "-w 1s" "-u entity:acct:a -- true"; do
+	while IFS='|' read -r bad said; do
 		# shellcheck disable=SC2086 # the words of $bad are arguments
 		run --separate-stderr dphp-lock -d "$S" $bad
 		assert_failure 2
 		assert_output ""
-	done
+		assert_equal "${stderr_lines[0]}" "dphp-lock: error: $said"
+		assert_equal "${stderr_lines[1]}" "usage: dphp-lock [-u] [-d store] [file ...]"
+	done <<'BAD'
+-- true|the entities to lock go before --
+entity:acct:a --|a command goes after --
+-w 1s|-l, -o and -w go with a command (entity ... -- command)
+-u entity:acct:a -- true|-u is for the stage, not for a command
+-L -F entity:acct:a|-L and -F cannot be used together
+-L entity:acct:a|-L takes no other option and no argument
+-F entity:acct:a -o me|-F takes no other option and no argument
+BAD
 }
 
 @test "-L lists the locks held, -F lets go of one by force and says so" {

@@ -201,6 +201,7 @@ OUT
 	assert_failure 2
 	assert_output ""
 	assert_stderr "$(cat <<'USAGE'
+dphp-route: error: -v inverts -m: give a pattern
 usage: dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
        dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-P policy]
            [-R rejects] [file ...]
@@ -209,15 +210,38 @@ usage: dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
        dphp-route -r [-d store]
 USAGE
 )"
-	for bad in "-q -D" "-q -i" "-t -D" "-t -m x" "-n 1" "-w" "-s 0/2" "-l 1s" "-d x" \
-	    "-q -t" "-t -r" "-t x" "-r x" "-e" "-t -e -w" "-t -K k" "-r -R r" "-P p" "-r -P p" \
-	    "-a 3" "-q -a 3"; do
+	while IFS='|' read -r bad said; do
 		# shellcheck disable=SC2086 # the words of $bad are options
 		run --separate-stderr dphp-route $bad
 		assert_failure 2
 		assert_output ""
-		assert_equal "${#stderr_lines[@]}" 6
-	done
+		assert_equal "${stderr_lines[0]}" "dphp-route: error: $said"
+		assert_equal "${stderr_lines[1]}" "usage: dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]"
+		assert_equal "${#stderr_lines[@]}" 7
+	done <<'BAD'
+-q -D|-D and -i are for filtering, not for -q
+-q -i|-D and -i are for filtering, not for -q
+-t -D|-D and -i are for filtering, not for -t
+-t -m x|-t takes no file and no -m
+-n 1|-a, -e, -l, -n, -s and -w go with -t
+-w|-a, -e, -l, -n, -s and -w go with -t
+-s 0/2|-a, -e, -l, -n, -s and -w go with -t
+-l 1s|-a, -e, -l, -n, -s and -w go with -t
+-d x|-d goes with -q, -t or -r
+-q -t|-q and -t cannot be used together
+-t -r|-t and -r cannot be used together
+-t x|-t takes no file and no -m
+-r x|-r takes no file and no -m
+-e|-a, -e, -l, -n, -s and -w go with -t
+-t -e -w|-e and -w cannot be used together
+-t -K k|-K checks events as they are queued, not with -t
+-r -R r|-r takes no -R
+-P p|-P goes with -q or -t
+-r -P p|-P goes with -q or -t
+-a 3|-a, -e, -l, -n, -s and -w go with -t
+-q -a 3|-a, -e, -l, -n, -s and -w go with -t
+-m x -m y -v -q -t|-q and -t cannot be used together
+BAD
 	# (4294967296 would be 0 once narrowed to an unsigned int)
 	for bad in 2/2 4294967296/2 -1/2 1/-2 0/65537 /2 1/ 1/2x; do
 		run --separate-stderr dphp-route -t -e -s "$bad"

@@ -259,7 +259,8 @@ OUT
 	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
 	run --separate-stderr dphp-commit -d "$S" -c -I "$T/x"
 	assert_failure 2
-	assert_equal "${stderr_lines[0]}" "usage: dphp-commit [-d store] -i"
+	assert_equal "${stderr_lines[0]}" "dphp-commit: error: -c and -e go with -s or -r"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-commit [-d store] -i"
 	run --separate-stderr dphp-commit -d "$S" -I "$T/x" planets
 	assert_failure 2
 	assert_stderr "dphp-commit: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"
