@@ -485,8 +485,7 @@ static int
 stage(struct dphp_reader *rd, json_t *rec, void *arg)
 {
 	struct pending *q;
-	char buf[1024];
-	const char *why;
+	char why[1024];
 	size_t i;
 	int r;
 
@@ -499,7 +498,7 @@ stage(struct dphp_reader *rd, json_t *rec, void *arg)
 		    (r = flush()) != 0)
 			return r;
 	q = &batch[nbatch];
-	if (dphp_proposal_check(rec, &q->p, buf, sizeof(buf), &why) != 0) {
+	if (dphp_proposal_check(rec, &q->p, why, sizeof(why)) != 0) {
 		dphp_reader_error(rd, "invalid proposal: %s", why);
 		return DPHP_EXIT_INPUT;
 	}

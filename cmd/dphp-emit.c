@@ -78,9 +78,9 @@ static void
 checkid(const char *s)
 {
 	struct dphp_id id;
-	const char *why;
+	char why[128];
 
-	if (dphp_id_parse(s, &id, &why) != 0)
+	if (dphp_id_parse(s, &id, why, sizeof(why)) != 0)
 		bad("invalid id '%.300s': %s", s, why);
 }
 
@@ -256,10 +256,9 @@ static void
 emit(json_t *env)
 {
 	struct dphp_desc d;
-	char buf[1024];
-	const char *why;
+	char why[1024];
 
-	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0)
+	if (dphp_envelope_check(env, &d, why, sizeof(why)) != 0)
 		dphp_die(DPHP_EXIT_USAGE, "%s", why);
 	dphp_write(env);
 }
@@ -267,15 +266,14 @@ emit(json_t *env)
 static int
 wrapone(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
-	char buf[1024];
-	const char *why;
+	char why[1024];
 
 	(void)arg;
 	json_object_set_new(env, "event", wrap(json_incref(json_object_get(env,
 	    "event"))));
 	if (token != NULL)
 		json_object_set(env, "token", token);
-	if (dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0) {
+	if (dphp_envelope_check(env, d, why, sizeof(why)) != 0) {
 		dphp_reader_error(rd, "cannot wrap: %s", why);
 		return DPHP_EXIT_INPUT;
 	}

@@ -120,11 +120,10 @@ static int
 force(const char *entity)
 {
 	struct dphp_id id;
-	const char *why;
 	char ts[32];
 	json_t *was, *audit;
 
-	if (dphp_id_parse(entity, &id, &why) != 0 ||
+	if (dphp_id_parse(entity, &id, NULL, 0) != 0 ||
 	    id.kind != DPHP_KIND_ENTITY)
 		dphp_die(DPHP_EXIT_USAGE, "'%.300s' is not an entity id",
 		    entity);
@@ -156,12 +155,11 @@ static int
 command(int n, char **entities, char **cmd, struct dphp_locked *o)
 {
 	struct dphp_id id;
-	const char *why;
-	char host[256], *owner = NULL;
+	char why[128], host[256], *owner = NULL;
 	int i, r;
 
 	for (i = 0; i < n; i++) {
-		if (dphp_id_parse(entities[i], &id, &why) != 0)
+		if (dphp_id_parse(entities[i], &id, why, sizeof(why)) != 0)
 			dphp_die(DPHP_EXIT_USAGE, "invalid id '%.300s': %s",
 			    entities[i], why);
 		if (id.kind != DPHP_KIND_ENTITY)

@@ -128,12 +128,12 @@ get(int argc, char **argv, int owners)
 {
 	char etag[DPHP_ETAG_MAX], denied[1024];
 	struct dphp_id id;
-	const char *why;
+	char why[128];
 	json_t *state, *rec;
 	int i, r, status = 0;
 
 	for (i = 0; i < argc; i++)
-		if (dphp_id_parse(argv[i], &id, &why) != 0) {
+		if (dphp_id_parse(argv[i], &id, why, sizeof(why)) != 0) {
 			dphp_error("invalid id '%.300s': %s", argv[i], why);
 			return DPHP_EXIT_USAGE;
 		}
@@ -193,13 +193,12 @@ status1(const char *id, unsigned op, json_t **out)
 {
 	char etag[DPHP_ETAG_MAX], why[1024];
 	struct dphp_id pid;
-	const char *e;
 	json_t *doc;
 	int r;
 
 	*out = NULL;
-	if (dphp_id_parse(id, &pid, &e) != 0) {
-		dphp_error("invalid id '%.300s': %s", id, e);
+	if (dphp_id_parse(id, &pid, why, sizeof(why)) != 0) {
+		dphp_error("invalid id '%.300s': %s", id, why);
 		return DPHP_EXIT_USAGE;
 	}
 	if (pid.kind == DPHP_KIND_ENTITY) {
@@ -422,7 +421,6 @@ followed(json_t *line, void *arg)
 	const char *id = json_string_value(json_object_get(line, "id"));
 	const struct dphp_map *m = NULL;
 	struct dphp_id pid;
-	const char *why;
 	char denied[1024];
 	int r;
 
@@ -430,8 +428,8 @@ followed(json_t *line, void *arg)
 		return 0;
 	if ((r = allowed(id, DPHP_OP_READ, denied, sizeof(denied))) <= 0)
 		return r < 0 ? DPHP_EXIT_SYS : 0;
-	if (f->sink.format != DPHP_SINK_FEED && (dphp_id_parse(id, &pid, &why)
-	    != 0 || (m = dphp_mapping_find(f->sink.map, &pid)) == NULL))
+	if (f->sink.format != DPHP_SINK_FEED && (dphp_id_parse(id, &pid, NULL,
+	    0) != 0 || (m = dphp_mapping_find(f->sink.map, &pid)) == NULL))
 		return 0;
 	return dphp_sink_line(&f->sink, m, line);
 }
@@ -509,9 +507,9 @@ follow(int argc, char **argv, struct following *f, json_int_t after,
 int
 main(int argc, char *argv[])
 {
-	const char *spec = NULL, *Kflag = NULL, *why;
+	const char *spec = NULL, *Kflag = NULL;
 	int64_t timeout_ms = -1;
-	char buf[1024];
+	char buf[1024], why[128];
 	const char *Pflag = getenv("DPHP_POLICY"), *mflag = NULL;
 	struct following f = { { DPHP_SINK_FEED, NULL, "dphp", 0 }, 0, NULL,
 	    NULL };
@@ -642,7 +640,7 @@ main(int argc, char *argv[])
 		if ((keys = dphp_keys_load(Kflag)) == NULL)
 			return DPHP_EXIT_USAGE;
 		by = dphp_jwt_verify(keys, json_string_value(token),
-		    dphp_now_ms(), &why);
+		    dphp_now_ms(), why, sizeof(why));
 		dphp_keys_free(keys);
 		json_decref(token);
 		if (by == NULL)

@@ -179,7 +179,8 @@ main(int argc, char *argv[])
 	struct dphp_rebuild rb = { DPHP_REBUILD_STATES, 0, -1, NULL, NULL,
 	    &handlers };
 	struct dphp_id only;
-	const char *spec = NULL, *why;
+	const char *spec = NULL;
+	char why[128];
 	int c, r, Jflag = 0, modes = 0;
 
 	dphp_setprog("dphp-replay");
@@ -201,7 +202,7 @@ main(int argc, char *argv[])
 			modes++;
 			break;
 		case 'I':
-			if (dphp_id_parse(optarg, &only, &why) != 0)
+			if (dphp_id_parse(optarg, &only, why, sizeof(why)) != 0)
 				dphp_die(DPHP_EXIT_USAGE, "invalid id '%.300s': "
 				    "%s", optarg, why);
 			rb.only = optarg;

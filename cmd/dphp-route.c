@@ -150,8 +150,7 @@ reject(struct dphp_reader *rd, json_t *env, const char *why)
 static int
 identify(struct dphp_reader *rd, json_t *env, struct dphp_desc *d)
 {
-	char buf[1024];
-	const char *why;
+	char why[1024];
 	json_t *by;
 
 	if (d->token == NULL) {
@@ -166,15 +165,15 @@ identify(struct dphp_reader *rd, json_t *env, struct dphp_desc *d)
 		    "to check it (-K)");
 		return 1;
 	}
-	if ((by = dphp_jwt_verify(keys, d->token, dphp_now_ms(),
-	    &why)) == NULL) {
+	if ((by = dphp_jwt_verify(keys, d->token, dphp_now_ms(), why,
+	    sizeof(why))) == NULL) {
 		reject(rd, env, why);
 		return 1;
 	}
 	json_object_set_new(env, "by", by);
 	json_object_del(env, "token");
 	/* describe it again: d borrowed from what was replaced */
-	return dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0;
+	return dphp_envelope_check(env, d, why, sizeof(why)) != 0;
 }
 
 /* Make the events read so far durable in the queue, then print them. */
@@ -204,7 +203,6 @@ refuse(const struct dphp_desc *d, const char *why)
 {
 	struct dphp_desc rd;
 	char buf[1024], reason[1200];
-	const char *r;
 	json_t *replies, *e, *ok;
 	size_t i;
 	int st = 0;
@@ -218,7 +216,7 @@ refuse(const struct dphp_desc *d, const char *why)
 		    "event");
 
 		json_object_set(e, "event", chain);	/* no "from" */
-		if (dphp_envelope_check(e, &rd, buf, sizeof(buf), &r) == 0 &&
+		if (dphp_envelope_check(e, &rd, NULL, 0) == 0 &&
 		    (st = dphp_authorize(store, policy, &rd, 0, buf,
 		    sizeof(buf))) == DPHP_AUTHZ_ALLOW)
 			json_array_append(ok, e);

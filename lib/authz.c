@@ -113,11 +113,11 @@ check(struct dphp_store *st, const struct dphp_policy *pol,
 	const struct dphp_rule *rule;
 	struct dphp_acl a;
 	struct dphp_id pid;
-	const char *e, *user = who(d);
+	const char *user = who(d);
 	unsigned op, ok = 0;
 	int r = DPHP_AUTHZ_ALLOW;
 
-	if (ops == 0 || dphp_id_parse(id, &pid, &e) != 0)
+	if (ops == 0 || dphp_id_parse(id, &pid, NULL, 0) != 0)
 		return DPHP_AUTHZ_ALLOW;	/* nothing asked; ids checked */
 	rule = dphp_policy_find(pol, &pid);
 	if (rule->mode == DPHP_MODE_ANON)

@@ -71,14 +71,13 @@ dphp_orchestration_check(const struct dphp_handlers *h, const char *id,
 	const char *status = json_string_value(json_object_get(doc, "status"));
 	char why[1024], was[256], now[256], *a, *b;
 	struct dphp_id dest;
-	const char *bad;
 	size_t i, n;
 
 	old = json_object_get(doc, "actions");
 	/* not run yet, or a new generation not run yet: nothing to check */
 	if (status == NULL || strcmp(status, "pending") == 0 ||
 	    json_array_size(old) + json_array_size(json_object_get(doc,
-	    "awaits")) == 0 || dphp_id_parse(id, &dest, &bad) != 0)
+	    "awaits")) == 0 || dphp_id_parse(id, &dest, NULL, 0) != 0)
 		return NULL;
 	req = dphp_orchestration_request(doc, id);
 	if (dphp_handler_call(h, &dest, req, &resp, why, sizeof(why)) != 0) {

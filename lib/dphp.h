@@ -3,6 +3,12 @@
  * programs.  It is grouped by source file; each function has a one-line
  * summary here and its contract, where one is needed, in prose.
  *
+ * A function that can refuse its input says why in the caller's buffer
+ * (char *why, size_t whysz), which may be NULL with 0 when the reason
+ * is not wanted; it does not print.  The parsers of one line of a
+ * policy or mapping file (dphp_conf_fn and the selectors) return a
+ * constant reason instead, or NULL.
+ *
  * libdphp is a static, internal library: no ABI promise, not installed.
  */
 #ifndef DPHP_H
@@ -186,8 +192,8 @@ struct dphp_id {
 	char key[DPHP_KEY_MAX + 1];
 	enum dphp_space space;
 };
-/* parse "kind:name:key"; 0, or -1 with a reason in *why */
-int dphp_id_parse(const char *, struct dphp_id *, const char **why);
+/* parse "kind:name:key"; 0, or -1 with a reason in why */
+int dphp_id_parse(const char *, struct dphp_id *, char *why, size_t whysz);
 const char *dphp_kind_name(enum dphp_kind);
 /*
  * The KIND NAME of policy and mapping files: entity, orchestration,
@@ -295,11 +301,11 @@ const char *dphp_op_name(unsigned op);
 unsigned dphp_op_parse(const char *);
 /*
  * Validate a whole envelope and describe it by walking the chain once.
- * 0 on success; -1 with a reason (static or in buf) in *why.  The
- * description borrows from env.
+ * 0 on success; -1 with a reason in why.  The description borrows
+ * from env.
  */
-int dphp_envelope_check(json_t *env, struct dphp_desc *, char *buf,
-    size_t bufsz, const char **why);
+int dphp_envelope_check(json_t *env, struct dphp_desc *, char *why,
+    size_t whysz);
 /* the flat description as a new JSON object */
 json_t *dphp_desc_json(const struct dphp_desc *);
 /*
@@ -311,8 +317,8 @@ typedef int dphp_event_fn(struct dphp_reader *, json_t *env,
     struct dphp_desc *, void *arg);
 int dphp_each_event(int argc, char **argv, dphp_event_fn *, void *arg);
 /* validate one core event alone (for builders); as above */
-int dphp_core_check(json_t *core, enum dphp_kind dest, char *buf,
-    size_t bufsz, const char **why);
+int dphp_core_check(json_t *core, enum dphp_kind dest, char *why,
+    size_t whysz);
 /* wrap: a new {"KEY":value,"event":inner}; steals value and inner */
 json_t *dphp_wrap(const char *key, json_t *value, json_t *inner);
 /* a new envelope around chain (stolen); id/ts NULL make fresh ones */
@@ -640,9 +646,9 @@ void dphp_keys_free(struct dphp_keys *);
 char *dphp_jwt_sign(const struct dphp_keys *, const char *user,
     json_t *roles, int64_t iat, int64_t lifetime_ms);
 /* the acting user a token proves at now, as a new "by" object
- * ({"user","roles"}), or NULL with the reason in *why */
+ * ({"user","roles"}), or NULL with the reason in why */
 json_t *dphp_jwt_verify(const struct dphp_keys *, const char *token,
-    int64_t now, const char **why);
+    int64_t now, char *why, size_t whysz);
 /* a -T argument: the token, or @FILE holding it on its first line, as
  * a new JSON string; exits 4 when the file cannot be read */
 json_t *dphp_token_arg(const char *arg);
@@ -961,9 +967,9 @@ json_t *dphp_orchestration_check(const struct dphp_handlers *,
 json_t *dphp_orchestration_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
 /* is d a reply that binds to an action of doc's but does not come from
- * where that action went?  NULL, or why (in buf) */
-const char *dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d,
-    char *buf, size_t bufsz);
+ * where that action went?  0, or 1 and why */
+int dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d,
+    char *why, size_t whysz);
 /* activity.c: dphp_apply for an activity's schedule or delete */
 json_t *dphp_activity_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
@@ -995,7 +1001,7 @@ struct dphp_proposal {
 	const char *prev;	/* input id of the proposal it builds on */
 };
 /* validate a proposal record (and the envelopes in it); as above */
-int dphp_proposal_check(json_t *rec, struct dphp_proposal *, char *buf,
-    size_t bufsz, const char **why);
+int dphp_proposal_check(json_t *rec, struct dphp_proposal *, char *why,
+    size_t whysz);
 
 #endif

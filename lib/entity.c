@@ -26,7 +26,7 @@ answer(json_t *resp, const struct dphp_desc *d, json_t *emit,
 	static const char *const known[] = { "state", "result", "emit",
 	    "error", NULL };
 	struct dphp_desc ed;
-	const char *key, *r;
+	const char *key;
 	json_t *v, *e, *list;
 	size_t i;
 
@@ -58,10 +58,9 @@ answer(json_t *resp, const struct dphp_desc *d, json_t *emit,
 		json_t *ev = dphp_caused(d, json_array_size(emit) + 1,
 		    json_incref(e));
 
-		if (dphp_envelope_check(ev, &ed, why, whysz, &r) != 0) {
-			char reason[512];
+		char reason[512];
 
-			snprintf(reason, sizeof(reason), "%s", r);
+		if (dphp_envelope_check(ev, &ed, reason, sizeof(reason)) != 0) {
 			snprintf(why, whysz, "handler entity/%s: emit[%zu]: %s",
 			    d->dest.name, i, reason);
 			json_decref(ev);

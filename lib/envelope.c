@@ -97,8 +97,7 @@ findcore(const char *type)
 }
 
 static int
-checkfield(const char *key, char t, json_t *v, char *buf, size_t bufsz,
-    const char **why)
+checkfield(const char *key, char t, json_t *v, char *why, size_t whysz)
 {
 	const char *s;
 	int64_t ms;
@@ -140,8 +139,7 @@ checkfield(const char *key, char t, json_t *v, char *buf, size_t bufsz,
 }
 
 int
-dphp_core_check(json_t *core, enum dphp_kind dest, char *buf, size_t bufsz,
-    const char **why)
+dphp_core_check(json_t *core, enum dphp_kind dest, char *why, size_t whysz)
 {
 	const struct core *c;
 	const char *key, *type;
@@ -167,8 +165,8 @@ dphp_core_check(json_t *core, enum dphp_kind dest, char *buf, size_t bufsz,
 			if (strlen(key) == kl &&
 			    strncmp(key, c->fields[i], kl) == 0) {
 				found = 1;
-				if (checkfield(key, c->fields[i][kl + 1], v, buf,
-				    bufsz, why))
+				if (checkfield(key, c->fields[i][kl + 1], v, why,
+				    whysz))
 					return -1;
 			}
 		}
@@ -207,8 +205,7 @@ dphp_core_check(json_t *core, enum dphp_kind dest, char *buf, size_t bufsz,
  * back (dphp-commit tells the lock record when it is committed).
  */
 static int
-checklocking(json_t *env, struct dphp_desc *d, char *buf, size_t bufsz,
-    const char **why)
+checklocking(json_t *env, struct dphp_desc *d, char *why, size_t whysz)
 {
 	json_t *v = json_object_get(env, "fence"), *p, *e;
 	size_t i;
@@ -243,20 +240,20 @@ checklocking(json_t *env, struct dphp_desc *d, char *buf, size_t bufsz,
 }
 
 static int
-checkid(const char *what, json_t *v, struct dphp_id *id, char *buf,
-    size_t bufsz, const char **why)
+checkid(const char *what, json_t *v, struct dphp_id *id, char *why,
+    size_t whysz)
 {
-	const char *r;
+	char r[128];
 
 	if (!json_is_string(v))
 		FAIL("'%s' must be an id string", what);
-	if (dphp_id_parse(json_string_value(v), id, &r) != 0)
+	if (dphp_id_parse(json_string_value(v), id, r, sizeof(r)) != 0)
 		FAIL("'%s' is not a valid id: %s", what, r);
 	return 0;
 }
 
 static int
-checklock(json_t *v, char *buf, size_t bufsz, const char **why)
+checklock(json_t *v, char *why, size_t whysz)
 {
 	struct dphp_id id;
 	const char *key, *prev = NULL;
@@ -269,14 +266,14 @@ checklock(json_t *v, char *buf, size_t bufsz, const char **why)
 		if (strcmp(key, "owner") != 0 &&
 		    strcmp(key, "participants") != 0)
 			FAIL("unknown field '%.64s' in 'lock'", key);
-	if (checkid("lock.owner", json_object_get(v, "owner"), &id, buf,
-	    bufsz, why))
+	if (checkid("lock.owner", json_object_get(v, "owner"), &id, why,
+	    whysz))
 		return -1;
 	parts = json_object_get(v, "participants");
 	if (!json_is_array(parts))
 		FAIL("'lock.participants' must be an array");
 	json_array_foreach(parts, i, e) {
-		if (checkid("lock.participants", e, &id, buf, bufsz, why))
+		if (checkid("lock.participants", e, &id, why, whysz))
 			return -1;
 		if (id.kind != DPHP_KIND_ENTITY)
 			FAIL("lock participants must be entities");
@@ -288,7 +285,7 @@ checklock(json_t *v, char *buf, size_t bufsz, const char **why)
 }
 
 static int
-checkby(json_t *by, char *buf, size_t bufsz, const char **why)
+checkby(json_t *by, char *why, size_t whysz)
 {
 	const char *key;
 	json_t *v, *e;
@@ -322,8 +319,8 @@ static const char *wrappers[] = {
 };
 
 int
-dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
-    size_t bufsz, const char **why)
+dphp_envelope_check(json_t *env, struct dphp_desc *d, char *why,
+    size_t whysz)
 {
 	static const char *const known[] = { "v", "id", "ts", "by", "event",
 	    "receipt", "fence", "ahead", "token", NULL };
@@ -371,7 +368,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 		d->token = json_string_value(v);
 	}
 	if ((v = json_object_get(env, "by")) != NULL) {
-		if (checkby(v, buf, bufsz, why))
+		if (checkby(v, why, whysz))
 			return -1;
 		d->by = v;
 	}
@@ -402,7 +399,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 		if (strcmp(wkey, "to") == 0) {
 			if (d->to != NULL)
 				FAIL("more than one 'to' wrapper");
-			if (checkid("to", v, &d->dest, buf, bufsz, why))
+			if (checkid("to", v, &d->dest, why, whysz))
 				return -1;
 			d->to = json_string_value(v);
 		} else if (strcmp(wkey, "delay") == 0) {
@@ -413,7 +410,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 				FAIL("'delay' must be an RFC 3339 UTC time");
 			d->delay = json_string_value(v);
 		} else if (strcmp(wkey, "reply_to") == 0) {
-			if (checkid("reply_to", v, &id, buf, bufsz, why))
+			if (checkid("reply_to", v, &id, why, whysz))
 				return -1;
 			if (id.kind == DPHP_KIND_ACTIVITY)
 				FAIL("'reply_to' cannot be an activity");
@@ -424,7 +421,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 		} else if (strcmp(wkey, "lock") == 0) {
 			if (d->lock != NULL)
 				FAIL("more than one 'lock' wrapper");
-			if (checklock(v, buf, bufsz, why))
+			if (checklock(v, why, whysz))
 				return -1;
 			d->lock = v;
 			d->ops |= DPHP_OP_LOCK;
@@ -439,7 +436,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 		} else {
 			if (d->from != NULL)
 				FAIL("more than one 'from' wrapper");
-			if (checkid("from", v, &id, buf, bufsz, why))
+			if (checkid("from", v, &id, why, whysz))
 				return -1;
 			d->from = json_string_value(v);
 		}
@@ -449,7 +446,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	}
 	if (d->to == NULL)
 		FAIL("the envelope has no 'to' wrapper");
-	if (dphp_core_check(node, d->dest.kind, buf, bufsz, why))
+	if (dphp_core_check(node, d->dest.kind, why, whysz))
 		return -1;
 	d->core = node;
 	d->type = json_string_value(json_object_get(node, "type"));
@@ -458,7 +455,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *buf,
 	if (d->nreply > 0)
 		d->ops |= strcmp(d->type, "start") == 0 ? DPHP_OP_SUBSCRIBE :
 		    DPHP_OP_CALL;
-	return checklocking(env, d, buf, bufsz, why);
+	return checklocking(env, d, why, whysz);
 }
 
 json_t *
@@ -539,10 +536,9 @@ checked(struct dphp_reader *rd, json_t *env, void *arg)
 {
 	struct each_event *e = arg;
 	struct dphp_desc d;
-	const char *why;
-	char buf[1024];
+	char why[1024];
 
-	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+	if (dphp_envelope_check(env, &d, why, sizeof(why)) != 0) {
 		dphp_reader_error(rd, "invalid event: %s", why);
 		return DPHP_EXIT_INPUT;
 	}

@@ -170,8 +170,15 @@ utf8_valid(const unsigned char *s)
 	return 1;
 }
 
+static int
+bad(char *why, size_t whysz, const char *text)
+{
+	snprintf(why, whysz, "%s", text);
+	return -1;
+}
+
 int
-dphp_id_parse(const char *s, struct dphp_id *id, const char **why)
+dphp_id_parse(const char *s, struct dphp_id *id, char *why, size_t whysz)
 {
 	const char *c1, *c2;
 	size_t n;
@@ -179,36 +186,32 @@ dphp_id_parse(const char *s, struct dphp_id *id, const char **why)
 
 	memset(id, 0, sizeof(*id));
 	if ((c1 = strchr(s, ':')) == NULL || (c2 = strchr(c1 + 1, ':')) == NULL) {
-		*why = "not of the form KIND:NAME:KEY";
-		return -1;
+		return bad(why, whysz, "not of the form KIND:NAME:KEY");
 	}
 	for (k = DPHP_KIND_ENTITY; k <= DPHP_KIND_ACTIVITY; k++)
 		if (strlen(kinds[k]) == (size_t)(c1 - s) &&
 		    strncmp(s, kinds[k], c1 - s) == 0)
 			break;
 	if (k > DPHP_KIND_ACTIVITY) {
-		*why = "unknown kind (want entity, orchestration or activity)";
-		return -1;
+		return bad(why, whysz, "unknown kind (want entity, "
+		    "orchestration or activity)");
 	}
 	n = c2 - c1 - 1;
 	if (n == 0 || n > DPHP_NAME_MAX) {
-		*why = "name must be 1 to 128 bytes";
-		return -1;
+		return bad(why, whysz, "name must be 1 to 128 bytes");
 	}
 	memcpy(id->name, c1 + 1, n);
 	id->name[n] = '\0';
 	if (!dphp_name_valid(id->name)) {
-		*why = "name must match [A-Za-z0-9._-] and not start with '.'";
-		return -1;
+		return bad(why, whysz, "name must match [A-Za-z0-9._-] and "
+		    "not start with '.'");
 	}
 	n = strlen(c2 + 1);
 	if (n == 0 || n > DPHP_KEY_MAX) {
-		*why = "key must be 1 to 256 bytes";
-		return -1;
+		return bad(why, whysz, "key must be 1 to 256 bytes");
 	}
 	if (!utf8_valid((const unsigned char *)c2 + 1)) {
-		*why = "key must be UTF-8 without newlines";
-		return -1;
+		return bad(why, whysz, "key must be UTF-8 without newlines");
 	}
 	memcpy(id->key, c2 + 1, n + 1);
 	id->kind = k;

@@ -111,7 +111,6 @@ dphp_journal_take(struct dphp_journal *rd, const char *file,
 	json_t *seq = json_object_get(v, "seq"), *e = json_object_get(v,
 	    "end");
 	struct dphp_id id;
-	const char *why;
 
 	if (e != NULL) {
 		if (!json_is_integer(e) || !json_is_integer(json_object_get(v,
@@ -124,7 +123,7 @@ dphp_journal_take(struct dphp_journal *rd, const char *file,
 		    "the one before");
 	if (!json_is_string(json_object_get(v, "id")) ||
 	    dphp_id_parse(json_string_value(json_object_get(v, "id")), &id,
-	    &why) != 0 || !json_is_string(json_object_get(v, "etag")) ||
+	    NULL, 0) != 0 || !json_is_string(json_object_get(v, "etag")) ||
 	    !json_is_string(json_object_get(v, "at")) ||
 	    (json_object_get(v, "state") == NULL) ==
 	    !json_is_true(json_object_get(v, "deleted")))

@@ -245,26 +245,26 @@ date(json_t *c, const char *name, int64_t *ms)
 
 json_t *
 dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
-    const char **why)
+    char *why, size_t whysz)
 {
-	const char *dot1, *dot2, *kid;
+	const char *dot1, *dot2, *kid, *bad;
 	unsigned char m[32], sig[33];
 	json_t *h = NULL, *c = NULL, *by = NULL, *roles, *e;
 	int64_t exp, nbf;
 	size_t i, len = strlen(tok);
 	int ok = 0, r;
 
-	*why = "not a JSON Web Token (header.claims.signature)";
+	bad = "not a JSON Web Token (header.claims.signature)";
 	if (len > TOKEN_MAX || (dot1 = strchr(tok, '.')) == NULL ||
 	    (dot2 = strchr(dot1 + 1, '.')) == NULL || strchr(dot2 + 1, '.'))
-		return NULL;
+		goto out;
 	if ((h = object(tok, (size_t)(dot1 - tok))) == NULL)
 		goto out;
-	*why = "the token is not signed with HS256";
+	bad = "the token is not signed with HS256";
 	if (!json_is_string(json_object_get(h, "alg")) ||
 	    strcmp(json_string_value(json_object_get(h, "alg")), "HS256") != 0)
 		goto out;
-	*why = "the token's signature is not valid";
+	bad = "the token's signature is not valid";
 	if (strlen(dot2 + 1) != 43 ||	/* 32 bytes */
 	    b64u_decode(dot2 + 1, 43, sig) != 32)
 		goto out;
@@ -277,7 +277,7 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 	}
 	if (!ok)
 		goto out;
-	*why = "the token's claims are not valid";
+	bad = "the token's claims are not valid";
 	if ((c = object(dot1 + 1, (size_t)(dot2 - dot1 - 1))) == NULL ||
 	    !json_is_string(json_object_get(c, "sub")) ||
 	    !dphp_user_valid(json_string_value(json_object_get(c, "sub"))))
@@ -288,20 +288,21 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 	json_array_foreach(roles, i, e)
 		if (!json_is_string(e) || !dphp_user_valid(json_string_value(e)))
 			goto out;
-	*why = "the token has no expiry (exp)";
+	bad = "the token has no expiry (exp)";
 	if (date(c, "exp", &exp) != 1)
 		goto out;
-	*why = "the token has expired";
+	bad = "the token has expired";
 	if (now >= exp)
 		goto out;
-	*why = "the token is not valid yet (nbf)";
+	bad = "the token is not valid yet (nbf)";
 	if ((r = date(c, "nbf", &nbf)) < 0 || (r == 1 && now < nbf))
 		goto out;
 	by = json_pack("{sO}", "user", json_object_get(c, "sub"));
 	json_object_set_new(by, "roles", roles ? json_deep_copy(roles) :
 	    json_array());
-	*why = NULL;
 out:
+	if (by == NULL)
+		snprintf(why, whysz, "%s", bad);
 	json_decref(h);
 	json_decref(c);
 	return by;

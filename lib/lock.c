@@ -190,8 +190,7 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 {
 	json_t *rec, *once, *plain, *requests, *names, *e, *f;
 	struct dphp_desc d;
-	const char *why;
-	char buf[1024], *name;
+	char *name;
 	size_t i, k;
 	int r;
 
@@ -221,8 +220,7 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 		json_array_clear(requests);	/* all go now */
 	else {
 		json_array_foreach(plain, i, e)
-			if (dphp_envelope_check(e, &d, buf, sizeof(buf),
-			    &why) == 0) {
+			if (dphp_envelope_check(e, &d, NULL, 0) == 0) {
 				name = dphp_queue_name(&d, i);
 				json_array_append_new(names, json_string(name));
 				free(name);

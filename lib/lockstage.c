@@ -306,13 +306,12 @@ grant(struct dphp_store *st, const struct dphp_reader *rd, json_t *env,
 	const char *request = str(d->core, "request");
 	json_t *p = json_object_get(d->lock, "participants"), *e, *f, *reply;
 	struct dphp_id oid;
-	const char *why;
 	char id[37];
 	int64_t lease = LEASE_DEFAULT_MS;
 	size_t j, k = 0;
 	int r, err;
 
-	if (dphp_id_parse(owner, &oid, &why) != 0 ||
+	if (dphp_id_parse(owner, &oid, NULL, 0) != 0 ||
 	    oid.kind != DPHP_KIND_ORCHESTRATION) {
 		dphp_reader_error(rd, "event %s: locks are granted to "
 		    "orchestrations, not to %s (rejected)", d->id, owner);

@@ -195,7 +195,7 @@ static const char *
 badaction(json_t *a, char *buf, size_t bufsz)
 {
 	struct dphp_id id;
-	const char *kind = str(a, "kind"), *why, *key;
+	const char *kind = str(a, "kind"), *key;
 	json_t *v;
 	int64_t ms;
 
@@ -211,13 +211,13 @@ badaction(json_t *a, char *buf, size_t bufsz)
 			return "an activity or event needs a valid \"name\"";
 	} else if (strcmp(kind, "call") == 0 || strcmp(kind, "signal") == 0) {
 		if (str(a, "to") == NULL || dphp_id_parse(str(a, "to"), &id,
-		    &why) != 0 || id.kind != DPHP_KIND_ENTITY)
+		    NULL, 0) != 0 || id.kind != DPHP_KIND_ENTITY)
 			return "a call or signal needs an entity id in \"to\"";
 		if (str(a, "op") == NULL || !dphp_opname_valid(str(a, "op")))
 			return "a call or signal needs a valid \"op\"";
 	} else if (strcmp(kind, "start") == 0) {
 		if (str(a, "to") != NULL ? dphp_id_parse(str(a, "to"), &id,
-		    &why) != 0 || id.kind != DPHP_KIND_ORCHESTRATION :
+		    NULL, 0) != 0 || id.kind != DPHP_KIND_ORCHESTRATION :
 		    str(a, "name") == NULL || !dphp_name_valid(str(a, "name")))
 			return "a start needs an orchestration id in \"to\" "
 			    "or a \"name\"";
@@ -238,7 +238,7 @@ badaction(json_t *a, char *buf, size_t bufsz)
 			return "a lock needs \"entities\": 1 to 64 entity ids";
 		json_array_foreach(v, i, e)
 			if (!json_is_string(e) || dphp_id_parse(
-			    json_string_value(e), &id, &why) != 0 ||
+			    json_string_value(e), &id, NULL, 0) != 0 ||
 			    id.kind != DPHP_KIND_ENTITY)
 				return "a lock needs \"entities\": 1 to 64 "
 				    "entity ids";
@@ -681,17 +681,17 @@ execute(const struct dphp_handlers *h, json_t *doc,
  * of its entities, a timer the instance itself); or, without "from",
  * the infrastructure (dphp-route's refusals, a test playing the
  * scheduler on a stream: under a policy no reply is admitted from
- * outside).  NULL if d may answer a, else why not.
+ * outside).  0 if d may answer a, else 1 and why not.
  */
-static const char *
-forged(json_t *a, const struct dphp_desc *d, char *buf, size_t bufsz)
+static int
+forged(json_t *a, const struct dphp_desc *d, char *why, size_t whysz)
 {
 	const char *kind = str(a, "kind"), *want = NULL;
 	json_t *e;
 	size_t i;
 
 	if (d->from == NULL)
-		return NULL;
+		return 0;
 	if (strcmp(kind, "activity") == 0 || strcmp(kind, "start") == 0)
 		want = str(a, "target");
 	else if (strcmp(kind, "call") == 0)
@@ -701,25 +701,23 @@ forged(json_t *a, const struct dphp_desc *d, char *buf, size_t bufsz)
 	else if (strcmp(kind, "lock") == 0) {
 		json_array_foreach(json_object_get(a, "entities"), i, e)
 			if (strcmp(json_string_value(e), d->from) == 0)
-				return NULL;
-		snprintf(buf, bufsz, "event %s: a reply to %s from %s, which is "
+				return 0;
+		snprintf(why, whysz, "event %s: a reply to %s from %s, which is "
 		    "not one of the entities that lock asked for", d->id,
 		    str(a, "id"), d->from);
-		return buf;
+		return 1;
 	}
 	if (want != NULL && strcmp(want, d->from) == 0)
-		return NULL;
-	snprintf(buf, bufsz, "event %s: a reply to %s from %s, where that %s "
-	    "did not go%s%s", d->id, str(a, "id"), d->from, kind,
-	    want ? " (it went to " : "", want ? want : "");
-	if (want != NULL)
-		strncat(buf, ")", bufsz - strlen(buf) - 1);
-	return buf;
+		return 0;
+	snprintf(why, whysz, "event %s: a reply to %s from %s, where that %s "
+	    "did not go%s%s%s", d->id, str(a, "id"), d->from, kind,
+	    want ? " (it went to " : "", want ? want : "", want ? ")" : "");
+	return 1;
 }
 
-const char *
-dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d, char *buf,
-    size_t bufsz)
+int
+dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d, char *why,
+    size_t whysz)
 {
 	const char *sid = str(d->core, "scheduled_id");
 	json_t *a;
@@ -727,11 +725,11 @@ dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d, char *buf,
 
 	if (doc == NULL || (strcmp(d->type, "completed") != 0 &&
 	    strcmp(d->type, "failed") != 0) || dphp_seen(doc, d->id))
-		return NULL;
+		return 0;
 	json_array_foreach(json_object_get(doc, "actions"), i, a)
 		if (str(a, "id") != NULL && strcmp(str(a, "id"), sid) == 0)
-			return forged(a, d, buf, bufsz);
-	return NULL;
+			return forged(a, d, why, whysz);
+	return 0;
 }
 
 /* A new instance for a start event. */

@@ -22,7 +22,7 @@ dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 		return dphp_entity_apply(h, d, doc);
 	/* a reply binds only where it comes from: else rejected */
 	if (d->dest.kind == DPHP_KIND_ORCHESTRATION &&
-	    dphp_orchestration_forged(doc, d, why, whysz) != NULL)
+	    dphp_orchestration_forged(doc, d, why, whysz))
 		return NULL;
 	if (d->dest.kind == DPHP_KIND_ORCHESTRATION &&
 	    (d->ops & DPHP_OPS_OWNERSHIP) == 0)
@@ -51,14 +51,15 @@ dphp_proposal_new(json_t *env, json_t *applied, const char *base,
 }
 
 int
-dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
-    size_t bufsz, const char **why)
+dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *why,
+    size_t whysz)
 {
 	static const char *const known[] = { "v", "kind", "input", "target",
 	    "base", "prev", "state", "delete", "emit", "failed", "duplicate",
 	    "memoised", "ignored", NULL };
 	struct dphp_desc ed;
-	const char *key, *r;
+	const char *key;
+	char reason[512];
 	json_t *v, *e;
 	size_t i;
 
@@ -74,12 +75,9 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 	p->input = json_object_get(rec, "input");
 	if (!json_is_object(p->input))
 		FAIL("'input' must be an envelope");
-	if (dphp_envelope_check(p->input, &p->desc, buf, bufsz, &r) != 0) {
-		char reason[512];
-
-		snprintf(reason, sizeof(reason), "%s", r);
+	if (dphp_envelope_check(p->input, &p->desc, reason,
+	    sizeof(reason)) != 0)
 		FAIL("input: %s", reason);
-	}
 	v = json_object_get(rec, "target");
 	if (!json_is_string(v) || strcmp(json_string_value(v), p->desc.to) != 0)
 		FAIL("'target' must be the input's destination");
@@ -102,10 +100,8 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 		FAIL("a proposal has 'state', \"delete\":true, or neither");
 	v = json_object_get(rec, "state");
 	if (v != NULL && p->desc.dest.kind == DPHP_KIND_ENTITY &&
-	    dphp_entity_doc_check(v, buf, bufsz) != 0) {
-		*why = buf;
+	    dphp_entity_doc_check(v, why, whysz) != 0)
 		return -1;
-	}
 	v = json_object_get(rec, "failed");
 	if (v != NULL && !json_is_string(v))
 		FAIL("'failed' must be a string");
@@ -113,14 +109,10 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *buf,
 	if (!json_is_array(v))
 		FAIL("'emit' must be an array of envelopes");
 	json_array_foreach(v, i, e) {
-		if (!json_is_object(e) ||
-		    dphp_envelope_check(e, &ed, buf, bufsz, &r) != 0) {
-			char reason[512];
-
-			snprintf(reason, sizeof(reason), "%s",
-			    json_is_object(e) ? r : "not an object");
+		if (!json_is_object(e))
+			FAIL("emit[%zu]: not an object", i);
+		if (dphp_envelope_check(e, &ed, reason, sizeof(reason)) != 0)
 			FAIL("emit[%zu]: %s", i, reason);
-		}
 	}
 	return 0;
 }

@@ -126,11 +126,10 @@ int
 dirq_cancel(struct dphp_store *st, json_t *env)
 {
 	struct dphp_desc d;
-	const char *why;
 	char buf[1024], *name;
 	int r = 0;
 
-	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0 ||
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf)) != 0 ||
 	    d.delay == NULL || qopen(st) != 0)
 		return -1;
 	name = dphp_queue_name(&d, 0);
@@ -146,7 +145,6 @@ int
 dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 {
 	struct dphp_desc d;
-	const char *why;
 	char buf[1024], **name, **tmp, *text;
 	json_t *e;
 	int64_t now = dphp_now_ms();
@@ -165,8 +163,8 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 	for (i = 0; i < n; i++)
 		fd[i] = -1;
 	for (i = 0; i < n; i++) {
-		if (dphp_envelope_check(envs[i], &d, buf, sizeof(buf), &why)) {
-			dphp_error("cannot queue an invalid event: %s", why);
+		if (dphp_envelope_check(envs[i], &d, buf, sizeof(buf))) {
+			dphp_error("cannot queue an invalid event: %s", buf);
 			goto out;
 		}
 		name[i] = dphp_queue_name(&d, seq ? seq[i] : i);
@@ -566,8 +564,8 @@ load(struct dphp_store *st, const struct dphp_queue_part *part,
 {
 	json_error_t err;
 	struct qfile q;
-	const char *why, *last;
-	char buf[1200];
+	const char *last;
+	char buf[1200], reason[1024];
 	json_t *env = NULL;
 	unsigned tries;
 
@@ -590,12 +588,9 @@ load(struct dphp_store *st, const struct dphp_queue_part *part,
 		goto aside;
 	}
 	if (!json_is_object(env) ||
-	    dphp_envelope_check(env, d, buf, sizeof(buf), &why) != 0) {
-		char reason[1200];
-
-		snprintf(reason, sizeof(reason), "invalid event: %s",
-		    json_is_object(env) ? why : "not an object");
-		snprintf(buf, sizeof(buf), "%s", reason);
+	    dphp_envelope_check(env, d, reason, sizeof(reason)) != 0) {
+		snprintf(buf, sizeof(buf), "invalid event: %s",
+		    json_is_object(env) ? reason : "not an object");
 		goto aside;
 	}
 	if (!dphp_qname_of(name, d)) {

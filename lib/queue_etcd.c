@@ -124,12 +124,11 @@ admitop(struct dphp_store *st, json_t *env, size_t seq, int64_t now,
     json_t *ops)
 {
 	struct dphp_desc d;
-	const char *why;
 	char buf[1024], *name, *key, *text;
 	json_t *e;
 
-	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
-		dphp_error("cannot queue an invalid event: %s", why);
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf)) != 0) {
+		dphp_error("cannot queue an invalid event: %s", buf);
 		return -1;
 	}
 	name = dphp_queue_name(&d, seq);
@@ -361,14 +360,13 @@ static json_t *
 event(struct dphp_store *st, json_t *kv, const char *name)
 {
 	struct dphp_desc d;
-	const char *why;
 	char buf[1024], reason[1100];
 	json_t *env = es_decoded(kv);
 
 	if (!json_is_object(env) ||
-	    dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0) {
+	    dphp_envelope_check(env, &d, buf, sizeof(buf)) != 0) {
 		snprintf(reason, sizeof(reason), "invalid event: %s",
-		    json_is_object(env) ? why : "not a JSON object");
+		    json_is_object(env) ? buf : "not a JSON object");
 		json_decref(env);
 		setaside(st, "queue/new", kv, name, reason);
 		return NULL;
@@ -553,7 +551,6 @@ claimed_out(struct dphp_store *st, const struct dphp_queue_part *part,
 	struct dphp_desc d;
 	json_int_t rev[PAGE];
 	char buf[1024], *receipt;
-	const char *why;
 	long taken = 0;
 	size_t i;
 
@@ -573,9 +570,8 @@ claimed_out(struct dphp_store *st, const struct dphp_queue_part *part,
 		    rev[i]);
 		json_object_set_new(v[i].env, "receipt", json_string(receipt));
 		free(receipt);
-		if (dphp_envelope_check(v[i].env, &d, buf, sizeof(buf),
-		    &why) != 0) {
-			dphp_error("etcd: a claimed event: %s", why);
+		if (dphp_envelope_check(v[i].env, &d, buf, sizeof(buf)) != 0) {
+			dphp_error("etcd: a claimed event: %s", buf);
 			return -1;
 		}
 		d.tries = v[i].tries;
@@ -922,12 +918,11 @@ int
 etcdq_cancel(struct dphp_store *st, json_t *env)
 {
 	struct dphp_desc d;
-	const char *why;
 	char buf[1024], *name, *key;
 	json_t *resp;
 
 	fresh(st);
-	if (dphp_envelope_check(env, &d, buf, sizeof(buf), &why) != 0 ||
+	if (dphp_envelope_check(env, &d, buf, sizeof(buf)) != 0 ||
 	    d.delay == NULL)
 		return -1;
 	name = dphp_queue_name(&d, 0);

@@ -32,10 +32,9 @@ static char *
 entryname(enum dphp_space sp, const char *id)
 {
 	struct dphp_id p;
-	const char *why;
 	char *key, *name;
 
-	if (dphp_id_parse(id, &p, &why) != 0)
+	if (dphp_id_parse(id, &p, NULL, 0) != 0)
 		return NULL;
 	key = dphp_key_encode(p.key);
 	name = xasprintf("%s/%s/%s/%s", spaces[sp], dphp_kind_name(p.kind),
@@ -188,7 +187,6 @@ record(struct importing *im, const char *where, const char *text,
 	enum dphp_space sp;
 	struct dphp_id id;
 	json_error_t err;
-	const char *why;
 	char buf[512];
 	json_t *v;
 
@@ -200,7 +198,7 @@ record(struct importing *im, const char *where, const char *text,
 	if (v == NULL ||
 	    !json_is_object(v) || !json_is_string(json_object_get(v, "id")) ||
 	    dphp_id_parse(json_string_value(json_object_get(v, "id")), &id,
-	    &why) != 0 || !json_is_string(json_object_get(v, "etag")) ||
+	    NULL, 0) != 0 || !json_is_string(json_object_get(v, "etag")) ||
 	    json_object_get(v, fields[sp]) == NULL || (sp == DPHP_SPACE_OWNER &&
 	    !json_is_object(json_object_get(v, fields[sp])))) {
 		refused(im, where, "want {\"id\",\"etag\",\"%s\"}%s%s",

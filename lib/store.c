@@ -128,9 +128,9 @@ dphp_store_close(struct dphp_store *st)
 static int
 parse(const char *s, struct dphp_id *id)
 {
-	const char *why;
+	char why[128];
 
-	if (dphp_id_parse(s, id, &why) == 0) {
+	if (dphp_id_parse(s, id, why, sizeof(why)) == 0) {
 		id->space = DPHP_SPACE_STATE;
 		return 0;
 	}

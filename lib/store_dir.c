@@ -441,11 +441,11 @@ seqof(struct dphp_store *st, const char *s, json_int_t *seq)
 	struct dphp_id id;
 	struct record rec;
 	struct where w;
-	const char *why;
+	char why[128];
 	int r;
 
 	*seq = 0;
-	if (dphp_id_parse(s, &id, &why) != 0) {
+	if (dphp_id_parse(s, &id, why, sizeof(why)) != 0) {
 		dphp_error("journal: invalid id '%.300s': %s", s, why);
 		return -1;
 	}

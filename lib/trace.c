@@ -99,7 +99,6 @@ dphp_trace_step(json_t *before, json_t *line)
 {
 	json_t *after = json_object_get(line, "state"), *step;
 	struct dphp_id id;
-	const char *why;
 
 	step = json_pack("{sOsOsOsO}", "seq", json_object_get(line, "seq"),
 	    "at", json_object_get(line, "at"), "id", json_object_get(line,
@@ -110,7 +109,7 @@ dphp_trace_step(json_t *before, json_t *line)
 		json_object_set_new(step, "deleted", json_true());
 		return step;
 	}
-	dphp_id_parse(str(line, "id"), &id, &why);
+	dphp_id_parse(str(line, "id"), &id, NULL, 0);
 	if (id.kind == DPHP_KIND_ORCHESTRATION && json_is_object(after))
 		orchestration(step, before, after);
 	else if (id.kind == DPHP_KIND_ENTITY) {
