@@ -74,7 +74,7 @@ check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory test
 
-test: $(PROGS)
+test: $(PROGS) bench/floor
 	@sh tests/run
 
 # The suite on a build with AddressSanitizer and UBSan: their reports go
@@ -86,7 +86,7 @@ SANITIZE = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 check-asan: deps
 	@$(MAKE) --no-print-directory clean
-	@$(MAKE) --no-print-directory all CFLAGS="$(SANITIZE)" \
+	@$(MAKE) --no-print-directory all bench/floor CFLAGS="$(SANITIZE)" \
 		LDFLAGS="-fsanitize=address,undefined"
 	@rm -rf sanitizer && mkdir sanitizer
 	@ASAN_OPTIONS=detect_leaks=0:log_path=$$PWD/sanitizer/asan \

@@ -12,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../cmd:$PATH
 # shellcheck source=bench/common.sh
 . "$here/common.sh"
+need_floor "$here"
 n=${BENCH_N:-1000}
 runs=${BENCH_RUNS:-5}
 work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
@@ -24,7 +25,8 @@ awk -v n="$n" 'BEGIN {
 		    "\"id\":\"p%d\",\"ts\":\"2026-11-27T10:00:00Z\",\"event\":" \
 		    "{\"to\":\"entity:bench:k\",\"event\":{\"type\":\"signal\"," \
 		    "\"op\":\"set\"}}},\"target\":\"entity:bench:k\",\"base\":%s," \
-		    "\"state\":{\"n\":%d},\"emit\":[]}\n", i,
+		    "\"state\":{\"state\":{\"n\":%d},\"seen\":{}}," \
+		    "\"emit\":[]}\n", i,
 		    i == 1 ? "null" : "\"" (i - 1) "\"", i
 }' > "$work/proposals"
 # the same n updates for sqlite3, each its own transaction
@@ -111,7 +113,8 @@ awk -v n="$n" -v keys="$keys" 'BEGIN {
 		    "\"id\":\"g%d\",\"ts\":\"2026-11-27T10:00:00Z\",\"event\":" \
 		    "{\"to\":\"entity:bench:k%d\",\"event\":{\"type\":\"signal\"," \
 		    "\"op\":\"set\"}}},\"target\":\"entity:bench:k%d\",\"base\":%s," \
-		    "\"state\":{\"n\":%d},\"emit\":[]}\n", i, k, k,
+		    "\"state\":{\"state\":{\"n\":%d},\"seen\":{}}," \
+		    "\"emit\":[]}\n", i, k, k,
 		    v == 1 ? "null" : "\"" (v - 1) "\"", v
 	}
 }' > "$work/spread"

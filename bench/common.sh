@@ -16,6 +16,12 @@ function median(s,    a, k, i, j, x) {
 
 now() { date +%s%N; }
 
+# the disk floor's program, built by make bench
+need_floor() {
+	[ -x "$1/floor" ] ||
+	    { echo "$0: no $1/floor: run make bench/floor" >&2; exit 1; }
+}
+
 # "machine: ..." for a report made on the filesystem of directory $1
 machine() {
 	fs=$(df -T "$1" | awk 'NR == 2 { print $2 " on " $1 }')

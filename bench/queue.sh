@@ -12,6 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PATH=$here/../cmd:$PATH
 # shellcheck source=bench/common.sh
 . "$here/common.sh"
+need_floor "$here"
 n=${BENCH_N:-1000}
 keys=${BENCH_KEYS:-100}
 runs=${BENCH_RUNS:-3}
