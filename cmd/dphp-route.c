@@ -78,6 +78,7 @@ static const char options[] =
 #define LINE_SLACK 4096
 #define GONE "the stages after it stopped reading"
 #define STOP_GRACE_MS 3000	/* stopping: the wait for the next ack */
+#define GONE_GRACE_MS 2000	/* the stages gone: for what they give back */
 #define TAKE_ROUND 64	/* events claimed in one round */
 #define TAKE_WINDOW 64	/* events claimed and not yet acknowledged */
 
@@ -312,12 +313,15 @@ prune(void)
  * stages after it are gone (one crashed, and the others ended as by
  * SIGPIPE), what they had not finished comes back failed: suspects,
  * their tries counted, so that an event that crashes a worker every
- * time ends among the dead letters.
+ * time ends among the dead letters.  A stage that stopped on purpose
+ * (a configuration error) gives its event back itself, a moment after
+ * it stopped reading: that is waited for, a short while, not renewed.
  */
 static int
 stop(const char *broken)
 {
-	int64_t until = dphp_monotonic_ms() + STOP_GRACE_MS;
+	int64_t grace = broken ? GONE_GRACE_MS : STOP_GRACE_MS;
+	int64_t until = dphp_monotonic_ms() + grace;
 	size_t i, n = 0, left = json_array_size(inflight);
 	const char *rc;
 	int r;
@@ -326,14 +330,13 @@ stop(const char *broken)
 	fflush(stdout);
 	if (freopen("/dev/null", "w", stdout) == NULL)
 		dphp_die(DPHP_EXIT_SYS, "cannot close <stdout>:");
-	while (!broken && left > 0 && dphp_monotonic_ms() < until) {
+	while (left > 0 && dphp_monotonic_ms() < until) {
 		if (prune() != 0 || dphp_queue_renew(store) != 0 ||
 		    dphp_queue_wait(store, 50) != 0)
 			return DPHP_EXIT_SYS;
-		if (json_array_size(inflight) < left) {
-			left = json_array_size(inflight);
-			until = dphp_monotonic_ms() + STOP_GRACE_MS;
-		}
+		if (json_array_size(inflight) < left && !broken)
+			until = dphp_monotonic_ms() + grace;
+		left = json_array_size(inflight);
 	}
 	for (i = 0; i < json_array_size(inflight); i++) {
 		rc = json_string_value(json_array_get(inflight, i));
