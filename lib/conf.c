@@ -13,8 +13,7 @@ int
 dphp_conf_read(const char *path, const char *what, dphp_conf_fn *fn,
     void *arg)
 {
-	char *line = NULL, *hash;
-	const char *why = NULL;
+	char *line = NULL, *hash, why[512];
 	size_t cap = 0;
 	unsigned long no = 0;
 	FILE *f;
@@ -24,14 +23,14 @@ dphp_conf_read(const char *path, const char *what, dphp_conf_fn *fn,
 		dphp_error("cannot open the %s '%s':", what, path);
 		return -1;
 	}
-	while (why == NULL && getline(&line, &cap, f) >= 0) {
+	while (r == 0 && getline(&line, &cap, f) >= 0) {
 		no++;
 		if ((hash = strchr(line, '#')) != NULL)
 			*hash = '\0';
 		line[strcspn(line, "\n")] = '\0';
 		if (line[strspn(line, " \t")] == '\0')
 			continue;
-		if ((why = fn(line, no, arg)) != NULL) {
+		if (fn(line, no, arg, why, sizeof(why)) != 0) {
 			dphp_error("%s:%lu: %s", path, no, why);
 			r = -1;
 		}

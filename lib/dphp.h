@@ -5,9 +5,7 @@
  *
  * A function that can refuse its input says why in the caller's buffer
  * (char *why, size_t whysz), which may be NULL with 0 when the reason
- * is not wanted; it does not print.  The parsers of one line of a
- * policy or mapping file (dphp_conf_fn and the selectors) return a
- * constant reason instead, or NULL.
+ * is not wanted, and returns -1 (or NULL); it does not print.
  *
  * libdphp is a static, internal library: no ABI promise, not installed.
  */
@@ -62,6 +60,9 @@ void dphp_located(const char *where, const char *, ...)
 /* the message of the three above; where and level may be NULL, "" */
 void dphp_vsay(const char *where, const char *level, const char *fmt,
     va_list);
+/* a reason written into why (see the head of this file): -1 */
+int dphp_why(char *why, size_t whysz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* text written with its control characters escaped (\x1b, \u009b) */
 void dphp_escaped(FILE *, const char *text, size_t n);
 void *xmalloc(size_t);
@@ -197,19 +198,18 @@ int dphp_id_parse(const char *, struct dphp_id *, char *why, size_t whysz);
 const char *dphp_kind_name(enum dphp_kind);
 /*
  * The KIND NAME of policy and mapping files: entity, orchestration,
- * activity or * (DPHP_KIND_NONE), and a glob of names.  parse: NULL, or
- * why not.
+ * activity or * (DPHP_KIND_NONE), and a glob of names.  parse: 0, or
+ * -1 and why not.
  */
-const char *dphp_selector_parse(const char *kind, const char *glob,
-    enum dphp_kind *);
+int dphp_selector_parse(const char *kind, const char *glob,
+    enum dphp_kind *, char *why, size_t whysz);
 int dphp_selector_match(enum dphp_kind, const char *glob,
     const struct dphp_id *);
 /*
  * A pattern of ids (dphp-project ls, follow): a glob of whole ids, where
  * one with fewer than two ':' stands for every id it begins (entity,
- * entity:account).  valid: NULL, or why not.
+ * entity:account).
  */
-const char *dphp_idglob_valid(const char *pattern);
 /* each valid, or the first that is not reported: 0 or DPHP_EXIT_USAGE */
 int dphp_idglobs_check(int n, char **patterns);
 int dphp_idglob_match(const char *pattern, const char *id);
@@ -755,10 +755,12 @@ int dphp_journal_follow(const char *dir, json_int_t after, int forever,
 
 /*
  * conf.c: read a line file (policy, mapping): fn gets each entry (its
- * comment cut off, blank lines skipped) and returns NULL, or why it is
- * refused, which stops the reading, located.  0, or -1 (reported).
+ * comment cut off, blank lines skipped) and returns 0, or -1 with why
+ * it is refused, which stops the reading, located.  0, or -1
+ * (reported).
  */
-typedef const char *dphp_conf_fn(char *line, unsigned long no, void *arg);
+typedef int dphp_conf_fn(char *line, unsigned long no, void *arg,
+    char *why, size_t whysz);
 int dphp_conf_read(const char *path, const char *what, dphp_conf_fn *,
     void *arg);
 

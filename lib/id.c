@@ -20,8 +20,9 @@ static const char *kinds[] = {
 #define GLOBCHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
     "0123456789._-*?[]!"
 
-const char *
-dphp_selector_parse(const char *kind, const char *name, enum dphp_kind *k)
+int
+dphp_selector_parse(const char *kind, const char *name, enum dphp_kind *k,
+    char *why, size_t whysz)
 {
 	for (*k = DPHP_KIND_ENTITY; *k <= DPHP_KIND_ACTIVITY; (*k)++)
 		if (strcmp(kind, kinds[*k]) == 0)
@@ -29,10 +30,11 @@ dphp_selector_parse(const char *kind, const char *name, enum dphp_kind *k)
 	if (strcmp(kind, "*") == 0)
 		*k = DPHP_KIND_NONE;
 	else if (*k > DPHP_KIND_ACTIVITY)
-		return "the kind must be entity, orchestration, activity or *";
+		return dphp_why(why, whysz, "the kind must be entity, "
+		    "orchestration, activity or *");
 	if (name[strspn(name, GLOBCHARS)] != '\0')
-		return "the name must be a glob of names";
-	return NULL;
+		return dphp_why(why, whysz, "the name must be a glob of names");
+	return 0;
 }
 
 int
@@ -43,8 +45,9 @@ dphp_selector_match(enum dphp_kind k, const char *glob,
 	    fnmatch(glob, id->name, 0) == 0;
 }
 
-const char *
-dphp_idglob_valid(const char *pattern)
+/* is pattern one (see dphp_idglobs_check)?  NULL, or why not */
+static const char *
+idglob_valid(const char *pattern)
 {
 	size_t n = strcspn(pattern, ":");
 	enum dphp_kind k;
@@ -67,7 +70,7 @@ dphp_idglobs_check(int n, char **patterns)
 	int i;
 
 	for (i = 0; i < n; i++)
-		if ((why = dphp_idglob_valid(patterns[i])) != NULL) {
+		if ((why = idglob_valid(patterns[i])) != NULL) {
 			dphp_error("invalid pattern '%.300s': %s", patterns[i],
 			    why);
 			return DPHP_EXIT_USAGE;
@@ -170,13 +173,6 @@ utf8_valid(const unsigned char *s)
 	return 1;
 }
 
-static int
-bad(char *why, size_t whysz, const char *text)
-{
-	snprintf(why, whysz, "%s", text);
-	return -1;
-}
-
 int
 dphp_id_parse(const char *s, struct dphp_id *id, char *why, size_t whysz)
 {
@@ -186,32 +182,32 @@ dphp_id_parse(const char *s, struct dphp_id *id, char *why, size_t whysz)
 
 	memset(id, 0, sizeof(*id));
 	if ((c1 = strchr(s, ':')) == NULL || (c2 = strchr(c1 + 1, ':')) == NULL) {
-		return bad(why, whysz, "not of the form KIND:NAME:KEY");
+		return dphp_why(why, whysz, "not of the form KIND:NAME:KEY");
 	}
 	for (k = DPHP_KIND_ENTITY; k <= DPHP_KIND_ACTIVITY; k++)
 		if (strlen(kinds[k]) == (size_t)(c1 - s) &&
 		    strncmp(s, kinds[k], c1 - s) == 0)
 			break;
 	if (k > DPHP_KIND_ACTIVITY) {
-		return bad(why, whysz, "unknown kind (want entity, "
+		return dphp_why(why, whysz, "unknown kind (want entity, "
 		    "orchestration or activity)");
 	}
 	n = c2 - c1 - 1;
 	if (n == 0 || n > DPHP_NAME_MAX) {
-		return bad(why, whysz, "name must be 1 to 128 bytes");
+		return dphp_why(why, whysz, "name must be 1 to 128 bytes");
 	}
 	memcpy(id->name, c1 + 1, n);
 	id->name[n] = '\0';
 	if (!dphp_name_valid(id->name)) {
-		return bad(why, whysz, "name must match [A-Za-z0-9._-] and "
+		return dphp_why(why, whysz, "name must match [A-Za-z0-9._-] and "
 		    "not start with '.'");
 	}
 	n = strlen(c2 + 1);
 	if (n == 0 || n > DPHP_KEY_MAX) {
-		return bad(why, whysz, "key must be 1 to 256 bytes");
+		return dphp_why(why, whysz, "key must be 1 to 256 bytes");
 	}
 	if (!utf8_valid((const unsigned char *)c2 + 1)) {
-		return bad(why, whysz, "key must be UTF-8 without newlines");
+		return dphp_why(why, whysz, "key must be UTF-8 without newlines");
 	}
 	memcpy(id->key, c2 + 1, n + 1);
 	id->kind = k;

@@ -113,60 +113,63 @@ samecols(const struct dphp_map *a, const struct dphp_map *b)
 	return 1;
 }
 
-/* Parse line (cut into words in place) into m: NULL, or why not. */
-static const char *
-map(const struct dphp_mapping *all, char *line, struct dphp_map *m)
+/* Parse line (cut into words in place) into m: 0, or -1 and why not. */
+static int
+map(const struct dphp_mapping *all, char *line, struct dphp_map *m,
+    char *why, size_t whysz)
 {
 	char *w[3], *rest, *save = NULL;
-	const char *why;
+	const char *bad;
 	size_t i, k;
 
 	for (i = 0; i < 3; i++)
 		if ((w[i] = strtok_r(i ? NULL : line, " \t", &save)) == NULL)
-			return "want KIND NAME TABLE [COLUMN=PATH[:TYPE] ...]";
-	if ((why = dphp_selector_parse(w[0], w[1], &m->kind)) != NULL)
-		return why;
+			return dphp_why(why, whysz, "want KIND NAME TABLE "
+			    "[COLUMN=PATH[:TYPE] ...]");
+	if (dphp_selector_parse(w[0], w[1], &m->kind, why, whysz) != 0)
+		return -1;
 	m->name = xstrdup(w[1]);
 	if (!identifier(w[2]) || strcasecmp(w[2], "dphp_checkpoint") == 0)
-		return "a table is a name of letters, digits and _ (not "
-		    "dphp_checkpoint)";
+		return dphp_why(why, whysz, "a table is a name of letters, "
+		    "digits and _ (not dphp_checkpoint)");
 	m->table = xstrdup(w[2]);
 	while ((rest = strtok_r(NULL, " \t", &save)) != NULL) {
 		m->cols = xrealloc(m->cols, (m->ncols + 1) * sizeof(*m->cols));
-		if ((why = column(rest, &m->cols[m->ncols])) != NULL)
-			return why;
+		if ((bad = column(rest, &m->cols[m->ncols])) != NULL)
+			return dphp_why(why, whysz, "%s", bad);
 		for (k = 0; k < m->ncols; k++)
 			if (strcasecmp(m->cols[k].name, m->cols[m->ncols].name)
 			    == 0) {
 				m->ncols++;
-				return "a column named twice";
+				return dphp_why(why, whysz, "a column named "
+				    "twice");
 			}
 		m->ncols++;
 	}
 	for (i = 0; i < all->n; i++)
 		if (strcasecmp(all->v[i].table, m->table) == 0 &&
 		    !samecols(&all->v[i], m))
-			return "a table mapped before with other columns";
-	return NULL;
+			return dphp_why(why, whysz, "a table mapped before "
+			    "with other columns");
+	return 0;
 }
 
-/* One line of the file: a map more, or why not. */
-static const char *
-mapline(char *line, unsigned long no, void *arg)
+/* One line of the file: a map more, or -1 and why not. */
+static int
+mapline(char *line, unsigned long no, void *arg, char *why, size_t whysz)
 {
 	struct dphp_mapping *mp = arg;
 	struct dphp_map m;
-	const char *why;
 
 	(void)no;
 	memset(&m, 0, sizeof(m));
-	if ((why = map(mp, line, &m)) != NULL) {
+	if (map(mp, line, &m, why, whysz) != 0) {
 		freemap(&m);
-		return why;
+		return -1;
 	}
 	mp->v = xrealloc(mp->v, (mp->n + 1) * sizeof(*mp->v));
 	mp->v[mp->n++] = m;
-	return NULL;
+	return 0;
 }
 
 struct dphp_mapping *

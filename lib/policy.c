@@ -59,30 +59,31 @@ word(struct dphp_rule *r, char *w)
 	return NULL;
 }
 
-/* Parse line (cut into words in place) into r: NULL, or why not. */
-static const char *
-rule(char *line, struct dphp_rule *r)
+/* Parse line (cut into words in place) into r: 0, or -1 and why not. */
+static int
+rule(char *line, struct dphp_rule *r, char *why, size_t whysz)
 {
 	char *w[3], *rest, *save = NULL;
-	const char *why;
+	const char *bad;
 	size_t i;
 
 	for (i = 0; i < 3; i++)
 		if ((w[i] = strtok_r(i ? NULL : line, " \t", &save)) == NULL)
-			return "want KIND NAME MODE [user:U|role:R ...] "
-			    "[ttl=DURATION]";
-	if ((why = dphp_selector_parse(w[0], w[1], &r->kind)) != NULL)
-		return why;
+			return dphp_why(why, whysz, "want KIND NAME MODE "
+			    "[user:U|role:R ...] [ttl=DURATION]");
+	if (dphp_selector_parse(w[0], w[1], &r->kind, why, whysz) != 0)
+		return -1;
 	r->name = xstrdup(w[1]);
 	for (i = 0; i < 3 && strcmp(w[2], modes[i]) != 0; i++)
 		;
 	if (i == 3)
-		return "the mode must be anon, auth or explicit";
+		return dphp_why(why, whysz, "the mode must be anon, auth or "
+		    "explicit");
 	r->mode = i;
 	while ((rest = strtok_r(NULL, " \t", &save)) != NULL)
-		if ((why = word(r, rest)) != NULL)
-			return why;
-	return NULL;
+		if ((bad = word(r, rest)) != NULL)
+			return dphp_why(why, whysz, "%s", bad);
+	return 0;
 }
 
 static void
@@ -97,24 +98,23 @@ freerules(struct dphp_rule *v, size_t n)
 	free(v);
 }
 
-/* One line of the file: a rule more, or why not. */
-static const char *
-ruleline(char *line, unsigned long no, void *arg)
+/* One line of the file: a rule more, or -1 and why not. */
+static int
+ruleline(char *line, unsigned long no, void *arg, char *why, size_t whysz)
 {
 	struct dphp_policy *p = arg;
 	struct dphp_rule r;
-	const char *why;
 
 	memset(&r, 0, sizeof(r));
 	r.line = no;
-	if ((why = rule(line, &r)) != NULL) {
+	if (rule(line, &r, why, whysz) != 0) {
 		free(r.name);
 		json_decref(r.creators);
-		return why;
+		return -1;
 	}
 	p->rules = xrealloc(p->rules, (p->n + 1) * sizeof(*p->rules));
 	p->rules[p->n++] = r;
-	return NULL;
+	return 0;
 }
 
 struct dphp_policy *

@@ -143,6 +143,17 @@ dphp_die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+int
+dphp_why(char *why, size_t whysz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, whysz, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 void *
 xmalloc(size_t n)
 {
