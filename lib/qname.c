@@ -28,12 +28,15 @@ dphp_qname_parse(const char *s, struct dphp_qname *q)
 	for (i = 0; i < TIME_LEN; i++)
 		if (s[i] < '0' || s[i] > '9')
 			return -1;
-	if (s[TIME_LEN] != '.' || s[ID_AT - 1] != '.')
+	if (s[TIME_LEN] != '.')
 		return -1;
+	/* each test stops at the end of s: nothing after it is read */
 	for (i = HASH_AT; i < ID_AT - 1; i++)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' &&
 		    s[i] <= 'f')))
 			return -1;
+	if (s[ID_AT - 1] != '.')
+		return -1;
 	q->id = s + ID_AT;
 	q->idlen = strcspn(q->id, "@");
 	if (q->idlen > DPHP_EVENTID_MAX)
