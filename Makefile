@@ -47,15 +47,9 @@ all: $(PROGS)
 .c.o:
 	$(CC) $(DPHP_CFLAGS) $(CFLAGS) $(DPHP_CPPFLAGS) $(CPPFLAGS) -c -o $@ $<
 
-$(LIBOBJ) $(PROGS:=.o): lib/dphp.h lib/file.h Makefile
-lib/store.o lib/store_dir.o lib/queue_dir.o lib/store_etcd.o lib/queue_etcd.o: lib/backend.h lib/qname.h
-lib/qname.o lib/envelope.o lib/lock.o lib/lockstage.o: lib/qname.h
-lib/envelope.o lib/proposal.o: lib/check.h
-lib/store_etcd.o lib/queue_etcd.o lib/etcd_kv.o: lib/etcd_kv.h
-lib/store_etcd.o lib/queue_etcd.o: lib/queue_etcd.h
-lib/store_dir.o lib/queue_dir.o lib/journal_dir.o: lib/dirstore.h
-lib/store_dir.o lib/queue_dir.o: lib/queue_dir.h
-lib/store_dir.o lib/journal_dir.o: lib/journal_dir.h
+# every object on every header: a change of one rebuilds the lot, which
+# takes seconds and cannot go stale as the headers change
+$(LIBOBJ) $(PROGS:=.o): lib/*.h Makefile
 
 lib/libdphp.a: $(LIBOBJ)
 	rm -f $@

@@ -9,7 +9,7 @@
  */
 #include <string.h>
 
-#include "dphp.h"
+#include "acl.h"
 
 int
 dphp_acl_read(struct dphp_store *st, const char *id, struct dphp_acl *a)

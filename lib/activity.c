@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "kinds.h"
 
 /* The outcome of running the activity: a new document. */
 static json_t *

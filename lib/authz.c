@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "acl.h"
+#include "authz.h"
+#include "util.h"
 
 /* the operations that make a resource the user's when it has no owner */
 #define OPS_CREATE (DPHP_OP_START | DPHP_OP_SIGNAL | DPHP_OP_CALL | \

@@ -2,7 +2,7 @@
  * backend.h - what a store backend provides to store.c.  The directory
  * backend (store_dir.c) is the first; a new one is a file and an entry
  * in store.c's table.  Each member NAME has the contract of the front
- * end's dphp_store_NAME in dphp.h, and queue_NAME of dphp_queue_NAME.
+ * end's dphp_store_NAME in store.h, and queue_NAME of dphp_queue_NAME.
  */
 #ifndef DPHP_BACKEND_H
 #define DPHP_BACKEND_H

@@ -21,7 +21,8 @@
 #include <linux/openat2.h>
 #endif
 
-#include "dphp.h"
+#include "file.h"
+#include "util.h"
 
 /* the walk, for kernels without openat2 */
 static int

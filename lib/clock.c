@@ -12,7 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "dphp.h"
+#include "id.h"
+#include "util.h"
 
 int64_t
 dphp_now_ms(void)

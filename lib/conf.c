@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "conf.h"
+#include "util.h"
 
 int
 dphp_conf_read(const char *path, const char *what, dphp_conf_fn *fn,

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 
-#include "dphp.h"
+#include "kinds.h"
 
 int
 dphp_seen(json_t *doc, const char *id)

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "kinds.h"
+#include "util.h"
 
 static json_t *
 differs(const char *id, json_t *step, const char *was, const char *now)

@@ -4,7 +4,7 @@
  * destination, and has an id derived from it (the same on every
  * recomputation); and the replies owed to every reply_to of it.
  */
-#include "dphp.h"
+#include "kinds.h"
 
 /* Wrap chain as the n-th event caused by d, emitted by its target. */
 json_t *

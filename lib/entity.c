@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "kinds.h"
 
 /*
  * Check the handler's answer; on success fill *state (borrowed, NULL if

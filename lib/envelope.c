@@ -9,8 +9,9 @@
 #include <string.h>
 
 #include "check.h"
-#include "dphp.h"
+#include "envelope.h"
 #include "qname.h"
+#include "util.h"
 
 #define KIND(k) (1u << (k))
 #define ANYKIND (KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION) | \

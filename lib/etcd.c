@@ -16,7 +16,10 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
-#include "dphp.h"
+#include "etcd.h"
+#include "id.h"
+#include "ndjson.h"
+#include "util.h"
 
 #define TRY_MS 10000	/* how long to look for a member that answers */
 

@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etcd.h"
 #include "etcd_kv.h"
+#include "store.h"
+#include "util.h"
 
 json_t *
 es_b64(const char *s)

@@ -7,6 +7,7 @@
 #define DPHP_ETCD_KV_H
 
 #include "backend.h"
+#include "etcd.h"
 
 struct etcdstore {
 	struct dphp_store base;

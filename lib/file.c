@@ -10,7 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dphp.h"
+#include "file.h"
+#include "util.h"
 
 int
 dphp_write_all(int fd, const char *p, size_t n)

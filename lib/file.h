@@ -1,9 +1,12 @@
 /*
  * file.h - whole files beneath a directory (file.c): written all, read
- * all, and replaced atomically.
+ * all, and replaced atomically; paths opened beneath a directory
+ * (beneath.c).
  */
 #ifndef DPHP_FILE_H
 #define DPHP_FILE_H
+
+#include <sys/types.h>
 
 #include <stddef.h>
 
@@ -41,5 +44,14 @@ void dphp_temp_discard(struct dphp_tempfile *);
 /* all the steps for text: 0, or -1 and errno (the temporary removed) */
 int dphp_replace_at(int dfd, const char *name, const char *text,
     size_t len, int sync);
+
+/*
+ * beneath.c: open path (of several components) beneath the directory
+ * dfd, following no symbolic link on the way (ELOOP), as openat(2)
+ * otherwise; make the directories of path that are missing, the same
+ * way (*made set when one was made).  0 or -1 and errno.
+ */
+int dphp_openat_beneath(int dfd, const char *path, int flags, mode_t mode);
+int dphp_mkdirs_beneath(int dfd, const char *path, mode_t mode, int *made);
 
 #endif

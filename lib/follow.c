@@ -15,7 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dphp.h"
+#include "journal.h"
+#include "util.h"
 
 #define POLL_MS 100
 #define TICK_LINES 1000	/* a transaction of a catching-up SQL sink */

@@ -31,7 +31,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dphp.h"
+#include "kinds.h"
+#include "util.h"
+
+#ifndef DPHP_SHAREDIR	/* the Makefile sets it */
+#define DPHP_SHAREDIR "/usr/local/share/dphp"
+#endif
 
 /* A running handler. */
 struct proc {

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "dphp.h"
+#include "id.h"
+#include "util.h"
 
 static const char *kinds[] = {
 	[DPHP_KIND_ENTITY] = "entity",

@@ -20,7 +20,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "dphp.h"
+#include "snapshot.h"
+#include "journal.h"
+#include "tarball.h"
+#include "util.h"
 
 struct dphp_journal {
 	dphp_journal_fn *fn;

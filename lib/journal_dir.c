@@ -25,7 +25,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "journal_dir.h"
+#include "store.h"
+#include "util.h"
 
 #define SEGMENT_MAX_DEFAULT (64 * 1024 * 1024)
 

@@ -5,6 +5,8 @@
 #ifndef DPHP_JOURNAL_DIR_H
 #define DPHP_JOURNAL_DIR_H
 
+#include <sys/types.h>
+
 #include "dirstore.h"
 
 struct dirj {

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "ndjson.h"
+#include "util.h"
 
 struct out {
 	char *buf;

@@ -20,7 +20,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "dphp.h"
+#include "authz.h"
+#include "util.h"
 
 #define KEY_MIN 32		/* bytes: HS256 wants at least its output size */
 #define KEYS_MAX 64

@@ -25,8 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "lock.h"
+#include "lockrec.h"
 #include "qname.h"
+#include "util.h"
 
 #define RACES_MAX 1000	/* lost compare-and-sets in a row: give up */
 #define RECHECK_MS 10	/* the first look at what was released */

@@ -19,7 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dphp.h"
+#include "lockrec.h"
+#include "util.h"
 
 static pid_t child;
 

@@ -26,8 +26,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "kinds.h"
+#include "lockrec.h"
 #include "qname.h"
+#include "util.h"
 
 #define RACES_MAX 1000		/* lost compare-and-sets in a row */
 #define LEASE_DEFAULT_MS (5 * 60 * 1000)

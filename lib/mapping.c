@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "conf.h"
+#include "projection.h"
+#include "util.h"
 
 static const char *const types[] = { "text", "integer", "real", "boolean",
     "json" };

@@ -21,7 +21,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "dphp.h"
+#include "ndjson.h"
+#include "util.h"
 
 int dphp_unbuffered;
 

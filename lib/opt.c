@@ -9,7 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dphp.h"
+#include "util.h"
+
+#ifndef DPHP_VERSION	/* the Makefile sets it */
+#define DPHP_VERSION "0.0.0"
+#endif
 
 const struct option dphp_longopts[] = {
 	{ "help", no_argument, NULL, 'h' },

@@ -29,7 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "kinds.h"
+#include "util.h"
 
 #define RUNS_MAX 10000		/* handler runs for one event, a safety net */
 

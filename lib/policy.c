@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "authz.h"
+#include "conf.h"
+#include "util.h"
 
 struct dphp_policy {
 	struct dphp_rule *rules;

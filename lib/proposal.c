@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "dphp.h"
+#include "kinds.h"
 
 json_t *
 dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "qname.h"
+#include "store.h"
+#include "util.h"
 
 #define TIME_LEN 16
 #define HASH_AT (TIME_LEN + 1)

@@ -5,7 +5,7 @@
 #ifndef DPHP_QNAME_H
 #define DPHP_QNAME_H
 
-#include "dphp.h"
+#include "store.h"
 
 #define DPHP_EVENTID_MAX DPHP_NAME_MAX
 

@@ -46,7 +46,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "queue_dir.h"
+#include "store.h"
+#include "util.h"
 
 #define STALE_TMP_MS (36 * 3600 * 1000LL)	/* djb's rule for tmp/ */
 

@@ -31,7 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "etcd.h"
 #include "queue_etcd.h"
+#include "store.h"
+#include "util.h"
 
 #define PAGE 256	/* ready events looked at a request */
 #define POLL_MS 50	/* how often a waiting worker looks, at most */

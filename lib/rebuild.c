@@ -12,7 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dphp.h"
+#include "journal.h"
+#include "kinds.h"
+#include "rebuild.h"
+#include "util.h"
 
 #define STOPPED 1000	/* from fold: the rest is after the point asked */
 #define PROGRESS_LINES 65536	/* look at the clock this often */

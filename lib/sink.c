@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "ndjson.h"
+#include "projection.h"
+#include "util.h"
 
 static const char *const names[] = { "feed", "ndjson", "sqlite",
     "postgres", "typesense" };

@@ -18,7 +18,10 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "dphp.h"
+#include "snapshot.h"
+#include "history.h"
+#include "tarball.h"
+#include "util.h"
 
 #define CHUNK 256	/* records a batch when importing */
 

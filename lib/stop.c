@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dphp.h"
+#include "util.h"
 
 volatile sig_atomic_t dphp_stopping;
 

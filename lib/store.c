@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "backend.h"
+#include "store.h"
+#include "util.h"
 
 const char *const dphp_space_dir[] = { "state", "lock", "owner" };
 

@@ -36,8 +36,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "file.h"
+#include "journal.h"
 #include "journal_dir.h"
 #include "queue_dir.h"
+#include "util.h"
 
 #define FORMAT "dphp-store 1\n"
 

@@ -32,7 +32,10 @@
 
 #include <openssl/rand.h>
 
+#include "etcd.h"
 #include "queue_etcd.h"
+#include "store.h"
+#include "util.h"
 
 #define FORMAT "dphp-etcd 1"
 

@@ -12,7 +12,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 
-#include "dphp.h"
+#include "snapshot.h"
+#include "tarball.h"
+#include "util.h"
 
 struct dphp_tar {
 	struct archive *a;

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "journal.h"
+#include "util.h"
 
 static const char *
 str(json_t *o, const char *key)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dphp.h"
+#include "util.h"
 
 const char *dphp_prog = "dphp";
 

@@ -1,0 +1,64 @@
+/*
+ * kinds.h - the histories of the three kinds, for dphp_apply
+ * (proposal.c) and the offline replay: entities (entity.c),
+ * orchestrations (orchestration.c, determinism.c) and activities
+ * (activity.c), with what they share: the handler call (handler.c),
+ * the events they cause (emit.c) and the window of ids applied
+ * (dedupe.c).
+ */
+#ifndef DPHP_KINDS_H
+#define DPHP_KINDS_H
+
+#include "history.h"
+
+/* handler.c */
+/*
+ * Send request to the handler DIR/KIND/NAME (started, or kept from
+ * before with keep) and read its answer; on 0 *out is the answer, a
+ * JSON object.  On -1, why holds a reason fit for a failed reply (no
+ * such handler, crash, status, time-out, invalid output), and a
+ * co-process that failed is gone: the next request starts it again.
+ */
+int dphp_handler_call(const struct dphp_handlers *, const struct dphp_id *,
+    json_t *request, json_t **out, char *why, size_t whysz);
+
+/* emit.c */
+/* an envelope around chain (stolen): the n-th event caused by d */
+json_t *dphp_caused(const struct dphp_desc *d, unsigned n, json_t *chain);
+
+/* dedupe.c: the window of event ids a history has applied */
+#define DPHP_DEDUPE_MS (3600 * 1000)	/* how long an id is remembered */
+#define DPHP_DEDUPE_MAX 10000		/* and how many at most */
+int dphp_seen(json_t *doc, const char *id);	/* in doc's window? */
+/* a copy of doc's window with id added and old ids pruned */
+json_t *dphp_seen_add(json_t *doc, const char *id);
+
+/* entity.c: dphp_apply for an entity's operation, signal or delete */
+json_t *dphp_entity_apply(const struct dphp_handlers *,
+    const struct dphp_desc *, json_t *doc);
+
+/* orchestration.c: dphp_apply for an orchestration's events */
+json_t *dphp_orchestration_apply(const struct dphp_handlers *,
+    const struct dphp_desc *, json_t *doc);
+/* the request of dphp-handler(5) replaying the instance id at doc */
+json_t *dphp_orchestration_request(json_t *doc, const char *id);
+/* what identifies an action for the determinism check: kind, name, to,
+ * op (not its input, nor dphp's bookkeeping) */
+void dphp_action_describe(json_t *action, char *buf, size_t bufsz);
+/* is d a reply that binds to an action of doc's but does not come from
+ * where that action went?  0, or 1 and why */
+int dphp_orchestration_forged(json_t *doc, const struct dphp_desc *d,
+    char *why, size_t whysz);
+/*
+ * determinism.c: run today's handler on the history of orchestration id
+ * (doc, its stored state): NULL when it does what the history says, or
+ * a new {"id","step","history","now"} saying where it first does not.
+ */
+json_t *dphp_orchestration_check(const struct dphp_handlers *,
+    const char *id, json_t *doc);
+
+/* activity.c: dphp_apply for an activity's schedule or delete */
+json_t *dphp_activity_apply(const struct dphp_handlers *,
+    const struct dphp_desc *, json_t *doc);
+
+#endif
