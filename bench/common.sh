@@ -16,6 +16,33 @@ function median(s,    a, k, i, j, x) {
 
 now() { date +%s%N; }
 
+# $1 signals "add 1" to jq counters k0 ... k($2 - 1) in turn, ids
+# prefixed $3 (default s)
+signals() {
+	awk -v n="$1" -v keys="$2" -v p="${3:-s}" 'BEGIN {
+	for (i = 0; i < n; i++)
+		printf "{\"v\":1,\"id\":\"%s%d\",\"ts\":\"2026-11-27T10:00:00Z\"," \
+		    "\"event\":{\"to\":\"entity:jqcounter:k%d\",\"event\":{" \
+		    "\"type\":\"signal\",\"op\":\"add\",\"input\":1}}}\n", p, i,
+		    i % keys
+	}'
+}
+
+# a worker on store $1, group commits of $2, until the queue is empty;
+# the commit records in $3
+worker() {
+	dphp-route -d "$1" -t -e | dphp-lock -d "$1" | dphp-replay -d "$1" -k |
+	    dphp-commit -d "$1" -k -b "$2" > "$3"
+}
+
+# every one of $2 signals applied once: the counters of store $1 add up
+check_total() {
+	total=$(dphp-project -d "$1" ls entity:jqcounter | jq -r .id |
+	    xargs dphp-project -d "$1" get | jq -s 'map(.state.state) | add')
+	[ "$total" = "$2" ] ||
+	    { echo "bench: the counters add up to $total, not $2" >&2; exit 1; }
+}
+
 # the disk floor's program, built by make bench
 need_floor() {
 	[ -x "$1/floor" ] ||

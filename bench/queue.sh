@@ -22,29 +22,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 export DPHP_HANDLERS="$here/handlers"
 
 # n signals "add 1" over the keys, as one admission
-awk -v n="$n" -v keys="$keys" 'BEGIN {
-	for (i = 0; i < n; i++)
-		printf "{\"v\":1,\"id\":\"s%d\",\"ts\":\"2026-11-27T10:00:00Z\"," \
-		    "\"event\":{\"to\":\"entity:jqcounter:k%d\",\"event\":{" \
-		    "\"type\":\"signal\",\"op\":\"add\",\"input\":1}}}\n", i, i % keys
-}' > "$work/signals"
-
-
-# the worker, group commits of $1, until the queue is empty
-worker() {
-	dphp-route -d "$work/store" -t -e | dphp-lock -d "$work/store" |
-	    dphp-replay -d "$work/store" -k |
-	    dphp-commit -d "$work/store" -k -b "$1" > "$work/commits"
-}
-
-# every signal applied once: the counters add up to n
-check() {
-	total=$(dphp-project -d "$work/store" ls entity:jqcounter | jq -r .id |
-	    xargs dphp-project -d "$work/store" get |
-	    jq -s 'map(.state.state) | add')
-	[ "$total" = "$n" ] ||
-	    { echo "bench: the counters add up to $total, not $n" >&2; exit 1; }
-}
+signals "$n" "$keys" > "$work/signals"
 
 : > "$work/times"
 for r in $(seq "$runs"); do
@@ -57,9 +35,9 @@ for r in $(seq "$runs"); do
 		s=$(now)
 		dphp-route -d "$work/store" -q "$work/signals" > /dev/null
 		m=$(now)
-		worker "$b"
+		worker "$work/store" "$b" "$work/commits"
 		e=$(now)
-		check
+		check_total "$work/store" "$n"
 		echo "admit $((m - s))" >> "$work/times"
 		echo "worker$b $((e - m))" >> "$work/times"
 	done

@@ -9,6 +9,8 @@ sh "$here/handlers.sh"
 echo
 sh "$here/queue.sh"
 echo
+sh "$here/hotkey.sh"
+echo
 sh "$here/locks.sh"
 echo
 sh "$here/authz.sh"

@@ -239,6 +239,7 @@ tochange(json_t *prop, const struct dphp_proposal *p, const char *etag,
 	    "delete")) ? DPHP_DELETE : DPHP_CHECK;
 	c->cond = etag ? DPHP_IF_MATCH : DPHP_IF_ABSENT;
 	c->etag = etag;
+	c->evict = json_object_get(prop, "evict");
 	if (p->desc.receipt != NULL) {
 		c->cause = p->desc.id;
 		c->receipt = p->desc.receipt;
@@ -326,8 +327,11 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done, int *fenced)
 			return r;
 		if (r == DPHP_STORE_NOTFOUND)
 			etag[0] = '\0';
-		applied = dphp_apply(&handlers, &p->desc, doc, why, sizeof(why));
+		r = dphp_apply_stored(store, &handlers, &p->desc, doc, NULL,
+		    &applied, why, sizeof(why));
 		json_decref(doc);
+		if (r != 0)
+			return DPHP_STORE_ERROR;
 		if (trouble.why[0] != '\0') {	/* the caller says it */
 			json_decref(applied);
 			return DPHP_STORE_ERROR;

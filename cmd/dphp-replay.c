@@ -68,22 +68,37 @@ static const char options[] =
     "  -V, --version  the version\n";
 
 #define OVERLAY_MAX 100000	/* targets whose last proposal is kept */
+#define CUT_MAX 10000		/* ids cut from a window, kept with it */
 
 static struct dphp_store *store;
 static struct dphp_trouble trouble;
 static struct dphp_handlers handlers = { .trouble = &trouble };
-static json_t *overlay;		/* target -> {"doc","base","input"} */
+static json_t *overlay;	/* target -> {"doc","base","input","cut"} */
 static int rejected;
 
 /*
  * Remember what target looks like once prop is committed: its new
  * state, nothing after a delete, or doc, the state it was computed
- * from, when it changes nothing.
+ * from, when it changes nothing.  With it, the ids the proposals built
+ * on each other cut from its window, which the store keeps apart only
+ * once they are committed: the newest CUT_MAX, far more than can wait
+ * between here and the commit.
  */
 static void
 remember(const char *target, json_t *prop, json_t *doc, const char *base,
     const char *input)
 {
+	json_t *last = json_object_get(overlay, target), *cut;
+
+	cut = last ? json_incref(json_object_get(last, "cut")) : NULL;
+	if (json_object_get(prop, "evict") != NULL) {
+		if (cut == NULL)
+			cut = json_object();
+		json_object_update(cut, json_object_get(prop, "evict"));
+		while (json_object_size(cut) > CUT_MAX)
+			json_object_del(cut, json_object_iter_key(
+			    json_object_iter(cut)));
+	}
 	if (json_object_get(prop, "state") != NULL)
 		doc = json_object_get(prop, "state");
 	else if (json_object_get(prop, "delete") != NULL)
@@ -96,6 +111,9 @@ remember(const char *target, json_t *prop, json_t *doc, const char *base,
 	json_object_set_new(overlay, target, json_pack("{sOsoss}", "doc",
 	    doc ? doc : json_null(), "base", base ? json_string(base) :
 	    json_null(), "input", input));
+	if (cut != NULL)
+		json_object_set_new(json_object_get(overlay, target), "cut",
+		    cut);
 }
 
 static int
@@ -124,7 +142,11 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 			return DPHP_EXIT_SYS;
 		}
 	}
-	applied = dphp_apply(&handlers, d, doc, why, sizeof(why));
+	if (dphp_apply_stored(store, &handlers, d, doc, last ? json_object_get(
+	    last, "cut") : NULL, &applied, why, sizeof(why)) != 0) {
+		json_decref(doc);
+		return DPHP_EXIT_SYS;
+	}
 	if (trouble.why[0] != '\0') {
 		/* not the operation's failure: nothing is proposed */
 		json_decref(applied);

@@ -23,6 +23,11 @@ struct dphp_backend {
 	    struct dphp_change *changes, size_t n);
 	int (*list)(struct dphp_store *, enum dphp_space, enum dphp_kind,
 	    const char *, dphp_list_fn *, void *);
+	/* the older ids of windows, kept apart (dphp_store_seen); NULL:
+	 * the backend keeps whole windows in the records, and batches
+	 * carry no evict */
+	int (*seen)(struct dphp_store *, const struct dphp_id *,
+	    const char *);
 	/* the queue: the dphp_queue_* functions */
 	int (*queue_admit)(struct dphp_store *, json_t **, const size_t *, size_t);
 	long (*queue_take)(struct dphp_store *, const struct dphp_queue_part *,

@@ -217,6 +217,15 @@ dphp_derive_id(const char *parent, unsigned n, char out[37])
 	    b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
+void
+dphp_id_hash128(const char *id, uint64_t h[2])
+{
+	size_t n = strlen(id);
+
+	h[0] = fmix64(fnv1a(0xcbf29ce484222325ULL, id, n));
+	h[1] = fmix64(fnv1a(0x9e3779b97f4a7c15ULL, id, n) ^ h[0]);
+}
+
 uint32_t
 dphp_id_hash(const char *id)
 {

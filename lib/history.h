@@ -57,6 +57,18 @@ void dphp_handlers_close(void);
  */
 json_t *dphp_apply(const struct dphp_handlers *, const struct dphp_desc *,
     json_t *doc, char *why, size_t whysz);
+/*
+ * dphp_apply of d to doc, the stored document of its destination in st
+ * (borrowed, or NULL), as a stage does it: d's id counts as in doc's
+ * window when it is in cut (the ids cut from the window by proposals
+ * perhaps not committed yet, or NULL) or the store keeps it apart, and
+ * the window of the result is cut when the store keeps the older ids
+ * apart (dphp-store(5)).  *applied is what dphp_apply returns (NULL:
+ * why); -1 after a message when the store cannot be read.
+ */
+int dphp_apply_stored(struct dphp_store *, const struct dphp_handlers *,
+    const struct dphp_desc *d, json_t *doc, json_t *cut, json_t **applied,
+    char *why, size_t whysz);
 /* the proposal record around an applied result (stolen) */
 json_t *dphp_proposal_new(json_t *env, json_t *applied, const char *base,
     const char *prev);

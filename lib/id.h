@@ -93,5 +93,7 @@ void dphp_uuid7(char out[37]);
 void dphp_derive_id(const char *parent, unsigned n, char out[37]);
 /* the shard of an id: a stable 32-bit hash of its text */
 uint32_t dphp_id_hash(const char *);
+/* a 128-bit hash of an id's text, for telling ids apart by it */
+void dphp_id_hash128(const char *, uint64_t h[2]);
 
 #endif

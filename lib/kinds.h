@@ -3,12 +3,13 @@
  * (proposal.c) and the offline replay: entities (entity.c),
  * orchestrations (orchestration.c, determinism.c) and activities
  * (activity.c), with what they share: the handler call (handler.c),
- * the events they cause (emit.c) and the window of ids applied
- * (dedupe.c).
+ * and the events they cause (emit.c); the window of ids applied is
+ * dedupe.h's.
  */
 #ifndef DPHP_KINDS_H
 #define DPHP_KINDS_H
 
+#include "dedupe.h"
 #include "history.h"
 
 /* handler.c */
@@ -25,13 +26,6 @@ int dphp_handler_call(const struct dphp_handlers *, const struct dphp_id *,
 /* emit.c */
 /* an envelope around chain (stolen): the n-th event caused by d */
 json_t *dphp_caused(const struct dphp_desc *d, unsigned n, json_t *chain);
-
-/* dedupe.c: the window of event ids a history has applied */
-#define DPHP_DEDUPE_MS (3600 * 1000)	/* how long an id is remembered */
-#define DPHP_DEDUPE_MAX 10000		/* and how many at most */
-int dphp_seen(json_t *doc, const char *id);	/* in doc's window? */
-/* a copy of doc's window with id added and old ids pruned */
-json_t *dphp_seen_add(json_t *doc, const char *id);
 
 /* entity.c: dphp_apply for an entity's operation, signal or delete */
 json_t *dphp_entity_apply(const struct dphp_handlers *,

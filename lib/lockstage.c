@@ -386,7 +386,10 @@ applied(struct dphp_store *st, const struct dphp_desc *d)
 
 	if ((r = dphp_store_get(st, d->to, &doc, etag)) == DPHP_STORE_ERROR)
 		return -1;
-	r = r == DPHP_STORE_OK && dphp_seen(doc, d->id);
+	if (r == DPHP_STORE_OK && !dphp_seen(doc, d->id))
+		r = dphp_store_seen(st, d->to, d->id);
+	else
+		r = r == DPHP_STORE_OK;
 	json_decref(doc);
 	return r;
 }

@@ -35,6 +35,29 @@ dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 	return NULL;
 }
 
+int
+dphp_apply_stored(struct dphp_store *st, const struct dphp_handlers *h,
+    const struct dphp_desc *d, json_t *doc, json_t *cut, json_t **applied,
+    char *why, size_t whysz)
+{
+	json_t *marked = NULL;
+	int r = 0;
+
+	if (doc != NULL && dphp_store_keeps_seen(st) && !dphp_seen(doc, d->id)) {
+		r = json_object_get(cut, d->id) != NULL ? 1 :
+		    dphp_store_seen(st, d->to, d->id);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			doc = marked = dphp_seen_mark(doc, d->id);
+	}
+	*applied = dphp_apply(h, d, doc, why, whysz);
+	json_decref(marked);
+	if (*applied != NULL && dphp_store_keeps_seen(st))
+		dphp_seen_compact(*applied);
+	return 0;
+}
+
 json_t *
 dphp_proposal_new(json_t *env, json_t *applied, const char *base,
     const char *prev)
@@ -56,7 +79,7 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *why,
 {
 	static const char *const known[] = { "v", "kind", "input", "target",
 	    "base", "prev", "state", "delete", "emit", "failed", "duplicate",
-	    "memoised", "ignored", NULL };
+	    "memoised", "ignored", "evict", NULL };
 	struct dphp_desc ed;
 	const char *key;
 	char reason[512];
@@ -102,6 +125,15 @@ dphp_proposal_check(json_t *rec, struct dphp_proposal *p, char *why,
 	if (v != NULL && p->desc.dest.kind == DPHP_KIND_ENTITY &&
 	    dphp_entity_doc_check(v, why, whysz) != 0)
 		return -1;
+	if ((v = json_object_get(rec, "evict")) != NULL) {
+		if (json_object_get(rec, "state") == NULL || !json_is_object(v))
+			FAIL("'evict' must be an object of the ids cut from "
+			    "the window of the new 'state'");
+		json_object_foreach(v, key, e)
+			if (!dphp_eventid_valid(key) || !json_is_string(e))
+				FAIL("evict: '%.64s' must be an event id and "
+				    "a time", key);
+	}
 	v = json_object_get(rec, "failed");
 	if (v != NULL && !json_is_string(v))
 		FAIL("'failed' must be a string");

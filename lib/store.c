@@ -164,6 +164,24 @@ dphp_store_get_space(struct dphp_store *st, enum dphp_space space,
 }
 
 int
+dphp_store_keeps_seen(const struct dphp_store *st)
+{
+	return st->be->seen != NULL;
+}
+
+int
+dphp_store_seen(struct dphp_store *st, const char *s, const char *event)
+{
+	struct dphp_id id;
+
+	if (st->be->seen == NULL)
+		return 0;
+	if (parse(s, &id))
+		return -1;
+	return st->be->seen(st, &id, event);
+}
+
+int
 dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
 {
 	struct dphp_id *ids;

@@ -82,6 +82,13 @@ struct dphp_change {
 	 * claimed, so that no worker finds the queue quiescent meanwhile.
 	 */
 	int ack_apart;
+	/*
+	 * DPHP_PUT of a state whose dedupe window was cut (dedupe.h): the
+	 * ids cut ({ID:TIME}, borrowed, or NULL).  Those the stored
+	 * window holds (applied, then) are kept apart, durably, before
+	 * the record without them is written.
+	 */
+	json_t *evict;
 	enum dphp_space space;		/* which record of id */
 	const char *owner;		/* DPHP_FENCE */
 	json_int_t fence;		/* DPHP_FENCE */
@@ -97,6 +104,13 @@ int dphp_store_batch(struct dphp_store *, struct dphp_change *, size_t n);
 int dphp_store_change(struct dphp_store *, enum dphp_space, const char *id,
     enum dphp_op, json_t *state, enum dphp_cond, const char *etag,
     char newetag[DPHP_ETAG_MAX]);
+/*
+ * Does the store keep the older ids of dedupe windows apart from the
+ * records (a directory store does, dphp-store(5))?  Is event among
+ * those of id?  1, 0, or -1 after a message.
+ */
+int dphp_store_keeps_seen(const struct dphp_store *);
+int dphp_store_seen(struct dphp_store *, const char *id, const char *event);
 /* dphp_store_get of another record of id: its lock or ownership record */
 int dphp_store_get_space(struct dphp_store *, enum dphp_space,
     const char *id, json_t **rec, char etag[DPHP_ETAG_MAX]);

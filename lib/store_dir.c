@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dedupe.h"
 #include "file.h"
 #include "journal.h"
 #include "journal_dir.h"
@@ -376,6 +377,75 @@ syncdir(struct where *w)
 	return -1;
 }
 
+/*
+ * Keep apart the ids cut from the window of the state change c writes
+ * that the stored window holds (the others were not applied by a
+ * commit, or are kept already), synced when sync (else the batch's
+ * syncfs does it) before the record without them is written.  A new
+ * file's name is made durable by the fsync of the directory that
+ * follows the rename of the record, which the commit waits for.
+ */
+static int
+keepapart(struct where *w, const struct record *stored,
+    const struct dphp_change *c, int sync)
+{
+	json_t *window = json_object_get(stored->state, "seen"), *keep, *v;
+	const char *id;
+	char *name;
+	int r = 0;
+
+	keep = json_object();
+	json_object_foreach(c->evict, id, v)
+		if (json_object_get(window, id) != NULL)
+			json_object_set(keep, id, v);
+	name = xasprintf("%s.seen", w->leaf);
+	if (json_object_size(keep) > 0 && dphp_seenidx_add(w->dfd, name, keep,
+	    dphp_now_ms(), sync) != 0) {
+		dphp_error("commit of '%s' failed: cannot keep the older ids "
+		    "of its window in '%s.seen':", w->path, w->path);
+		r = -1;
+	}
+	free(name);
+	json_decref(keep);
+	return r;
+}
+
+static void
+unlinkseen(struct where *w)
+{
+	char *name = xasprintf("%s.seen", w->leaf);
+
+	if (unlinkat(w->dfd, name, 0) != 0 && errno != ENOENT)
+		dphp_warn("cannot remove '%s.seen':", w->path);
+	free(name);
+}
+
+static int
+dir_seen(struct dphp_store *st, const struct dphp_id *id, const char *event)
+{
+	struct where w;
+	char *name;
+	int fd, r;
+
+	if ((r = locate(st, id, 0, &w)) != 0) {
+		where_free(&w);
+		return r < 0 ? -1 : 0;
+	}
+	name = xasprintf("%s.seen", w.leaf);
+	fd = openat(w.dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(name);
+	if (fd < 0) {
+		r = errno == ENOENT ? 0 : -1;
+	} else {
+		r = dphp_seenidx_has(fd, event, dphp_now_ms());
+		close(fd);
+	}
+	if (r < 0)
+		dphp_error("cannot read '%s.seen':", w.path);
+	where_free(&w);
+	return r;
+}
+
 static int
 dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
     char *etag)
@@ -695,6 +765,10 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		m += s[i].write;
 	/* one syncfs for all, when there are several (fsync: sync) */
 	sync = m == 1;
+	for (i = 0; i < n; i++)
+		if (s[i].write && c[i].evict != NULL && keepapart(&s[i].w,
+		    &s[i].rec, &c[i], sync) != 0)
+			goto fail;
 	if (m > 1) {
 		/*
 		 * One syncfs instead of an fsync each: on ext4 every new file
@@ -741,6 +815,10 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			goto out;
 		}
 		genetag(s[i].next.gen, c[i].newetag);
+		/* a deleted history forgets its window; a crash first
+		 * leaves ids of its past that no new event has */
+		if (s[i].next.deleted)
+			unlinkseen(&s[i].w);
 	}
 	/* durable: the batch happened (lost, the next opener finds out) */
 	if (j.fd >= 0 && dirj_end(&j, first) != 0)
@@ -1035,6 +1113,7 @@ const struct dphp_backend dphp_dir_backend = {
 	.get = dir_get,
 	.batch = dir_batch,
 	.list = dir_list,
+	.seen = dir_seen,
 	.queue_admit = dirq_admit,
 	.queue_take = dirq_take,
 	.queue_release = dirq_release,

@@ -73,6 +73,16 @@ rows() {
 	rows 'cat \(reading, the floor\)' 'dphp-replay -J' 'jq fold'
 }
 
+@test "bench/hotkey.sh: one counter against many, and what a busy record weighs" {
+	BENCH_HOT_N=40 BENCH_HOT_KEYS=4 BENCH_HOT_LONG=30 \
+	    run --separate-stderr sh "$TOP/bench/hotkey.sh"
+	assert_success
+	assert_stderr "run 1 of 1 done"
+	rows 'one counter' 'spread over the counters' 'one / spread'
+	assert_line --regexp '^  record [0-9]+ bytes, journal [0-9]+ bytes per operation$'
+	assert_line --regexp '^  record [0-9]+ bytes, older ids beside it [0-9]+ bytes,$'
+}
+
 @test "a benchmark without the floor's program says so and fails" {
 	mkdir "$BATS_TEST_TMPDIR/b"
 	cp "$TOP/bench/cas.sh" "$TOP/bench/common.sh" "$BATS_TEST_TMPDIR/b/"

@@ -189,6 +189,21 @@ ev() {
 	dphp-emit -i "$id" "$@"
 }
 
+# Replay the events of $1 (proposals built on each other) into
+# $T/proposals and commit them into $T/commits, each stage silent
+# (bats sets $lines in run).
+# shellcheck disable=SC2154
+replay_commit() {
+	run --separate-stderr dphp-replay -d "$S" -x "$H" "$1"
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" > "$T/proposals"
+	run --separate-stderr dphp-commit -d "$S" -x "$H" "$T/proposals"
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "${lines[@]}" > "$T/commits"
+}
+
 # A digest of everything in the store, to show that nothing changed.
 store_digest() {
 	(cd "$S" && find . -type f -print0 | sort -z | xargs -0 md5sum)

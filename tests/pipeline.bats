@@ -20,14 +20,7 @@ stages() {
 	assert_success
 	assert_stderr ""
 	printf '%s\n' "${lines[@]}" > "$T/locked"
-	run --separate-stderr dphp-replay -d "$S" -x "$H" "$T/locked"
-	assert_success
-	assert_stderr ""
-	printf '%s\n' "${lines[@]}" > "$T/proposals"
-	run --separate-stderr dphp-commit -d "$S" -x "$H" "$T/proposals"
-	assert_success
-	assert_stderr ""
-	printf '%s\n' "${lines[@]}" > "$T/commits"
+	replay_commit "$T/locked"
 }
 
 @test "bank accounts: operations applied in order, refusals kept out" {
@@ -104,12 +97,16 @@ OUT
 	run --separate-stderr dphp-project -d "$S" get entity:counter:c1 entity:counter:c2 entity:counter:c3
 	assert_success
 	assert_stderr ""
-	# each of the 41 events of a counter applied exactly once
+	# each of the 41 events of a counter applied exactly once; the
+	# directory store keeps the 11 newest ids in the record (cut to 8
+	# at the 13th, 18th, ... 38th), etcd all
+	local seen=11
+	[ -z "$ON_ETCD" ] || seen=41
 	run jq -c '{id, etag, n: .state.state, seen: (.state.seen | length)}' <<< "$output"
-	assert_output - <<'OUT'
-{"id":"entity:counter:c1","etag":"41","n":220,"seen":41}
-{"id":"entity:counter:c2","etag":"41","n":220,"seen":41}
-{"id":"entity:counter:c3","etag":"41","n":220,"seen":41}
+	assert_output - <<OUT
+{"id":"entity:counter:c1","etag":"41","n":220,"seen":$seen}
+{"id":"entity:counter:c2","etag":"41","n":220,"seen":$seen}
+{"id":"entity:counter:c3","etag":"41","n":220,"seen":$seen}
 OUT
 	# every ETag was produced exactly once
 	run sh -c "cat '$T/ca' '$T/cb' | jq -r '\"\\(.target) \\(.etag)\"' | sort | uniq -d"
