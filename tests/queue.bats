@@ -199,6 +199,39 @@ d2
 OUT
 }
 
+@test "many waiting: a round takes the first in queue order, sharded or not" {
+	# 300 events admitted newest first, over 4 destinations, far more
+	# than a round takes
+	awk 'BEGIN { for (i = 299; i >= 0; i--)
+		printf "{\"v\":1,\"id\":\"e%d\",\"ts\":\"2026-11-27T09:%02d:%02d.000Z\"," \
+		    "\"event\":{\"to\":\"entity:counter:k%d\",\"event\":{\"type\":" \
+		    "\"signal\",\"op\":\"add\"}}}\n", i, i / 60, i % 60, i % 4 }' > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	run --separate-stderr dphp-route -d "$S" -t -n 3
+	assert_success
+	assert_stderr ""
+	run jq -r .id <<< "$output"
+	assert_output "$(printf 'e0\ne1\ne2')"
+	run --separate-stderr dphp-route -d "$S" -t -n 3
+	assert_success
+	assert_stderr ""
+	run jq -r .id <<< "$output"
+	assert_output "$(printf 'e3\ne4\ne5')"
+	# shard 1 of 2: the first three waiting whose destination is in it
+	local name hash
+	for name in $(ls "$S/queue/new"); do
+		hash=${name#*.}
+		hash=${hash%%.*}
+		[ $((0x$hash % 2)) = 1 ] && echo "$name"
+	done | head -n 3 > "$T/want"
+	assert_equal "$(wc -l < "$T/want")" 3
+	run --separate-stderr dphp-route -d "$S" -t -n 3 -s 1/2
+	assert_success
+	assert_stderr ""
+	run jq -r .receipt <<< "$output"
+	assert_output "$(cat "$T/want")"
+}
+
 @test "shards split the destinations: every event once, each destination in one shard" {
 	awk 'BEGIN { for (i = 0; i < 60; i++)
 		printf "{\"v\":1,\"id\":\"e%d\",\"ts\":\"2026-11-27T10:00:00Z\"," \
