@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define CURL_DISABLE_TYPECHECK	/* curl_easy_setopt a function (dynlib.h) */
 #include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "dynlib.h"
 #include "etcd.h"
 #include "id.h"
 #include "ndjson.h"
@@ -102,8 +104,17 @@ dphp_etcd_open(const char *hosts)
 		e->urls[e->n++] = xasprintf("http://%s", h);
 	}
 	free(list);
-	if (e->n == 0 || (e->curl = curl_easy_init()) == NULL) {
+	if (e->n == 0) {
 		dphp_error("no etcd endpoints in '%s'", hosts);
+		dphp_etcd_close(e);
+		return NULL;
+	}
+	if (dphp_curl_load() != 0) {
+		dphp_etcd_close(e);
+		return NULL;
+	}
+	if ((e->curl = curl_easy_init()) == NULL) {
+		dphp_error("cannot start a libcurl session");
 		dphp_etcd_close(e);
 		return NULL;
 	}
@@ -130,7 +141,8 @@ dphp_etcd_close(struct dphp_etcd *e)
 	free(e->urls);
 	if (e->curl != NULL)
 		curl_easy_cleanup(e->curl);
-	curl_slist_free_all(e->headers);
+	if (e->headers != NULL)
+		curl_slist_free_all(e->headers);
 	free(e);
 }
 

@@ -20,6 +20,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dynlib.h"
+
 #include "snapshot.h"
 #include "journal.h"
 #include "tarball.h"
@@ -208,6 +210,8 @@ segment(struct dphp_journal *rd, const char *path, int final)
 	char *name;
 	int fd, r = 0, k, raw;
 
+	if (dphp_archive_load() != 0)
+		return DPHP_EXIT_SYS;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
 		dphp_error("cannot open '%s':", path);
 		return DPHP_EXIT_SYS;

@@ -21,6 +21,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dynlib.h"
+
 #include "ndjson.h"
 #include "util.h"
 
@@ -28,16 +30,28 @@ int dphp_unbuffered;
 
 /*
  * A regular file is read through libarchive, so that it may be
- * compressed or archived: 0, or -1 with a message.
+ * compressed or archived, unless it is plainly records: its first byte
+ * but blanks a '{' (no archive or compressed file begins so).  0, or -1
+ * with a message.
  */
 static int
 unpack(struct dphp_reader *r)
 {
 	struct archive *a;
 	struct stat sb;
+	char head[512];
+	ssize_t n, i = 0;
 
 	if (fstat(r->fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size == 0)
 		return 0;
+	if ((n = pread(r->fd, head, sizeof(head), 0)) > 0)
+		while (i < n && strchr(" \t\r\n", head[i]) != NULL &&
+		    head[i] != '\0')
+			i++;
+	if (i < n && head[i] == '{')
+		return 0;
+	if (dphp_archive_load() != 0)
+		return -1;
 	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);

@@ -18,6 +18,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dynlib.h"
+
 #include "snapshot.h"
 #include "history.h"
 #include "tarball.h"
@@ -315,7 +317,7 @@ lines(struct importing *im, char *buf, size_t len, int write)
 static int
 each(struct importing *im, int write)
 {
-	struct archive *a = archive_read_new();
+	struct archive *a;
 	struct archive_entry *e;
 	char *buf = NULL;
 	size_t cap = 0, len;
@@ -324,6 +326,9 @@ each(struct importing *im, int write)
 	la_ssize_t got;
 	int k, r = 0, fd;
 
+	if (dphp_archive_load() != 0)
+		return DPHP_EXIT_SYS;
+	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_raw(a);

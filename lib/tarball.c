@@ -12,6 +12,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "dynlib.h"
+
 #include "snapshot.h"
 #include "tarball.h"
 #include "util.h"
@@ -44,8 +46,11 @@ failed(struct dphp_tar *t)
 struct dphp_tar *
 dphp_tar_open(int fd, const char *filter, const char *what)
 {
-	struct dphp_tar *t = xcalloc(1, sizeof(*t));
+	struct dphp_tar *t;
 
+	if (dphp_archive_load() != 0)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
 	t->what = what;
 	t->a = archive_write_new();
 	if (archive_write_set_format_pax_restricted(t->a) != ARCHIVE_OK ||

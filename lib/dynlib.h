@@ -1,0 +1,112 @@
+/*
+ * dynlib.h - shared libraries loaded when first needed (dynlib.c):
+ * libarchive, for compressed or archived input, snapshots and journal
+ * archives, and libcurl, for the etcd store.  A file that calls either
+ * includes this header after the library's own, so that each call goes
+ * through the table loaded by dphp_archive_load or dphp_curl_load
+ * (0, or -1 after a message), which it calls first.
+ */
+#ifndef DPHP_DYNLIB_H
+#define DPHP_DYNLIB_H
+
+#ifdef ARCHIVE_VERSION_NUMBER
+enum {
+	DPHP_LA_archive_entry_filetype,
+	DPHP_LA_archive_entry_free,
+	DPHP_LA_archive_entry_new,
+	DPHP_LA_archive_entry_pathname,
+	DPHP_LA_archive_entry_set_filetype,
+	DPHP_LA_archive_entry_set_gid,
+	DPHP_LA_archive_entry_set_mtime,
+	DPHP_LA_archive_entry_set_pathname,
+	DPHP_LA_archive_entry_set_perm,
+	DPHP_LA_archive_entry_set_size,
+	DPHP_LA_archive_entry_set_uid,
+	DPHP_LA_archive_error_string,
+	DPHP_LA_archive_format,
+	DPHP_LA_archive_read_data,
+	DPHP_LA_archive_read_free,
+	DPHP_LA_archive_read_new,
+	DPHP_LA_archive_read_next_header,
+	DPHP_LA_archive_read_open_fd,
+	DPHP_LA_archive_read_support_filter_all,
+	DPHP_LA_archive_read_support_format_empty,
+	DPHP_LA_archive_read_support_format_raw,
+	DPHP_LA_archive_read_support_format_tar,
+	DPHP_LA_archive_write_add_filter_by_name,
+	DPHP_LA_archive_write_close,
+	DPHP_LA_archive_write_data,
+	DPHP_LA_archive_write_fail,
+	DPHP_LA_archive_write_free,
+	DPHP_LA_archive_write_header,
+	DPHP_LA_archive_write_new,
+	DPHP_LA_archive_write_open_fd,
+	DPHP_LA_archive_write_set_bytes_in_last_block,
+	DPHP_LA_archive_write_set_filter_option,
+	DPHP_LA_archive_write_set_format_pax_restricted,
+	DPHP_LA_N
+};
+extern void *dphp_la[DPHP_LA_N];
+int dphp_archive_load(void);
+#define archive_entry_filetype ((__typeof__(archive_entry_filetype) *)dphp_la[DPHP_LA_archive_entry_filetype])
+#define archive_entry_free ((__typeof__(archive_entry_free) *)dphp_la[DPHP_LA_archive_entry_free])
+#define archive_entry_new ((__typeof__(archive_entry_new) *)dphp_la[DPHP_LA_archive_entry_new])
+#define archive_entry_pathname ((__typeof__(archive_entry_pathname) *)dphp_la[DPHP_LA_archive_entry_pathname])
+#define archive_entry_set_filetype ((__typeof__(archive_entry_set_filetype) *)dphp_la[DPHP_LA_archive_entry_set_filetype])
+#define archive_entry_set_gid ((__typeof__(archive_entry_set_gid) *)dphp_la[DPHP_LA_archive_entry_set_gid])
+#define archive_entry_set_mtime ((__typeof__(archive_entry_set_mtime) *)dphp_la[DPHP_LA_archive_entry_set_mtime])
+#define archive_entry_set_pathname ((__typeof__(archive_entry_set_pathname) *)dphp_la[DPHP_LA_archive_entry_set_pathname])
+#define archive_entry_set_perm ((__typeof__(archive_entry_set_perm) *)dphp_la[DPHP_LA_archive_entry_set_perm])
+#define archive_entry_set_size ((__typeof__(archive_entry_set_size) *)dphp_la[DPHP_LA_archive_entry_set_size])
+#define archive_entry_set_uid ((__typeof__(archive_entry_set_uid) *)dphp_la[DPHP_LA_archive_entry_set_uid])
+#define archive_error_string ((__typeof__(archive_error_string) *)dphp_la[DPHP_LA_archive_error_string])
+#define archive_format ((__typeof__(archive_format) *)dphp_la[DPHP_LA_archive_format])
+#define archive_read_data ((__typeof__(archive_read_data) *)dphp_la[DPHP_LA_archive_read_data])
+#define archive_read_free ((__typeof__(archive_read_free) *)dphp_la[DPHP_LA_archive_read_free])
+#define archive_read_new ((__typeof__(archive_read_new) *)dphp_la[DPHP_LA_archive_read_new])
+#define archive_read_next_header ((__typeof__(archive_read_next_header) *)dphp_la[DPHP_LA_archive_read_next_header])
+#define archive_read_open_fd ((__typeof__(archive_read_open_fd) *)dphp_la[DPHP_LA_archive_read_open_fd])
+#define archive_read_support_filter_all ((__typeof__(archive_read_support_filter_all) *)dphp_la[DPHP_LA_archive_read_support_filter_all])
+#define archive_read_support_format_empty ((__typeof__(archive_read_support_format_empty) *)dphp_la[DPHP_LA_archive_read_support_format_empty])
+#define archive_read_support_format_raw ((__typeof__(archive_read_support_format_raw) *)dphp_la[DPHP_LA_archive_read_support_format_raw])
+#define archive_read_support_format_tar ((__typeof__(archive_read_support_format_tar) *)dphp_la[DPHP_LA_archive_read_support_format_tar])
+#define archive_write_add_filter_by_name ((__typeof__(archive_write_add_filter_by_name) *)dphp_la[DPHP_LA_archive_write_add_filter_by_name])
+#define archive_write_close ((__typeof__(archive_write_close) *)dphp_la[DPHP_LA_archive_write_close])
+#define archive_write_data ((__typeof__(archive_write_data) *)dphp_la[DPHP_LA_archive_write_data])
+#define archive_write_fail ((__typeof__(archive_write_fail) *)dphp_la[DPHP_LA_archive_write_fail])
+#define archive_write_free ((__typeof__(archive_write_free) *)dphp_la[DPHP_LA_archive_write_free])
+#define archive_write_header ((__typeof__(archive_write_header) *)dphp_la[DPHP_LA_archive_write_header])
+#define archive_write_new ((__typeof__(archive_write_new) *)dphp_la[DPHP_LA_archive_write_new])
+#define archive_write_open_fd ((__typeof__(archive_write_open_fd) *)dphp_la[DPHP_LA_archive_write_open_fd])
+#define archive_write_set_bytes_in_last_block ((__typeof__(archive_write_set_bytes_in_last_block) *)dphp_la[DPHP_LA_archive_write_set_bytes_in_last_block])
+#define archive_write_set_filter_option ((__typeof__(archive_write_set_filter_option) *)dphp_la[DPHP_LA_archive_write_set_filter_option])
+#define archive_write_set_format_pax_restricted ((__typeof__(archive_write_set_format_pax_restricted) *)dphp_la[DPHP_LA_archive_write_set_format_pax_restricted])
+#endif
+
+#ifdef CURLINC_CURL_H
+enum {
+	DPHP_CURL_curl_easy_cleanup,
+	DPHP_CURL_curl_easy_getinfo,
+	DPHP_CURL_curl_easy_init,
+	DPHP_CURL_curl_easy_perform,
+	DPHP_CURL_curl_easy_setopt,
+	DPHP_CURL_curl_easy_strerror,
+	DPHP_CURL_curl_slist_append,
+	DPHP_CURL_curl_slist_free_all,
+	DPHP_CURL_N
+};
+extern void *dphp_curl[DPHP_CURL_N];
+int dphp_curl_load(void);
+#define curl_easy_cleanup ((__typeof__(curl_easy_cleanup) *)dphp_curl[DPHP_CURL_curl_easy_cleanup])
+#undef curl_easy_getinfo	/* curl.h makes it a macro */
+#define curl_easy_getinfo ((__typeof__(curl_easy_getinfo) *)dphp_curl[DPHP_CURL_curl_easy_getinfo])
+#define curl_easy_init ((__typeof__(curl_easy_init) *)dphp_curl[DPHP_CURL_curl_easy_init])
+#define curl_easy_perform ((__typeof__(curl_easy_perform) *)dphp_curl[DPHP_CURL_curl_easy_perform])
+#undef curl_easy_setopt	/* curl.h makes it a macro */
+#define curl_easy_setopt ((__typeof__(curl_easy_setopt) *)dphp_curl[DPHP_CURL_curl_easy_setopt])
+#define curl_easy_strerror ((__typeof__(curl_easy_strerror) *)dphp_curl[DPHP_CURL_curl_easy_strerror])
+#define curl_slist_append ((__typeof__(curl_slist_append) *)dphp_curl[DPHP_CURL_curl_slist_append])
+#define curl_slist_free_all ((__typeof__(curl_slist_free_all) *)dphp_curl[DPHP_CURL_curl_slist_free_all])
+#endif
+
+#endif
