@@ -9,6 +9,8 @@
 #ifndef DPHP_DYNLIB_H
 #define DPHP_DYNLIB_H
 
+/* each part only after its library's header, whose declarations the
+ * casts below take their types from */
 #ifdef ARCHIVE_VERSION_NUMBER
 enum {
 	DPHP_LA_archive_entry_filetype,
