@@ -377,6 +377,13 @@ syncdir(struct where *w)
 	return -1;
 }
 
+/* the file of the older ids of w's window, beside the record: new */
+static char *
+seenfile(const struct where *w)
+{
+	return xasprintf("%s.seen", w->leaf);
+}
+
 /*
  * Keep apart the ids cut from the window of the state change c writes
  * that the stored window holds (the others were not applied by a
@@ -398,7 +405,7 @@ keepapart(struct where *w, const struct record *stored,
 	json_object_foreach(c->evict, id, v)
 		if (json_object_get(window, id) != NULL)
 			json_object_set(keep, id, v);
-	name = xasprintf("%s.seen", w->leaf);
+	name = seenfile(w);
 	if (json_object_size(keep) > 0 && dphp_seenidx_add(w->dfd, name, keep,
 	    dphp_now_ms(), sync) != 0) {
 		dphp_error("commit of '%s' failed: cannot keep the older ids "
@@ -413,7 +420,7 @@ keepapart(struct where *w, const struct record *stored,
 static void
 unlinkseen(struct where *w)
 {
-	char *name = xasprintf("%s.seen", w->leaf);
+	char *name = seenfile(w);
 
 	if (unlinkat(w->dfd, name, 0) != 0 && errno != ENOENT)
 		dphp_warn("cannot remove '%s.seen':", w->path);
@@ -431,7 +438,7 @@ dir_seen(struct dphp_store *st, const struct dphp_id *id, const char *event)
 		where_free(&w);
 		return r < 0 ? -1 : 0;
 	}
-	name = xasprintf("%s.seen", w.leaf);
+	name = seenfile(&w);
 	fd = openat(w.dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	free(name);
 	if (fd < 0) {
