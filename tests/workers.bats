@@ -53,38 +53,56 @@ exactly_once() {
 	assert_output ""
 }
 
-@test "three workers on one store, competing: every event exactly once" {
+# $1 workers drain the signals together, competing, or each its own
+# shard of $1 with "shards"; every event exactly once, and every worker
+# had work
+workers() {
+	local n=$1 i p pids=()
 	admit_signals
-	worker 1 & p1=$!
-	worker 2 & p2=$!
-	worker 3 & p3=$!
-	wait "$p1"
-	wait "$p2"
-	wait "$p3"
+	for ((i = 1; i <= n; i++)); do
+		if [ "${2-}" = shards ]; then
+			worker "$i" -s "$((i - 1))/$n" &
+		else
+			worker "$i" &
+		fi
+		pids+=("$!")
+	done
+	for p in "${pids[@]}"; do
+		wait "$p"
+	done
 	exactly_once
-	# all three had work
-	for n in 1 2 3; do
-		[ -s "$T/commits.$n" ] || fail "worker $n committed nothing"
+	for ((i = 1; i <= n; i++)); do
+		[ -s "$T/commits.$i" ] || fail "worker $i committed nothing"
 	done
 }
 
-@test "three workers, each its shard: every event exactly once, no conflict" {
-	admit_signals
-	worker 1 -s 0/3 & p1=$!
-	worker 2 -s 1/3 & p2=$!
-	worker 3 -s 2/3 & p3=$!
-	wait "$p1"
-	wait "$p2"
-	wait "$p3"
-	exactly_once
-	# a shard's counters are committed by its worker only
+# a shard's counters are committed by its worker only
+one_worker_a_counter() {
 	run sh -c "jq -r .target '$T'/commits.* | sort -u | wc -l"
 	assert_output 10
-	for n in 1 2 3; do
-		jq -r .target "$T/commits.$n" | sort -u
+	for f in "$T"/commits.*; do
+		jq -r .target "$f" | sort -u
 	done > "$T/targets"
 	run wc -l < "$T/targets"
 	assert_output 10
+}
+
+@test "two workers on one store, competing: every event exactly once" {
+	workers 2
+}
+
+@test "three workers on one store, competing: every event exactly once" {
+	workers 3
+}
+
+@test "two workers, each its shard: every event exactly once, no conflict" {
+	workers 2 shards
+	one_worker_a_counter
+}
+
+@test "three workers, each its shard: every event exactly once, no conflict" {
+	workers 3 shards
+	one_worker_a_counter
 }
 
 # The bank: 5 accounts of 100, 24 transfers between them.
