@@ -186,6 +186,32 @@ nolook(struct dphp_store *st, const char *entity,
 	return r;
 }
 
+/*
+ * Queue the n-th look the record of entity now waits for (lr, just
+ * written).  A let-go, take-over or ahead-done that raced this may have
+ * cancelled the look before it was queued: read the record again, and
+ * cancel the look here if the record no longer waits for it (else it
+ * stays queued, a no-op, until it is due).
+ */
+static int
+look(struct dphp_store *st, const char *entity,
+    const struct dphp_lockrec *lr, json_int_t n)
+{
+	json_t *e = recheck(entity, lr, n);
+	struct dphp_lockrec cur;
+	int r = dphp_queue_admit(st, &e, 1);
+
+	if (r == 0 && (r = dphp_lock_read(st, entity, &cur)) == 0) {
+		if (cur.ahead == NULL || cur.fence != lr->fence ||
+		    json_integer_value(json_object_get(cur.rec, "recheck")) !=
+		    n)
+			r = dphp_queue_cancel(st, e);
+		dphp_lockrec_free(&cur);
+	}
+	json_decref(e);
+	return r;
+}
+
 int
 dphp_lock_letgo(struct dphp_store *st, const char *entity,
     struct dphp_lockrec *lr, const char *how)
@@ -194,7 +220,7 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 	struct dphp_desc d;
 	char *name;
 	size_t i, k;
-	int r;
+	int r, looks;
 
 	/*
 	 * Parked first: a crash after this only delivers twice.  Each event
@@ -252,10 +278,9 @@ dphp_lock_letgo(struct dphp_store *st, const char *entity,
 		json_decref(rec);
 		return -1;
 	}
-	e = json_object_get(rec, "recheck") ? recheck(entity, lr, 1) : NULL;
-	if ((r = dphp_lock_write(st, entity, lr, rec)) == 0 && e != NULL)
-		r = dphp_queue_admit(st, &e, 1);
-	json_decref(e);
+	looks = json_object_get(rec, "recheck") != NULL;
+	if ((r = dphp_lock_write(st, entity, lr, rec)) == 0 && looks)
+		r = look(st, entity, lr, 1);
 	if (r != 0 || lr->owner == NULL)
 		return r;
 	/* the expire event scheduled for a hold someone waited on */
@@ -328,7 +353,7 @@ int
 dphp_lock_recheck(struct dphp_store *st, const char *entity,
     struct dphp_lockrec *lr, json_int_t n)
 {
-	json_t *rec, *e;
+	json_t *rec;
 	int r;
 
 	if (lr->ahead == NULL || n != json_integer_value(json_object_get(
@@ -338,10 +363,7 @@ dphp_lock_recheck(struct dphp_store *st, const char *entity,
 	json_object_set_new(rec, "recheck", json_integer(n + 1));
 	if ((r = dphp_lock_write(st, entity, lr, rec)) != 0)
 		return r;
-	e = recheck(entity, lr, n + 1);
-	r = dphp_queue_admit(st, &e, 1);
-	json_decref(e);
-	return r;
+	return look(st, entity, lr, n + 1);
 }
 
 /* say that the hold in lr ran out and is let go of (the audit line) */
