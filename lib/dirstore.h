@@ -17,6 +17,8 @@ struct dirstore {
 	int q[Q_NDIRS];		/* -1 until opened */
 	int inotify;		/* for dphp_queue_wait; -1 until made */
 	int frozen;		/* journal/.lock held shared; -1 if not */
+	int booted;		/* the records are known to be up to the
+				 * journal in this boot (journal_dir.c) */
 };
 
 #define ROOT(st) (((struct dirstore *)(st))->fd)

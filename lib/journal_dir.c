@@ -1,17 +1,32 @@
 /*
  * journal_dir.c - the journal of the directory store: every committed
- * state, appended to journal/SEQ.ndjson segments (dphp-store(5)).
+ * state, appended to journal/SEQ.ndjson segments (dphp-store(5)).  It
+ * is the store's write-ahead log.
  *
- * A batch writes ahead: under journal/.lock, held from before its
- * records are written until they are durable, it appends one line per
- * state it changes, {"seq","b","at","id","etag","state"|"deleted"},
- * syncs them, and only then writes the records, each carrying its seq;
- * once they are durable it appends {"end":B,"next":N} (B the batch's
- * first seq) without a sync.  So a batch with an end marker happened,
- * and a batch without one (a crash in between) is checked by the next
- * writer against the records: the lines whose record does not carry
- * their seq never happened, and are voided by {"void":[...],"end":B,
- * "next":N}.  A torn last line (a crash mid-append) is cut off.
+ * A batch of state changes takes journal/.lock before it reads the
+ * records it changes and holds it until they are written.  It appends
+ * one line per state, {"seq","b","n","at","id","etag","state"|"deleted",
+ * "cause","outbox","kept"} (n the number of lines of the batch, outbox
+ * and kept what the record and its .seen get besides the state), in one
+ * write, and syncs it: that is the commit.  Then it writes the records,
+ * each carrying its seq, without syncing them, and appends
+ * {"end":B,"next":N} (B the batch's first seq), unsynced.
+ *
+ * The records catch up with the journal in two ways.  Within a boot the
+ * kernel's page cache holds every record written: only a batch whose
+ * writer died before its end can be behind, and whoever takes the lock
+ * next (or opens the store) redoes it from its lines, or cuts it off
+ * if it has fewer than n lines (a crash mid-append: nobody was told it
+ * happened).  Across a power cut, records written since the last
+ * checkpoint may be lost or torn: journal/checkpoint says which boot
+ * wrote it and up to where the records were synced (a syncfs before it
+ * is written), and the first program to open the store in another boot
+ * redoes every line after that.  A checkpoint is made each time the
+ * journal grows past a multiple of $DPHP_JOURNAL_CHECKPOINT bytes
+ * (4 MiB), and before a new segment is made.  Lines of older versions
+ * have no n: an unended batch of those is ended as before, its lines
+ * whose record does not carry their seq voided.  A torn last line is
+ * cut off.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -31,19 +46,132 @@
 #include "util.h"
 
 #define SEGMENT_MAX_DEFAULT (64 * 1024 * 1024)
+#define CHECKPOINT_DEFAULT (4 * 1024 * 1024)
 
-/* bytes after which a new segment starts ($DPHP_JOURNAL_SEGMENT_MAX) */
+/* a positive number of bytes from the environment, or def */
 static off_t
-segmax(void)
+envbytes(const char *name, off_t def)
 {
-	const char *s = getenv("DPHP_JOURNAL_SEGMENT_MAX");
+	const char *s = getenv(name);
 	char *end;
 	long long n;
 
 	if (s == NULL || *s == '\0')
-		return SEGMENT_MAX_DEFAULT;
+		return def;
 	n = strtoll(s, &end, 10);
-	return *end == '\0' && n > 0 ? n : SEGMENT_MAX_DEFAULT;
+	return *end == '\0' && n > 0 ? n : def;
+}
+
+/* bytes after which a new segment starts */
+static off_t
+segmax(void)
+{
+	return envbytes("DPHP_JOURNAL_SEGMENT_MAX", SEGMENT_MAX_DEFAULT);
+}
+
+/* This boot of the machine, or "" where the kernel does not say. */
+static const char *
+bootid(void)
+{
+	static char id[40];
+	static int done;
+	char *buf;
+	size_t len;
+
+	if (!done && (buf = dphp_slurpat(AT_FDCWD,
+	    "/proc/sys/kernel/random/boot_id", &len)) != NULL) {
+		snprintf(id, sizeof(id), "%.*s", (int)strcspn(buf, "\n"), buf);
+		free(buf);
+	}
+	done = 1;
+	return id;
+}
+
+/* journal/checkpoint: the records hold every line before size of
+ * segment (whose next line is next), made durable in boot */
+struct checkpoint {
+	char boot[40], segment[28];
+	off_t size;
+	json_int_t next;
+	int valid;
+};
+
+static int
+issegment(const char *name)
+{
+	return strlen(name) == 27 && strspn(name, "0123456789") == 20 &&
+	    strcmp(name + 20, ".ndjson") == 0;
+}
+
+/* read it; an unreadable one is none (a full recovery finds out) */
+static void
+cpread(int dfd, struct checkpoint *cp)
+{
+	json_t *v, *boot, *seg, *size, *next;
+	char *buf;
+	size_t len;
+
+	memset(cp, 0, sizeof(*cp));
+	if ((buf = dphp_slurpat(dfd, "checkpoint", &len)) == NULL)
+		return;
+	v = json_loads(buf, 0, NULL);
+	free(buf);
+	boot = json_object_get(v, "boot");
+	seg = json_object_get(v, "segment");
+	size = json_object_get(v, "size");
+	next = json_object_get(v, "next");
+	if (json_is_string(boot) && json_string_length(boot) <
+	    sizeof(cp->boot) && json_is_string(seg) &&
+	    issegment(json_string_value(seg)) && json_is_integer(size) &&
+	    json_integer_value(size) >= 0 && json_is_integer(next) &&
+	    json_integer_value(next) >= 1) {
+		strcpy(cp->boot, json_string_value(boot));
+		strcpy(cp->segment, json_string_value(seg));
+		cp->size = json_integer_value(size);
+		cp->next = json_integer_value(next);
+		cp->valid = 1;
+	}
+	json_decref(v);
+}
+
+/* a checkpoint made in this boot, "" where there is no telling */
+static int
+thisboot(const struct checkpoint *cp)
+{
+	return cp->valid && bootid()[0] != '\0' &&
+	    strcmp(cp->boot, bootid()) == 0;
+}
+
+/*
+ * Say that the records hold every line before the end of the segment,
+ * whose next line is next: journal/checkpoint.  It is not synced, and
+ * failing to write it is only a warning: lost, an older checkpoint
+ * makes a recovery read more, never less.
+ */
+static void
+cpmark(struct dirj *j, json_int_t next)
+{
+	char *text;
+
+	text = xasprintf("{\"boot\":\"%s\",\"segment\":\"%s\",\"size\":%lld,"
+	    "\"next\":%" PRId64 "}\n", bootid(), j->name, (long long)j->size,
+	    (int64_t)next);
+	if (dphp_replace_at(j->dfd, "checkpoint", text, strlen(text), 0) != 0)
+		dphp_warn("cannot write 'journal/checkpoint':");
+	free(text);
+}
+
+/* make every record written so far durable, and say so */
+static int
+checkpoint(struct dphp_store *st, struct dirj *j)
+{
+	if (syncfs(ROOT(st)) != 0) {
+		j->say("cannot make a checkpoint of the journal: syncfs:");
+		return -1;
+	}
+	if (j->name != NULL)
+		cpmark(j, j->next);
+	return 0;
 }
 
 static char *
@@ -70,9 +198,7 @@ newest(int dfd, char **name, void (*say)(const char *, ...))
 	}
 	rewinddir(d);
 	while ((de = readdir(d)) != NULL)
-		if (strlen(de->d_name) == 27 && strspn(de->d_name,
-		    "0123456789") == 20 && strcmp(de->d_name + 20,
-		    ".ndjson") == 0 && (*name == NULL ||
+		if (issegment(de->d_name) && (*name == NULL ||
 		    strcmp(de->d_name, *name) > 0)) {
 			free(*name);
 			*name = xstrdup(de->d_name);
@@ -81,14 +207,29 @@ newest(int dfd, char **name, void (*say)(const char *, ...))
 	return 0;
 }
 
-/* The whole segment, NUL-terminated; NULL after a message. */
+/* The segment from byte from to its end, NUL-terminated; NULL after a
+ * message. */
 static char *
-slurp(struct dirj *j, size_t *len)
+readfrom(struct dirj *j, off_t from, size_t *len)
 {
-	char *buf;
+	size_t n = j->size - from, got = 0;
+	char *buf = xmalloc(n + 1);
+	ssize_t r;
 
-	if ((buf = dphp_slurpat(j->dfd, j->name, len)) == NULL)
-		j->say("cannot read 'journal/%s':", j->name);
+	while (got < n) {
+		if ((r = pread(j->fd, buf + got, n - got, from + got)) <= 0) {
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r == 0)
+				errno = EIO;	/* cut short under us */
+			j->say("cannot read 'journal/%s':", j->name);
+			free(buf);
+			return NULL;
+		}
+		got += r;
+	}
+	buf[n] = '\0';
+	*len = n;
 	return buf;
 }
 
@@ -102,6 +243,19 @@ append(struct dirj *j, const char *text, size_t len, int sync)
 	}
 	j->size += len;
 	return 0;
+}
+
+/* append a line made of v, synced when sync */
+static int
+appendv(struct dirj *j, json_t *v, int sync)
+{
+	char *text = dphp_json_text(v, NULL);
+	int r;
+
+	r = append(j, text, strlen(text), 0) || append(j, "\n", 1, sync) ?
+	    -1 : 0;
+	free(text);
+	return r;
 }
 
 /*
@@ -136,98 +290,193 @@ quick(struct dirj *j)
 	return r;
 }
 
+/* cut the segment at byte at (what follows never happened), synced */
+static int
+cut(struct dirj *j, off_t at, const char *what)
+{
+	if (ftruncate(j->fd, at) != 0 || fsync(j->fd) != 0) {
+		j->say("cannot cut %s off 'journal/%s':", what, j->name);
+		return -1;
+	}
+	j->size = at;
+	return 0;
+}
+
+/* the lines of a batch of an older version that no end confirmed:
+ * those whose record does not carry their seq are voided */
+static int
+voidold(struct dphp_store *st, struct dirj *j, json_t *batch)
+{
+	json_t *voids = json_array(), *l, *v;
+	json_int_t b, seq, have;
+	size_t i;
+	int r = 0;
+
+	b = json_integer_value(json_object_get(json_array_get(batch, 0), "b"));
+	json_array_foreach(batch, i, l) {
+		seq = json_integer_value(json_object_get(l, "seq"));
+		if ((r = j->seqof(st, json_string_value(json_object_get(l,
+		    "id")), &have)) != 0)
+			break;
+		if (have != seq)
+			json_array_append_new(voids, json_integer(seq));
+		j->next = seq + 1;
+	}
+	if (r == 0) {
+		v = json_pack("{sOsIsI}", "void", voids, "end", b, "next",
+		    j->next);
+		r = appendv(j, v, 1);
+		json_decref(v);
+	}
+	json_decref(voids);
+	return r;
+}
+
+/* redo the lines of todo, an object of the last line of each id */
+static int
+redoall(struct dphp_store *st, struct dirj *j, json_t *todo)
+{
+	const char *id;
+	json_t *l;
+
+	json_object_foreach(todo, id, l)
+		if (j->redo(st, l) != 0)
+			return -1;
+	return 0;
+}
+
 /*
- * Settle the end of the segment: cut a torn last line, and end a batch
- * that has no end marker (voiding the lines that did not happen).
- * Sets j->next.
+ * The lines of batch, but those void names, into todo: the last of each
+ * id, with the ids kept apart by the earlier ones since its last delete
+ * (a power cut may have lost those of any of them).
+ */
+static void
+keep(json_t *todo, json_t *batch, json_t *voids)
+{
+	json_t *l, *v, *prev, *kept;
+	const char *id;
+	size_t i, k;
+	int skip;
+
+	json_array_foreach(batch, i, l) {
+		skip = 0;
+		json_array_foreach(voids, k, v)
+			skip |= json_equal(v, json_object_get(l, "seq"));
+		if (skip)
+			continue;
+		id = json_string_value(json_object_get(l, "id"));
+		prev = json_object_get(json_object_get(todo, id), "kept");
+		if (prev != NULL && !json_is_true(json_object_get(l,
+		    "deleted"))) {
+			if ((kept = json_object_get(l, "kept")) == NULL)
+				json_object_set(l, "kept", prev);
+			else
+				json_object_update_missing(kept, prev);
+		}
+		json_object_set(todo, id, l);
+	}
+}
+
+/*
+ * Settle the segment from byte from on (j->next the seq there): cut a
+ * torn last line; redo and end a last batch that has no end, or cut it
+ * off when its lines are fewer than it said; and with full, redo every
+ * line from there on (a recovery after a power cut).
  */
 static int
-settle(struct dphp_store *st, struct dirj *j, json_int_t first)
+settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 {
-	char *buf, *p, *line, *text;
+	char *buf, *p, *line;
 	size_t len, n;
-	json_t *v, *last = NULL, *batch, *voids;
-	json_int_t b, seq, have;
+	json_t *v, *batch, *todo, *first;
+	off_t bstart = 0;
 	int r = -1;
 
-	j->next = first;
-	if (j->size == 0)
+	if (j->size <= from)
 		return 0;
-	if (quick(j) == 0)
-		return 0;
-	if ((buf = slurp(j, &len)) == NULL)
+	if ((buf = readfrom(j, from, &len)) == NULL)
 		return -1;
 	/* a torn last line: the append it began never finished */
 	for (n = len; n > 0 && buf[n - 1] != '\n'; n--)
 		;
-	if (n < len) {
-		if (ftruncate(j->fd, n) != 0 || fsync(j->fd) != 0) {
-			j->say("cannot cut the torn end of 'journal/%s':",
-			    j->name);
-			goto out;
-		}
-		j->size = n;
-	}
+	if (n < len && cut(j, from + n, "the torn end") != 0)
+		goto out;
 	buf[n] = '\0';
 	batch = json_array();
+	todo = json_object();
 	for (line = buf; *line; line = p + 1) {
 		p = strchr(line, '\n');
 		if ((v = json_loadb(line, p - line, 0, NULL)) == NULL) {
 			j->say("journal/%s: a corrupt line", j->name);
-			json_decref(batch);
-			goto out;
+			goto done;
 		}
 		if (json_object_get(v, "end") != NULL) {
+			if (full)
+				keep(todo, batch, json_object_get(v, "void"));
 			json_array_clear(batch);
 			j->next = json_integer_value(json_object_get(v, "next"));
 			json_decref(v);
-		} else
-			json_array_append_new(batch, v);
+			continue;
+		}
+		if (json_array_size(batch) == 0)
+			bstart = from + (line - buf);
+		json_array_append_new(batch, v);
 	}
 	r = 0;
-	if (json_array_size(batch) > 0) {
-		/* written ahead, never confirmed: which happened? */
-		voids = json_array();
-		b = json_integer_value(json_object_get(json_array_get(batch, 0),
-		    "b"));
-		json_array_foreach(batch, n, last) {
-			seq = json_integer_value(json_object_get(last, "seq"));
-			if ((r = j->seqof(st, json_string_value(json_object_get(
-			    last, "id")), &have)) != 0)
-				break;
-			if (have != seq)
-				json_array_append_new(voids, json_integer(seq));
-			j->next = seq + 1;
-		}
-		if (r == 0) {
-			v = json_pack("{sOsIsI}", "void", voids, "end", b,
-			    "next", j->next);
-			text = dphp_json_text(v, NULL);
-			json_decref(v);
-			r = append(j, text, strlen(text), 0) ||
-			    append(j, "\n", 1, 1) ? -1 : 0;
-			free(text);
-		}
-		json_decref(voids);
+	first = json_array_get(batch, 0);
+	if (first == NULL)
+		r = redoall(st, j, todo);
+	else if (json_object_get(first, "n") == NULL)
+		r = redoall(st, j, todo) || voidold(st, j, batch) ? -1 : 0;
+	else if (json_array_size(batch) < (size_t)json_integer_value(
+	    json_object_get(first, "n"))) {
+		j->next = json_integer_value(json_object_get(first, "b"));
+		r = redoall(st, j, todo) || cut(j, bstart, "a batch cut short") ?
+		    -1 : 0;
 	}
+	else {
+		/* written ahead and synced: it happened */
+		keep(todo, batch, NULL);
+		j->next = json_integer_value(json_object_get(json_array_get(
+		    batch, json_array_size(batch) - 1), "seq")) + 1;
+		v = json_pack("{sIsI}", "end", json_integer_value(
+		    json_object_get(first, "b")), "next", j->next);
+		r = redoall(st, j, todo) || appendv(j, v, 0) ? -1 : 0;
+		json_decref(v);
+	}
+done:
 	json_decref(batch);
+	json_decref(todo);
 out:
 	free(buf);
 	return r;
 }
 
+/* does a line of the segment begin at byte at? */
+static int
+atline(struct dirj *j, off_t at)
+{
+	char c;
+
+	return at == 0 || (pread(j->fd, &c, 1, at - 1) == 1 && c == '\n');
+}
+
 /* dirj_open, its troubles said by say */
 static int
-jopen(struct dphp_store *st, struct dirj *j,
-    int (*seqof)(struct dphp_store *, const char *, json_int_t *),
+jopen(struct dphp_store *st, struct dirj *j, const struct dirj_records *rc,
     void (*say)(const char *, ...))
 {
+	struct dirstore *ds = (struct dirstore *)st;
+	struct checkpoint cp;
 	struct stat sb;
 	json_int_t first = 1;
+	off_t from = 0;
+	int full;
 
 	memset(j, 0, sizeof(*j));
 	j->lfd = j->fd = j->dfd = -1;
-	j->seqof = seqof;
+	j->seqof = rc->seqof;
+	j->redo = rc->redo;
 	j->say = say;
 	if ((mkdirat(ROOT(st), "journal", 0777) != 0 && errno != EEXIST) ||
 	    (j->dfd = openat(ROOT(st), "journal", O_RDONLY | O_DIRECTORY |
@@ -260,26 +509,52 @@ jopen(struct dphp_store *st, struct dirj *j,
 		return -1;
 	}
 	j->size = sb.st_size;
-	if (settle(st, j, first) != 0) {
-		dirj_close(j);
-		return -1;
+	full = 0;
+	if (!ds->booted || quick(j) != 0) {
+		/*
+		 * From the checkpoint on; one of an older segment was made
+		 * before this one was (a syncfs first): from its start.
+		 */
+		cpread(j->dfd, &cp);
+		full = !ds->booted && !thisboot(&cp);
+		j->next = first;
+		if (cp.valid && strcmp(cp.segment, j->name) == 0 &&
+		    cp.size <= j->size && atline(j, cp.size)) {
+			from = cp.size;
+			j->next = cp.next;
+		}
+		if (settle(st, j, from, full) != 0 ||
+		    (full && checkpoint(st, j) != 0)) {
+			dirj_close(j);
+			return -1;
+		}
 	}
+	ds->booted = 1;
 	return 0;
 }
 
 int
 dirj_open(struct dphp_store *st, struct dirj *j,
-    int (*seqof)(struct dphp_store *, const char *, json_int_t *))
+    const struct dirj_records *rc)
 {
-	return jopen(st, j, seqof, dphp_error);
+	return jopen(st, j, rc, dphp_error);
 }
 
 int
-dirj_write(struct dirj *j, json_int_t b, const char *text, size_t len)
+dirj_write(struct dphp_store *st, struct dirj *j, json_int_t b,
+    const char *text, size_t len)
 {
 	if (j->name == NULL || (j->size > 0 && j->size + (off_t)len >
 	    segmax())) {
-		/* a new segment, named by its first seq */
+		/*
+		 * A new segment, named by its first seq, once every record
+		 * so far is durable: so a recovery never looks before it.
+		 */
+		if (j->name != NULL && syncfs(ROOT(st)) != 0) {
+			j->say("cannot start a new segment of the journal: "
+			    "syncfs:");
+			return -1;
+		}
 		if (j->fd >= 0)
 			close(j->fd);
 		free(j->name);
@@ -293,8 +568,17 @@ dirj_write(struct dirj *j, json_int_t b, const char *text, size_t len)
 		}
 	}
 	j->start = j->size;
+	j->first = b;
 	j->written = 1;
-	return append(j, text, len, 1);
+	if (append(j, text, len, 1) != 0)
+		return -1;
+	if (j->start == 0) {
+		/* the new segment's checkpoint: its start */
+		j->size = 0;
+		cpmark(j, b);
+		j->size = len;
+	}
+	return 0;
 }
 
 int
@@ -314,13 +598,43 @@ dirj_end(struct dirj *j, json_int_t b)
 	return 0;
 }
 
+int
+dirj_checkpoint_due(struct dphp_store *st, struct dirj *j)
+{
+	off_t every = envbytes("DPHP_JOURNAL_CHECKPOINT",
+	    CHECKPOINT_DEFAULT);
+
+	if (j->start / every == j->size / every)
+		return 0;
+	j->say = dphp_warn;
+	return checkpoint(st, j);
+}
+
 void
 dirj_undo(struct dirj *j)
 {
-	if (j->fd >= 0 && j->written && ftruncate(j->fd, j->start) == 0 &&
-	    fsync(j->fd) == 0)
-		j->size = j->start;
+	json_t *v, *seqs;
+	json_int_t seq;
+
+	if (j->fd < 0 || !j->written)
+		return;
 	j->written = 0;
+	if (ftruncate(j->fd, j->start) == 0 && fsync(j->fd) == 0) {
+		j->size = j->start;
+		return;
+	}
+	/* still there, maybe whole: say that none of it happened */
+	seqs = json_array();
+	for (seq = j->first; seq < j->next; seq++)
+		json_array_append_new(seqs, json_integer(seq));
+	v = json_pack("{sOsIsI}", "void", seqs, "end", j->first, "next",
+	    j->next);
+	if (appendv(j, v, 1) != 0)
+		j->say("the lines of the failed batch %lld may be taken for a "
+		    "commit by the next program to open the store",
+		    (long long)j->first);
+	json_decref(v);
+	json_decref(seqs);
 }
 
 void
@@ -338,46 +652,51 @@ dirj_close(struct dirj *j)
 }
 
 /*
- * Whatever opens the store ends the last batch if its writer could not
- * (killed after its records were durable, or the end marker's append
- * failed), so that the journal says what the records say for every
- * reader.  Cheap when it is ended: the last line is looked at, unlocked
- * (an end only ever follows the lines it ends).  A store that cannot
- * be written is left as it is: its readers leave that batch out.
+ * Whatever opens the store brings the records up to the journal (see
+ * above), so that every reader finds every committed state in them.
+ * Cheap within a boot when the last batch is ended: the last line and
+ * the checkpoint are looked at, unlocked (an end only ever follows the
+ * lines it ends).  A store that cannot be written is left as it is.
  */
 void
-dirj_recover(struct dphp_store *st,
-    int (*seqof)(struct dphp_store *, const char *, json_int_t *))
+dirj_recover(struct dphp_store *st, const struct dirj_records *rc)
 {
+	struct dirstore *ds = (struct dirstore *)st;
+	struct checkpoint cp;
 	struct dirj j;
 	struct stat sb;
-	int dfd;
+	int dfd, ok = 0;
 
 	memset(&j, 0, sizeof(j));
-	j.fd = -1;
+	j.fd = j.lfd = j.dfd = -1;
 	if ((dfd = openat(ROOT(st), "journal", O_RDONLY | O_DIRECTORY |
 	    O_NOFOLLOW | O_CLOEXEC)) < 0)
 		return;		/* no commit yet, or no way to see: as it is */
-	if (newest(dfd, &j.name, dphp_warn) == 0 && j.name != NULL &&
+	if (newest(dfd, &j.name, dphp_warn) != 0 || j.name == NULL ||
 	    (j.fd = openat(dfd, j.name, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) >= 0 && fstat(j.fd, &sb) == 0) {
+	    O_CLOEXEC)) < 0 || fstat(j.fd, &sb) != 0)
+		ok = 1;	/* nothing to bring up, or no way to see (its
+			 * readers say why) */
+	else {
 		j.size = sb.st_size;
-		if (j.size > 0 && quick(&j) != 0 &&
-		    faccessat(dfd, ".", W_OK, AT_EACCESS) == 0) {
-			close(j.fd);
-			free(j.name);
-			j.fd = -1;
-			j.name = NULL;
-			if (jopen(st, &j, seqof, dphp_warn) != 0)
-				dphp_warn("the last batch of the journal has no "
-				    "end: left out by its readers until a writer "
-				    "ends it");
-			dirj_close(&j);
-		}
+		cpread(dfd, &cp);
+		ok = thisboot(&cp) && (j.size == 0 || quick(&j) == 0);
 	}
 	if (j.fd >= 0)
 		close(j.fd);
 	free(j.name);
+	j.fd = -1;
+	j.name = NULL;
+	if (ok)
+		ds->booted = 1;
+	else if (faccessat(dfd, ".", W_OK, AT_EACCESS) != 0)
+		dphp_warn("the records may be behind the journal (a commit "
+		    "cut short, or a power cut since its checkpoint), and "
+		    "'journal' cannot be written to bring them up to it");
+	else if (jopen(st, &j, rc, dphp_warn) != 0)
+		dphp_warn("the records could not be brought up to the "
+		    "journal: read as they are");
+	dirj_close(&j);
 	close(dfd);
 }
 

@@ -14,29 +14,40 @@ struct dirj {
 	char *name;		/* the segment's file name, or NULL */
 	off_t size;
 	off_t start;		/* where this batch's lines begin */
+	json_int_t first;	/* and its first seq */
 	int written;		/* they were (maybe partly) */
 	json_int_t next;	/* the seq of the next line */
 	/* the seq the record of a state id carries (0: none) */
 	int (*seqof)(struct dphp_store *, const char *, json_int_t *);
+	/* bring the record of a state line up to it: 0 or -1 */
+	int (*redo)(struct dphp_store *, json_t *line);
 	/* how troubles are said: dphp_error, or dphp_warn (recovery) */
 	void (*say)(const char *, ...);
 };
+/* what the journal asks of the records (store_dir.c) */
+struct dirj_records {
+	int (*seqof)(struct dphp_store *, const char *, json_int_t *);
+	int (*redo)(struct dphp_store *, json_t *line);
+};
 /* lock the journal and settle its end (see journal_dir.c): 0 or -1 */
-int dirj_open(struct dphp_store *, struct dirj *,
-    int (*seqof)(struct dphp_store *, const char *, json_int_t *));
+int dirj_open(struct dphp_store *, struct dirj *, const struct dirj_records *);
 /* append the lines of the batch that begins at seq b (text, each line
- * ending in '\n'), synced; a new segment first when this one is full */
-int dirj_write(struct dirj *, json_int_t b, const char *text, size_t len);
-/* the batch that began at seq b is durable: say so */
+ * ending in '\n'), synced: the batch is committed; a new segment first
+ * when this one is full */
+int dirj_write(struct dphp_store *, struct dirj *, json_int_t b,
+    const char *text, size_t len);
+/* the records of the batch that began at seq b are written: say so */
 int dirj_end(struct dirj *, json_int_t b);
-/* the batch failed before any record was written: take its lines back
- * (if this fails too, the next writer voids them) */
+/* a checkpoint when the batch just ended crossed the mark (see
+ * journal_dir.c): 0, or -1 after a warning */
+int dirj_checkpoint_due(struct dphp_store *, struct dirj *);
+/* the batch failed before its lines were synced: take them back (if
+ * this fails, void them) */
 void dirj_undo(struct dirj *);
 void dirj_close(struct dirj *);	/* and let go of the lock */
-/* end the last batch if its writer did not (journal_dir.c); what goes
- * wrong is a warning: the store is read as it is */
-void dirj_recover(struct dphp_store *,
-    int (*seqof)(struct dphp_store *, const char *, json_int_t *));
+/* bring the records up to the journal (journal_dir.c); what goes wrong
+ * is a warning: the store is read as it is */
+void dirj_recover(struct dphp_store *, const struct dirj_records *);
 /* hold the journal's lock, shared: no state commits until thawed */
 int dirj_freeze(struct dphp_store *);
 void dirj_thaw(struct dphp_store *);

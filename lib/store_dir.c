@@ -31,6 +31,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ struct where {
 	int dfd;
 	char *leaf;		/* points into path */
 	char *path;		/* relative to STORE, for messages */
+	int committed;		/* its state's journal line is synced */
 };
 
 static void
@@ -90,6 +92,7 @@ locate(struct dphp_store *st, const struct dphp_id *id, int create,
 	free(enc);
 	w->leaf = strrchr(w->path, '/') + 1;
 	w->dfd = -1;
+	w->committed = 0;
 	fd = ROOT(st);
 	for (comp = w->path; comp < w->leaf; comp = slash + 1) {
 		slash = strchr(comp, '/');
@@ -166,9 +169,13 @@ syncparents(struct dphp_store *st, struct where *w, json_t *synced)
 	return rc;
 }
 
-/* Read the record of w: 0 (rec->gen 0 when absent) or -1 with a message. */
+/*
+ * Read the record of w: 0 (rec->gen 0 when absent) or -1 with a
+ * message; when corrupt is not NULL, a record that is not one sets it
+ * instead, without a message.
+ */
 static int
-readrec(struct where *w, struct record *rec)
+readrec_or_not(struct where *w, struct record *rec, int *corrupt)
 {
 	json_error_t err;
 	json_t *v, *e;
@@ -185,6 +192,10 @@ readrec(struct where *w, struct record *rec)
 	}
 	v = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	free(buf);
+	if (v == NULL && corrupt != NULL) {
+		*corrupt = 1;
+		return 0;
+	}
 	if (v == NULL) {
 		dphp_error("corrupt record '%s': %s", w->path, err.text);
 		return -1;
@@ -207,11 +218,22 @@ readrec(struct where *w, struct record *rec)
 		json_decref(v);
 		json_decref(rec->state);
 		json_decref(rec->outbox);
+		memset(rec, 0, sizeof(*rec));
+		if (corrupt != NULL) {
+			*corrupt = 1;
+			return 0;
+		}
 		dphp_error("corrupt record '%s': not a dphp record", w->path);
 		return -1;
 	}
 	json_decref(v);
 	return 0;
+}
+
+static int
+readrec(struct where *w, struct record *rec)
+{
+	return readrec_or_not(w, rec, NULL);
 }
 
 static void
@@ -300,6 +322,35 @@ sidecar_ok(struct where *w, const struct record *rec)
 }
 
 /*
+ * Say what went wrong writing the record of w: the commit failed, or,
+ * once its journal line is synced, it is made and its record is behind.
+ */
+static void __attribute__((format(printf, 2, 3)))
+failing(struct where *w, const char *fmt, ...)
+{
+	void (*say)(const char *, ...) = w->committed ? dphp_warn :
+	    dphp_error;
+	char head[DPHP_NAME_MAX + 160], what[512];
+	int e = errno, colon;
+	va_list ap;
+	size_t len;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	/* a trailing colon asks for errno's message, as in dphp_error */
+	len = strlen(what);
+	if ((colon = len > 0 && what[len - 1] == ':'))
+		what[len - 1] = '\0';
+	snprintf(head, sizeof(head), w->committed ? "'%s' is committed, in "
+	    "the journal, but its record could not be written (the next "
+	    "program to open the store writes it)" : "commit of '%s' failed",
+	    w->path);
+	errno = e;
+	say(colon ? "%s: %s:" : "%s: %s", head, what);
+}
+
+/*
  * Writing rec as the new record of w, under the key lock, in steps:
  * prepare writes the temporary file (file.h); settle syncs and closes
  * it; publish renames it over the record and updates the sidecar;
@@ -312,8 +363,7 @@ sidecar_ok(struct where *w, const struct record *rec)
 static int
 failed(struct where *w, struct dphp_tempfile *t)
 {
-	dphp_error("commit of '%s' failed: %s '%s':", w->path, t->step,
-	    t->tmp);
+	failing(w, "%s '%s':", t->step, t->tmp);
 	dphp_temp_discard(t);
 	return -1;
 }
@@ -385,35 +435,47 @@ seenfile(const struct where *w)
 }
 
 /*
- * Keep apart the ids cut from the window of the state change c writes
- * that the stored window holds (the others were not applied by a
- * commit, or are kept already), synced when sync (else the batch's
- * syncfs does it) before the record without them is written.  A new
- * file's name is made durable by the fsync of the directory that
- * follows the rename of the record, which the commit waits for.
+ * The ids cut from the window of the state change c writes that the
+ * stored window holds (the others were not applied by a commit, or are
+ * kept already): new, or NULL when there are none.
  */
-static int
-keepapart(struct where *w, const struct record *stored,
-    const struct dphp_change *c, int sync)
+static json_t *
+tokeep(const struct record *stored, const struct dphp_change *c)
 {
 	json_t *window = json_object_get(stored->state, "seen"), *keep, *v;
 	const char *id;
-	char *name;
-	int r = 0;
 
+	if (c->evict == NULL)
+		return NULL;
 	keep = json_object();
 	json_object_foreach(c->evict, id, v)
 		if (json_object_get(window, id) != NULL)
 			json_object_set(keep, id, v);
-	name = seenfile(w);
-	if (json_object_size(keep) > 0 && dphp_seenidx_add(w->dfd, name, keep,
-	    dphp_now_ms(), sync) != 0) {
-		dphp_error("commit of '%s' failed: cannot keep the older ids "
-		    "of its window in '%s.seen':", w->path, w->path);
+	if (json_object_size(keep) == 0) {
+		json_decref(keep);
+		return NULL;
+	}
+	return keep;
+}
+
+/*
+ * Keep them apart, before the record without them is written: synced
+ * when sync, else by the batch's syncfs or, for a state written ahead
+ * in the journal with them, by the next checkpoint (a recovery adds
+ * them again).  A new file's name is made durable with the record's.
+ */
+static int
+keepapart(struct where *w, json_t *keep, int sync)
+{
+	char *name = seenfile(w);
+	int r = 0;
+
+	if (dphp_seenidx_add(w->dfd, name, keep, dphp_now_ms(), sync) != 0) {
+		failing(w, "cannot keep the older ids of its window in "
+		    "'%s.seen':", w->path);
 		r = -1;
 	}
 	free(name);
-	json_decref(keep);
 	return r;
 }
 
@@ -510,6 +572,7 @@ struct slot {
 	struct where w;
 	struct record rec;	/* as read */
 	struct record next;	/* as written, when write is set */
+	json_t *kept;		/* ids cut from its window to keep apart */
 	struct dphp_tempfile tf;	/* the new record, written */
 	int lfd, write, absent;
 };
@@ -540,26 +603,95 @@ seqof(struct dphp_store *st, const char *s, json_int_t *seq)
 }
 
 /*
- * Write ahead the journal lines of the states the batch changes (see
- * journal_dir.c), giving each record its seq; j is left open (its lock
- * held) when there were any, with the batch's first seq in *b.
+ * Bring the record of a state's journal line up to it (journal_dir.c,
+ * under the journal's lock): written when the record carries an older
+ * seq or none, or is no record at all, as a power cut can leave one
+ * that was not synced yet empty or torn.  0, or -1 after a message.
+ */
+static int
+redo(struct dphp_store *st, json_t *line)
+{
+	const char *s = json_string_value(json_object_get(line, "id"));
+	const char *etag = json_string_value(json_object_get(line, "etag"));
+	json_int_t seq = json_integer_value(json_object_get(line, "seq"));
+	json_t *kept = json_object_get(line, "kept");
+	struct dphp_tempfile tf = { .fd = -1 };
+	struct record rec, next;
+	struct dphp_id id;
+	struct where w;
+	char why[128], *end;
+	int lfd = -1, r = -1, corrupt = 0;
+
+	memset(&rec, 0, sizeof(rec));
+	memset(&next, 0, sizeof(next));
+	if (s == NULL || dphp_id_parse(s, &id, why, sizeof(why)) != 0) {
+		dphp_error("journal: invalid id '%.300s': %s", s ? s : "",
+		    s ? why : "none");
+		return -1;
+	}
+	errno = 0;
+	next.gen = etag != NULL ? strtoull(etag, &end, 10) : 0;
+	if (next.gen == 0 || *end != '\0' || errno != 0) {
+		dphp_error("journal: line %lld: invalid etag", (long long)seq);
+		return -1;
+	}
+	id.space = DPHP_SPACE_STATE;
+	if (locate(st, &id, 1, &w) != 0)
+		goto out;
+	if ((lfd = lockkey(&w, LOCK_EX)) < 0) {
+		dphp_error("cannot lock '%s':", w.path);
+		goto out;
+	}
+	if (readrec_or_not(&w, &rec, &corrupt) != 0)
+		goto out;
+	r = 0;
+	if (!corrupt && rec.seq >= seq) {
+		/* there already, or a later one; its older ids may not be */
+		if (rec.seq == seq && json_object_size(kept) > 0 &&
+		    keepapart(&w, kept, 0) != 0)
+			r = -1;
+		goto out;
+	}
+	next.seq = seq;
+	next.deleted = json_is_true(json_object_get(line, "deleted"));
+	next.state = json_object_get(line, "state");
+	next.outbox = json_object_get(line, "outbox");
+	if ((json_object_size(kept) > 0 && keepapart(&w, kept, 0) != 0) ||
+	    prepare(&w, &next, &tf) != 0 || settle(&w, &tf, 0) != 0 ||
+	    publish(&w, &next, &tf) != 0)
+		r = -1;
+	else if (next.deleted)
+		unlinkseen(&w);
+out:
+	json_decref(rec.state);
+	json_decref(rec.outbox);
+	if (lfd >= 0)
+		close(lfd);
+	where_free(&w);
+	return r;
+}
+
+static const struct dirj_records records = { seqof, redo };
+
+/*
+ * Write ahead the journal lines of the states the batch changes, with
+ * what their records get besides (see journal_dir.c), giving each
+ * record its seq; j is the journal, locked, and b gets the batch's
+ * first seq.  Synced: the batch is committed.
  */
 static int
 journal(struct dphp_store *st, const struct dphp_id *ids, struct slot *s,
     const struct dphp_change *c, size_t n, struct dirj *j, json_int_t *b)
 {
 	char etag[DPHP_ETAG_MAX], at[25], *line, *all = NULL;
-	size_t i, len = 0, l;
+	size_t i, len = 0, l, lines = 0;
 	json_t *v;
 	int r;
 
-	for (i = 0; i < n && !(s[i].write && ids[i].space ==
-	    DPHP_SPACE_STATE); i++)
-		;
-	if (i == n)
+	for (i = 0; i < n; i++)
+		lines += s[i].write && ids[i].space == DPHP_SPACE_STATE;
+	if (lines == 0)
 		return 0;
-	if (dirj_open(st, j, seqof) != 0)
-		return -1;
 	*b = j->next;
 	dphp_time_format(dphp_now_ms(), at);
 	for (i = 0; i < n; i++) {
@@ -567,14 +699,19 @@ journal(struct dphp_store *st, const struct dphp_id *ids, struct slot *s,
 			continue;
 		s[i].next.seq = j->next++;
 		genetag(s[i].next.gen, etag);
-		v = json_pack("{sIsIssssss}", "seq", s[i].next.seq, "b", *b,
-		    "at", at, "id", c[i].id, "etag", etag);
+		v = json_pack("{sIsIsIssssss}", "seq", s[i].next.seq, "b", *b,
+		    "n", (json_int_t)lines, "at", at, "id", c[i].id, "etag",
+		    etag);
 		if (s[i].next.deleted)
 			json_object_set_new(v, "deleted", json_true());
 		else
 			json_object_set(v, "state", s[i].next.state);
 		if (c[i].cause != NULL)
 			json_object_set_new(v, "cause", json_string(c[i].cause));
+		if (s[i].next.outbox != NULL)
+			json_object_set(v, "outbox", s[i].next.outbox);
+		if (s[i].kept != NULL)
+			json_object_set(v, "kept", s[i].kept);
 		line = dphp_json_text(v, NULL);
 		json_decref(v);
 		if (line == NULL) {
@@ -590,7 +727,7 @@ journal(struct dphp_store *st, const struct dphp_id *ids, struct slot *s,
 		len += l + 1;
 		free(line);
 	}
-	r = dirj_write(j, *b, all, len);
+	r = dirj_write(st, j, *b, all, len);
 	free(all);
 	return r;
 }
@@ -689,8 +826,12 @@ outboxes(struct dphp_store *st, struct slot *s, struct dphp_change *c,
 /*
  * Commit the changes c (to distinct ids) together: lock every key in
  * path order (so two batches cannot deadlock), check every
- * precondition, then write, sync and publish the records that pass,
- * step by step for all, and sync each directory once.
+ * precondition, then write the records that pass, step by step for
+ * all.  States alone are made durable by their journal lines, written
+ * ahead and synced: their records are written without a flush (see
+ * journal_dir.c).  A batch with other records (ownership, locks) syncs
+ * every record it writes, with one syncfs for all of them, and each
+ * directory once.
  */
 static int
 dir_batch(struct dphp_store *st, const struct dphp_id *ids,
@@ -699,13 +840,26 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	struct slot *s, **order;
 	struct dphp_now *now;
 	struct stat a, b;
-	size_t i, k, m = 0;
-	int r = DPHP_STORE_OK, found, sync, *write;
+	size_t i, k, m = 0, states = 0, others = 0;
+	int r = DPHP_STORE_OK, found, sync, wal, *write;
 	struct dirj j = { .dfd = -1, .lfd = -1, .fd = -1 };
 	json_int_t first = 0;
-	json_t *late = json_array();	/* outboxes to deliver once durable */
-	json_t *synced = json_object();	/* directories synced by syncparents */
+	json_t *late;		/* outboxes to deliver once durable */
+	json_t *synced;		/* directories synced by syncparents */
 
+	/*
+	 * The journal's lock first, when states change: taking it brings
+	 * their records up to the journal, so they are read after.
+	 */
+	for (i = 0; i < n; i++)
+		if (!DPHP_IS_GUARD(c[i].op))
+			*(ids[i].space == DPHP_SPACE_STATE ? &states :
+			    &others) += 1;
+	if (states > 0 && dirj_open(st, &j, &records) != 0)
+		return DPHP_STORE_ERROR;
+	wal = others == 0;
+	late = json_array();
+	synced = json_object();
 	s = xcalloc(n, sizeof(*s));
 	order = xcalloc(n, sizeof(*order));
 	for (i = 0; i < n; i++) {
@@ -759,24 +913,27 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			s[i].next.gen = s[i].rec.gen + 1;
 			s[i].next.deleted = c[i].op == DPHP_DELETE;
 			s[i].next.state = c[i].state;
+			s[i].kept = tokeep(&s[i].rec, &c[i]);
 		}
 	free(now);
 	free(write);
 	if (outboxes(st, s, c, n, late) != 0 ||
 	    journal(st, ids, s, c, n, &j, &first) != 0)
 		goto fail;
+	for (i = m = 0; i < n; i++) {
+		m += s[i].write;
+		s[i].w.committed = wal && s[i].write;
+	}
+	/* one syncfs for all, when there are several (fsync: sync) */
+	sync = !wal && m == 1;
 	for (i = 0; i < n; i++)
 		if (s[i].write && prepare(&s[i].w, &s[i].next, &s[i].tf) != 0)
-			goto fail;
-	for (i = m = 0; i < n; i++)
-		m += s[i].write;
-	/* one syncfs for all, when there are several (fsync: sync) */
-	sync = m == 1;
+			goto failed;
 	for (i = 0; i < n; i++)
-		if (s[i].write && c[i].evict != NULL && keepapart(&s[i].w,
-		    &s[i].rec, &c[i], sync) != 0)
-			goto fail;
-	if (m > 1) {
+		if (s[i].kept != NULL && keepapart(&s[i].w, s[i].kept,
+		    sync) != 0)
+			goto failed;
+	if (!wal && m > 1) {
 		/*
 		 * One syncfs instead of an fsync each: on ext4 every new file
 		 * fsynced alone costs its own journal commit (its blocks are
@@ -792,13 +949,15 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	}
 	for (i = 0; i < n; i++)
 		if (s[i].write && settle(&s[i].w, &s[i].tf, sync) != 0)
-			goto fail;
+			goto failed;
 	for (i = 0; i < n; i++)
 		if (s[i].write && publish(&s[i].w, &s[i].next, &s[i].tf) != 0) {
+			if (wal)
+				goto behind;
 			r = DPHP_STORE_ERROR;	/* earlier ones are visible */
 			goto out;
 		}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !wal; i++) {
 		if (!s[i].write)
 			continue;
 		/* one fsync per directory */
@@ -811,27 +970,39 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			r = DPHP_STORE_ERROR;
 			goto out;
 		}
-	}
-	for (i = 0; i < n; i++) {
-		if (!s[i].write)
-			continue;
 		if (s[i].rec.gen == 0 && syncparents(st, &s[i].w, synced) != 0) {
 			dphp_error("commit of '%s' is visible but not durable: "
 			    "fsync of the directories above it:", s[i].w.path);
 			r = DPHP_STORE_ERROR;
 			goto out;
 		}
+	}
+	for (i = 0; i < n; i++) {
+		if (!s[i].write)
+			continue;
 		genetag(s[i].next.gen, c[i].newetag);
 		/* a deleted history forgets its window; a crash first
 		 * leaves ids of its past that no new event has */
 		if (s[i].next.deleted)
 			unlinkseen(&s[i].w);
 	}
-	/* durable: the batch happened (lost, the next opener finds out) */
-	if (j.fd >= 0 && dirj_end(&j, first) != 0)
+	/* the records are written: the batch is over */
+	if (j.written && dirj_end(&j, first) != 0)
 		dphp_warn("the commit is made, but its end could not be "
 		    "written to 'journal/%s': the next program to open the "
 		    "store writes it:", j.name);
+	else if (j.written)
+		dirj_checkpoint_due(st, &j);
+	goto deliver;
+failed:
+	if (!wal)
+		goto fail;
+behind:
+	/* committed: the records are brought up to it by the next opener */
+	for (i = 0; i < n; i++)
+		if (s[i].write)
+			genetag(s[i].next.gen, c[i].newetag);
+deliver:
 	dirj_close(&j);
 	if (admit_all(st, late) != 0) {
 		dphp_error("the events emitted are kept with the records and "
@@ -850,6 +1021,7 @@ out:
 		json_decref(s[i].rec.state);
 		json_decref(s[i].rec.outbox);
 		json_decref(s[i].next.outbox);
+		json_decref(s[i].kept);
 		if (s[i].lfd >= 0)
 			close(s[i].lfd);
 		if (s[i].w.path != NULL)
@@ -1007,7 +1179,7 @@ dir_open(const char *spec)
 	ds->fd = fd;
 	ds->frozen = -1;
 	dirq_init(ds);
-	dirj_recover(&ds->base, seqof);
+	dirj_recover(&ds->base, &records);
 	return &ds->base;
 }
 

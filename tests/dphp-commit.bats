@@ -251,8 +251,9 @@ OUT
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
 }
 
-@test "killed before the record rename: old state; the next commit cleans up" {
+@test "killed before the record rename: the commit is made, its journal line synced; the next program to open the store writes the record" {
 	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
+	printf '{"state":{"n":2}}\n' > "$J"
 	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
@@ -260,46 +261,71 @@ OUT
 	assert_stderr ""
 	assert_failure 137
 	assert_file_exists "$S/state/entity/a/.b.tmp"
+	run jq -c .state "$S/state/entity/a/b"
+	assert_output '{"state":{"n":1}}'
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_success
 	assert_stderr ""
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
-	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
-	assert_stderr ""
-	assert_success
-	assert_output '{"id":"entity:a:b","etag":"2"}'
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
+	run jq -c .state "$S/state/entity/a/b"
+	assert_output '{"state":{"n":2}}'
+	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
 	assert_file_not_exists "$S/state/entity/a/.b.tmp"
+	run --separate-stderr dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_failure 1
+	assert_output ""
+	assert_stderr "dphp-commit: error: etag mismatch for 'entity:a:b': is \"2\" but expected \"1\""
 }
 
-@test "a failed fsync fails the commit and is not retried" {
+# the flushes the trace of strace -e trace=fsync,fdatasync,syncfs shows
+# are the words of $1, in order, and the program exited with $2
+flushes() {
+	run sed 's/^[0-9]* *//; s/(.*//' "$BATS_TEST_TMPDIR/trace"
+	# shellcheck disable=SC2086 # words
+	assert_output "$(printf '%s\n' $1 "+++ exited with $2 +++")"
+}
+
+@test "a state commit flushes once, the journal's; a failed flush fails it and is not retried" {
 	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	printf '{"state":{"n":2}}\n' > "$J"
+	run --separate-stderr strace -f -o "$BATS_TEST_TMPDIR/trace" \
+	    -e trace=fsync,fdatasync,syncfs \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	assert_success
+	assert_stderr ""
+	assert_output '{"id":"entity:a:b","etag":"2"}'
+	flushes fdatasync 0
+	run --separate-stderr strace -f -o "$BATS_TEST_TMPDIR/trace" \
+	    -e trace=fsync,fdatasync,syncfs \
+	    -e inject=fdatasync:error=EIO:when=1 \
+	    dphp-commit -d "$S" -e 2 -s entity:a:b "$J"
+	assert_failure 4
+	assert_output ""
+	assert_stderr "dphp-commit: error: cannot append to 'journal/00000000000000000001.ndjson': Input/output error"
+	# not tried again; the fsync takes back the lines written ahead
+	flushes "fdatasync fsync" 4
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_stderr ""
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
+}
+
+@test "a record outside the journal (a lock) is synced on its own: a failed fsync fails its commit" {
 	run --separate-stderr strace -f -o "$BATS_TEST_TMPDIR/trace" \
 	    -e trace=fsync -e inject=fsync:error=EIO:when=1 \
-	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	    dphp-lock -d "$S" -o job1 entity:x:y -- true
 	assert_failure 4
 	assert_output ""
-	assert_stderr "dphp-commit: error: commit of 'state/entity/a/b' failed: fsync '.b.tmp': Input/output error"
-	# the one fsync that failed was not tried again; the other is the
-	# journal's, taking back the lines it had written ahead
-	assert_equal "$(grep -c 'fsync(.*EIO' "$BATS_TEST_TMPDIR/trace")" 1
-	assert_equal "$(grep -c 'fsync(' "$BATS_TEST_TMPDIR/trace")" 2
-	assert_file_not_exists "$S/state/entity/a/.b.tmp"
-	run --separate-stderr dphp-replay -J -d "$S"
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
-	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
-	assert_success
-	assert_stderr ""
-	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
-}
-
-@test "a failed directory fsync is reported: visible but not durable" {
-	dphp-commit -d "$S" -c -s entity:a:b "$J"
+	assert_stderr "dphp-lock: error: commit of 'lock/entity/x/y' failed: fsync '.y.tmp': Input/output error"
+	assert_equal "$(grep -c 'fsync(' "$BATS_TEST_TMPDIR/trace")" 1
+	assert_file_not_exists "$S/lock/entity/x/y"
+	assert_file_not_exists "$S/lock/entity/x/.y.tmp"
 	run --separate-stderr strace -f -o /dev/null -e trace=fsync \
 	    -e inject=fsync:error=EIO:when=2 \
-	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
+	    dphp-lock -d "$S" -o job1 entity:x:y -- true
 	assert_failure 4
 	assert_output ""
-	assert_stderr "dphp-commit: error: commit of 'state/entity/a/b' is visible but not durable: fsync of its directory: Input/output error"
+	assert_stderr "dphp-lock: error: commit of 'lock/entity/x/y' is visible but not durable: fsync of its directory: Input/output error"
 }
 
 @test "usage errors" {
@@ -488,19 +514,30 @@ OUT
 	assert_output "$(printf 'e1\ne2')"
 }
 
-@test "-b: a failed syncfs fails the whole batch; nothing changes, no temp files" {
+@test "-b: a batch of states flushes once, the journal's; a failed flush fails the whole batch, nothing changes, no temp files" {
 	propose signal entity:counter:a add 1 -- signal entity:counter:b add 2 \
 	    -- signal entity:counter:c add 3
 	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
 	before=$(store_digest)
 	propose signal entity:counter:a add 1 -- signal entity:counter:b add 2 \
 	    -- signal entity:counter:c add 3
-	run --separate-stderr strace -f -o /dev/null -e trace=syncfs \
-	    -e inject=syncfs:error=EIO dphp-commit -b 8 -d "$S" "$BATS_TEST_TMPDIR/p"
+	run --separate-stderr strace -f -o "$BATS_TEST_TMPDIR/trace" \
+	    -e trace=fsync,fdatasync,syncfs -e inject=fdatasync:error=EIO \
+	    dphp-commit -b 8 -d "$S" "$BATS_TEST_TMPDIR/p"
 	assert_failure 4
 	assert_output ""
-	assert_stderr "dphp-commit: error: group commit failed: syncfs: Input/output error"
+	assert_stderr "dphp-commit: error: cannot append to 'journal/00000000000000000001.ndjson': Input/output error"
+	flushes "fdatasync fsync" 4
 	assert_equal "$(store_digest)" "$before"
 	run find "$S" -name '*.tmp'
 	assert_output ""
+	run --separate-stderr strace -f -o "$BATS_TEST_TMPDIR/trace" \
+	    -e trace=fsync,fdatasync,syncfs \
+	    dphp-commit -b 8 -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	run jq -r .etag "$BATS_TEST_TMPDIR/out"
+	assert_output "$(printf '2\n2\n2')"
+	flushes fdatasync 0
 }

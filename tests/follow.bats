@@ -264,7 +264,7 @@ OUT
 	for i in 1 2 3; do
 		put "entity:counter:c$i" "{\"state\":{\"n\":$i}}"
 	done
-	seg=$(ls "$J" | tail -n 1)
+	seg=$(cd "$J" && ls -- *.ndjson | tail -n 1)
 	size=$(wc -c < "$J/$seg")
 	# a batch written ahead, then taken back (a failed commit)
 	printf '{"seq":4,"b":4,"at":"2026-01-01T00:00:00Z","id":"entity:counter:ghost","etag":"9","state":{"state":{"n":0}},"cause":null}\n' >> "$J/$seg"
@@ -292,6 +292,7 @@ OUT
 00000000000000000002.ndjson
 00000000000000000003.ndjson
 00000000000000000004.ndjson
+checkpoint
 OUT
 }
 
@@ -349,7 +350,7 @@ OUT
 	assert_failure 2
 	assert_stderr "dphp-project: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"
 	put entity:counter:d '{"state":{"n":2}}'
-	seg=$(ls "$J" | head -n 1)
+	seg=$(cd "$J" && ls -- *.ndjson | head -n 1)
 	sed -i '1s/.*/{"seq":1,/' "$J/$seg"
 	run --separate-stderr dphp-project -d "$S" follow -e
 	assert_failure 3

@@ -204,6 +204,15 @@ replay_commit() {
 	printf '%s\n' "${lines[@]}" > "$T/commits"
 }
 
+# $2 signals "add 1" to entity:counter:c, ids $1$3 ... $1$2 (from 1)
+signals() {
+	awk -v p="$1" -v n="$2" -v from="${3:-1}" 'BEGIN {
+	for (i = from; i <= n; i++)
+		printf "{\"v\":1,\"id\":\"%s%d\",\"ts\":\"2026-11-27T10:00:00.000Z\"," \
+		    "\"event\":{\"to\":\"entity:counter:c\",\"event\":{\"type\":" \
+		    "\"signal\",\"op\":\"add\",\"input\":1}}}\n", p, i }'
+}
+
 # A digest of everything in the store, to show that nothing changed.
 store_digest() {
 	(cd "$S" && find . -type f -print0 | sort -z | xargs -0 md5sum)

@@ -108,25 +108,31 @@ OUT
 	assert_stderr "dphp-replay: $T/bad.ndjson:3: corrupt journal line: 'seq' must be an integer greater than the one before"
 }
 
-@test "killed between its journal lines and its record: the lines are voided by the next commit" {
+@test "killed between its journal lines and its record: the commit is made, and the next commit writes the record" {
 	command -v strace > /dev/null || skip "no strace"
 	committed_once
 	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
 	assert_failure 137
-	# written ahead and synced, never confirmed: left out by a replay
+	# written ahead and synced: committed, but not ended yet, so a
+	# replay of the segments alone leaves it out
 	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "[.seq, .state]"' sh "$J"
 	assert_output '[2,{"state":{"n":2}}]'
+	run jq -c .state "$S/state/entity/a/b"
+	assert_output '{"state":{"n":1}}'
 	run --separate-stderr dphp-replay -J "$J"
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
 	assert_stderr "dphp-replay: warning: $J/00000000000000000001.ndjson:3: the last batch has no end (its writer stopped before its records were durable): left out"
-	# the next commit finds the record without seq 2: void
+	# the next commit writes the record from the line, and ends it
 	dphp-commit -d "$S" -f -s entity:c:d "$T/s1" > /dev/null
+	run jq -c .state "$S/state/entity/a/b"
+	assert_output '{"state":{"n":2}}'
+	assert_file_not_exists "$S/state/entity/a/.b.tmp"
 	run sh -c 'tail -n 3 "$1"/*.ndjson | jq -c "[.seq, .void, .end, .next]"' sh "$J"
 	assert_output - <<'OUT'
-[null,[2],2,3]
+[null,null,2,3]
 [3,null,null,null]
 [null,null,3,4]
 OUT
@@ -156,7 +162,7 @@ OUT
 		assert_output ""
 		assert_stderr ""
 		run sh -c 'tail -n 1 "$1"/*.ndjson' sh "$J"
-		assert_output --regexp '^\{"void":\[\],"end":[23],"next":[34]\}$'
+		assert_output --regexp '^\{"end":[23],"next":[34]\}$'
 	done
 	live > "$T/live"
 	run --separate-stderr dphp-replay -J "$J"
@@ -199,7 +205,7 @@ OUT
 	assert_stderr ""
 	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
 	run sh -c 'tail -n 1 "$1"/*.ndjson' sh "$J"
-	assert_output '{"void":[],"end":2,"next":3}'
+	assert_output '{"end":2,"next":3}'
 	run --separate-stderr dphp-replay -J -c -d "$S"
 	assert_success
 	assert_output ""
@@ -245,7 +251,7 @@ OUT
 	dphp-commit -d "$S" -f -s entity:c:d "$T/s1" > /dev/null
 	run sh -c 'tail -n 3 "$1"/*.ndjson | jq -c "[.seq, .void, .end, .next]"' sh "$J"
 	assert_output - <<'OUT'
-[null,[],2,3]
+[null,null,2,3]
 [3,null,null,null]
 [null,null,3,4]
 OUT

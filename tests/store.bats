@@ -104,7 +104,7 @@ proposals() {
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/ro" -e 1 -s "$ID" "$BATS_TEST_TMPDIR/zero"
 	assert_failure 4
 	assert_output ""
-	assert_stderr "dphp-commit: error: cannot lock 'state/entity/counter/c': Read-only file system"
+	assert_stderr "dphp-commit: error: cannot open the journal: Read-only file system"
 	umount "$BATS_TEST_TMPDIR/ro"
 }
 

@@ -1,0 +1,186 @@
+#!/usr/bin/env bats
+# The journal as the directory store's write-ahead log (dphp-store(5)
+# "The journal"): a state commit is its journal lines, synced; records
+# are written after them without a flush and made durable by
+# checkpoints.  What a kill or a power cut leaves, the next program to
+# open the store brings up to the journal: nothing acknowledged is
+# lost, nothing is applied twice.
+
+load helper
+
+setup() {
+	[ -z "$ON_ETCD" ] || skip "etcd commits a state and its journal line in one transaction"
+	mkstore
+	T=$BATS_TEST_TMPDIR
+	J=$S/journal
+	REC=$S/state/entity/counter/c
+}
+
+# entity:a:b, read through the store, in its record and its sidecar,
+# is at etag $1 with {"n":$1}, and the journal agrees with the records
+at() {
+	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
+	assert_success
+	assert_stderr ""
+	assert_output "{\"id\":\"entity:a:b\",\"etag\":\"$1\",\"state\":{\"state\":{\"n\":$1}}}"
+	run jq -c '[.etag, .state.state.n]' "$S/state/entity/a/b"
+	assert_output "[\"$1\",$1]"
+	assert_equal "$(cat "$S/state/entity/a/b.etag")" "$1"
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "[.end, .next]"' sh "$J"
+	assert_output "[$1,$(($1 + 1))]"
+}
+
+@test "killed at each system call of a commit: before its journal lines are written it did not happen, from then on it did; every reader agrees" {
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	cp -a "$S" "$T/before"
+	# (the same files as below: the calls depend on what they are)
+	strace -o "$T/trace" dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2" \
+	    < /dev/null > "$T/out" 2> "$T/err"
+	# each call from the opening of the store on: NAME OCCURRENCE, and
+	# AFTER 1 once the journal's lines are written
+	awk -v store="\"$S\"" '
+	    match($0, /^[a-z0-9_]+\(/) {
+		name = substr($0, 1, RLENGTH - 1); n[name]++
+		if (index($0, store)) open = 1
+		if (open && name != "exit_group")
+			print name, n[name], written + 0
+		if (name == "write" && index($0, "{\\\"seq\\\":2,"))
+			written = 1
+	    }' "$T/trace" > "$T/calls"
+	# the lines, the records, the end: a hundred calls or so
+	[ "$(grep -c ' 1$' "$T/calls")" -gt 5 ] || fail "$(cat "$T/calls")"
+	[ "$(grep -c ' 0$' "$T/calls")" -gt 20 ] || fail "$(cat "$T/calls")"
+	while read -r name k after; do
+		echo "# killed at $name #$k"
+		rm -rf "$S"
+		cp -a "$T/before" "$S"
+		status=0
+		strace -o /dev/null -e inject="$name":signal=KILL:when="$k" \
+		    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2" \
+		    < /dev/null > "$T/out" 2> "$T/err" || status=$?
+		assert_equal "$status" 137
+		assert_file_empty "$T/err"
+		# what it said before the kill, it did
+		if [ -s "$T/out" ]; then
+			assert_equal "$after" 1
+			assert_equal "$(cat "$T/out")" '{"id":"entity:a:b","etag":"2"}'
+		fi
+		at $((1 + after))
+	done < "$T/calls"
+}
+
+@test "a power cut: the records written since the checkpoint are lost or torn; the first program of the next boot brings them back from the journal" {
+	# five signals, a checkpoint after each commit: their records are
+	# on the disk
+	signals e 5 > "$T/in"
+	DPHP_JOURNAL_CHECKPOINT=1 replay_commit "$T/in"
+	run jq -c '[.boot, .size > 0]' "$J/checkpoint"
+	assert_output "[\"$(cat /proc/sys/kernel/random/boot_id)\",true]"
+	cp -a "$S" "$T/disk"
+	# 25 more, acknowledged, with no checkpoint: the window is cut 4
+	# times, the older ids kept beside the record
+	signals e 30 6 > "$T/in"
+	replay_commit "$T/in"
+	assert_file_exists "$REC.seen"
+	assert_equal "$(wc -l < "$T/commits")" 25
+	cmp "$T/disk/journal/checkpoint" "$J/checkpoint"
+	# the cut: the journal was synced, nothing else was; the record
+	# is torn, its older ids and its sidecar are gone
+	rm -r "$S/state"
+	cp -a "$T/disk/state" "$S/state"
+	: > "$REC"
+	rm -f "$REC.etag" "$REC.seen"
+	jq -c '.boot = "an earlier boot"' "$T/disk/journal/checkpoint" > "$J/checkpoint"
+	# the next boot: any program that opens the store
+	run --separate-stderr dphp-commit -d "$S" -g entity:counter:c
+	assert_success
+	assert_stderr ""
+	run jq -c '[.etag, .state.state, (.state.seen | keys_unsorted)]' <<< "$output"
+	assert_output '["30",30,["e21","e22","e23","e24","e25","e26","e27","e28","e29","e30"]]'
+	run jq -c '[.etag, .state.state]' "$REC"
+	assert_output '["30",30]'
+	assert_equal "$(cat "$REC.etag")" 30
+	assert_file_exists "$REC.seen"
+	run jq -r .boot "$J/checkpoint"
+	assert_output "$(cat /proc/sys/kernel/random/boot_id)"
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+	# every one applied before the cut is still a duplicate
+	signals e 30 > "$T/again"
+	replay_commit "$T/again"
+	run jq -c 'select(.duplicate != true)' "$T/commits"
+	assert_output ""
+	assert_equal "$(wc -l < "$T/commits")" 30
+	signals e 31 31 > "$T/new"
+	replay_commit "$T/new"
+	run jq -c '[.etag, .state.state]' "$REC"
+	assert_output '["31",31]'
+}
+
+@test "a power cut that kept the record but lost the older ids beside it: they come back from the journal" {
+	signals e 5 > "$T/in"
+	DPHP_JOURNAL_CHECKPOINT=1 replay_commit "$T/in"
+	signals e 30 6 > "$T/in"
+	replay_commit "$T/in"
+	rm "$REC.seen"
+	jq -c '.boot = "an earlier boot"' "$J/checkpoint" > "$T/cp"
+	mv "$T/cp" "$J/checkpoint"
+	signals e 30 > "$T/again"
+	replay_commit "$T/again"
+	assert_file_exists "$REC.seen"
+	run jq -c 'select(.duplicate != true)' "$T/commits"
+	assert_output ""
+	run jq -c '[.etag, .state.state]' "$REC"
+	assert_output '["30",30]'
+}
+
+@test "a power cut in the middle of an append: a batch with fewer lines than it says is cut off, a whole one is redone; a reader does it" {
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	seg=$J/00000000000000000001.ndjson
+	cp "$seg" "$T/seg"
+	# the first line of a batch of two, never synced nor acknowledged
+	printf '%s\n' '{"seq":2,"b":2,"n":2,"at":"2026-11-27T10:00:00.000Z","id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}' >> "$seg"
+	printf '%s' '{"seq":3,"b":2,"n":2,"at":"2026-11-27T10:00:00.000Z","id":"ent' >> "$seg"
+	at 1
+	cmp "$T/seg" "$seg"
+	# a batch of one, whole: synced, so it happened
+	printf '%s\n' '{"seq":2,"b":2,"n":1,"at":"2026-11-27T10:00:00.000Z","id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}' >> "$seg"
+	run --separate-stderr dphp-project -d "$S" get entity:a:b
+	assert_success
+	assert_stderr ""
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
+	at 2
+}
+
+@test "a checkpoint every DPHP_JOURNAL_CHECKPOINT bytes, and where each segment begins" {
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	# the segment's first: made before its first line
+	run jq -c '[.segment, .size, .next]' "$J/checkpoint"
+	assert_output '["00000000000000000001.ndjson",0,1]'
+	for i in 2 3 4; do
+		printf '{"state":{"n":%d}}\n' "$i" > "$T/s"
+		DPHP_JOURNAL_CHECKPOINT=300 dphp-commit -d "$S" -e $((i - 1)) \
+		    -s entity:a:b "$T/s" > /dev/null
+		jq -c '[.segment, .size, .next]' "$J/checkpoint"
+	done > "$T/cps"
+	# each commit is 128 bytes, its line and its end: the third ends at
+	# 384, past 300
+	run cat "$T/cps"
+	assert_output - <<'OUT'
+["00000000000000000001.ndjson",0,1]
+["00000000000000000001.ndjson",384,4]
+["00000000000000000001.ndjson",384,4]
+OUT
+	assert_equal "$(wc -c < "$J/00000000000000000001.ndjson")" 512
+	at 4
+}
