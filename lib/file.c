@@ -80,12 +80,18 @@ dphp_temp_open(struct dphp_tempfile *t, int dfd, const char *name)
 	t->fd = -1;
 	t->name = xstrdup(name);
 	t->tmp = xasprintf("%.*s.%s.tmp", (int)(base - name), name, base);
-	t->step = "remove stale";
-	if (unlinkat(dfd, t->tmp, 0) != 0 && errno != ENOENT)
-		return -1;
 	t->step = "create";
 	t->fd = openat(dfd, t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0666);
+	if (t->fd < 0 && errno == EEXIST) {
+		/* a stale one, left by a writer that died: only then */
+		t->step = "remove stale";
+		if (unlinkat(dfd, t->tmp, 0) != 0 && errno != ENOENT)
+			return -1;
+		t->step = "create";
+		t->fd = openat(dfd, t->tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0666);
+	}
 	return t->fd < 0 ? -1 : 0;
 }
 

@@ -701,6 +701,22 @@ dirj_recover(struct dphp_store *st, const struct dirj_records *rc)
 }
 
 int
+dirj_share(struct dphp_store *st)
+{
+	int fd;
+
+	if ((fd = dphp_openat_beneath(ROOT(st), "journal/.lock", O_RDWR |
+	    O_CLOEXEC, 0)) < 0)
+		return -1;
+	while (flock(fd, LOCK_SH) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return -1;
+		}
+	return fd;
+}
+
+int
 dirj_freeze(struct dphp_store *st)
 {
 	struct dirstore *ds = (struct dirstore *)st;

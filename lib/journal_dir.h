@@ -48,6 +48,8 @@ void dirj_close(struct dirj *);	/* and let go of the lock */
 /* bring the records up to the journal (journal_dir.c); what goes wrong
  * is a warning: the store is read as it is */
 void dirj_recover(struct dphp_store *, const struct dirj_records *);
+/* the journal's lock, taken shared: an fd to close, or -1 */
+int dirj_share(struct dphp_store *);
 /* hold the journal's lock, shared: no state commits until thawed */
 int dirj_freeze(struct dphp_store *);
 void dirj_thaw(struct dphp_store *);

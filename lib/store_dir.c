@@ -93,6 +93,19 @@ locate(struct dphp_store *st, const struct dphp_id *id, int create,
 	w->leaf = strrchr(w->path, '/') + 1;
 	w->dfd = -1;
 	w->committed = 0;
+	/* the usual case, a directory there already: in one call */
+	w->leaf[-1] = '\0';
+	fd = dphp_openat_beneath(ROOT(st), w->path, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC, 0);
+	w->leaf[-1] = '/';
+	if (fd >= 0) {
+		w->dfd = fd;
+		return 0;
+	}
+	if (errno == ENOENT && !create)
+		return 1;
+	/* else step by step: to make what is missing, or to say where
+	 * the trouble is */
 	fd = ROOT(st);
 	for (comp = w->path; comp < w->leaf; comp = slash + 1) {
 		slash = strchr(comp, '/');
@@ -270,7 +283,7 @@ lockkey(struct where *w, int how)
  * the next read repairs it.  A new one appears complete, by rename.
  */
 static int
-writesidecar(struct where *w, const struct record *rec)
+writesidecar(struct where *w, const struct record *rec, int grown)
 {
 	char etag[DPHP_ETAG_MAX + 1], *side;
 	size_t len;
@@ -286,8 +299,9 @@ writesidecar(struct where *w, const struct record *rec)
 	len = strlen(etag);
 	fd = openat(w->dfd, side, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd >= 0) {
+		/* a commit's generation is never shorter than the last */
 		rc = pwrite(fd, etag, len, 0) == (ssize_t)len &&
-		    ftruncate(fd, len) == 0 ? 0 : -1;
+		    (grown || ftruncate(fd, len) == 0) ? 0 : -1;
 		if (close(fd) != 0)
 			rc = -1;
 		goto out;
@@ -392,9 +406,10 @@ prepare(struct where *w, const struct record *rec, struct dphp_tempfile *t)
 		dphp_error("cannot encode the state of '%s'", w->path);
 		return -1;
 	}
+	text = xrealloc(text, strlen(text) + 2);
+	strcat(text, "\n");
 	r = dphp_temp_open(t, w->dfd, w->leaf) != 0 ||
-	    dphp_temp_write(t, text, strlen(text)) != 0 ||
-	    dphp_temp_write(t, "\n", 1) != 0 ? failed(w, t) : 0;
+	    dphp_temp_write(t, text, strlen(text)) != 0 ? failed(w, t) : 0;
 	free(text);
 	return r;
 }
@@ -406,11 +421,12 @@ settle(struct where *w, struct dphp_tempfile *t, int sync)
 }
 
 static int
-publish(struct where *w, const struct record *rec, struct dphp_tempfile *t)
+publish(struct where *w, const struct record *rec, struct dphp_tempfile *t,
+    int grown)
 {
 	if (dphp_temp_rename(t) != 0)
 		return failed(w, t);
-	if (writesidecar(w, rec) != 0)
+	if (writesidecar(w, rec, grown) != 0)
 		dphp_warn("cannot update '%s.etag' (repaired on the next "
 		    "read):", w->path);
 	return 0;
@@ -534,10 +550,12 @@ dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 	if (rec.gen != 0 && !sidecar_ok(&w, &rec)) {
 		/*
 		 * Torn pair, or a commit between its two renames: decide
-		 * under the key lock.  A read-only store cannot be repaired
-		 * and is still readable.
+		 * under the lock its writers take (a state's: the journal's,
+		 * shared).  A read-only store cannot be repaired and is
+		 * still readable.
 		 */
-		if ((lfd = lockkey(&w, LOCK_EX)) >= 0) {
+		if ((lfd = id->space == DPHP_SPACE_STATE ? dirj_share(st) :
+		    lockkey(&w, LOCK_EX)) >= 0) {
 			json_decref(rec.state);
 			json_decref(rec.outbox);
 			if (readrec(&w, &rec) != 0) {
@@ -545,7 +563,7 @@ dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 				where_free(&w);
 				return DPHP_STORE_ERROR;
 			}
-			if (!sidecar_ok(&w, &rec) && (writesidecar(&w, &rec) ||
+			if (!sidecar_ok(&w, &rec) && (writesidecar(&w, &rec, 0) ||
 			    fsync(w.dfd)))
 				dphp_warn("cannot repair '%s.etag':", w.path);
 			close(lfd);
@@ -620,7 +638,7 @@ redo(struct dphp_store *st, json_t *line)
 	struct dphp_id id;
 	struct where w;
 	char why[128], *end;
-	int lfd = -1, r = -1, corrupt = 0;
+	int r = -1, corrupt = 0;
 
 	memset(&rec, 0, sizeof(rec));
 	memset(&next, 0, sizeof(next));
@@ -638,10 +656,6 @@ redo(struct dphp_store *st, json_t *line)
 	id.space = DPHP_SPACE_STATE;
 	if (locate(st, &id, 1, &w) != 0)
 		goto out;
-	if ((lfd = lockkey(&w, LOCK_EX)) < 0) {
-		dphp_error("cannot lock '%s':", w.path);
-		goto out;
-	}
 	if (readrec_or_not(&w, &rec, &corrupt) != 0)
 		goto out;
 	r = 0;
@@ -658,15 +672,13 @@ redo(struct dphp_store *st, json_t *line)
 	next.outbox = json_object_get(line, "outbox");
 	if ((json_object_size(kept) > 0 && keepapart(&w, kept, 0) != 0) ||
 	    prepare(&w, &next, &tf) != 0 || settle(&w, &tf, 0) != 0 ||
-	    publish(&w, &next, &tf) != 0)
+	    publish(&w, &next, &tf, 0) != 0)
 		r = -1;
 	else if (next.deleted)
 		unlinkseen(&w);
 out:
 	json_decref(rec.state);
 	json_decref(rec.outbox);
-	if (lfd >= 0)
-		close(lfd);
 	where_free(&w);
 	return r;
 }
@@ -879,9 +891,10 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	for (k = 0; k < m; k++) {
 		/*
 		 * A guard reads its lock record unlocked, as any reader: what
-		 * it guards is a state whose key lock this batch holds, so
-		 * a hold that begins after the reading orders its own
-		 * commits of that state after this one.
+		 * it guards is a state, whose writers this batch excludes
+		 * (it holds the journal's lock), so a hold that begins
+		 * after the reading orders its own commits of that state
+		 * after this one.
 		 */
 		if (DPHP_IS_GUARD(c[order[k] - s].op)) {
 			if (readrec(&order[k]->w, &order[k]->rec) != 0) {
@@ -890,7 +903,11 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			}
 			continue;
 		}
-		if ((order[k]->lfd = lockkey(&order[k]->w, LOCK_EX)) < 0) {
+		/* a state's writers all hold the journal's lock */
+		if (ids[order[k] - s].space == DPHP_SPACE_STATE)
+			;
+		else if ((order[k]->lfd = lockkey(&order[k]->w,
+		    LOCK_EX)) < 0) {
 			dphp_error("cannot lock '%s':", order[k]->w.path);
 			r = DPHP_STORE_ERROR;
 			goto out;
@@ -951,7 +968,8 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		if (s[i].write && settle(&s[i].w, &s[i].tf, sync) != 0)
 			goto failed;
 	for (i = 0; i < n; i++)
-		if (s[i].write && publish(&s[i].w, &s[i].next, &s[i].tf) != 0) {
+		if (s[i].write && publish(&s[i].w, &s[i].next, &s[i].tf,
+		    1) != 0) {
 			if (wal)
 				goto behind;
 			r = DPHP_STORE_ERROR;	/* earlier ones are visible */

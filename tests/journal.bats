@@ -146,11 +146,11 @@ OUT
 @test "an end that cannot be written: the commit is made, said with a warning, and ended by whatever opens the store" {
 	command -v strace > /dev/null || skip "no strace"
 	committed_once
-	# the 4th write: the journal's lines, the record and its newline, then
-	# the end (the ETag file, there already, is written with pwrite)
+	# the 3rd write: the journal's lines, the record, then the end (the
+	# ETag file, there already, is written with pwrite)
 	for fault in ENOSPC EIO; do
 		run --separate-stderr strace -f -o /dev/null -e trace=write \
-		    -e inject=write:error=$fault:when=4 \
+		    -e inject=write:error=$fault:when=3 \
 		    dphp-commit -d "$S" -f -s entity:a:b "$T/s2"
 		assert_success
 		assert_output --regexp '^\{"id":"entity:a:b","etag":"[23]"\}$'
@@ -194,7 +194,7 @@ OUT
 	command -v strace > /dev/null || skip "no strace"
 	committed_once
 	run strace -f -o /dev/null -e trace=write \
-	    -e inject=write:signal=KILL:when=4 \
+	    -e inject=write:signal=KILL:when=3 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
 	assert_failure 137
 	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "[.seq, .state]"' sh "$J"
