@@ -4,6 +4,8 @@
  */
 #include <sys/stat.h>
 
+#include <sys/file.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -68,6 +70,15 @@ dphp_slurpat(int dfd, const char *name, size_t *lenp)
 	buf[len] = '\0';
 	*lenp = len;
 	return buf;
+}
+
+int
+dphp_flock(int fd, int how)
+{
+	while (flock(fd, how) != 0)
+		if (errno != EINTR)
+			return -1;
+	return 0;
 }
 
 int

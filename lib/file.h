@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+/* flock(2) fd how, again after EINTR: 0, or -1 and errno */
+int dphp_flock(int fd, int how);
 /* write all n bytes, again after EINTR: 0, or -1 and errno */
 int dphp_write_all(int fd, const char *, size_t n);
 /* a whole small regular file relative to dfd, not through a link,

@@ -332,26 +332,26 @@ voidold(struct dphp_store *st, struct dirj *j, json_t *batch)
 	return r;
 }
 
-/* redo the lines of todo, an object of the last line of each id */
+/* redo the lines of latest, an object of the last line of each id */
 static int
-redoall(struct dphp_store *st, struct dirj *j, json_t *todo)
+redoall(struct dphp_store *st, struct dirj *j, json_t *latest)
 {
 	const char *id;
 	json_t *l;
 
-	json_object_foreach(todo, id, l)
+	json_object_foreach(latest, id, l)
 		if (j->redo(st, l) != 0)
 			return -1;
 	return 0;
 }
 
 /*
- * The lines of batch, but those void names, into todo: the last of each
+ * The lines of batch, but those void names, into latest: the last of each
  * id, with the ids kept apart by the earlier ones since its last delete
  * (a power cut may have lost those of any of them).
  */
 static void
-keep(json_t *todo, json_t *batch, json_t *voids)
+keep(json_t *latest, json_t *batch, json_t *voids)
 {
 	json_t *l, *v, *prev, *kept;
 	const char *id;
@@ -365,7 +365,7 @@ keep(json_t *todo, json_t *batch, json_t *voids)
 		if (skip)
 			continue;
 		id = json_string_value(json_object_get(l, "id"));
-		prev = json_object_get(json_object_get(todo, id), "kept");
+		prev = json_object_get(json_object_get(latest, id), "kept");
 		if (prev != NULL && !json_is_true(json_object_get(l,
 		    "deleted"))) {
 			if ((kept = json_object_get(l, "kept")) == NULL)
@@ -373,7 +373,7 @@ keep(json_t *todo, json_t *batch, json_t *voids)
 			else
 				json_object_update_missing(kept, prev);
 		}
-		json_object_set(todo, id, l);
+		json_object_set(latest, id, l);
 	}
 }
 
@@ -388,7 +388,7 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 {
 	char *buf, *p, *line;
 	size_t len, n;
-	json_t *v, *batch, *todo, *first;
+	json_t *v, *batch, *latest, *first;
 	off_t bstart = 0;
 	int r = -1;
 
@@ -403,7 +403,7 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 		goto out;
 	buf[n] = '\0';
 	batch = json_array();
-	todo = json_object();
+	latest = json_object();
 	for (line = buf; *line; line = p + 1) {
 		p = strchr(line, '\n');
 		if ((v = json_loadb(line, p - line, 0, NULL)) == NULL) {
@@ -412,7 +412,7 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 		}
 		if (json_object_get(v, "end") != NULL) {
 			if (full)
-				keep(todo, batch, json_object_get(v, "void"));
+				keep(latest, batch, json_object_get(v, "void"));
 			json_array_clear(batch);
 			j->next = json_integer_value(json_object_get(v, "next"));
 			json_decref(v);
@@ -425,28 +425,28 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 	r = 0;
 	first = json_array_get(batch, 0);
 	if (first == NULL)
-		r = redoall(st, j, todo);
+		r = redoall(st, j, latest);
 	else if (json_object_get(first, "n") == NULL)
-		r = redoall(st, j, todo) || voidold(st, j, batch) ? -1 : 0;
+		r = redoall(st, j, latest) || voidold(st, j, batch) ? -1 : 0;
 	else if (json_array_size(batch) < (size_t)json_integer_value(
 	    json_object_get(first, "n"))) {
 		j->next = json_integer_value(json_object_get(first, "b"));
-		r = redoall(st, j, todo) || cut(j, bstart, "a batch cut short") ?
+		r = redoall(st, j, latest) || cut(j, bstart, "a batch cut short") ?
 		    -1 : 0;
 	}
 	else {
 		/* written ahead and synced: it happened */
-		keep(todo, batch, NULL);
+		keep(latest, batch, NULL);
 		j->next = json_integer_value(json_object_get(json_array_get(
 		    batch, json_array_size(batch) - 1), "seq")) + 1;
 		v = json_pack("{sIsI}", "end", json_integer_value(
 		    json_object_get(first, "b")), "next", j->next);
-		r = redoall(st, j, todo) || appendv(j, v, 0) ? -1 : 0;
+		r = redoall(st, j, latest) || appendv(j, v, 0) ? -1 : 0;
 		json_decref(v);
 	}
 done:
 	json_decref(batch);
-	json_decref(todo);
+	json_decref(latest);
 out:
 	free(buf);
 	return r;
@@ -486,12 +486,11 @@ jopen(struct dphp_store *st, struct dirj *j, const struct dirj_records *rc,
 		dirj_close(j);
 		return -1;
 	}
-	while (flock(j->lfd, LOCK_EX) != 0)
-		if (errno != EINTR) {
-			say("cannot lock the journal:");
-			dirj_close(j);
-			return -1;
-		}
+	if (dphp_flock(j->lfd, LOCK_EX) != 0) {
+		say("cannot lock the journal:");
+		dirj_close(j);
+		return -1;
+	}
 	if (newest(j->dfd, &j->name, say) != 0) {
 		dirj_close(j);
 		return -1;
@@ -708,11 +707,10 @@ dirj_share(struct dphp_store *st)
 	if ((fd = dphp_openat_beneath(ROOT(st), "journal/.lock", O_RDWR |
 	    O_CLOEXEC, 0)) < 0)
 		return -1;
-	while (flock(fd, LOCK_SH) != 0)
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
+	if (dphp_flock(fd, LOCK_SH) != 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
@@ -728,12 +726,11 @@ dirj_freeze(struct dphp_store *st)
 		dphp_error("cannot open the journal:");
 		return -1;
 	}
-	while (flock(fd, LOCK_SH) != 0)
-		if (errno != EINTR) {
-			dphp_error("cannot lock the journal:");
-			close(fd);
-			return -1;
-		}
+	if (dphp_flock(fd, LOCK_SH) != 0) {
+		dphp_error("cannot lock the journal:");
+		close(fd);
+		return -1;
+	}
 	ds->frozen = fd;
 	return 0;
 }

@@ -266,11 +266,10 @@ lockkey(struct where *w, int how)
 	free(name);
 	if (fd < 0)
 		return -1;
-	while (flock(fd, how) != 0)
-		if (errno != EINTR) {
-			close(fd);
-			return -1;
-		}
+	if (dphp_flock(fd, how) != 0) {
+		close(fd);
+		return -1;
+	}
 	return fd;
 }
 
