@@ -81,6 +81,7 @@ static const char options[] =
 #define GONE_GRACE_MS 2000	/* the stages gone: for what they give back */
 #define TAKE_ROUND 64	/* events claimed in one round */
 #define TAKE_WINDOW 64	/* events claimed and not yet acknowledged */
+#define PRUNE_MS 5	/* the least time between looks at what was acked */
 
 static int Dflag, eflag, iflag, vflag, wflag;
 static char **patterns;
@@ -373,7 +374,7 @@ take(struct dphp_queue_part *part, size_t max)
 	struct dphp_queue_stat qs;
 	char werr[256];
 	size_t taken = 0, bad = 0, round, window;
-	int64_t ms, nap;
+	int64_t ms, nap, now, prune_at = 0;
 	long got;
 
 	/*
@@ -390,13 +391,26 @@ take(struct dphp_queue_part *part, size_t max)
 			return stop(NULL);
 		if (dphp_output_gone())
 			return stop(GONE);
-		if (prune() != 0 || dphp_queue_renew(store) != 0)
+		if (dphp_queue_renew(store) != 0)
 			return DPHP_EXIT_SYS;
+		/*
+		 * Which claims were acknowledged is a look at each (a stat,
+		 * an etcd request), so it is done every PRUNE_MS at most: a
+		 * busy worker's later stages acknowledge in batches, and
+		 * each acknowledgement wakes it.
+		 */
+		if ((now = dphp_monotonic_ms()) >= prune_at) {
+			if (prune() != 0)
+				return DPHP_EXIT_SYS;
+			prune_at = now + PRUNE_MS;
+		}
 		if (suspect && !eflag && !wflag)
 			break;	/* the run ends with the one it took alone */
 		round = suspect ? 0 : window - json_array_size(inflight);
 		if (round == 0) {
-			if (dphp_queue_wait(store, nap) != 0)
+			ms = prune_at - now;
+			if (dphp_queue_wait(store, ms < 1 ? 1 : ms > nap ? nap :
+			    ms) != 0)
 				return DPHP_EXIT_SYS;
 			continue;
 		}

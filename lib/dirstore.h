@@ -16,6 +16,14 @@ struct dirstore {
 	int fd;			/* the store's root directory */
 	int q[Q_NDIRS];		/* -1 until opened */
 	int inotify;		/* for dphp_queue_wait; -1 until made */
+	int wd_new;		/* its watch of queue/new */
+	int woken;		/* events of it read by a take, not waited */
+	char **ready;		/* queue/new as last listed, sorted: what a
+				 * take goes on with while nothing came */
+	size_t nready, iready;	/* its length, and the next to try */
+	int64_t expire_at;	/* the next look for claims run out: the
+				 * earliest lease seen to end (wall clock) */
+	int64_t expire_by;	/* and at the latest (monotonic) */
 	int frozen;		/* journal/.lock held shared; -1 if not */
 	int booted;		/* the records are known to be up to the
 				 * journal in this boot (journal_dir.c) */

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,7 +34,7 @@ dphp_write_all(int fd, const char *p, size_t n)
 }
 
 char *
-dphp_slurpat(int dfd, const char *name, size_t *lenp)
+dphp_slurpat(int dfd, const char *name, size_t max, size_t *lenp)
 {
 	struct stat sb;
 	size_t len = 0, cap;
@@ -49,10 +50,21 @@ dphp_slurpat(int dfd, const char *name, size_t *lenp)
 		close(fd);
 		return NULL;
 	}
+	if ((uintmax_t)sb.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return NULL;
+	}
 	cap = (size_t)sb.st_size + 4096;
 	buf = xmalloc(cap);
 	for (;;) {
-		if (len + 1 >= cap)	/* the file grew under us */
+		if (len > max) {	/* the file grew under us */
+			free(buf);
+			close(fd);
+			errno = EFBIG;
+			return NULL;
+		}
+		if (len + 1 >= cap)
 			buf = xrealloc(buf, cap *= 2);
 		n = read(fd, buf + len, cap - len - 1);
 		if (n < 0 && errno == EINTR)

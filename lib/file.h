@@ -15,8 +15,8 @@ int dphp_flock(int fd, int how);
 /* write all n bytes, again after EINTR: 0, or -1 and errno */
 int dphp_write_all(int fd, const char *, size_t n);
 /* a whole small regular file relative to dfd, not through a link,
- * NUL-terminated: new, or NULL and errno */
-char *dphp_slurpat(int dfd, const char *name, size_t *len);
+ * NUL-terminated: new, or NULL and errno (EFBIG: longer than max) */
+char *dphp_slurpat(int dfd, const char *name, size_t max, size_t *len);
 
 /*
  * Replacing NAME (relative to dfd) whole: the new content is written to

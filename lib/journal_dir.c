@@ -79,7 +79,7 @@ bootid(void)
 	size_t len;
 
 	if (!done && (buf = dphp_slurpat(AT_FDCWD,
-	    "/proc/sys/kernel/random/boot_id", &len)) != NULL) {
+	    "/proc/sys/kernel/random/boot_id", SIZE_MAX, &len)) != NULL) {
 		snprintf(id, sizeof(id), "%.*s", (int)strcspn(buf, "\n"), buf);
 		free(buf);
 	}
@@ -112,7 +112,7 @@ cpread(int dfd, struct checkpoint *cp)
 	size_t len;
 
 	memset(cp, 0, sizeof(*cp));
-	if ((buf = dphp_slurpat(dfd, "checkpoint", &len)) == NULL)
+	if ((buf = dphp_slurpat(dfd, "checkpoint", SIZE_MAX, &len)) == NULL)
 		return;
 	v = json_loads(buf, 0, NULL);
 	free(buf);

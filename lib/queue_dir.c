@@ -52,11 +52,15 @@
 #include "util.h"
 
 #define STALE_TMP_MS (36 * 3600 * 1000LL)	/* djb's rule for tmp/ */
+#define EXPIRE_LOOK_MS 1000	/* the longest between looks for claims
+				 * run out */
 
 static const char *const qpath[Q_NDIRS] = {
 	"queue/tmp", "queue/new", "queue/cur", "queue/bad", "queue/retry",
 	"delay"
 };
+
+static void names_free(char **, size_t);
 
 void
 dirq_init(struct dirstore *ds)
@@ -65,7 +69,8 @@ dirq_init(struct dirstore *ds)
 
 	for (i = 0; i < Q_NDIRS; i++)
 		ds->q[i] = -1;
-	ds->inotify = -1;
+	ds->inotify = ds->wd_new = -1;
+	ds->expire_at = ds->expire_by = 0;	/* look at once */
 }
 
 void
@@ -78,6 +83,7 @@ dirq_close(struct dirstore *ds)
 			close(ds->q[i]);
 	if (ds->inotify >= 0)
 		close(ds->inotify);
+	names_free(ds->ready, ds->nready);
 }
 
 /* make (durably) and open the queue's directories; 0 or -1 */
@@ -296,9 +302,59 @@ names(struct dphp_store *st, int i, size_t *n)
 static void
 names_free(char **v, size_t n)
 {
+	if (v == NULL)
+		return;
 	while (n > 0)
 		free(v[--n]);
 	free(v);
+}
+
+/*
+ * Has anything come into queue/new since it was last listed?  Read from
+ * the watch that dirq_wait sets (yes without one, or when it ran
+ * over); what is read here wakes the next wait at once.
+ */
+static int
+arrived(struct dirstore *ds)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct
+	    inotify_event))));
+	const struct inotify_event *ev;
+	ssize_t len;
+	char *p;
+	int any = 0;
+
+	if (ds->inotify < 0 || ds->ready == NULL)
+		return 1;
+	while ((len = read(ds->inotify, buf, sizeof(buf))) > 0) {
+		ds->woken = 1;
+		for (p = buf; p < buf + len; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if ((ev->mask & IN_Q_OVERFLOW) || (ev->wd == ds->wd_new &&
+			    (ev->mask & (IN_CREATE | IN_MOVED_TO))))
+				any = 1;
+		}
+	}
+	return any;
+}
+
+/*
+ * The ready names to try, in queue order: the rest of the last listing
+ * of queue/new while nothing came into it (names claimed by others
+ * meanwhile are found gone when claimed), else a new listing.  Listing
+ * a long queue at every round made draining it quadratic.
+ */
+static int
+ready_names(struct dphp_store *st)
+{
+	struct dirstore *ds = (struct dirstore *)st;
+
+	if (!arrived(ds) && ds->iready < ds->nready)
+		return 0;
+	names_free(ds->ready, ds->nready);
+	ds->iready = 0;
+	ds->ready = names(st, Q_NEW, &ds->nready);
+	return ds->ready == NULL ? -1 : 0;
 }
 
 /*
@@ -408,24 +464,12 @@ struct qfile {
 static int
 qread(struct dphp_store *st, int dir, const char *name, struct qfile *q)
 {
-	struct stat sb;
 	char *nl;
-	int fd;
 
 	memset(q, 0, sizeof(*q));
 	/* never read more than a line may hold, and its second line */
-	if ((fd = openat(Q(st, dir), name, O_RDONLY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return -1;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > DPHP_MAX_LINE + 4096) {
-		if (errno == 0 || S_ISREG(sb.st_mode))
-			errno = S_ISREG(sb.st_mode) ? EFBIG : EINVAL;
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if ((q->text = dphp_slurpat(Q(st, dir), name, &q->len)) == NULL)
+	if ((q->text = dphp_slurpat(Q(st, dir), name, DPHP_MAX_LINE + 4096,
+	    &q->len)) == NULL)
 		return -1;
 	if ((nl = memchr(q->text, '\n', q->len)) != NULL) {
 		q->meta = json_loadb(nl + 1, q->len - (nl + 1 - q->text), 0,
@@ -499,27 +543,44 @@ suspect(struct dphp_store *st, int dir, const char *name, const char *why)
 	return r;
 }
 
-/* Give expired claims back to the queue, as suspects. */
+/*
+ * Give expired claims back to the queue, as suspects.  Looking costs a
+ * stat of every claim, so it is done when the earliest lease seen (here
+ * or by dirq_stat) ends, and otherwise every EXPIRE_LOOK_MS (a quarter
+ * of this worker's lease, if shorter), for the claims made since by
+ * other workers: a claim that runs out is given back that much late at
+ * most.
+ */
 static int
-expire(struct dphp_store *st)
+expire(struct dphp_store *st, int64_t lease_ms)
 {
+	struct dirstore *ds = (struct dirstore *)st;
 	struct stat sb;
 	char **v;
 	size_t i, n;
-	int64_t now = dphp_now_ms();
+	int64_t now = dphp_now_ms(), mono = dphp_monotonic_ms(), t;
 	int r = 0;
 
+	if (now < ds->expire_at && mono < ds->expire_by)
+		return 0;
+	ds->expire_at = INT64_MAX;
+	ds->expire_by = mono + (lease_ms / 4 < EXPIRE_LOOK_MS ?
+	    lease_ms / 4 : EXPIRE_LOOK_MS);
 	if (flock(Q(st, Q_CUR), LOCK_EX) != 0) {
 		dphp_error("cannot lock queue/cur:");
 		return -1;
 	}
 	if ((v = names(st, Q_CUR, &n)) == NULL)
 		r = -1;
-	for (i = 0; r == 0 && i < n; i++)
-		if (fstatat(Q(st, Q_CUR), v[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    mtime_ms(&sb) <= now)
+	for (i = 0; r == 0 && i < n; i++) {
+		if (fstatat(Q(st, Q_CUR), v[i], &sb, AT_SYMLINK_NOFOLLOW) != 0)
+			continue;
+		if ((t = mtime_ms(&sb)) <= now)
 			r = suspect(st, Q_CUR, v[i], "its claim ran out: the "
 			    "worker stopped or hung");
+		else if (t < ds->expire_at)
+			ds->expire_at = t;
+	}
 	if (v != NULL)
 		names_free(v, n);
 	flock(Q(st, Q_CUR), LOCK_UN);
@@ -648,12 +709,14 @@ long
 dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
     size_t max, dphp_taken_fn *fn, void *arg, size_t *bad)
 {
+	struct dirstore *ds = (struct dirstore *)st;
 	char **v;
 	size_t i, n;
 	long taken = 0;
 	int r;
 
-	if (qopen(st) != 0 || dirq_release(st) < 0 || expire(st) != 0)
+	if (qopen(st) != 0 || dirq_release(st) < 0 ||
+	    expire(st, part->lease_ms) != 0)
 		return -1;
 	/* a suspect goes alone: to a worker with nothing in flight, and
 	 * nothing with it */
@@ -667,9 +730,11 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 		if (taken != 0)
 			return taken;
 	}
-	if ((v = names(st, Q_NEW, &n)) == NULL)
+	if (ready_names(st) != 0)
 		return -1;
-	for (i = 0; i < n && (size_t)taken < max; i++) {
+	v = ds->ready;
+	while (ds->iready < ds->nready && (size_t)taken < max) {
+		i = ds->iready++;
 		if (!dphp_qname_valid(v[i])) {
 			setaside(st, Q_NEW, v[i], "not a queue file name");
 			++*bad;
@@ -677,13 +742,10 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 		}
 		if (!dphp_queue_in_part(v[i], part))
 			continue;
-		if ((r = take1(st, part, Q_NEW, v[i], fn, arg, bad)) < 0) {
-			taken = -1;
-			break;
-		}
+		if ((r = take1(st, part, Q_NEW, v[i], fn, arg, bad)) < 0)
+			return -1;
 		taken += r;
 	}
-	names_free(v, n);
 	return taken;
 }
 
@@ -762,7 +824,7 @@ dirq_dead(struct dphp_store *st, dphp_dead_fn *fn, void *arg)
 			r = 0;
 		}
 		side = xasprintf("%s.why", v[i]);
-		text = dphp_slurpat(Q(st, Q_BAD), side, &len);
+		text = dphp_slurpat(Q(st, Q_BAD), side, SIZE_MAX, &len);
 		why = text ? json_loadb(text, len, 0, NULL) : NULL;
 		free(text);
 		free(side);
@@ -793,6 +855,7 @@ int
 dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
     struct dphp_queue_stat *qs)
 {
+	struct dirstore *ds = (struct dirstore *)st;
 	struct stat sb;
 	char **v;
 	size_t i, n;
@@ -819,6 +882,8 @@ dirq_stat(struct dphp_store *st, const struct dphp_queue_part *part,
 			qs->claimed++;
 			if ((t = mtime_ms(&sb)) < qs->next_ms)
 				qs->next_ms = t;
+			if (t < ds->expire_at)	/* one made since */
+				ds->expire_at = t;
 		}
 	names_free(v, n);
 	if ((v = names(st, Q_DELAY, &n)) == NULL)
@@ -863,7 +928,7 @@ dirq_wait(struct dphp_store *st, int64_t ms)
 	struct dirstore *ds = (struct dirstore *)st;
 	struct pollfd pf;
 	char path[64], buf[4096];
-	int i;
+	int i, wd;
 
 	if (qopen(st) != 0)
 		return -1;
@@ -872,8 +937,10 @@ dirq_wait(struct dphp_store *st, int64_t ms)
 		for (i = Q_NEW; i <= Q_DELAY; i++) {
 			snprintf(path, sizeof(path), "/proc/self/fd/%d",
 			    ds->q[i]);
-			inotify_add_watch(ds->inotify, path, IN_CREATE |
+			wd = inotify_add_watch(ds->inotify, path, IN_CREATE |
 			    IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
+			if (i == Q_NEW)
+				ds->wd_new = wd;
 		}
 	if (ds->inotify < 0) {		/* no inotify: poll the clock */
 		pf.fd = -1;
@@ -881,6 +948,9 @@ dirq_wait(struct dphp_store *st, int64_t ms)
 			ms = 100;
 	} else
 		pf.fd = ds->inotify;
+	if (ds->woken)		/* a take read what would wake it */
+		ms = 0;
+	ds->woken = 0;
 	pf.events = POLLIN;
 	if (poll(&pf, 1, ms > 0x7fffffff ? 0x7fffffff : (int)ms) > 0)
 		while (read(ds->inotify, buf, sizeof(buf)) > 0)

@@ -197,7 +197,7 @@ readrec_or_not(struct where *w, struct record *rec, int *corrupt)
 	size_t len;
 
 	memset(rec, 0, sizeof(*rec));
-	if ((buf = dphp_slurpat(w->dfd, w->leaf, &len)) == NULL) {
+	if ((buf = dphp_slurpat(w->dfd, w->leaf, SIZE_MAX, &len)) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		dphp_error("cannot read '%s':", w->path);
@@ -321,7 +321,7 @@ sidecar_ok(struct where *w, const struct record *rec)
 	int ok;
 
 	side = xasprintf("%s.etag", w->leaf);
-	buf = dphp_slurpat(w->dfd, side, &len);
+	buf = dphp_slurpat(w->dfd, side, SIZE_MAX, &len);
 	free(side);
 	if (rec->deleted)
 		return buf == NULL && errno == ENOENT;
@@ -1180,7 +1180,7 @@ dir_open(const char *spec)
 		dphp_error("cannot open store '%s':", spec);
 		return NULL;
 	}
-	buf = dphp_slurpat(fd, "FORMAT", &len);
+	buf = dphp_slurpat(fd, "FORMAT", SIZE_MAX, &len);
 	if (buf == NULL || strcmp(buf, FORMAT) != 0) {
 		if (buf == NULL && errno != ENOENT)
 			dphp_error("cannot read '%s/FORMAT':", spec);
@@ -1238,7 +1238,7 @@ dir_init(const char *spec)
 		dphp_error("cannot open store '%s':", spec);
 		return -1;
 	}
-	if ((buf = dphp_slurpat(fd, "FORMAT", &len)) != NULL) {
+	if ((buf = dphp_slurpat(fd, "FORMAT", SIZE_MAX, &len)) != NULL) {
 		int same = strcmp(buf, FORMAT) == 0;
 
 		free(buf);
