@@ -371,6 +371,7 @@ struct pending {
 	struct dphp_reader at;	/* name and line, for messages */
 	const char *etag;	/* expected: NULL, "-" (nothing) or etagbuf */
 	char etagbuf[DPHP_ETAG_MAX];
+	size_t after;		/* 1 + the one of the batch it builds on */
 };
 
 static struct pending *batch;
@@ -395,7 +396,9 @@ flush(void)
 	for (i = 0; i < nbatch; i++) {
 		q = &batch[i];
 		q->etag = q->p.base;
-		if (q->p.prev != NULL) {
+		if (q->after != 0)	/* its base is made in this batch */
+			q->etag = "-";
+		else if (q->p.prev != NULL) {
 			/* Computed on top of an earlier proposal: valid only
 			 * if that one was committed here, as proposed, and is
 			 * still head. */
@@ -411,6 +414,7 @@ flush(void)
 				q->etag = "-";
 		}
 		tochange(q->rec, &q->p, q->etag, &c[i]);
+		c[i].after = q->after;
 		if (input_guard(&q->p, i, &c[nc]))
 			guarded[i] = ++nc;
 	}
@@ -485,27 +489,50 @@ flush(void)
 	return r;
 }
 
+/*
+ * Can proposal p, to the same target as the pending q, follow it in one
+ * batch?  When it was computed on top of q (a busy entity's next event)
+ * and both write a state, on a store that takes chains of changes; q
+ * must emit nothing, as its record is never written (the events it
+ * emits are kept with the record, until they are delivered).
+ */
+static int
+follows(const struct pending *q, const struct dphp_proposal *p, json_t *rec)
+{
+	return dphp_store_chains(store) && p->prev != NULL &&
+	    strcmp(p->prev, q->p.desc.id) == 0 &&
+	    json_object_get(q->rec, "state") != NULL &&
+	    json_object_get(rec, "state") != NULL &&
+	    json_array_size(json_object_get(q->rec, "emit")) == 0;
+}
+
 static int
 stage(struct dphp_reader *rd, json_t *rec, void *arg)
 {
+	struct dphp_proposal p;
 	struct pending *q;
 	char why[1024];
-	size_t i;
+	size_t i, after = 0;
 	int r;
 
 	(void)arg;
-	for (i = 0; i < nbatch; i++)
-		/* one change per target in a batch: the next builds on it */
-		if (strcmp(batch[i].p.target, json_string_value(
-		    json_object_get(rec, "target")) ?
-		    json_string_value(json_object_get(rec, "target")) : "") == 0 &&
-		    (r = flush()) != 0)
-			return r;
-	q = &batch[nbatch];
-	if (dphp_proposal_check(rec, &q->p, why, sizeof(why)) != 0) {
+	if (dphp_proposal_check(rec, &p, why, sizeof(why)) != 0) {
 		dphp_reader_error(rd, "invalid proposal: %s", why);
 		return DPHP_EXIT_INPUT;
 	}
+	/* one change per target in a batch, or a chain: the next builds
+	 * on the last */
+	for (i = nbatch; i-- > 0;)
+		if (strcmp(batch[i].p.target, p.target) == 0) {
+			if (follows(&batch[i], &p, rec))
+				after = i + 1;
+			else if ((r = flush()) != 0)
+				return r;
+			break;
+		}
+	q = &batch[nbatch];
+	q->p = p;
+	q->after = after;
 	q->rec = json_incref(rec);
 	q->at.name = rd->name;
 	q->at.line = rd->line;

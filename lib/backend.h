@@ -13,12 +13,14 @@ struct dphp_backend {
 	const char *scheme;
 	const char *prefix;	/* of the specs it opens; NULL: a path */
 	int segments;		/* its journal is files in SPEC/journal */
+	int chains;		/* takes changes that follow others (after) */
 	struct dphp_store *(*open)(const char *spec);
 	int (*init)(const char *spec);
 	void (*close)(struct dphp_store *);
 	int (*get)(struct dphp_store *, const struct dphp_id *, json_t **,
 	    char *);
-	/* ids[i] is changes[i].id, parsed and distinct */
+	/* ids[i] is changes[i].id, parsed, and distinct but for guards and
+	 * chains (store.c checks them) */
 	int (*batch)(struct dphp_store *, const struct dphp_id *ids,
 	    struct dphp_change *changes, size_t n);
 	int (*list)(struct dphp_store *, enum dphp_space, enum dphp_kind,
@@ -65,7 +67,8 @@ extern const char *const dphp_space_dir[];
  * against its record as it is now, now[i] (its ETag, "" when there is
  * none, and its state, for guards), then fail what a guard that does
  * not hold guards.  Sets each result and newetag; write[i] says whether
- * change i is to be written.  The backend then only writes.
+ * change i is to be written.  The backend then only writes.  A change
+ * that follows another (after) is decided with it: now[i] is not read.
  */
 struct dphp_now {
 	char etag[DPHP_ETAG_MAX];	/* "": no record */

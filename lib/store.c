@@ -182,10 +182,39 @@ dphp_store_seen(struct dphp_store *st, const char *s, const char *event)
 }
 
 int
+dphp_store_chains(const struct dphp_store *st)
+{
+	return st->be->chains;
+}
+
+/*
+ * May c[i] be in a batch with c[0..i-1]?  Guards only read, so several
+ * may read one record; a change to an id already changed must follow
+ * the last change to it (after), on a backend that takes chains.
+ */
+static int
+chain_ok(const struct dphp_store *st, const struct dphp_change *c, size_t i)
+{
+	size_t k, last = 0;
+	const struct dphp_change *p;
+
+	for (k = 0; k < i; k++)
+		if (strcmp(c[k].id, c[i].id) == 0 && c[k].space == c[i].space &&
+		    !(DPHP_IS_GUARD(c[k].op) && DPHP_IS_GUARD(c[i].op)))
+			last = k + 1;
+	if (c[i].after == 0)
+		return last == 0;
+	p = &c[c[i].after - 1];
+	return st->be->chains && c[i].after == last && !DPHP_IS_GUARD(p->op) &&
+	    p->op == DPHP_PUT && c[i].op == DPHP_PUT &&
+	    json_array_size(p->outbox) == 0;
+}
+
+int
 dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
 {
 	struct dphp_id *ids;
-	size_t i, k;
+	size_t i;
 	int r;
 
 	ids = xcalloc(n ? n : 1, sizeof(*ids));
@@ -195,14 +224,12 @@ dphp_store_batch(struct dphp_store *st, struct dphp_change *c, size_t n)
 			return DPHP_STORE_ERROR;
 		}
 		ids[i].space = c[i].space;
-		for (k = 0; k < i; k++)
-			if (strcmp(c[k].id, c[i].id) == 0 &&
-			    c[k].space == c[i].space) {
-				dphp_error("a batch changes '%.300s' twice",
-				    c[i].id);
-				free(ids);
-				return DPHP_STORE_ERROR;
-			}
+		if (!chain_ok(st, c, i)) {
+			dphp_error("a batch changes '%.300s' twice",
+			    c[i].id);
+			free(ids);
+			return DPHP_STORE_ERROR;
+		}
 	}
 	r = n ? st->be->batch(st, ids, c, n) : DPHP_STORE_OK;
 	free(ids);
@@ -397,6 +424,9 @@ dphp_batch_decide(struct dphp_change *c, size_t n, const struct dphp_now *now,
 	for (i = 0; i < n; i++) {
 		write[i] = 0;
 		c[i].newetag[0] = '\0';
+		c[i].result = DPHP_STORE_OK;
+		if (c[i].after != 0)	/* decided with the one it follows */
+			continue;
 		c[i].result = cond_check(now[i].etag, c[i].cond, c[i].etag,
 		    c[i].newetag);
 		if (c[i].result != DPHP_STORE_OK)
@@ -419,6 +449,19 @@ dphp_batch_decide(struct dphp_change *c, size_t n, const struct dphp_now *now,
 				    c[i].guards == k + 1) && c[k].result ==
 				    DPHP_STORE_OK)
 					c[k].result = DPHP_STORE_CONFLICT;
+	/* a change that follows another is made if that one is */
+	for (i = 0; i < n; i++) {
+		if (c[i].after == 0)
+			continue;
+		k = c[i].after - 1;
+		if (c[k].result != DPHP_STORE_OK || !write[k]) {
+			c[i].result = DPHP_STORE_CONFLICT;
+			snprintf(c[i].newetag, DPHP_ETAG_MAX, "%s",
+			    c[k].result != DPHP_STORE_OK ? c[k].newetag :
+			    now[k].etag);
+		} else if (c[i].result == DPHP_STORE_OK)
+			write[i] = 1;
+	}
 	for (i = 0; i < n; i++)
 		if (c[i].result != DPHP_STORE_OK)
 			write[i] = 0;

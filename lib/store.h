@@ -94,12 +94,23 @@ struct dphp_change {
 	json_int_t fence;		/* DPHP_FENCE */
 	size_t guards;			/* guards: 1 + the index of the
 					 * change it guards; 0: all of them */
+	/*
+	 * 1 + the index of the earlier change of the batch to the same id
+	 * that this one follows (dphp_store_chains), instead of cond and
+	 * etag: it is made if that one is, on the state it writes, with
+	 * the next ETag.  Both DPHP_PUT, and the earlier emits nothing:
+	 * only the last of a chain writes the record (every one its line
+	 * of the journal).  0: none.
+	 */
+	size_t after;
 	int result;			/* out */
 	char newetag[DPHP_ETAG_MAX];	/* out */
 	int fenced;			/* out: CONFLICT because the claim
 					 * of receipt ran out (etcd) */
 };
 int dphp_store_batch(struct dphp_store *, struct dphp_change *, size_t n);
+/* can a batch change one state several times in a row (after)? */
+int dphp_store_chains(const struct dphp_store *);
 /* one change alone, to a record of any space: its result, or ERROR */
 int dphp_store_change(struct dphp_store *, enum dphp_space, const char *id,
     enum dphp_op, json_t *state, enum dphp_cond, const char *etag,

@@ -13,16 +13,20 @@
  * commit emitted, so that state and outbox are one atomic write; they
  * go to the queue (queue_dir.c) once the record is durable.
  *
- * A commit holds an exclusive flock on .KEY.lock around compare and
- * rename, so two writers never both win; a batch of commits takes the
- * locks of all its keys, in path order.  The new record is written to
- * .KEY.tmp, fsynced, renamed over KEY, and the directory fsynced: after
- * a crash the record is the old or the new one, never a mix.  A failed
- * fsync fails the commit and is never retried (the kernel may have
- * dropped the dirty pages and cleared the error).  Because .KEY.tmp is
- * only touched under the lock, a temp file left by a killed writer is
- * simply replaced by the next commit.  Readers take no lock: rename
- * makes every record they open complete.
+ * The journal is the write-ahead log of the states (journal_dir.c): a
+ * commit of states holds the journal's lock from reading the records
+ * to writing them, so two writers never both win, and is made when its
+ * lines are synced; the records are then written to .KEY.tmp and
+ * renamed over KEY without a flush, and a crash that loses them is
+ * mended from the journal by the next program to open the store.  The
+ * other records (locks, owners) are committed under an exclusive flock
+ * on .KEY.lock, a batch taking the locks of all its keys in path order:
+ * written to .KEY.tmp, fsynced, renamed over KEY, the directory
+ * fsynced.  A failed flush fails the commit and is never retried (the
+ * kernel may have dropped the dirty pages and cleared the error).
+ * Because .KEY.tmp is only touched under a lock, a temp file left by a
+ * killed writer is simply replaced by the next commit.  Readers take no
+ * lock: rename makes every record they open complete.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -592,6 +596,10 @@ struct slot {
 	json_t *kept;		/* ids cut from its window to keep apart */
 	struct dphp_tempfile tf;	/* the new record, written */
 	int lfd, write, absent;
+	int followed;		/* a later change of the batch follows it:
+				 * its line is journalled, its record not
+				 * written */
+	int fresh;		/* no record before the batch */
 };
 
 /* The journal's question: which line does the record of state id hold? */
@@ -835,10 +843,11 @@ outboxes(struct dphp_store *st, struct slot *s, struct dphp_change *c,
 }
 
 /*
- * Commit the changes c (to distinct ids) together: lock every key in
- * path order (so two batches cannot deadlock), check every
- * precondition, then write the records that pass, step by step for
- * all.  States alone are made durable by their journal lines, written
+ * Commit the changes c (to distinct ids, but for guards and chains)
+ * together: lock every key in path order (so two batches cannot
+ * deadlock), check every precondition, then write the records that
+ * pass, step by step for all.  A chain of changes to one state (after)
+ * is a journal line each, and its last writes the record.  States alone are made durable by their journal lines, written
  * ahead and synced: their records are written without a flush (see
  * journal_dir.c).  A batch with other records (ownership, locks) syncs
  * every record it writes, with one syncfs for all of them, and each
@@ -883,7 +892,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		}
 		if (found > 0)	/* no directory: nothing stored */
 			s[i].absent = 1;
-		else
+		else if (c[i].after == 0)	/* a follower reads nothing */
 			order[m++] = &s[i];
 	}
 	qsort(order, m, sizeof(*order), bypath);
@@ -924,26 +933,37 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			now[i].state = s[i].rec.state;
 		}
 	dphp_batch_decide(c, n, now, write);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		s[i].fresh = s[i].rec.gen == 0;
+		if (c[i].after != 0 && write[i]) {
+			/* it finds what the one it follows writes */
+			k = c[i].after - 1;
+			s[k].followed = 1;
+			s[i].fresh = s[k].fresh;
+			s[i].rec.gen = s[k].next.gen;
+			s[i].rec.state = json_incref(s[k].next.state);
+		}
 		if ((s[i].write = write[i])) {
 			s[i].next.gen = s[i].rec.gen + 1;
 			s[i].next.deleted = c[i].op == DPHP_DELETE;
 			s[i].next.state = c[i].state;
 			s[i].kept = tokeep(&s[i].rec, &c[i]);
 		}
+	}
 	free(now);
 	free(write);
 	if (outboxes(st, s, c, n, late) != 0 ||
 	    journal(st, ids, s, c, n, &j, &first) != 0)
 		goto fail;
 	for (i = m = 0; i < n; i++) {
-		m += s[i].write;
+		m += s[i].write && !s[i].followed;
 		s[i].w.committed = wal && s[i].write;
 	}
 	/* one syncfs for all, when there are several (fsync: sync) */
 	sync = !wal && m == 1;
 	for (i = 0; i < n; i++)
-		if (s[i].write && prepare(&s[i].w, &s[i].next, &s[i].tf) != 0)
+		if (s[i].write && !s[i].followed &&
+		    prepare(&s[i].w, &s[i].next, &s[i].tf) != 0)
 			goto failed;
 	for (i = 0; i < n; i++)
 		if (s[i].kept != NULL && keepapart(&s[i].w, s[i].kept,
@@ -964,30 +984,32 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		}
 	}
 	for (i = 0; i < n; i++)
-		if (s[i].write && settle(&s[i].w, &s[i].tf, sync) != 0)
+		if (s[i].write && !s[i].followed &&
+		    settle(&s[i].w, &s[i].tf, sync) != 0)
 			goto failed;
 	for (i = 0; i < n; i++)
-		if (s[i].write && publish(&s[i].w, &s[i].next, &s[i].tf,
-		    1) != 0) {
+		if (s[i].write && !s[i].followed && publish(&s[i].w,
+		    &s[i].next, &s[i].tf, 1) != 0) {
 			if (wal)
 				goto behind;
 			r = DPHP_STORE_ERROR;	/* earlier ones are visible */
 			goto out;
 		}
 	for (i = 0; i < n && !wal; i++) {
-		if (!s[i].write)
+		if (!s[i].write || s[i].followed)
 			continue;
 		/* one fsync per directory */
 		found = 0;
 		fstat(s[i].w.dfd, &a);
 		for (k = 0; k < i && !found; k++)
-			found = s[k].write && fstat(s[k].w.dfd, &b) == 0 &&
+			found = s[k].write && !s[k].followed &&
+			    fstat(s[k].w.dfd, &b) == 0 &&
 			    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 		if (!found && syncdir(&s[i].w) != 0) {
 			r = DPHP_STORE_ERROR;
 			goto out;
 		}
-		if (s[i].rec.gen == 0 && syncparents(st, &s[i].w, synced) != 0) {
+		if (s[i].fresh && syncparents(st, &s[i].w, synced) != 0) {
 			dphp_error("commit of '%s' is visible but not durable: "
 			    "fsync of the directories above it:", s[i].w.path);
 			r = DPHP_STORE_ERROR;
@@ -1303,6 +1325,7 @@ const struct dphp_backend dphp_dir_backend = {
 	.scheme = "dir",
 	.prefix = NULL,
 	.segments = 1,
+	.chains = 1,
 	.open = dir_open,
 	.init = dir_init,
 	.close = dir_close,

@@ -753,6 +753,7 @@ const struct dphp_backend dphp_etcd_backend = {
 	.scheme = "etcd",
 	.prefix = "etcd://",
 	.segments = 0,
+	.chains = 0,
 	.open = etcd_open,
 	.init = etcd_init,
 	.close = etcd_close,

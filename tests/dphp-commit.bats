@@ -410,17 +410,24 @@ OUT
 	assert_stderr "dphp-commit: $BATS_TEST_TMPDIR/p:1: etag mismatch for 'entity:counter:a': is \"2\" but expected \"1\""
 }
 
-@test "a lost race: without -x reported, the rest still committed" {
+# a's state was set after e1 and e3 were proposed on it: committed
+# with the options $@, e1 and what builds on it are refused, reported,
+# and e2 is committed
+lost_race() {
 	propose signal entity:counter:a add 2 -- signal entity:counter:b add 1 \
 	    -- signal entity:counter:a add 3
 	printf '{"state":100}' > "$J"
 	dphp-commit -d "$S" -c -s entity:counter:a "$J" > /dev/null
-	run --separate-stderr dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p"
+	run --separate-stderr dphp-commit "$@" -d "$S" "$BATS_TEST_TMPDIR/p"
 	assert_failure 1
 	assert_output '{"v":1,"kind":"commit","input":{"v":1,"id":"e2","ts":"2026-11-27T10:00:00.000Z","event":{"to":"entity:counter:b","event":{"type":"signal","op":"add","input":1}}},"base":null,"target":"entity:counter:b","state":{"state":1,"seen":{"e2":"2026-11-27T10:00:00.000Z"}},"emit":[],"etag":"1"}'
 	assert_equal "${stderr_lines[0]}" "dphp-commit: $BATS_TEST_TMPDIR/p:1: etag mismatch for 'entity:counter:a': is \"1\" but expected absent"
 	assert_equal "${stderr_lines[1]}" "dphp-commit: $BATS_TEST_TMPDIR/p:3: 'entity:counter:a' is at \"1\" but the proposal builds on event e1, not committed here"
 	assert_equal "${#stderr_lines[@]}" 2
+}
+
+@test "a lost race: without -x reported, the rest still committed" {
+	lost_race
 	run --separate-stderr dphp-commit -d "$S" -g entity:counter:a
 	assert_success
 	assert_stderr ""
@@ -491,6 +498,58 @@ OUT
 	assert_failure 2
 	assert_output ""
 	assert_stderr "dphp-commit: error: invalid batch size '0' (want 1..4096)"
+}
+
+@test "-b: a run of proposals to one state is one batch: a journal line each, one flush, its record written once" {
+	propose signal entity:counter:z add 1
+	dphp-commit -d "$S" "$BATS_TEST_TMPDIR/p" > /dev/null
+	propose signal entity:counter:a add 1 -- signal entity:counter:a add 2 \
+	    -- signal entity:counter:b add 4 -- signal entity:counter:a add 3
+	run --separate-stderr strace -f -o "$BATS_TEST_TMPDIR/trace" \
+	    -e trace=fsync,fdatasync,syncfs,renameat,renameat2 \
+	    dphp-commit -b 8 -d "$S" "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_stderr ""
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/out"
+	run jq -c '[.input.id, .target, .etag, .state.state]' "$BATS_TEST_TMPDIR/out"
+	assert_output - <<'OUT'
+["e2","entity:counter:a","1",1]
+["e3","entity:counter:a","2",3]
+["e4","entity:counter:b","1",4]
+["e5","entity:counter:a","3",6]
+OUT
+	run grep -c fdatasync "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	run grep -c '"\.a\.tmp"' "$BATS_TEST_TMPDIR/trace"
+	assert_output 1
+	run jq -c 'select(.id and .id != "entity:counter:z") |
+	    [.b, .n, .id, .etag, .state.state]' "$S"/journal/*.ndjson
+	assert_output - <<'OUT'
+[2,4,"entity:counter:a","1",1]
+[2,4,"entity:counter:a","2",3]
+[2,4,"entity:counter:b","1",4]
+[2,4,"entity:counter:a","3",6]
+OUT
+	run jq -c '[.etag, .seq, .state.state]' "$S/state/entity/counter/a"
+	assert_output '["3",5,6]'
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+}
+
+@test "-b: when the first of a run loses its race the rest fail with it, reported; with -x they are computed again" {
+	lost_race -b 8
+	run --separate-stderr dphp-commit -b 8 -d "$S" -x "$H" \
+	    "$BATS_TEST_TMPDIR/p"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.input.id, .base, .etag, .state.state]' <<< "$output"
+	assert_output - <<'OUT'
+["e1","1","2",102]
+["e2","1","1",null]
+["e3","2","3",105]
+OUT
 }
 
 @test "-b does not keep a proposal waiting when no more input comes" {

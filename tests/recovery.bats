@@ -34,16 +34,11 @@ at() {
 	assert_output "[$1,$(($1 + 1))]"
 }
 
-@test "killed at each system call of a commit: before its journal lines are written it did not happen, from then on it did; every reader agrees" {
-	printf '{"state":{"n":1}}\n' > "$T/s1"
-	printf '{"state":{"n":2}}\n' > "$T/s2"
-	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
-	cp -a "$S" "$T/before"
-	# (the same files as below: the calls depend on what they are)
-	strace -o "$T/trace" dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2" \
-	    < /dev/null > "$T/out" 2> "$T/err"
-	# each call from the opening of the store on: NAME OCCURRENCE, and
-	# AFTER 1 once the journal's lines are written
+# The system calls of "$@" (a commit) from the opening of the store on,
+# into $T/calls: NAME OCCURRENCE AFTER, AFTER 1 once the journal's lines
+# from seq 2 on are written.
+calls() {
+	strace -o "$T/trace" "$@" < /dev/null > "$T/out" 2> "$T/err"
 	awk -v store="\"$S\"" '
 	    match($0, /^[a-z0-9_]+\(/) {
 		name = substr($0, 1, RLENGTH - 1); n[name]++
@@ -56,23 +51,69 @@ at() {
 	# the lines, the records, the end: a hundred calls or so
 	[ "$(grep -c ' 1$' "$T/calls")" -gt 5 ] || fail "$(cat "$T/calls")"
 	[ "$(grep -c ' 0$' "$T/calls")" -gt 20 ] || fail "$(cat "$T/calls")"
+}
+
+# Kill "$@" at each of those calls in turn, on a copy of $T/before;
+# then the function $check, given AFTER, looks at what it left.  What
+# the commit said before the kill, it did.
+killed_at_each() {
 	while read -r name k after; do
 		echo "# killed at $name #$k"
 		rm -rf "$S"
 		cp -a "$T/before" "$S"
 		status=0
 		strace -o /dev/null -e inject="$name":signal=KILL:when="$k" \
-		    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2" \
-		    < /dev/null > "$T/out" 2> "$T/err" || status=$?
+		    "$@" < /dev/null > "$T/out" 2> "$T/err" || status=$?
 		assert_equal "$status" 137
 		assert_file_empty "$T/err"
-		# what it said before the kill, it did
-		if [ -s "$T/out" ]; then
-			assert_equal "$after" 1
-			assert_equal "$(cat "$T/out")" '{"id":"entity:a:b","etag":"2"}'
-		fi
-		at $((1 + after))
+		[ ! -s "$T/out" ] || assert_equal "$after" 1
+		"$check" "$after"
 	done < "$T/calls"
+}
+
+# entity:a:b is at 1 + $1, and so is what the commit said
+set_once() {
+	[ ! -s "$T/out" ] ||
+	    assert_equal "$(cat "$T/out")" '{"id":"entity:a:b","etag":"2"}'
+	at $((1 + $1))
+}
+
+@test "killed at each system call of a commit: before its journal lines are written it did not happen, from then on it did; every reader agrees" {
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	cp -a "$S" "$T/before"
+	# (the same files as below: the calls depend on what they are)
+	calls dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
+	check=set_once killed_at_each \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
+}
+
+# entity:counter:c is at 1 + 4 * $1, read through the store and in its
+# record, and the journal agrees with the records
+run_of_four() {
+	local n=$((1 + 4 * $1))
+	run --separate-stderr dphp-commit -d "$S" -g entity:counter:c
+	assert_success
+	assert_stderr ""
+	run jq -c '[.etag, .state.state]' <<< "$output"
+	assert_output "[\"$n\",$n]"
+	run jq -c '[.etag, .state.state]' "$REC"
+	assert_output "[\"$n\",$n]"
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+}
+
+@test "killed at each system call of a batch that changes one state four times: none of it or all of it" {
+	signals e 1 > "$T/in"
+	replay_commit "$T/in"
+	signals e 5 2 > "$T/in"
+	dphp-replay -d "$S" -x "$H" "$T/in" > "$T/run"
+	cp -a "$S" "$T/before"
+	calls dphp-commit -b 8 -d "$S" "$T/run"
+	check=run_of_four killed_at_each dphp-commit -b 8 -d "$S" "$T/run"
 }
 
 @test "a power cut: the records written since the checkpoint are lost or torn; the first program of the next boot brings them back from the journal" {
