@@ -20,7 +20,12 @@
  * An event taken from the queue (it carries a receipt) may be given
  * back by dphp-commit and come again: what the stage remembers is
  * forgotten whenever its input pauses, so that an event taken again
- * is computed from the stored state.  Such an event that dphp-replay
+ * is computed from the stored state.  That state is read once the
+ * commit of the last proposal made on it has landed (its event is in
+ * the stored window), or after SETTLE_MS if it never does (given
+ * back): read before, while dphp-commit still holds proposals, it
+ * would be one the next proposal cannot build on, and a busy entity
+ * would be computed again at every pause.  Such an event that dphp-replay
  * cannot apply is rejected (reported and acknowledged) rather than
  * stopping the worker.
  *
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dedupe.h"
 #include "dphp.h"
 
 static const char synopsis[] =
@@ -69,11 +75,14 @@ static const char options[] =
 
 #define OVERLAY_MAX 100000	/* targets whose last proposal is kept */
 #define CUT_MAX 10000		/* ids cut from a window, kept with it */
+#define SETTLE_MS 50		/* the longest wait for a commit in flight */
 
 static struct dphp_store *store;
 static struct dphp_trouble trouble;
 static struct dphp_handlers handlers = { .trouble = &trouble };
 static json_t *overlay;	/* target -> {"doc","base","input","cut"} */
+static json_t *settling;	/* target -> {"input","gone"}: the last event
+				 * proposed on it before the input paused */
 static int rejected;
 
 /*
@@ -116,6 +125,52 @@ remember(const char *target, json_t *prop, json_t *doc, const char *base,
 		    cut);
 }
 
+/* What the overlay held when the input paused, to wait for. */
+static void
+forget(void)
+{
+	const char *target;
+	json_t *last;
+
+	json_object_foreach(overlay, target, last) {
+		if (json_object_size(settling) >= OVERLAY_MAX)
+			json_object_del(settling, json_object_iter_key(
+			    json_object_iter(settling)));
+		json_object_set_new(settling, target, json_pack("{sOsb}",
+		    "input", json_object_get(last, "input"), "gone",
+		    json_is_null(json_object_get(last, "doc"))));
+	}
+	json_object_clear(overlay);
+}
+
+/*
+ * The stored state of target (dphp_store_get), once the commit of the
+ * last event proposed on it before a pause has landed, or SETTLE_MS
+ * have passed.
+ */
+static int
+stored(const char *target, json_t **doc, char *etag)
+{
+	json_t *last = json_object_get(settling, target);
+	const char *input = json_string_value(json_object_get(last, "input"));
+	int gone = json_is_true(json_object_get(last, "gone"));
+	int64_t until = dphp_monotonic_ms() + SETTLE_MS;
+	int r;
+
+	for (;;) {
+		*doc = NULL;
+		r = dphp_store_get(store, target, doc, etag);
+		if (input == NULL || r == DPHP_STORE_ERROR ||
+		    (r == DPHP_STORE_OK ? !gone && dphp_seen(*doc, input) :
+		    gone) || dphp_monotonic_ms() >= until)
+			break;
+		json_decref(*doc);
+		dphp_nap(1);
+	}
+	json_object_del(settling, target);
+	return r;
+}
+
 static int
 replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
@@ -132,7 +187,7 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 		base = json_string_value(json_object_get(last, "base"));
 		prev = json_string_value(json_object_get(last, "input"));
 	} else {
-		switch (dphp_store_get(store, d->to, &doc, etag)) {
+		switch (stored(d->to, &doc, etag)) {
 		case DPHP_STORE_OK:
 			base = etag;
 			break;
@@ -191,7 +246,7 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	json_decref(doc);
 	json_decref(prop);
 	if (d->receipt != NULL && !dphp_reader_pending(rd))
-		json_object_clear(overlay);
+		forget();
 	return 0;
 }
 
@@ -302,11 +357,13 @@ main(int argc, char *argv[])
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
 	overlay = json_object();
+	settling = json_object();
 	dphp_stop_on_signals(1);
 	r = dphp_each_event(argc, argv, replay, NULL);
 	if (r == 0 && rejected)
 		r = DPHP_EXIT_INPUT;
 	json_decref(overlay);
+	json_decref(settling);
 	dphp_handlers_close();
 	dphp_store_close(store);
 	dphp_fshut();
