@@ -4,7 +4,8 @@
 # -k | dphp-commit -k), fsync on, with and without group commit, beside
 # the floor of the disk measured in the same run (write + fsync + rename
 # + fsync(dir): one durable replace); then the latency from admitting
-# one signal to its committed record, with a worker waiting (-w).
+# one signal to its committed record, with a worker waiting (-w):
+# bench/latency.bash.
 #
 #	BENCH_N=1000 BENCH_KEYS=100 BENCH_RUNS=3 BENCH_LAT=200 sh bench/queue.sh
 set -eu
@@ -44,29 +45,8 @@ for r in $(seq "$runs"); do
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
 done
 
-# latency: one signal at a time, admitted while a worker waits; the
-# commit stage writes each record at once into a FIFO read here
-rm -rf "$work/store" && dphp-commit -d "$work/store" -i
-mkfifo "$work/fifo"
-# shellcheck disable=SC2016 # expanded by the inner sh
-setsid sh -c 'dphp-route -d "$1/store" -t -w | dphp-lock -d "$1/store" |
-    dphp-replay -d "$1/store" -k | dphp-commit -d "$1/store" -k -u \
-    > "$1/fifo"' sh "$work" &
-latency_worker=$!
-exec 3< "$work/fifo"
-: > "$work/latency"
-for i in $(seq "$lat"); do
-	dphp-emit -i "l$i" signal entity:jqcounter:lat add 1 > "$work/one"
-	s=$(now)
-	dphp-route -d "$work/store" -q "$work/one" > /dev/null
-	read -r _ <&3
-	e=$(now)
-	echo $((e - s)) >> "$work/latency"
-done
-exec 3<&-
-kill -- "-$latency_worker"
-# (the shell's "Terminated" for the job killed is not the report's)
-wait "$latency_worker" 2> /dev/null || true
+# latency: one signal at a time, admitted while a worker waits
+bash "$here/latency.bash" "$work" "$lat" > "$work/latency"
 
 echo "durable entity operations through a worker: $n signals over $keys"
 echo "entities, jq handler as a co-process, median of $runs runs"
@@ -90,11 +70,17 @@ END {
 	}
 }' "$work/times"
 echo
-sort -n "$work/latency" | awk -v k="$lat" '
-{ v[NR] = $1 / 1e6 }
-END {
-	printf "latency, admitting one signal to its commit record, %d samples:\n", k
-	printf "  p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
-	    v[int(k * 0.5 + 0.5)], v[int(k * 0.9 + 0.5)],
-	    v[int(k * 0.99 + 0.5)], v[k]
-}'
+echo "latency, admitting one signal to its commit record, $lat samples each:"
+for how in process stream; do
+	awk -v how="$how" '$1 == how { print $2 }' "$work/latency" | sort -n |
+	    awk -v how="$how" '
+	{ v[NR] = $1 }
+	END {
+		name = "a long-lived dphp-route -q reading a pipe"
+		if (how == "process")
+			name = "a dphp-route -q per signal"
+		printf "  %s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms\n",
+		    name, v[int(NR * 0.5 + 0.5)], v[int(NR * 0.9 + 0.5)],
+		    v[int(NR * 0.99 + 0.5)], v[NR]
+	}'
+done

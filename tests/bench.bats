@@ -43,7 +43,8 @@ rows() {
 	    'admission, dphp-route -q \(one sync per batch\)' \
 	    'worker, dphp-commit -b 1' \
 	    'worker, dphp-commit -b 64 \(group commit\)'
-	assert_line --regexp '^  p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms$'
+	assert_line --regexp '^  a dphp-route -q per signal: p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms$'
+	assert_line --regexp '^  a long-lived dphp-route -q reading a pipe: p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms$'
 }
 
 @test "bench/handlers.sh: one-shot and co-process handlers, an orchestration of activities" {
