@@ -16,6 +16,9 @@
 #include "file.h"
 #include "util.h"
 
+#define OVERWRITE_PAD_MAX 4096	/* a shorter text is padded to the old
+				 * length within this, or half of it */
+
 int
 dphp_write_all(int fd, const char *p, size_t n)
 {
@@ -33,17 +36,15 @@ dphp_write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-char *
-dphp_slurpat(int dfd, const char *name, size_t max, size_t *lenp)
+/* the whole file fd, closed after: see dphp_slurpat */
+static char *
+slurpfd(int fd, size_t max, size_t *lenp)
 {
 	struct stat sb;
 	size_t len = 0, cap;
 	ssize_t n;
 	char *buf;
-	int fd;
 
-	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return NULL;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		if (errno == 0 || !S_ISREG(sb.st_mode))
 			errno = EINVAL;
@@ -82,6 +83,61 @@ dphp_slurpat(int dfd, const char *name, size_t max, size_t *lenp)
 	buf[len] = '\0';
 	*lenp = len;
 	return buf;
+}
+
+char *
+dphp_slurpat(int dfd, const char *name, size_t max, size_t *lenp)
+{
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return NULL;
+	return slurpfd(fd, max, lenp);
+}
+
+char *
+dphp_slurpat_shared(int dfd, const char *name, size_t max, size_t *lenp)
+{
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return NULL;
+	if (dphp_flock(fd, LOCK_SH) != 0) {
+		close(fd);
+		return NULL;
+	}
+	return slurpfd(fd, max, lenp);
+}
+
+int
+dphp_overwrite_at(int dfd, const char *name, const char *text, size_t len,
+    size_t old)
+{
+	char *padded = NULL;
+	size_t n = len;
+	int fd, r = -1, shrink;
+
+	if ((fd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return -1;
+	/* blanks fill what is left of the old text, until it halves */
+	shrink = len < old && ((old > OVERWRITE_PAD_MAX && len < old / 2) ||
+	    len == 0 || text[len - 1] != '\n');
+	if (len < old && !shrink) {
+		n = old;
+		padded = xmalloc(n);
+		memcpy(padded, text, len - 1);
+		memset(padded + len - 1, ' ', n - len);
+		padded[n - 1] = '\n';
+		text = padded;
+	}
+	if (dphp_flock(fd, LOCK_EX) == 0 &&
+	    pwrite(fd, text, n, 0) == (ssize_t)n &&
+	    (!shrink || ftruncate(fd, n) == 0))
+		r = 0;
+	free(padded);
+	if (close(fd) != 0)
+		r = -1;
+	return r;
 }
 
 int

@@ -17,6 +17,20 @@ int dphp_write_all(int fd, const char *, size_t n);
 /* a whole small regular file relative to dfd, not through a link,
  * NUL-terminated: new, or NULL and errno (EFBIG: longer than max) */
 char *dphp_slurpat(int dfd, const char *name, size_t max, size_t *len);
+/* the same, read under a shared flock(2): never while it is overwritten */
+char *dphp_slurpat_shared(int dfd, const char *name, size_t max,
+    size_t *len);
+/*
+ * Overwrite the file NAME (relative to dfd; old bytes long) with text in
+ * place, under an exclusive flock(2), so that readers that take a shared
+ * one see the old text or the new, never a part.  A shorter text that
+ * ends in a newline is padded with blanks before it to the old length
+ * (JSON readers skip them), unless that would be more than half of the
+ * file's length past 4096 bytes: then it is truncated.  Not synced; a
+ * crash may leave it torn.  0, or -1 and errno.
+ */
+int dphp_overwrite_at(int dfd, const char *name, const char *text,
+    size_t len, size_t old);
 
 /*
  * Replacing NAME (relative to dfd) whole: the new content is written to

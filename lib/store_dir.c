@@ -16,17 +16,18 @@
  * The journal is the write-ahead log of the states (journal_dir.c): a
  * commit of states holds the journal's lock from reading the records
  * to writing them, so two writers never both win, and is made when its
- * lines are synced; the records are then written to .KEY.tmp and
- * renamed over KEY without a flush, and a crash that loses them is
- * mended from the journal by the next program to open the store.  The
+ * lines are synced; the records are then overwritten in place (a new
+ * one written to .KEY.tmp and renamed into place) without a flush, and
+ * a crash that loses or tears them is mended from the journal by the
+ * next program to open the store.  Readers take a shared flock on the
+ * record, its overwriting an exclusive one.  The
  * other records (locks, owners) are committed under an exclusive flock
  * on .KEY.lock, a batch taking the locks of all its keys in path order:
  * written to .KEY.tmp, fsynced, renamed over KEY, the directory
  * fsynced.  A failed flush fails the commit and is never retried (the
  * kernel may have dropped the dirty pages and cleared the error).
  * Because .KEY.tmp is only touched under a lock, a temp file left by a
- * killed writer is simply replaced by the next commit.  Readers take no
- * lock: rename makes every record they open complete.
+ * killed writer is simply replaced by the next commit.
  */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -59,6 +60,7 @@ struct record {
 	int deleted;
 	json_t *state;
 	json_t *outbox;	/* {"cause":ID,"receipt":R,"events":[...]} or NULL */
+	size_t size;	/* of the file as read */
 };
 
 /* Where an id lives: its directory fd and the encoded leaf name. */
@@ -201,7 +203,8 @@ readrec_or_not(struct where *w, struct record *rec, int *corrupt)
 	size_t len;
 
 	memset(rec, 0, sizeof(*rec));
-	if ((buf = dphp_slurpat(w->dfd, w->leaf, SIZE_MAX, &len)) == NULL) {
+	if ((buf = dphp_slurpat_shared(w->dfd, w->leaf, SIZE_MAX,
+	    &len)) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		dphp_error("cannot read '%s':", w->path);
@@ -244,6 +247,7 @@ readrec_or_not(struct where *w, struct record *rec, int *corrupt)
 		return -1;
 	}
 	json_decref(v);
+	rec->size = len;
 	return 0;
 }
 
@@ -385,12 +389,12 @@ failed(struct where *w, struct dphp_tempfile *t)
 	return -1;
 }
 
-static int
-prepare(struct where *w, const struct record *rec, struct dphp_tempfile *t)
+/* The text of the record rec, a line: new, or NULL after a message. */
+static char *
+rectext(struct where *w, const struct record *rec)
 {
 	char etag[DPHP_ETAG_MAX], *text;
 	json_t *v;
-	int r;
 
 	genetag(rec->gen, etag);
 	v = json_object();
@@ -407,10 +411,21 @@ prepare(struct where *w, const struct record *rec, struct dphp_tempfile *t)
 	json_decref(v);
 	if (text == NULL) {
 		dphp_error("cannot encode the state of '%s'", w->path);
-		return -1;
+		return NULL;
 	}
 	text = xrealloc(text, strlen(text) + 2);
 	strcat(text, "\n");
+	return text;
+}
+
+static int
+prepare(struct where *w, const struct record *rec, struct dphp_tempfile *t)
+{
+	char *text;
+	int r;
+
+	if ((text = rectext(w, rec)) == NULL)
+		return -1;
 	r = dphp_temp_open(t, w->dfd, w->leaf) != 0 ||
 	    dphp_temp_write(t, text, strlen(text)) != 0 ? failed(w, t) : 0;
 	free(text);
@@ -433,6 +448,32 @@ publish(struct where *w, const struct record *rec, struct dphp_tempfile *t,
 		dphp_warn("cannot update '%s.etag' (repaired on the next "
 		    "read):", w->path);
 	return 0;
+}
+
+/*
+ * Write the record of a state committed in the journal over the one
+ * there (old bytes long), in place: a rename costs a new inode and the
+ * old one's release, some fifteen times the write.  Readers take a
+ * shared flock, so they never see a part; a crash that tears it leaves
+ * a batch without its end, whose records the next opener compares with
+ * their lines and writes again.
+ */
+static int
+overwrite(struct where *w, const struct record *rec, size_t old)
+{
+	char *text;
+	int r = 0;
+
+	if ((text = rectext(w, rec)) == NULL)
+		return -1;
+	if (dphp_overwrite_at(w->dfd, w->leaf, text, strlen(text), old) != 0) {
+		failing(w, "cannot write '%s':", w->path);
+		r = -1;
+	} else if (writesidecar(w, rec, 1) != 0)
+		dphp_warn("cannot update '%s.etag' (repaired on the next "
+		    "read):", w->path);
+	free(text);
+	return r;
 }
 
 static int
@@ -600,6 +641,7 @@ struct slot {
 				 * its line is journalled, its record not
 				 * written */
 	int fresh;		/* no record before the batch */
+	int inplace;		/* its record is overwritten (overwrite) */
 };
 
 /* The journal's question: which line does the record of state id hold? */
@@ -627,11 +669,25 @@ seqof(struct dphp_store *st, const char *s, json_int_t *seq)
 	return r < 0 ? -1 : 0;
 }
 
+/* Does the record hold what the journal line of its seq says? */
+static int
+holds(const struct record *rec, json_t *line, uint64_t gen)
+{
+	return rec->gen == gen &&
+	    rec->deleted == json_is_true(json_object_get(line, "deleted")) &&
+	    (rec->deleted || json_equal(rec->state, json_object_get(line,
+	    "state"))) &&
+	    (rec->outbox == NULL ? json_object_get(line, "outbox") == NULL :
+	    json_equal(rec->outbox, json_object_get(line, "outbox")));
+}
+
 /*
  * Bring the record of a state's journal line up to it (journal_dir.c,
  * under the journal's lock): written when the record carries an older
  * seq or none, or is no record at all, as a power cut can leave one
- * that was not synced yet empty or torn.  0, or -1 after a message.
+ * that was not synced yet empty or torn, or carries the line's seq but
+ * not all of what it says (torn while overwritten in place).  0, or -1
+ * after a message.
  */
 static int
 redo(struct dphp_store *st, json_t *line)
@@ -666,7 +722,8 @@ redo(struct dphp_store *st, json_t *line)
 	if (readrec_or_not(&w, &rec, &corrupt) != 0)
 		goto out;
 	r = 0;
-	if (!corrupt && rec.seq >= seq) {
+	if (!corrupt && (rec.seq > seq || (rec.seq == seq &&
+	    holds(&rec, line, next.gen)))) {
 		/* there already, or a later one; its older ids may not be */
 		if (rec.seq == seq && json_object_size(kept) > 0 &&
 		    keepapart(&w, kept, 0) != 0)
@@ -940,6 +997,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			k = c[i].after - 1;
 			s[k].followed = 1;
 			s[i].fresh = s[k].fresh;
+			s[i].rec.size = s[k].rec.size;
 			s[i].rec.gen = s[k].next.gen;
 			s[i].rec.state = json_incref(s[k].next.state);
 		}
@@ -961,8 +1019,11 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	}
 	/* one syncfs for all, when there are several (fsync: sync) */
 	sync = !wal && m == 1;
+	/* a state's record, once there, is overwritten: its line is synced */
 	for (i = 0; i < n; i++)
-		if (s[i].write && !s[i].followed &&
+		s[i].inplace = wal && s[i].write && !s[i].fresh;
+	for (i = 0; i < n; i++)
+		if (s[i].write && !s[i].followed && !s[i].inplace &&
 		    prepare(&s[i].w, &s[i].next, &s[i].tf) != 0)
 			goto failed;
 	for (i = 0; i < n; i++)
@@ -984,12 +1045,13 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 		}
 	}
 	for (i = 0; i < n; i++)
-		if (s[i].write && !s[i].followed &&
+		if (s[i].write && !s[i].followed && !s[i].inplace &&
 		    settle(&s[i].w, &s[i].tf, sync) != 0)
 			goto failed;
 	for (i = 0; i < n; i++)
-		if (s[i].write && !s[i].followed && publish(&s[i].w,
-		    &s[i].next, &s[i].tf, 1) != 0) {
+		if (s[i].write && !s[i].followed && (s[i].inplace ?
+		    overwrite(&s[i].w, &s[i].next, s[i].rec.size) :
+		    publish(&s[i].w, &s[i].next, &s[i].tf, 1)) != 0) {
 			if (wal)
 				goto behind;
 			r = DPHP_STORE_ERROR;	/* earlier ones are visible */

@@ -91,8 +91,10 @@ OUT
 	dphp-replay -d "$S" -x "$H" "$T/13" > "$T/proposal"
 	run jq -c '[.state.state, (.state.seen | keys_unsorted), (.evict | keys_unsorted)]' "$T/proposal"
 	assert_output '[13,["e6","e7","e8","e9","e10","e11","e12","e13"],["e1","e2","e3","e4","e5"]]'
-	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
-	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
+	# the 3rd flock: the journal's, the record read under a shared one,
+	# then the record overwritten under an exclusive one
+	run strace -f -o /dev/null -e trace=flock \
+	    -e inject=flock:signal=KILL:when=3 \
 	    dphp-commit -d "$S" "$T/proposal"
 	assert_failure 137
 	assert_output ""

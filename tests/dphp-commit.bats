@@ -234,15 +234,18 @@ OUT
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 }
 
-@test "killed after the record's rename: the stale sidecar is repaired" {
+@test "killed after the record is written: the stale sidecar is repaired" {
 	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
 	printf '{"state":{"n":2}}\n' > "$J"
+	# the record is overwritten in place, then its sidecar: both pwrite
 	run strace -f -o /dev/null -e trace=pwrite64 \
-	    -e inject=pwrite64:signal=KILL:when=1 \
+	    -e inject=pwrite64:signal=KILL:when=2 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
 	assert_output ""
 	assert_stderr ""
 	assert_failure 137
+	run jq -c '[.etag, .state]' "$S/state/entity/a/b"
+	assert_output '["2",{"state":{"n":2}}]'
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 1
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b
 	assert_stderr ""
@@ -251,16 +254,28 @@ OUT
 	assert_equal "$(cat "$S/state/entity/a/b.etag")" 2
 }
 
-@test "killed before the record rename: the commit is made, its journal line synced; the next program to open the store writes the record" {
+@test "killed before the record is written: the commit is made, its journal line synced; the next program to open the store writes the record" {
 	dphp-commit -d "$S" -c -s entity:a:b "$J" > /dev/null
 	printf '{"state":{"n":2}}\n' > "$J"
+	# a new record is renamed into place: killed at that rename
 	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
 	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
+	    dphp-commit -d "$S" -c -s entity:c:d "$J"
+	assert_output ""
+	assert_failure 137
+	assert_file_exists "$S/state/entity/c/.d.tmp"
+	assert_file_not_exists "$S/state/entity/c/d"
+	run --separate-stderr dphp-commit -d "$S" -g entity:c:d
+	assert_success
+	assert_stderr ""
+	assert_output '{"id":"entity:c:d","etag":"1","state":{"state":{"n":2}}}'
+	assert_file_not_exists "$S/state/entity/c/.d.tmp"
+	# a record there is overwritten in place: killed at that pwrite
+	run strace -f -o /dev/null -e trace=pwrite64 \
+	    -e inject=pwrite64:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$J"
 	assert_output ""
-	assert_stderr ""
 	assert_failure 137
-	assert_file_exists "$S/state/entity/a/.b.tmp"
 	run jq -c .state "$S/state/entity/a/b"
 	assert_output '{"state":{"n":1}}'
 	run --separate-stderr dphp-commit -d "$S" -g entity:a:b

@@ -111,8 +111,9 @@ OUT
 @test "killed between its journal lines and its record: the commit is made, and the next commit writes the record" {
 	command -v strace > /dev/null || skip "no strace"
 	committed_once
-	run strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
-	    -e inject=rename,renameat,renameat2:signal=KILL:when=1 \
+	# (the record, there already, is overwritten by the first pwrite)
+	run strace -f -o /dev/null -e trace=pwrite64 \
+	    -e inject=pwrite64:signal=KILL:when=1 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
 	assert_failure 137
 	# written ahead and synced: committed, but not ended yet, so a
@@ -146,11 +147,11 @@ OUT
 @test "an end that cannot be written: the commit is made, said with a warning, and ended by whatever opens the store" {
 	command -v strace > /dev/null || skip "no strace"
 	committed_once
-	# the 3rd write: the journal's lines, the record, then the end (the
-	# ETag file, there already, is written with pwrite)
+	# the 2nd write: the journal's lines, then the end (the record and
+	# its ETag file, there already, are overwritten with pwrite)
 	for fault in ENOSPC EIO; do
 		run --separate-stderr strace -f -o /dev/null -e trace=write \
-		    -e inject=write:error=$fault:when=3 \
+		    -e inject=write:error=$fault:when=2 \
 		    dphp-commit -d "$S" -f -s entity:a:b "$T/s2"
 		assert_success
 		assert_output --regexp '^\{"id":"entity:a:b","etag":"[23]"\}$'
@@ -194,7 +195,7 @@ OUT
 	command -v strace > /dev/null || skip "no strace"
 	committed_once
 	run strace -f -o /dev/null -e trace=write \
-	    -e inject=write:signal=KILL:when=3 \
+	    -e inject=write:signal=KILL:when=2 \
 	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
 	assert_failure 137
 	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "[.seq, .state]"' sh "$J"

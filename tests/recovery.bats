@@ -116,6 +116,22 @@ run_of_four() {
 	check=run_of_four killed_at_each dphp-commit -b 8 -d "$S" "$T/run"
 }
 
+@test "a record torn while overwritten in place, that still reads and names its line, is written again from the line" {
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	# killed at its end (the 2nd write), its record written
+	run strace -f -o /dev/null -e trace=write \
+	    -e inject=write:signal=KILL:when=2 \
+	    dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2"
+	assert_failure 137
+	# as a crash in the middle of the write can leave it: the first
+	# bytes new, the rest old
+	printf '{"etag":"2","seq":2,"state":{"state":{"n":1}}}\n' \
+	    > "$S/state/entity/a/b"
+	at 2
+}
+
 @test "a power cut: the records written since the checkpoint are lost or torn; the first program of the next boot brings them back from the journal" {
 	# five signals, a checkpoint after each commit: their records are
 	# on the disk

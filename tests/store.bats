@@ -173,3 +173,37 @@ spread() {
 		done
 	done
 }
+
+@test "a state overwritten in place, under a flock readers share: a shorter one is padded, a much shorter one cut" {
+	T=$BATS_TEST_TMPDIR
+	REC=$S/state/entity/counter/c
+	jq -nc '{state: ("x" * 6000)}' > "$T/big"
+	jq -nc '{state: ("y" * 300)}' > "$T/medium"
+	# sizes: cut when less than half of a file past 4 KiB, else padded
+	dphp-commit -d "$S" -f -s "$ID" "$T/big" > /dev/null
+	[ "$(stat -c %s "$REC")" -gt 6000 ] || fail "$(stat -c %s "$REC")"
+	dphp-commit -d "$S" -f -s "$ID" "$T/medium" > /dev/null
+	assert_equal "$(stat -c %s "$REC")" "$(jq -c . "$REC" | wc -c)"
+	size=$(stat -c %s "$REC")
+	dphp-commit -d "$S" -f -s "$ID" "$T/zero" > /dev/null
+	assert_equal "$(stat -c %s "$REC")" "$size"
+	run jq -c . "$REC"
+	assert_output '{"etag":"4","seq":4,"state":{"state":0}}'
+	assert_equal "$(tail -c 1 "$REC" | od -An -c | tr -d ' ')" '\n'
+	# a reader waits while the record is overwritten (an exclusive
+	# flock), a writer while it is read (a shared one)
+	run flock -x "$REC" timeout 1 dphp-commit -d "$S" -g "$ID"
+	assert_failure 124
+	assert_output ""
+	run flock -s "$REC" timeout 1 dphp-commit -d "$S" -f -s "$ID" "$T/big"
+	assert_failure 124
+	assert_output ""
+	run jq -c .state "$REC"
+	assert_output '{"state":0}'
+	# killed waiting, after its journal line: the next reader writes it
+	run --separate-stderr dphp-commit -d "$S" -g "$ID"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.etag, (.state.state | length)]' <<< "$output"
+	assert_output '["5",6000]'
+}
