@@ -306,11 +306,11 @@ transfer_proposed() {
 	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
 }
 
-# Commit $T/proposals: the record commits (rename 1); moving the emitted
-# event into queue/new (rename 2) fails.
+# Commit $T/proposals: the record commits (overwritten in place); moving
+# the emitted event into queue/new (the first rename) fails.
 commit_failing_delivery() {
 	strace -f -o /dev/null -e trace=rename,renameat,renameat2 \
-	    -e inject=rename,renameat,renameat2:error=EIO:when=2 \
+	    -e inject=rename,renameat,renameat2:error=EIO:when=1 \
 	    dphp-commit -d "$S" "$T/proposals"
 }
 
