@@ -22,10 +22,10 @@
  * forgotten whenever its input pauses, so that an event taken again
  * is computed from the stored state.  That state is read once the
  * commit of the last proposal made on it has landed (its event is in
- * the stored window), or after SETTLE_MS if it never does (given
- * back): read before, while dphp-commit still holds proposals, it
- * would be one the next proposal cannot build on, and a busy entity
- * would be computed again at every pause.  Such an event that dphp-replay
+ * the stored window), as long as that event is claimed (not given
+ * back) and SETTLE_MS at most: read before, while dphp-commit still
+ * holds proposals, it would be one the next proposal cannot build on,
+ * and a busy entity would be computed again at every pause.  Such an event that dphp-replay
  * cannot apply is rejected (reported and acknowledged) rather than
  * stopping the worker.
  *
@@ -95,7 +95,7 @@ static int rejected;
  */
 static void
 remember(const char *target, json_t *prop, json_t *doc, const char *base,
-    const char *input)
+    const struct dphp_desc *d)
 {
 	json_t *last = json_object_get(overlay, target), *cut;
 
@@ -119,7 +119,10 @@ remember(const char *target, json_t *prop, json_t *doc, const char *base,
 	json_object_del(overlay, target);
 	json_object_set_new(overlay, target, json_pack("{sOsoss}", "doc",
 	    doc ? doc : json_null(), "base", base ? json_string(base) :
-	    json_null(), "input", input));
+	    json_null(), "input", d->id));
+	if (d->receipt != NULL)
+		json_object_set_new(json_object_get(overlay, target),
+		    "receipt", json_string(d->receipt));
 	if (cut != NULL)
 		json_object_set_new(json_object_get(overlay, target), "cut",
 		    cut);
@@ -136,8 +139,9 @@ forget(void)
 		if (json_object_size(settling) >= OVERLAY_MAX)
 			json_object_del(settling, json_object_iter_key(
 			    json_object_iter(settling)));
-		json_object_set_new(settling, target, json_pack("{sOsb}",
-		    "input", json_object_get(last, "input"), "gone",
+		json_object_set_new(settling, target, json_pack("{sOsOsb}",
+		    "input", json_object_get(last, "input"), "receipt",
+		    json_object_get(last, "receipt"), "gone",
 		    json_is_null(json_object_get(last, "doc"))));
 	}
 	json_object_clear(overlay);
@@ -145,27 +149,42 @@ forget(void)
 
 /*
  * The stored state of target (dphp_store_get), once the commit of the
- * last event proposed on it before a pause has landed, or SETTLE_MS
- * have passed.
+ * last event proposed on it before a pause has landed: while that
+ * event is still claimed (dphp-commit acknowledges it once its record
+ * is written, and gives it back when it must be computed again), for
+ * SETTLE_MS at most.
  */
 static int
 stored(const char *target, json_t **doc, char *etag)
 {
 	json_t *last = json_object_get(settling, target);
 	const char *input = json_string_value(json_object_get(last, "input"));
+	const char *receipt = json_string_value(json_object_get(last,
+	    "receipt"));
 	int gone = json_is_true(json_object_get(last, "gone"));
 	int64_t until = dphp_monotonic_ms() + SETTLE_MS;
-	int r;
+	int r, held = receipt != NULL;
 
 	for (;;) {
 		*doc = NULL;
 		r = dphp_store_get(store, target, doc, etag);
 		if (input == NULL || r == DPHP_STORE_ERROR ||
 		    (r == DPHP_STORE_OK ? !gone && dphp_seen(*doc, input) :
-		    gone) || dphp_monotonic_ms() >= until)
+		    gone) || !held || dphp_monotonic_ms() >= until)
 			break;
 		json_decref(*doc);
-		dphp_nap(1);
+		*doc = NULL;
+		/* no longer claimed: landed just now (read once more), or
+		 * given back */
+		if ((held = dphp_queue_claimed(store, receipt)) < 0) {
+			r = DPHP_STORE_ERROR;
+			break;
+		}
+		/* what was proposed since goes on first: dphp-commit may
+		 * hold a part of a line, and with it the batch waited for */
+		fflush(stdout);
+		if (held)
+			dphp_nap(1);
 	}
 	json_object_del(settling, target);
 	return r;
@@ -242,7 +261,7 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	free(text);
 	/* base and prev may point into the entry replaced here */
 	remember(d->to, prop, doc, json_string_value(json_object_get(prop,
-	    "base")), d->id);
+	    "base")), d);
 	json_decref(doc);
 	json_decref(prop);
 	if (d->receipt != NULL && !dphp_reader_pending(rd))
