@@ -25,9 +25,9 @@
  * the stored window), as long as that event is claimed (not given
  * back) and SETTLE_MS at most: read before, while dphp-commit still
  * holds proposals, it would be one the next proposal cannot build on,
- * and a busy entity would be computed again at every pause.  Such an event that dphp-replay
- * cannot apply is rejected (reported and acknowledged) rather than
- * stopping the worker.
+ * and a busy entity would be computed again at every pause.  Such an
+ * event that dphp-replay cannot apply is rejected (reported and
+ * acknowledged) rather than stopping the worker.
  *
  * With -J it replays a journal instead, offline (lib/rebuild.c).
  */
@@ -80,9 +80,11 @@ static const char options[] =
 static struct dphp_store *store;
 static struct dphp_trouble trouble;
 static struct dphp_handlers handlers = { .trouble = &trouble };
-static json_t *overlay;	/* target -> {"doc","base","input","cut"} */
-static json_t *settling;	/* target -> {"input","gone"}: the last event
-				 * proposed on it before the input paused */
+static json_t *overlay;	/* target -> {"doc","base","input","receipt",
+			 * "cut"} */
+static json_t *settling;	/* target -> {"input","receipt","gone"}: the
+				 * last event proposed on it before the input
+				 * paused */
 static int rejected;
 
 /*
