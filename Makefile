@@ -15,7 +15,7 @@ CC = cc
 CFLAGS = -O2 -g -fstack-protector-strong
 CPPFLAGS = -D_FORTIFY_SOURCE=2
 LDFLAGS =
-LDLIBS = -ljansson -lcrypto -ldl
+LDLIBS = -ljansson -ldl
 
 # Not meant to be overridden: the language level and the warnings.
 WERROR_true = -Werror
@@ -36,7 +36,8 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/sink.o lib/tarball.o lib/snapshot.o lib/conf.o \
 	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
 	lib/store_etcd.o lib/queue_etcd.o lib/jsonout.o lib/beneath.o \
-	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o lib/seenidx.o lib/dynlib.o
+	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o lib/seenidx.o lib/dynlib.o \
+	lib/base64.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5

@@ -1,11 +1,12 @@
 /*
- * dynlib.c - libarchive and libcurl, loaded when first needed.  Linked
- * into every program, the two and the forty libraries they bring
- * (TLS, Kerberos, LDAP, ICU...) made each start take about 13 ms more
- * on our machines (BENCHMARKS.md), paid by every stage of a pipeline
- * and every admission, although most runs read plain files from a
- * directory store.  A run that needs one loads it with dlopen(3) by its
- * ABI's soname, once.
+ * dynlib.c - libarchive, libcurl and libcrypto, loaded when first
+ * needed.  Linked into every program, the first two and the forty
+ * libraries they bring (TLS, Kerberos, LDAP, ICU...) made each start
+ * take about 13 ms more on our machines, and libcrypto alone 3.5 ms
+ * (BENCHMARKS.md), paid by every stage of a pipeline and every
+ * admission, although most runs read plain files from a directory
+ * store and sign nothing.  A run that needs one loads it with dlopen(3)
+ * by its ABI's soname, once.
  */
 #define CURL_DISABLE_TYPECHECK	/* curl_easy_setopt a function, not a macro */
 
@@ -14,12 +15,15 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "dynlib.h"
 #include "util.h"
 
 void *dphp_la[DPHP_LA_N];
 void *dphp_curl[DPHP_CURL_N];
+void *dphp_crypto[DPHP_CRYPTO_N];
 
 /* load soname and the n functions named into fn, once: 0, or -1 after
  * a message (and again at the next call) */
@@ -102,4 +106,15 @@ dphp_curl_load(void)
 	};
 
 	return load("libcurl.so.4", names, dphp_curl, DPHP_CURL_N);
+}
+
+int
+dphp_crypto_load(void)
+{
+	static const char *const names[DPHP_CRYPTO_N] = {
+		"EVP_sha256",
+		"HMAC",
+	};
+
+	return load("libcrypto.so.3", names, dphp_crypto, DPHP_CRYPTO_N);
 }

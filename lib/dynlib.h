@@ -1,10 +1,11 @@
 /*
  * dynlib.h - shared libraries loaded when first needed (dynlib.c):
  * libarchive, for compressed or archived input, snapshots and journal
- * archives, and libcurl, for the etcd store.  A file that calls either
- * includes this header after the library's own, so that each call goes
- * through the table loaded by dphp_archive_load or dphp_curl_load
- * (0, or -1 after a message), which it calls first.
+ * archives; libcurl, for the etcd store; libcrypto, for signing keys.
+ * A file that calls one includes this header after the library's own,
+ * so that each call goes through the table loaded by dphp_archive_load,
+ * dphp_curl_load or dphp_crypto_load (0, or -1 after a message), which
+ * it calls first.
  */
 #ifndef DPHP_DYNLIB_H
 #define DPHP_DYNLIB_H
@@ -109,6 +110,18 @@ int dphp_curl_load(void);
 #define curl_easy_strerror ((__typeof__(curl_easy_strerror) *)dphp_curl[DPHP_CURL_curl_easy_strerror])
 #define curl_slist_append ((__typeof__(curl_slist_append) *)dphp_curl[DPHP_CURL_curl_slist_append])
 #define curl_slist_free_all ((__typeof__(curl_slist_free_all) *)dphp_curl[DPHP_CURL_curl_slist_free_all])
+#endif
+
+#ifdef OPENSSL_HMAC_H
+enum {
+	DPHP_CRYPTO_EVP_sha256,
+	DPHP_CRYPTO_HMAC,
+	DPHP_CRYPTO_N
+};
+extern void *dphp_crypto[DPHP_CRYPTO_N];
+int dphp_crypto_load(void);
+#define EVP_sha256 ((__typeof__(EVP_sha256) *)dphp_crypto[DPHP_CRYPTO_EVP_sha256])
+#define HMAC ((__typeof__(HMAC) *)dphp_crypto[DPHP_CRYPTO_HMAC])
 #endif
 
 #endif

@@ -15,8 +15,8 @@
 
 #define CURL_DISABLE_TYPECHECK	/* curl_easy_setopt a function (dynlib.h) */
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "dynlib.h"
 #include "etcd.h"
 #include "id.h"
@@ -52,31 +52,22 @@ gather(char *p, size_t size, size_t n, void *arg)
 char *
 dphp_b64(const void *p, size_t n)
 {
-	char *out = xmalloc(4 * ((n + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, p, n);
-	return out;
+	return dphp_b64_encode(DPHP_B64, p, n);
 }
 
 char *
 dphp_unb64(const char *s, size_t *n)
 {
 	size_t len = strlen(s);
-	unsigned char *out = xmalloc(len / 4 * 3 + 1);
-	int got;
+	unsigned char *out = xmalloc(len / 4 * 3 + 3);
+	long got;
 
-	if (len % 4 != 0 || (got = EVP_DecodeBlock(out, (const unsigned char *)
-	    s, len)) < 0) {
+	if ((got = dphp_b64_decode(DPHP_B64, s, len, out)) < 0) {
 		free(out);
 		return NULL;
 	}
-	/* EVP_DecodeBlock counts the padding as data */
-	if (len > 0 && s[len - 1] == '=')
-		got--;
-	if (len > 1 && s[len - 2] == '=')
-		got--;
 	out[got] = '\0';
-	*n = got;
+	*n = (size_t)got;
 	return (char *)out;
 }
 

@@ -1,8 +1,8 @@
 /*
  * jwt.c - who acts: HS256 JSON Web Tokens (RFC 7519) made and checked
  * with keys from a file, so that an event from outside the trust
- * boundary carries a user it cannot forge.  HMAC-SHA256 and the
- * constant-time compare are OpenSSL's; only base64url is done here.
+ * boundary carries a user it cannot forge.  HMAC-SHA256 is libcrypto's,
+ * loaded with the keys (dynlib.c), since most runs have none.
  *
  * The key file has one key a line, "KID SECRET", SECRET in base64url
  * (at least 32 bytes); blank lines and lines starting with '#' are
@@ -16,11 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include "authz.h"
+#include "base64.h"
+#include "dynlib.h"
 #include "util.h"
 
 #define KEY_MIN 32		/* bytes: HS256 wants at least its output size */
@@ -38,65 +39,17 @@ struct dphp_keys {
 	size_t n;
 };
 
-static const char b64u[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-/* base64url without padding; a new string */
-static char *
-b64u_encode(const unsigned char *p, size_t n)
+/* whether a[0..n) and b[0..n) are equal, in a time that does not tell
+ * where they differ */
+static int
+same(const unsigned char *a, const unsigned char *b, size_t n)
 {
-	char *out = xmalloc(n / 3 * 4 + 5), *o = out;
+	volatile unsigned char d = 0;
 	size_t i;
-	unsigned v;
 
-	for (i = 0; i + 2 < n; i += 3) {
-		v = p[i] << 16 | p[i + 1] << 8 | p[i + 2];
-		*o++ = b64u[v >> 18 & 63];
-		*o++ = b64u[v >> 12 & 63];
-		*o++ = b64u[v >> 6 & 63];
-		*o++ = b64u[v & 63];
-	}
-	if (n - i == 1) {
-		v = p[i] << 16;
-		*o++ = b64u[v >> 18 & 63];
-		*o++ = b64u[v >> 12 & 63];
-	} else if (n - i == 2) {
-		v = p[i] << 16 | p[i + 1] << 8;
-		*o++ = b64u[v >> 18 & 63];
-		*o++ = b64u[v >> 12 & 63];
-		*o++ = b64u[v >> 6 & 63];
-	}
-	*o = '\0';
-	return out;
-}
-
-/*
- * Decode len characters of strict base64url (no padding, no other
- * characters, unused bits zero) into out (at least len * 3 / 4 bytes);
- * the length, or -1.
- */
-static long
-b64u_decode(const char *s, size_t len, unsigned char *out)
-{
-	size_t i, n = 0;
-	unsigned v = 0, bits = 0;
-	const char *c;
-
-	if (len % 4 == 1)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\0' || (c = strchr(b64u, s[i])) == NULL)
-			return -1;
-		v = v << 6 | (unsigned)(c - b64u);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[n++] = v >> bits & 0xff;
-		}
-	}
-	if (v & ((1u << bits) - 1))
-		return -1;	/* not the canonical encoding */
-	return (long)n;
+	for (i = 0; i < n; i++)
+		d |= a[i] ^ b[i];
+	return d == 0;
 }
 
 struct dphp_keys *
@@ -109,6 +62,8 @@ dphp_keys_load(const char *path)
 	FILE *f;
 	long len;
 
+	if (dphp_crypto_load() == -1)
+		return NULL;
 	if ((f = fopen(path, "re")) == NULL) {
 		dphp_error("cannot open key file '%s':", path);
 		return NULL;
@@ -124,8 +79,8 @@ dphp_keys_load(const char *path)
 		if (sscanf(line, "%127s %511s", kid, secret) != 2 ||
 		    strlen(kid) > 64 || !dphp_eventid_valid(kid) ||
 		    strlen(secret) > 340 ||
-		    (len = b64u_decode(secret, strlen(secret),
-		    ks->k[ks->n].secret)) < KEY_MIN) {
+		    (len = dphp_b64_decode(DPHP_B64URL, secret,
+		    strlen(secret), ks->k[ks->n].secret)) < KEY_MIN) {
 			dphp_error("%s:%lu: not a key: \"KID SECRET\", SECRET "
 			    "at least %d bytes in base64url", path, n, KEY_MIN);
 			goto bad;
@@ -159,7 +114,7 @@ void
 dphp_keys_free(struct dphp_keys *ks)
 {
 	if (ks != NULL)
-		OPENSSL_cleanse(ks, sizeof(*ks));
+		explicit_bzero(ks, sizeof(*ks));
 	free(ks);
 }
 
@@ -178,7 +133,7 @@ part(json_t *o)
 {
 	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS), *p;
 
-	p = b64u_encode((unsigned char *)text, strlen(text));
+	p = dphp_b64_encode(DPHP_B64URL, text, strlen(text));
 	free(text);
 	return p;
 }
@@ -202,7 +157,7 @@ dphp_jwt_sign(const struct dphp_keys *ks, const char *user, json_t *roles,
 	json_decref(c);
 	signing = xasprintf("%s.%s", hp, cp);
 	mac(k, signing, strlen(signing), m);
-	sig = b64u_encode(m, sizeof(m));
+	sig = dphp_b64_encode(DPHP_B64URL, m, sizeof(m));
 	tok = xasprintf("%s.%s", signing, sig);
 	free(hp);
 	free(cp);
@@ -215,11 +170,11 @@ dphp_jwt_sign(const struct dphp_keys *ks, const char *user, json_t *roles,
 static json_t *
 object(const char *s, size_t len)
 {
-	unsigned char *buf = xmalloc(len * 3 / 4 + 1);
+	unsigned char *buf = xmalloc(len / 4 * 3 + 3);
 	json_t *o = NULL;
 	long n;
 
-	if ((n = b64u_decode(s, len, buf)) >= 0)
+	if ((n = dphp_b64_decode(DPHP_B64URL, s, len, buf)) >= 0)
 		o = json_loadb((char *)buf, (size_t)n, JSON_REJECT_DUPLICATES,
 		    NULL);
 	free(buf);
@@ -267,14 +222,14 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 		goto out;
 	bad = "the token's signature is not valid";
 	if (strlen(dot2 + 1) != 43 ||	/* 32 bytes */
-	    b64u_decode(dot2 + 1, 43, sig) != 32)
+	    dphp_b64_decode(DPHP_B64URL, dot2 + 1, 43, sig) != 32)
 		goto out;
 	kid = json_string_value(json_object_get(h, "kid"));
 	for (i = 0; i < ks->n && !ok; i++) {
 		if (kid != NULL && strcmp(kid, ks->k[i].kid) != 0)
 			continue;
 		mac(&ks->k[i], tok, (size_t)(dot2 - tok), m);
-		ok = CRYPTO_memcmp(m, sig, 32) == 0;
+		ok = same(m, sig, 32);
 	}
 	if (!ok)
 		goto out;

@@ -25,12 +25,13 @@
  *
  * Not on etcd: archives of the journal (dphp-project archive).
  */
+#include <sys/random.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/rand.h>
 
 #include "etcd.h"
 #include "queue_etcd.h"
@@ -256,7 +257,7 @@ commit(struct dphp_store *st, json_t *cmp, json_t *ops)
 	char *val;
 	int r;
 
-	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
 		dphp_error("etcd: no random bytes for a commit marker");
 		json_decref(cmp);
 		json_decref(ops);
