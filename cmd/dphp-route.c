@@ -80,7 +80,9 @@ static const char options[] =
 #define STOP_GRACE_MS 3000	/* stopping: the wait for the next ack */
 #define GONE_GRACE_MS 2000	/* the stages gone: for what they give back */
 #define TAKE_ROUND 64	/* events claimed in one round */
-#define TAKE_WINDOW 64	/* events claimed and not yet acknowledged */
+/* events claimed and not yet acknowledged: two rounds, so that the
+ * next round is taken and computed while the last one commits */
+#define TAKE_WINDOW (2 * TAKE_ROUND)
 #define PRUNE_MS 5	/* the least time between looks at what was acked */
 
 static int Dflag, eflag, iflag, vflag, wflag;

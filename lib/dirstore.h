@@ -16,8 +16,12 @@ struct dirstore {
 	int fd;			/* the store's root directory */
 	int q[Q_NDIRS];		/* -1 until opened */
 	int inotify;		/* for dphp_queue_wait; -1 until made */
-	int wd_new;		/* its watch of queue/new */
+	int wd_new, wd_cur;	/* its watches of queue/new and queue/cur */
 	int woken;		/* events of it read by a take, not waited */
+	int arrivals;		/* something came into queue/new, as read
+				 * from it, since it was last listed */
+	json_t *claims;		/* the names in queue/cur as the watch saw
+				 * them come and go (a set); NULL if unknown */
 	char **ready;		/* queue/new as last listed, sorted: what a
 				 * take goes on with while nothing came */
 	size_t nready, iready;	/* its length, and the next to try */

@@ -69,7 +69,7 @@ dirq_init(struct dirstore *ds)
 
 	for (i = 0; i < Q_NDIRS; i++)
 		ds->q[i] = -1;
-	ds->inotify = ds->wd_new = -1;
+	ds->inotify = ds->wd_new = ds->wd_cur = -1;
 	ds->expire_at = ds->expire_by = 0;	/* look at once */
 }
 
@@ -83,6 +83,7 @@ dirq_close(struct dirstore *ds)
 			close(ds->q[i]);
 	if (ds->inotify >= 0)
 		close(ds->inotify);
+	json_decref(ds->claims);
 	names_free(ds->ready, ds->nready);
 }
 
@@ -309,32 +310,112 @@ names_free(char **v, size_t n)
 	free(v);
 }
 
-/*
- * Has anything come into queue/new since it was last listed?  Read from
- * the watch that dirq_wait sets (yes without one, or when it ran
- * over); what is read here wakes the next wait at once.
- */
-static int
-arrived(struct dirstore *ds)
+/* the claims set from a listing of queue/cur (NULL if it fails) */
+static json_t *
+list_claims(struct dphp_store *st)
 {
+	json_t *set;
+	char **v;
+	size_t i, n;
+
+	if ((v = names(st, Q_CUR, &n)) == NULL)
+		return NULL;
+	set = json_object();
+	for (i = 0; i < n; i++)
+		json_object_set_new_nocheck(set, v[i], json_true());
+	names_free(v, n);
+	return set;
+}
+
+/*
+ * Watch the queue's directories, once: a wait wakes when anything
+ * comes or goes, a take knows whether queue/new has to be listed again,
+ * and the claims in queue/cur are known without a look at each.  The
+ * claims are listed after the watch is set, so that with its events,
+ * read in order, the set follows queue/cur exactly.  Without inotify,
+ * waits poll the clock and claims are looked at.
+ */
+static void
+watch(struct dphp_store *st)
+{
+	struct dirstore *ds = (struct dirstore *)st;
+	char path[64];
+	int i, wd;
+
+	if (ds->inotify >= 0 ||
+	    (ds->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return;
+	for (i = Q_NEW; i <= Q_DELAY; i++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", ds->q[i]);
+		wd = inotify_add_watch(ds->inotify, path, IN_CREATE |
+		    IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
+		if (i == Q_NEW)
+			ds->wd_new = wd;
+		if (i == Q_CUR)
+			ds->wd_cur = wd;
+	}
+	ds->arrivals = 1;
+	if (ds->wd_cur >= 0)
+		ds->claims = list_claims(st);
+}
+
+/*
+ * Read what the watch saw, in order: arrivals in queue/new, claims
+ * coming into and leaving queue/cur.  When events were lost (the
+ * kernel's queue ran over), queue/new is listed again and queue/cur
+ * too.  Events read here (not by a wait) wake the next wait at once.
+ */
+static void
+drain(struct dphp_store *st)
+{
+	struct dirstore *ds = (struct dirstore *)st;
 	char buf[4096] __attribute__((aligned(__alignof__(struct
 	    inotify_event))));
 	const struct inotify_event *ev;
+	int lost = 0;
 	ssize_t len;
 	char *p;
-	int any = 0;
 
-	if (ds->inotify < 0 || ds->ready == NULL)
-		return 1;
+	if (ds->inotify < 0)
+		return;
 	while ((len = read(ds->inotify, buf, sizeof(buf))) > 0) {
 		ds->woken = 1;
 		for (p = buf; p < buf + len; p += sizeof(*ev) + ev->len) {
 			ev = (const struct inotify_event *)p;
-			if ((ev->mask & IN_Q_OVERFLOW) || (ev->wd == ds->wd_new &&
-			    (ev->mask & (IN_CREATE | IN_MOVED_TO))))
-				any = 1;
+			if (ev->mask & IN_Q_OVERFLOW)
+				lost = 1;
+			else if (ev->wd == ds->wd_new &&
+			    (ev->mask & (IN_CREATE | IN_MOVED_TO)))
+				ds->arrivals = 1;
+			else if (ev->wd != ds->wd_cur || ev->len == 0 ||
+			    ds->claims == NULL)
+				continue;
+			else if (ev->mask & (IN_CREATE | IN_MOVED_TO))
+				json_object_set_new_nocheck(ds->claims,
+				    ev->name, json_true());
+			else
+				json_object_del(ds->claims, ev->name);
 		}
 	}
+	if (lost) {
+		ds->arrivals = 1;
+		json_decref(ds->claims);
+		ds->claims = ds->wd_cur >= 0 ? list_claims(st) : NULL;
+	}
+}
+
+/* Has anything come into queue/new since it was last listed? */
+static int
+arrived(struct dphp_store *st)
+{
+	struct dirstore *ds = (struct dirstore *)st;
+	int any;
+
+	if (ds->inotify < 0 || ds->ready == NULL)
+		return 1;
+	drain(st);
+	any = ds->arrivals;
+	ds->arrivals = 0;
 	return any;
 }
 
@@ -349,7 +430,7 @@ ready_names(struct dphp_store *st)
 {
 	struct dirstore *ds = (struct dirstore *)st;
 
-	if (!arrived(ds) && ds->iready < ds->nready)
+	if (!arrived(st) && ds->iready < ds->nready)
 		return 0;
 	names_free(ds->ready, ds->nready);
 	ds->iready = 0;
@@ -718,6 +799,7 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	if (qopen(st) != 0 || dirq_release(st) < 0 ||
 	    expire(st, part->lease_ms) != 0)
 		return -1;
+	watch(st);
 	/* a suspect goes alone: to a worker with nothing in flight, and
 	 * nothing with it */
 	if (part->idle && (v = names(st, Q_RETRY, &n)) != NULL) {
@@ -749,13 +831,21 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 	return taken;
 }
 
+/*
+ * A worker asks about each claim it has in flight, often: the watch
+ * its takes set answers without a look at the file.
+ */
 int
 dirq_claimed(struct dphp_store *st, const char *receipt)
 {
+	struct dirstore *ds = (struct dirstore *)st;
 	struct stat sb;
 
 	if (qopen(st) != 0)
 		return -1;
+	drain(st);
+	if (ds->claims != NULL)
+		return json_object_get(ds->claims, receipt) != NULL;
 	if (fstatat(Q(st, Q_CUR), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1;
 	if (errno == ENOENT)
@@ -927,21 +1017,10 @@ dirq_wait(struct dphp_store *st, int64_t ms)
 {
 	struct dirstore *ds = (struct dirstore *)st;
 	struct pollfd pf;
-	char path[64], buf[4096];
-	int i, wd;
 
 	if (qopen(st) != 0)
 		return -1;
-	if (ds->inotify < 0 &&
-	    (ds->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) >= 0)
-		for (i = Q_NEW; i <= Q_DELAY; i++) {
-			snprintf(path, sizeof(path), "/proc/self/fd/%d",
-			    ds->q[i]);
-			wd = inotify_add_watch(ds->inotify, path, IN_CREATE |
-			    IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE);
-			if (i == Q_NEW)
-				ds->wd_new = wd;
-		}
+	watch(st);
 	if (ds->inotify < 0) {		/* no inotify: poll the clock */
 		pf.fd = -1;
 		if (ms > 100)
@@ -952,8 +1031,9 @@ dirq_wait(struct dphp_store *st, int64_t ms)
 		ms = 0;
 	ds->woken = 0;
 	pf.events = POLLIN;
-	if (poll(&pf, 1, ms > 0x7fffffff ? 0x7fffffff : (int)ms) > 0)
-		while (read(ds->inotify, buf, sizeof(buf)) > 0)
-			;
+	if (poll(&pf, 1, ms > 0x7fffffff ? 0x7fffffff : (int)ms) > 0) {
+		drain(st);
+		ds->woken = 0;	/* this is the wait they woke */
+	}
 	return 0;
 }
