@@ -20,21 +20,22 @@ worker() {
 	    > "$T/commits.$n" 2> "$T/errors.$n"
 }
 
-# 300 signals "add 1" to 10 counters, admitted
+# 600 signals "add 1" to 10 counters, admitted: more than two workers'
+# windows (128 each), so that a third starting late still finds work
 admit_signals() {
-	awk 'BEGIN { for (i = 0; i < 300; i++)
+	awk 'BEGIN { for (i = 0; i < 600; i++)
 		printf "{\"v\":1,\"id\":\"e%03d\",\"ts\":\"2026-11-27T09:00:00Z\"," \
 		    "\"event\":{\"to\":\"entity:counter:k%d\",\"event\":{\"type\":" \
 		    "\"signal\",\"op\":\"add\",\"input\":1}}}\n", i, i % 10 }' > "$T/in"
 	dphp-route -d "$S" -q "$T/in" > /dev/null
 }
 
-# every input applied once (not as a duplicate), each counter at 30,
+# every input applied once (not as a duplicate), each counter at 60,
 # the queue empty
 exactly_once() {
 	cat "$T"/commits.* > "$T/all"
 	run jq -r 'select(.duplicate | not) | .input.id' "$T/all"
-	assert_equal "${#lines[@]}" 300
+	assert_equal "${#lines[@]}" 600
 	printf '%s\n' "${lines[@]}" | sort | uniq -d > "$T/twice"
 	assert_file_empty "$T/twice"
 	cat "$T"/errors.* > "$T/stderr"
@@ -47,7 +48,7 @@ exactly_once() {
 		assert_success
 		assert_stderr ""
 		run jq .state.state <<< "$output"
-		assert_output 30
+		assert_output 60
 	done
 	run queued
 	assert_output ""
