@@ -29,7 +29,7 @@ signals() {
 }
 
 # a worker on store $1, group commits of $2, until the queue is empty;
-# the commit records in $3
+# the commit records in $3 (jq handlers in-process, unless DPHP_JQ says)
 worker() {
 	dphp-route -d "$1" -t -e | dphp-lock -d "$1" | dphp-replay -d "$1" -k |
 	    dphp-commit -d "$1" -k -b "$2" > "$3"

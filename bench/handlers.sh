@@ -2,7 +2,8 @@
 # handlers.sh - part of make bench: the cost of running handlers, and of
 # an orchestration, measured through the real programs.
 #  1. entity operations/s through dphp-replay (proposals only) with the
-#     same handler one-shot and as a co-process (-k): Python and jq;
+#     same handler one-shot and as a co-process (-k): Python and jq; and
+#     the jq program in-process (bench/handlers/entity/jqcounter.jq);
 #  2. an orchestration calling 5 activities one after the other, run to
 #     the end with commits (replay | commit, round after round):
 #     activities completed/s, Python and sh handlers, co-processes.
@@ -63,12 +64,17 @@ done
 dphp-commit -i
 
 for r in $(seq "$runs"); do
-	for h in py jq; do
-		echo "$h.oneshot $(elapsed dphp-replay "$work/few.$h")" >> "$work/t"
-		echo "$h.keep $(elapsed dphp-replay -k "$work/ops.$h")" >> "$work/t"
-	done
-	echo "chain.py $(elapsed orchestrate pychain)" >> "$work/t"
-	echo "chain.sh $(elapsed orchestrate shchain)" >> "$work/t"
+	{
+		for h in py jq; do
+			echo "$h.oneshot $(elapsed env DPHP_JQ=process \
+			    dphp-replay "$work/few.$h")"
+			echo "$h.keep $(elapsed env DPHP_JQ=process \
+			    dphp-replay -k "$work/ops.$h")"
+		done
+		echo "jq.inproc $(elapsed dphp-replay "$work/ops.jq")"
+		echo "chain.py $(elapsed orchestrate pychain)"
+		echo "chain.sh $(elapsed orchestrate shchain)"
+	} >> "$work/t"
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
 done
 
@@ -79,14 +85,18 @@ rate() {	# key count
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "handlers: medians of $runs runs; $(nproc) x $cpu, $(uname -sr)"
 echo
-printf '%-46s %10s %10s %8s\n' "entity operations/s through dphp-replay" \
-    one-shot co-process ratio
-printf '%-46s %10s %10s\n' "  (operations per run)" "$oneshot" "$ops"
+printf '%-40s %10s %10s %8s %11s\n' \
+    "entity operations/s through dphp-replay" one-shot co-process ratio \
+    in-process
+printf '%-40s %10s %10s %8s %11s\n' "  (operations per run)" "$oneshot" \
+    "$ops" "" "$ops"
 for h in py jq; do
 	a=$(rate "$h.oneshot" "$oneshot")
 	b=$(rate "$h.keep" "$ops")
-	printf '%-46s %10s %10s %8s\n' "  $h handler" "$a" "$b" \
-	    "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0fx", b / a }')"
+	c=-
+	[ "$h" = jq ] && c=$(rate jq.inproc "$ops")
+	printf '%-40s %10s %10s %8s %11s\n' "  $h handler" "$a" "$b" \
+	    "$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.0fx", b / a }')" "$c"
 done
 echo
 echo "orchestration of 5 sequential activities, $orchs instances, committed:"

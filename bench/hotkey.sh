@@ -1,7 +1,7 @@
 #!/bin/sh
 # hotkey.sh - part of make bench: does an operation cost more as its
 # entity's history grows?  In the same run, the worker of queue.sh
-# (group commit -b 64, jq handler as a co-process) drains N signals
+# (group commit -b 64, the jq handler in-process) drains N signals
 # "add 1" to ONE counter, and the same N spread over KEYS counters:
 # ops/s of each and their ratio, then the hot counter's record and the
 # journal's bytes per operation.  Last, LONG signals to one counter,

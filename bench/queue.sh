@@ -1,11 +1,13 @@
 #!/bin/sh
 # queue.sh - part of make bench: durable entity operations per second
 # end to end through a worker (dphp-route -t | dphp-lock | dphp-replay
-# -k | dphp-commit -k), fsync on, with and without group commit, beside
-# the floor of the disk measured in the same run (write + fsync + rename
-# + fsync(dir): one durable replace); then the latency from admitting
-# one signal to its committed record, with a worker waiting (-w):
-# bench/latency.bash.
+# -k | dphp-commit -k), fsync on, with and without group commit, the jq
+# counter in-process and (DPHP_JQ=process) as a co-process, beside the
+# floor of the disk (write + fsync + rename + fsync(dir): one durable
+# replace) and sqlite3 doing the same updates (WAL, synchronous=FULL,
+# a transaction each, the rows there before), measured in the same run;
+# then the latency from admitting one signal to its committed record,
+# with a worker waiting (-w): bench/latency.bash.
 #
 #	BENCH_N=1000 BENCH_KEYS=100 BENCH_RUNS=3 BENCH_LAT=200 sh bench/queue.sh
 set -eu
@@ -24,6 +26,21 @@ export DPHP_HANDLERS="$here/handlers"
 
 # n signals "add 1" over the keys, as one admission
 signals "$n" "$keys" > "$work/signals"
+# the same n compare-and-set updates for sqlite3, a transaction each
+awk -v n="$n" -v keys="$keys" 'BEGIN {
+	print "PRAGMA synchronous=FULL;"
+	for (i = 0; i < n; i++)
+		printf "UPDATE kv SET v = v + 1, ver = ver + 1 WHERE " \
+		    "k = \x27k%d\x27 AND ver = %d;\n", i % keys, int(i / keys)
+}' > "$work/updates.sql"
+{
+	echo "PRAGMA journal_mode=WAL;"
+	echo "CREATE TABLE kv (k TEXT PRIMARY KEY, ver INTEGER, v INTEGER);"
+	echo "BEGIN;"
+	awk -v keys="$keys" 'BEGIN { for (k = 0; k < keys; k++)
+		printf "INSERT INTO kv VALUES (\x27k%d\x27, 0, 0);\n", k }'
+	echo "COMMIT;"
+} > "$work/rows.sql"
 
 : > "$work/times"
 for r in $(seq "$runs"); do
@@ -31,16 +48,28 @@ for r in $(seq "$runs"); do
 	floor=$("$here/floor" "$work/floor.d" "$n" |
 	    awk '{ printf "%d", $1 * 1e9 }')
 	echo "floor $floor" >> "$work/times"
-	for b in 1 64; do
+	rm -f "$work/db" "$work/db-wal" "$work/db-shm"
+	sqlite3 "$work/db" < "$work/rows.sql" > /dev/null
+	s=$(now)
+	sqlite3 "$work/db" < "$work/updates.sql" > /dev/null
+	e=$(now)
+	[ "$(sqlite3 "$work/db" 'SELECT sum(v) FROM kv')" = "$n" ] ||
+	    { echo "bench: sqlite3 lost updates" >&2; exit 1; }
+	echo "sqlite $((e - s))" >> "$work/times"
+	for w in 1 64 64p; do
 		rm -rf "$work/store" && dphp-commit -d "$work/store" -i
 		s=$(now)
 		dphp-route -d "$work/store" -q "$work/signals" > /dev/null
 		m=$(now)
-		worker "$work/store" "$b" "$work/commits"
+		case $w in
+		*p) (export DPHP_JQ=process
+		    worker "$work/store" 64 "$work/commits") ;;
+		*) worker "$work/store" "$w" "$work/commits" ;;
+		esac
 		e=$(now)
 		check_total "$work/store" "$n"
 		echo "admit $((m - s))" >> "$work/times"
-		echo "worker$b $((e - m))" >> "$work/times"
+		echo "worker$w $((e - m))" >> "$work/times"
 	done
 	printf 'run %d of %d done\n' "$r" "$runs" >&2
 done
@@ -49,24 +78,26 @@ done
 bash "$here/latency.bash" "$work" "$lat" > "$work/latency"
 
 echo "durable entity operations through a worker: $n signals over $keys"
-echo "entities, jq handler as a co-process, median of $runs runs"
+echo "entities, jq counters, median of $runs runs"
 machine "$work"
 echo
 awk -v n="$n" "$median_awk"'
 { t[$1] = t[$1] " " $2 }
 END {
 	name["floor"] = "disk floor: write+fsync+rename+fsync(dir)"
+	name["sqlite"] = "sqlite3 WAL FULL, the same updates (CAS)"
 	name["admit"] = "admission, dphp-route -q (one sync per batch)"
-	name["worker1"] = "worker, dphp-commit -b 1"
-	name["worker64"] = "worker, dphp-commit -b 64 (group commit)"
+	name["worker1"] = "worker, dphp-commit -b 1, jq in-process"
+	name["worker64"] = "worker, -b 64 (group commit), jq in-process"
+	name["worker64p"] = "worker, -b 64, jq as a co-process"
 	for (m in t)
 		rate[m] = n / (median(t[m]) / 1e9)
-	printf "%-48s %8s %9s\n", "", "ops/s", "vs floor"
-	split("floor admit worker1 worker64", order, " ")
-	for (i = 1; i <= 4; i++) {
+	printf "%-46s %8s %9s %10s\n", "", "ops/s", "vs floor", "vs sqlite"
+	split("floor sqlite admit worker1 worker64 worker64p", order, " ")
+	for (i = 1; i <= 6; i++) {
 		m = order[i]
-		printf "%-48s %8.0f %9.2f\n", name[m], rate[m],
-		    rate[m] / rate["floor"]
+		printf "%-46s %8.0f %9.2f %10.2f\n", name[m], rate[m],
+		    rate[m] / rate["floor"], rate[m] / rate["sqlite"]
 	}
 }' "$work/times"
 echo

@@ -1,6 +1,6 @@
 /*
- * dynlib.c - libarchive, libcurl and libcrypto, loaded when first
- * needed.  Linked into every program, the first two and the forty
+ * dynlib.c - libarchive, libcurl, libcrypto and libjq, loaded when
+ * first needed.  Linked into every program, the first two and the forty
  * libraries they bring (TLS, Kerberos, LDAP, ICU...) made each start
  * take about 13 ms more on our machines, and libcrypto alone 3.5 ms
  * (BENCHMARKS.md), paid by every stage of a pipeline and every
@@ -17,6 +17,7 @@
 #include <curl/curl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <jq.h>
 
 #include "dynlib.h"
 #include "util.h"
@@ -24,6 +25,7 @@
 void *dphp_la[DPHP_LA_N];
 void *dphp_curl[DPHP_CURL_N];
 void *dphp_crypto[DPHP_CRYPTO_N];
+void *dphp_jq[DPHP_JQ_N];
 
 /* load soname and the n functions named into fn, once: 0, or -1 after
  * a message (and again at the next call) */
@@ -117,4 +119,35 @@ dphp_crypto_load(void)
 	};
 
 	return load("libcrypto.so.3", names, dphp_crypto, DPHP_CRYPTO_N);
+}
+
+int
+dphp_jq_load(void)
+{
+	static const char *const names[DPHP_JQ_N] = {
+		"jq_compile",
+		"jq_get_error_message",
+		"jq_get_exit_code",
+		"jq_halt",
+		"jq_halted",
+		"jq_init",
+		"jq_next",
+		"jq_set_debug_cb",
+		"jq_set_error_cb",
+		"jq_start",
+		"jq_teardown",
+		"jv_copy",
+		"jv_dump_string",
+		"jv_free",
+		"jv_get_kind",
+		"jv_invalid",
+		"jv_invalid_get_msg",
+		"jv_invalid_has_msg",
+		"jv_number_value",
+		"jv_parse_sized",
+		"jv_string_length_bytes",
+		"jv_string_value",
+	};
+
+	return load("libjq.so.1", names, dphp_jq, DPHP_JQ_N);
 }

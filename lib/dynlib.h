@@ -1,11 +1,12 @@
 /*
  * dynlib.h - shared libraries loaded when first needed (dynlib.c):
  * libarchive, for compressed or archived input, snapshots and journal
- * archives; libcurl, for the etcd store; libcrypto, for signing keys.
- * A file that calls one includes this header after the library's own,
- * so that each call goes through the table loaded by dphp_archive_load,
- * dphp_curl_load or dphp_crypto_load (0, or -1 after a message), which
- * it calls first.
+ * archives; libcurl, for the etcd store; libcrypto, for signing keys;
+ * libjq, for handlers written in jq.  A file that calls one includes
+ * this header after the library's own, so that each call goes through
+ * the table loaded by dphp_archive_load, dphp_curl_load,
+ * dphp_crypto_load or dphp_jq_load (0, or -1 after a message), which it
+ * calls first.
  */
 #ifndef DPHP_DYNLIB_H
 #define DPHP_DYNLIB_H
@@ -122,6 +123,58 @@ extern void *dphp_crypto[DPHP_CRYPTO_N];
 int dphp_crypto_load(void);
 #define EVP_sha256 ((__typeof__(EVP_sha256) *)dphp_crypto[DPHP_CRYPTO_EVP_sha256])
 #define HMAC ((__typeof__(HMAC) *)dphp_crypto[DPHP_CRYPTO_HMAC])
+#endif
+
+#ifdef JQ_H
+enum {
+	DPHP_JQ_jq_compile,
+	DPHP_JQ_jq_get_error_message,
+	DPHP_JQ_jq_get_exit_code,
+	DPHP_JQ_jq_halt,
+	DPHP_JQ_jq_halted,
+	DPHP_JQ_jq_init,
+	DPHP_JQ_jq_next,
+	DPHP_JQ_jq_set_debug_cb,
+	DPHP_JQ_jq_set_error_cb,
+	DPHP_JQ_jq_start,
+	DPHP_JQ_jq_teardown,
+	DPHP_JQ_jv_copy,
+	DPHP_JQ_jv_dump_string,
+	DPHP_JQ_jv_free,
+	DPHP_JQ_jv_get_kind,
+	DPHP_JQ_jv_invalid,
+	DPHP_JQ_jv_invalid_get_msg,
+	DPHP_JQ_jv_invalid_has_msg,
+	DPHP_JQ_jv_number_value,
+	DPHP_JQ_jv_parse_sized,
+	DPHP_JQ_jv_string_length_bytes,
+	DPHP_JQ_jv_string_value,
+	DPHP_JQ_N
+};
+extern void *dphp_jq[DPHP_JQ_N];
+int dphp_jq_load(void);
+#define jq_compile ((__typeof__(jq_compile) *)dphp_jq[DPHP_JQ_jq_compile])
+#define jq_get_error_message ((__typeof__(jq_get_error_message) *)dphp_jq[DPHP_JQ_jq_get_error_message])
+#define jq_get_exit_code ((__typeof__(jq_get_exit_code) *)dphp_jq[DPHP_JQ_jq_get_exit_code])
+#define jq_halt ((__typeof__(jq_halt) *)dphp_jq[DPHP_JQ_jq_halt])
+#define jq_halted ((__typeof__(jq_halted) *)dphp_jq[DPHP_JQ_jq_halted])
+#define jq_init ((__typeof__(jq_init) *)dphp_jq[DPHP_JQ_jq_init])
+#define jq_next ((__typeof__(jq_next) *)dphp_jq[DPHP_JQ_jq_next])
+#define jq_set_debug_cb ((__typeof__(jq_set_debug_cb) *)dphp_jq[DPHP_JQ_jq_set_debug_cb])
+#define jq_set_error_cb ((__typeof__(jq_set_error_cb) *)dphp_jq[DPHP_JQ_jq_set_error_cb])
+#define jq_start ((__typeof__(jq_start) *)dphp_jq[DPHP_JQ_jq_start])
+#define jq_teardown ((__typeof__(jq_teardown) *)dphp_jq[DPHP_JQ_jq_teardown])
+#define jv_copy ((__typeof__(jv_copy) *)dphp_jq[DPHP_JQ_jv_copy])
+#define jv_dump_string ((__typeof__(jv_dump_string) *)dphp_jq[DPHP_JQ_jv_dump_string])
+#define jv_free ((__typeof__(jv_free) *)dphp_jq[DPHP_JQ_jv_free])
+#define jv_get_kind ((__typeof__(jv_get_kind) *)dphp_jq[DPHP_JQ_jv_get_kind])
+#define jv_invalid ((__typeof__(jv_invalid) *)dphp_jq[DPHP_JQ_jv_invalid])
+#define jv_invalid_get_msg ((__typeof__(jv_invalid_get_msg) *)dphp_jq[DPHP_JQ_jv_invalid_get_msg])
+#define jv_invalid_has_msg ((__typeof__(jv_invalid_has_msg) *)dphp_jq[DPHP_JQ_jv_invalid_has_msg])
+#define jv_number_value ((__typeof__(jv_number_value) *)dphp_jq[DPHP_JQ_jv_number_value])
+#define jv_parse_sized ((__typeof__(jv_parse_sized) *)dphp_jq[DPHP_JQ_jv_parse_sized])
+#define jv_string_length_bytes ((__typeof__(jv_string_length_bytes) *)dphp_jq[DPHP_JQ_jv_string_length_bytes])
+#define jv_string_value ((__typeof__(jv_string_value) *)dphp_jq[DPHP_JQ_jv_string_value])
 #endif
 
 #endif

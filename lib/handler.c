@@ -1,7 +1,9 @@
 /*
  * handler.c - running a user's handler, the Application layer: the
  * executable DIR/KIND/NAME reads JSON request lines and answers one JSON
- * object line each (dphp-handler(5)).  A one-shot handler gets one
+ * object line each (dphp-handler(5)); a jq program DIR/KIND/NAME.jq,
+ * when there is one, is run in-process instead (jqhandler.c).  A
+ * one-shot handler gets one
  * request and end of input, and must exit; with keep set, a handler is
  * kept running as a co-process for the next request, and started again
  * if it dies.  Its standard error is passed on line by line, prefixed
@@ -31,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jqhandler.h"
 #include "kinds.h"
 #include "util.h"
 
@@ -349,6 +352,31 @@ runnable(const struct dphp_handlers *h, const char *label, const char *path,
 }
 
 /*
+ * Is path a jq program to run in-process, a file (or a link to one)?
+ * Not with DPHP_JQ=process, which runs the executable NAME instead (as
+ * a co-process, the same program run by jq(1)); any other value but
+ * empty is the configuration's trouble: -1.  Once compiled, a program is
+ * kept, as a co-process is, without a look at its file.
+ */
+static int
+jq_program(const struct dphp_handlers *h, const char *label,
+    const char *path, char *why, size_t whysz)
+{
+	const char *how = getenv("DPHP_JQ");
+	struct stat sb;
+
+	if (how != NULL && strcmp(how, "process") == 0)
+		return 0;
+	if (how != NULL && how[0] != '\0') {
+		trouble(h, 0, why, whysz, "DPHP_JQ is '%s': 'process', or "
+		    "empty", how);
+		return -1;
+	}
+	return dphp_jq_known(label) ||
+	    (stat(path, &sb) == 0 && S_ISREG(sb.st_mode));
+}
+
+/*
  * A sh handler that failed and names the sh library, which cannot be
  * read: the library is the trouble, not the operation.
  */
@@ -384,15 +412,32 @@ dphp_handler_call(const struct dphp_handlers *h, const struct dphp_id *id,
 	struct timespec zero = { 0, 0 };
 	struct proc *p;
 	json_error_t err;
-	char *path, *label, *req, *nl, *answer;
+	char *path, *label, *req, *nl, *answer, reason[1024];
 	size_t linelen;
 	int64_t deadline;
-	int timedout, eof, overflow = 0, reused;
+	int timedout, eof, overflow = 0, reused, r;
 
 	*out = NULL;
 	why[0] = '\0';
 	label = xasprintf("%s/%s", dphp_kind_name(id->kind), id->name);
-	path = xasprintf("%s/%s", h->dir, label);
+	path = xasprintf("%s/%s.jq", h->dir, label);
+	if ((r = jq_program(h, label, path, why, whysz)) < 0) {
+		free(path);
+		free(label);
+		return -1;
+	}
+	if (r > 0) {
+		/* a program that does not compile is the configuration's */
+		if (dphp_jq_call(path, label, request, h->timeout_ms, out,
+		    reason, sizeof(reason)) == DPHP_JQ_TROUBLE)
+			trouble(h, 0, why, whysz, "%s", reason);
+		else
+			snprintf(why, whysz, "%s", reason);
+		free(path);
+		free(label);
+		return *out == NULL ? -1 : 0;
+	}
+	path[strlen(path) - 3] = '\0';
 	if (!runnable(h, label, path, dphp_kind_name(id->kind), why,
 	    whysz)) {
 		free(path);
@@ -522,4 +567,5 @@ dphp_handlers_close(void)
 		running = p->next;
 		finish(p, 0, NULL, 0);
 	}
+	dphp_jq_close();
 }

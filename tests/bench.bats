@@ -35,23 +35,26 @@ rows() {
 	    'dphp-commit -b 64 \(group commit\)'
 }
 
-@test "bench/queue.sh: admission, the worker one by one and grouped, latency" {
+@test "bench/queue.sh: admission, the worker one by one and grouped, sqlite3, latency" {
 	run --separate-stderr sh "$TOP/bench/queue.sh"
 	assert_success
 	assert_stderr "run 1 of 1 done"
 	rows 'disk floor: write\+fsync\+rename\+fsync\(dir\)' \
+	    'sqlite3 WAL FULL, the same updates \(CAS\)' \
 	    'admission, dphp-route -q \(one sync per batch\)' \
-	    'worker, dphp-commit -b 1' \
-	    'worker, dphp-commit -b 64 \(group commit\)'
+	    'worker, dphp-commit -b 1, jq in-process' \
+	    'worker, -b 64 \(group commit\), jq in-process' \
+	    'worker, -b 64, jq as a co-process'
 	assert_line --regexp '^  a dphp-route -q per signal: p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms$'
 	assert_line --regexp '^  a long-lived dphp-route -q reading a pipe: p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms$'
 }
 
-@test "bench/handlers.sh: one-shot and co-process handlers, an orchestration of activities" {
+@test "bench/handlers.sh: one-shot, co-process and in-process handlers, an orchestration of activities" {
 	run --separate-stderr sh "$TOP/bench/handlers.sh"
 	assert_success
 	assert_stderr "run 1 of 1 done"
-	rows '  py handler' '  jq handler'
+	assert_line --regexp '^  py handler +[0-9]+ +[0-9]+ +[0-9]+x +-$'
+	assert_line --regexp '^  jq handler +[0-9]+ +[0-9]+ +[0-9]+x +[0-9]+$'
 	assert_line --regexp '^  Python handlers, co-processes +[0-9]+ activities/s$'
 	assert_line --regexp '^  sh \+ jq handlers, co-processes +[0-9]+ activities/s$'
 }

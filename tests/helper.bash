@@ -14,8 +14,15 @@ bats_load_library bats-file
 
 # Suites linked into tests/etcd/ run again on an etcd cluster of three
 # members, started for the file on loopback ports and stopped after it.
+# Those linked into tests/jqprocess/ run again with the handlers written
+# in jq (NAME.jq) run as co-processes by jq(1), not in-process.
+unset DPHP_JQ
 if [[ $BATS_TEST_DIRNAME == */tests/etcd ]]; then
 	ON_ETCD=1
+	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+elif [[ $BATS_TEST_DIRNAME == */tests/jqprocess ]]; then
+	ON_ETCD=
+	export DPHP_JQ=process
 	TOP=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 else
 	ON_ETCD=

@@ -1,0 +1,1 @@
+../dphp-replay.bats
