@@ -96,6 +96,16 @@ dphp_slurpat(int dfd, const char *name, size_t max, size_t *lenp)
 }
 
 char *
+dphp_slurp(const char *path, size_t max, size_t *lenp)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	return slurpfd(fd, max, lenp);
+}
+
+char *
 dphp_slurpat_shared(int dfd, const char *name, size_t max, size_t *lenp)
 {
 	int fd;

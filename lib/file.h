@@ -17,6 +17,8 @@ int dphp_write_all(int fd, const char *, size_t n);
 /* a whole small regular file relative to dfd, not through a link,
  * NUL-terminated: new, or NULL and errno (EFBIG: longer than max) */
 char *dphp_slurpat(int dfd, const char *name, size_t max, size_t *len);
+/* the same for a file named by path, a link followed */
+char *dphp_slurp(const char *path, size_t max, size_t *len);
 /* the same, read under a shared flock(2): never while it is overwritten */
 char *dphp_slurpat_shared(int dfd, const char *name, size_t max,
     size_t *len);

@@ -3,21 +3,21 @@
  * executable DIR/KIND/NAME reads JSON request lines and answers one JSON
  * object line each (dphp-handler(5)); a jq program DIR/KIND/NAME.jq,
  * when there is one, is run in-process instead (jqhandler.c).  A
- * one-shot handler gets one
- * request and end of input, and must exit; with keep set, a handler is
- * kept running as a co-process for the next request, and started again
- * if it dies.  Its standard error is passed on line by line, prefixed
- * with KIND/NAME.  Anything that goes wrong with the handler (a crash, a
- * non-zero exit, a time-out, output that is not one JSON object) is
- * returned as a reason, never as a crashed stage: the caller turns it
- * into a failed operation.  What is wrong with the configuration rather
- * than the handler (no handler, its directory missing, not executable,
- * the sh library it sources unreadable) is also set as trouble: the
- * stage gives the event back and stops, rather than commit failures
- * that fixing the configuration could not undo.  A handler runs in a process group of its
- * own, killed whole on a time-out, so that what it started cannot keep
- * the stage waiting; its standard error is read for a moment after it
- * ends, not until every process that holds it has closed it.
+ * one-shot handler gets one request and end of input, and must exit;
+ * with keep set, a handler is kept running as a co-process for the next
+ * request, and started again if it dies.  Its standard error is passed
+ * on line by line, prefixed with KIND/NAME.  Anything that goes wrong
+ * with the handler (a crash, a non-zero exit, a time-out, output that is
+ * not one JSON object) is returned as a reason, never as a crashed
+ * stage: the caller turns it into a failed operation.  What is wrong
+ * with the configuration rather than the handler (no handler, its
+ * directory missing, not executable, the sh library it sources
+ * unreadable) is also set as trouble: the stage gives the event back and
+ * stops, rather than commit failures that fixing the configuration could
+ * not undo.  A handler runs in a process group of its own, killed whole
+ * on a time-out, so that what it started cannot keep the stage waiting;
+ * its standard error is read for a moment after it ends, not until every
+ * process that holds it has closed it.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>

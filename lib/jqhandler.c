@@ -20,7 +20,6 @@
 #include <sys/time.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +107,7 @@ program(const char *path, const char *label, char *why, size_t whysz)
 		snprintf(why, whysz, "handler %s: cannot load libjq", label);
 		return NULL;
 	}
-	if ((text = dphp_slurpat(AT_FDCWD, path, PROGRAM_MAX, &len)) == NULL) {
+	if ((text = dphp_slurp(path, PROGRAM_MAX, &len)) == NULL) {
 		snprintf(why, whysz, "handler %s: cannot read '%s': %s", label,
 		    path, errno == EFBIG ? "longer than 1 MiB" :
 		    strerror(errno));
