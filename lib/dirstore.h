@@ -22,6 +22,7 @@ struct dirstore {
 				 * from it, since it was last listed */
 	json_t *claims;		/* the names in queue/cur as the watch saw
 				 * them come and go (a set); NULL if unknown */
+	int64_t drained_ms;	/* when dirq_claimed last read the watch */
 	char **ready;		/* queue/new as last listed, sorted: what a
 				 * take goes on with while nothing came */
 	size_t nready, iready;	/* its length, and the next to try */

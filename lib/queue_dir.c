@@ -771,12 +771,16 @@ static int
 take1(struct dphp_store *st, const struct dphp_queue_part *part, int dir,
     const char *name, dphp_taken_fn *fn, void *arg, size_t *bad)
 {
+	struct dirstore *ds = (struct dirstore *)st;
 	struct dphp_desc d;
 	json_t *env;
 	int r;
 
 	if ((r = claim(st, dir, name, part->lease_ms)) <= 0)
 		return r;
+	/* known at once, not when the watch's event is read */
+	if (ds->claims != NULL)
+		json_object_set_new_nocheck(ds->claims, name, json_true());
 	if ((env = load(st, part, name, &d)) == NULL) {
 		++*bad;
 		return 0;
@@ -833,17 +837,24 @@ dirq_take(struct dphp_store *st, const struct dphp_queue_part *part,
 
 /*
  * A worker asks about each claim it has in flight, often: the watch
- * its takes set answers without a look at the file.
+ * its takes set answers without a look at the file.  Its events are
+ * read once a millisecond at most, not once a claim: a claim of this
+ * worker's is in the set from the take on, so what is stale is only an
+ * acknowledgement not seen yet.
  */
 int
 dirq_claimed(struct dphp_store *st, const char *receipt)
 {
 	struct dirstore *ds = (struct dirstore *)st;
 	struct stat sb;
+	int64_t now = dphp_monotonic_ms();
 
 	if (qopen(st) != 0)
 		return -1;
-	drain(st);
+	if (now != ds->drained_ms) {
+		drain(st);
+		ds->drained_ms = now;
+	}
 	if (ds->claims != NULL)
 		return json_object_get(ds->claims, receipt) != NULL;
 	if (fstatat(Q(st, Q_CUR), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0)
