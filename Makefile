@@ -116,7 +116,7 @@ lint: deps
 	python3 -c 'import sys; [compile(open(f).read(), f, "exec") for f in sys.argv[1:]]' \
 		examples/python/dphp.py examples/python/handlers/*/[!_]* \
 		bench/handlers/*/py* tests/fixtures/lossy-proxy
-	shellcheck -s bash completions/dphp.bash tests/helper.bash
+	shellcheck -s bash completions/dphp.bash tests/helper.bash bench/*.bash
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \

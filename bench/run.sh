@@ -7,6 +7,8 @@ sh "$here/cas.sh"
 echo
 sh "$here/handlers.sh"
 echo
+bash "$here/orchestrations.bash"
+echo
 sh "$here/queue.sh"
 echo
 sh "$here/hotkey.sh"

@@ -12,6 +12,7 @@ setup() {
 	export BENCH_LAT=5 BENCH_OPS=20 BENCH_ONESHOT_OPS=2 BENCH_ORCHESTRATIONS=2
 	export BENCH_LOCK_N=10 BENCH_LOCK_KEYS=3 BENCH_AUTHZ_N=20
 	export BENCH_AUTHZ_KEYS=3 BENCH_REPLAY_N=100 BENCH_REPLAY_KEYS=10
+	export BENCH_ORCH_N=2 BENCH_ORCH_NSH=1 BENCH_ORCH_LAT=3 BENCH_ORCH_STEPS=12
 	[ -x "$TOP/bench/floor" ] || fail "no bench/floor: make bench/floor"
 }
 
@@ -57,6 +58,16 @@ rows() {
 	assert_line --regexp '^  jq handler +[0-9]+ +[0-9]+ +[0-9]+x +[0-9]+$'
 	assert_line --regexp '^  Python handlers, co-processes +[0-9]+ activities/s$'
 	assert_line --regexp '^  sh \+ jq handlers, co-processes +[0-9]+ activities/s$'
+}
+
+@test "bench/orchestrations.bash: chains drained, a workflow's latency, a long chain's steps" {
+	run --separate-stderr bash "$TOP/bench/orchestrations.bash"
+	assert_success
+	assert_stderr "run 1 of 1 done"
+	assert_line --regexp '^2 x 5 activities, Python co-processes \(pychain\) +[0-9]+ activities/s$'
+	assert_line --regexp '^1 x 5 activities, sh library \(shchain\) +[0-9]+ activities/s$'
+	assert_line --regexp '^a 3-step workflow, admitted to completed +p50 [0-9.]+ ms, p99 [0-9.]+ ms$'
+	assert_line --regexp '^a chain of 12 steps: a step at steps 8-12 +[0-9.]+ ms, at the last five [0-9.]+ ms: [0-9.]+$'
 }
 
 @test "bench/locks.sh, bench/authz.sh, bench/replay.sh: their reports" {
