@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <jq.h>
@@ -114,6 +115,7 @@ int
 dphp_crypto_load(void)
 {
 	static const char *const names[DPHP_CRYPTO_N] = {
+		"CRYPTO_memcmp",
 		"EVP_sha256",
 		"HMAC",
 	};

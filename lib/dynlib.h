@@ -115,12 +115,14 @@ int dphp_curl_load(void);
 
 #ifdef OPENSSL_HMAC_H
 enum {
+	DPHP_CRYPTO_CRYPTO_memcmp,
 	DPHP_CRYPTO_EVP_sha256,
 	DPHP_CRYPTO_HMAC,
 	DPHP_CRYPTO_N
 };
 extern void *dphp_crypto[DPHP_CRYPTO_N];
 int dphp_crypto_load(void);
+#define CRYPTO_memcmp ((__typeof__(CRYPTO_memcmp) *)dphp_crypto[DPHP_CRYPTO_CRYPTO_memcmp])
 #define EVP_sha256 ((__typeof__(EVP_sha256) *)dphp_crypto[DPHP_CRYPTO_EVP_sha256])
 #define HMAC ((__typeof__(HMAC) *)dphp_crypto[DPHP_CRYPTO_HMAC])
 #endif

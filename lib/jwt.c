@@ -1,8 +1,9 @@
 /*
  * jwt.c - who acts: HS256 JSON Web Tokens (RFC 7519) made and checked
  * with keys from a file, so that an event from outside the trust
- * boundary carries a user it cannot forge.  HMAC-SHA256 is libcrypto's,
- * loaded with the keys (dynlib.c), since most runs have none.
+ * boundary carries a user it cannot forge.  HMAC-SHA256 and the
+ * constant-time compare are libcrypto's, loaded with the keys
+ * (dynlib.c), since most runs have none.
  *
  * The key file has one key a line, "KID SECRET", SECRET in base64url
  * (at least 32 bytes); blank lines and lines starting with '#' are
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -38,19 +40,6 @@ struct dphp_keys {
 	struct key k[KEYS_MAX];
 	size_t n;
 };
-
-/* whether a[0..n) and b[0..n) are equal, in a time that does not tell
- * where they differ */
-static int
-same(const unsigned char *a, const unsigned char *b, size_t n)
-{
-	volatile unsigned char d = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d == 0;
-}
 
 struct dphp_keys *
 dphp_keys_load(const char *path)
@@ -229,7 +218,7 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 		if (kid != NULL && strcmp(kid, ks->k[i].kid) != 0)
 			continue;
 		mac(&ks->k[i], tok, (size_t)(dot2 - tok), m);
-		ok = same(m, sig, 32);
+		ok = CRYPTO_memcmp(m, sig, 32) == 0;
 	}
 	if (!ok)
 		goto out;
