@@ -15,7 +15,7 @@ CC = cc
 CFLAGS = -O2 -g -fstack-protector-strong
 CPPFLAGS = -D_FORTIFY_SOURCE=2
 LDFLAGS =
-LDLIBS = -ljansson -ldl
+LDLIBS = -ljansson -ldl -pthread
 
 # Not meant to be overridden: the language level and the warnings.
 WERROR_true = -Werror
@@ -37,7 +37,7 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
 	lib/store_etcd.o lib/queue_etcd.o lib/jsonout.o lib/beneath.o \
 	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o lib/seenidx.o lib/dynlib.o \
-	lib/base64.o lib/jqhandler.o
+	lib/base64.o lib/jqhandler.o lib/remover.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5

@@ -696,7 +696,8 @@ main(int argc, char *argv[])
 		json_decref(chain);
 		dphp_handlers_close();
 	}
-	dphp_store_close(store);
+	if (dphp_store_close(store) != 0 && r == 0)
+		r = DPHP_EXIT_SYS;
 	dphp_fshut();
 	return r;
 }

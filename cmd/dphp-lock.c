@@ -176,7 +176,8 @@ command(int n, char **entities, char **cmd, struct dphp_locked *o)
 	if ((store = dphp_store_open(spec)) == NULL)
 		return DPHP_EXIT_SYS;
 	r = dphp_run_locked(store, entities, n, cmd, o);
-	dphp_store_close(store);
+	if (dphp_store_close(store) != 0 && r == 0)
+		r = DPHP_EXIT_SYS;
 	free(owner);
 	return r;
 }
@@ -250,7 +251,8 @@ main(int argc, char *argv[])
 		r = Fflag ? force(Fflag) :
 		    dphp_store_list_space(store, DPHP_SPACE_LOCK,
 		    DPHP_KIND_ENTITY, listed, &now) ? DPHP_EXIT_SYS : 0;
-		dphp_store_close(store);
+		if (dphp_store_close(store) != 0 && r == 0)
+			r = DPHP_EXIT_SYS;
 		dphp_fshut();
 		return r;
 	}
@@ -275,7 +277,8 @@ main(int argc, char *argv[])
 	r = dphp_each_event(argc, argv, pass, NULL);
 	if (r == 0 && rejected)
 		r = DPHP_EXIT_INPUT;
-	dphp_store_close(store);
+	if (dphp_store_close(store) != 0 && r == 0)
+		r = DPHP_EXIT_SYS;
 	dphp_fshut();
 	return r;
 }

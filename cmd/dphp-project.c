@@ -681,7 +681,8 @@ main(int argc, char *argv[])
 	else
 		r = ls(argc - 1, argv + 1);
 	dphp_mapping_free(map);
-	dphp_store_close(store);
+	if (dphp_store_close(store) != 0 && r == 0)
+		r = DPHP_EXIT_SYS;
 	dphp_policy_free(policy);
 	json_decref(by);
 	dphp_fshut();

@@ -681,7 +681,8 @@ main(int argc, char *argv[])
 	dphp_policy_free(policy);
 	if (rejects != NULL && fclose(rejects) == EOF)
 		dphp_die(DPHP_EXIT_SYS, "cannot write the rejects:");
-	dphp_store_close(store);
+	if (dphp_store_close(store) != 0 && r == 0)
+		r = DPHP_EXIT_SYS;
 	dphp_fshut();
 	return r;
 }

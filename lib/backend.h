@@ -16,7 +16,7 @@ struct dphp_backend {
 	int chains;		/* takes changes that follow others (after) */
 	struct dphp_store *(*open)(const char *spec);
 	int (*init)(const char *spec);
-	void (*close)(struct dphp_store *);
+	int (*close)(struct dphp_store *);
 	int (*get)(struct dphp_store *, const struct dphp_id *, json_t **,
 	    char *);
 	/* ids[i] is changes[i].id, parsed, and distinct but for guards and

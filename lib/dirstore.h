@@ -29,6 +29,8 @@ struct dirstore {
 	int64_t expire_at;	/* the next look for claims run out: the
 				 * earliest lease seen to end (wall clock) */
 	int64_t expire_by;	/* and at the latest (monotonic) */
+	struct dphp_remover *remover;	/* of acknowledged claims; NULL
+					 * until the first */
 	int frozen;		/* journal/.lock held shared; -1 if not */
 	int booted;		/* the records are known to be up to the
 				 * journal in this boot (journal_dir.c) */

@@ -48,6 +48,7 @@
 
 #include "file.h"
 #include "queue_dir.h"
+#include "remover.h"
 #include "store.h"
 #include "util.h"
 
@@ -70,13 +71,14 @@ dirq_init(struct dirstore *ds)
 	for (i = 0; i < Q_NDIRS; i++)
 		ds->q[i] = -1;
 	ds->inotify = ds->wd_new = ds->wd_cur = -1;
+	ds->remover = NULL;
 	ds->expire_at = ds->expire_by = 0;	/* look at once */
 }
 
-void
+int
 dirq_close(struct dirstore *ds)
 {
-	int i;
+	int i, r = dphp_remover_stop(ds->remover);
 
 	for (i = 0; i < Q_NDIRS; i++)
 		if (ds->q[i] >= 0)
@@ -85,6 +87,7 @@ dirq_close(struct dirstore *ds)
 		close(ds->inotify);
 	json_decref(ds->claims);
 	names_free(ds->ready, ds->nready);
+	return r;
 }
 
 /* make (durably) and open the queue's directories; 0 or -1 */
@@ -242,6 +245,7 @@ out:
 	return r;
 }
 
+/* a claim this program acknowledged is not pending, removed or not */
 int
 dirq_pending(struct dphp_store *st, const char *receipt)
 {
@@ -249,7 +253,8 @@ dirq_pending(struct dphp_store *st, const char *receipt)
 
 	if (qopen(st) != 0)
 		return 1;	/* when in doubt, deliver again */
-	return fstatat(Q(st, Q_CUR), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
+	return (!dphp_remover_has(((struct dirstore *)st)->remover, receipt) &&
+	    fstatat(Q(st, Q_CUR), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0) ||
 	    fstatat(Q(st, Q_NEW), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    fstatat(Q(st, Q_RETRY), receipt, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 }
@@ -851,6 +856,8 @@ dirq_claimed(struct dphp_store *st, const char *receipt)
 
 	if (qopen(st) != 0)
 		return -1;
+	if (dphp_remover_has(ds->remover, receipt))
+		return 0;	/* acknowledged here */
 	if (now != ds->drained_ms) {
 		drain(st);
 		ds->drained_ms = now;
@@ -865,16 +872,19 @@ dirq_claimed(struct dphp_store *st, const char *receipt)
 	return -1;
 }
 
+/* the claim's removal is left to a thread (remover.c): nothing waits
+ * for it but the router's window, which sees it land */
 int
 dirq_ack(struct dphp_store *st, const char *receipt)
 {
+	struct dirstore *ds = (struct dirstore *)st;
+
 	if (qopen(st) != 0)
 		return -1;
-	if (unlinkat(Q(st, Q_CUR), receipt, 0) != 0 && errno != ENOENT) {
-		dphp_error("cannot acknowledge 'queue/cur/%s':", receipt);
+	if (ds->remover == NULL && (ds->remover = dphp_remover_start(
+	    Q(st, Q_CUR), "queue/cur")) == NULL)
 		return -1;
-	}
-	return 0;
+	return dphp_remover_add(ds->remover, receipt);
 }
 
 int

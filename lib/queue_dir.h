@@ -8,7 +8,7 @@
 #include "dirstore.h"
 
 void dirq_init(struct dirstore *);
-void dirq_close(struct dirstore *);
+int dirq_close(struct dirstore *);	/* 0, or -1 with a message */
 /* seq[i]: the place of envs[i] among those emitted together (NULL: i) */
 int dirq_cancel(struct dphp_store *, json_t *);
 int dirq_admit(struct dphp_store *, json_t **envs, const size_t *seq,

@@ -115,16 +115,18 @@ dphp_store_init(const char *spec)
 	return be == NULL ? -1 : be->init(spec);
 }
 
-void
+int
 dphp_store_close(struct dphp_store *st)
 {
 	char *spec;
+	int r;
 
 	if (st == NULL)
-		return;
+		return 0;
 	spec = st->spec;
-	st->be->close(st);
+	r = st->be->close(st);
 	free(spec);
+	return r;
 }
 
 static int

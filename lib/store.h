@@ -31,7 +31,8 @@ enum dphp_cond {
 struct dphp_store *dphp_store_open(const char *spec);
 /* make spec an empty store (idempotent); 0, or -1 with a message */
 int dphp_store_init(const char *spec);
-void dphp_store_close(struct dphp_store *);
+/* 0, or -1 with a message when what it had left to do failed */
+int dphp_store_close(struct dphp_store *);
 /*
  * Get the state of id: OK with *state (new reference) and etag, or
  * NOTFOUND.  A torn blob/sidecar pair is repaired on the way.

@@ -69,21 +69,61 @@ struct where {
 	char *leaf;		/* points into path */
 	char *path;		/* relative to STORE, for messages */
 	int committed;		/* its state's journal line is synced */
+	int borrowed;		/* dfd belongs to a batch's directories */
 };
 
 static void
 where_free(struct where *w)
 {
-	if (w->dfd >= 0)
+	if (w->dfd >= 0 && !w->borrowed)
 		close(w->dfd);
 	free(w->path);
+}
+
+static int locate(struct dphp_store *, const struct dphp_id *, int,
+    struct where *);
+
+/*
+ * locate, through dirs, the directories a batch has looked for so far
+ * ({PATH: fd, or null when missing}): its changes mostly share one or
+ * two (a kind's states, and its lock records, looked for by each
+ * change's guard).  The batch closes them.
+ */
+static int
+locate_in(struct dphp_store *st, const struct dphp_id *id, int create,
+    struct where *w, json_t *dirs)
+{
+	json_t *d;
+	int r;
+
+	if ((r = locate(st, id, -1, w)) != 2)
+		return r;
+	w->leaf[-1] = '\0';
+	d = json_object_get(dirs, w->path);
+	if (json_is_integer(d) || (d != NULL && !create)) {
+		w->leaf[-1] = '/';
+		w->dfd = json_is_integer(d) ? json_integer_value(d) : -1;
+		w->borrowed = w->dfd >= 0;
+		return w->dfd >= 0 ? 0 : 1;
+	}
+	w->leaf[-1] = '/';
+	free(w->path);
+	if ((r = locate(st, id, create, w)) < 0)
+		return r;
+	w->leaf[-1] = '\0';
+	json_object_set_new(dirs, w->path, r == 0 ? json_integer(w->dfd) :
+	    json_null());
+	w->leaf[-1] = '/';
+	w->borrowed = r == 0;
+	return r;
 }
 
 /*
  * Walk STORE/state/KIND/NAME/SEGMENTS, each step O_NOFOLLOW so that no
  * link inside the store is followed, creating missing directories when
  * asked (made durable by syncparents once a key is committed in them).
- * Returns 0, 1 when a directory is missing and create is 0, or -1.
+ * Returns 0, 1 when a directory is missing and create is 0, or -1;
+ * with create -1 it only names the place: w->path and leaf, and 2.
  */
 static int
 locate(struct dphp_store *st, const struct dphp_id *id, int create,
@@ -98,7 +138,9 @@ locate(struct dphp_store *st, const struct dphp_id *id, int create,
 	free(enc);
 	w->leaf = strrchr(w->path, '/') + 1;
 	w->dfd = -1;
-	w->committed = 0;
+	w->committed = w->borrowed = 0;
+	if (create < 0)
+		return 2;
 	/* the usual case, a directory there already: in one call */
 	w->leaf[-1] = '\0';
 	fd = dphp_openat_beneath(ROOT(st), w->path, O_RDONLY | O_DIRECTORY |
@@ -923,6 +965,9 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	json_int_t first = 0;
 	json_t *late;		/* outboxes to deliver once durable */
 	json_t *synced;		/* directories synced by syncparents */
+	json_t *dirs = json_object();	/* looked for by locate_in */
+	const char *path;
+	json_t *fd;
 
 	/*
 	 * The journal's lock first, when states change: taking it brings
@@ -942,7 +987,8 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	for (i = 0; i < n; i++) {
 		s[i].lfd = s[i].w.dfd = s[i].tf.fd = -1;
 		c[i].newetag[0] = '\0';
-		found = locate(st, &ids[i], c[i].op == DPHP_PUT, &s[i].w);
+		found = locate_in(st, &ids[i], c[i].op == DPHP_PUT, &s[i].w,
+		    dirs);
 		if (found < 0) {
 			r = DPHP_STORE_ERROR;
 			goto out;
@@ -1128,6 +1174,10 @@ out:
 		if (s[i].w.path != NULL)
 			where_free(&s[i].w);
 	}
+	json_object_foreach(dirs, path, fd)
+		if (json_is_integer(fd))
+			close(json_integer_value(fd));
+	json_decref(dirs);
 	free(order);
 	free(s);
 	json_decref(late);
@@ -1360,13 +1410,15 @@ dir_init(const char *spec)
 	return 0;
 }
 
-static void
+static int
 dir_close(struct dphp_store *st)
 {
-	dirq_close((struct dirstore *)st);
+	int r = dirq_close((struct dirstore *)st);
+
 	dirj_thaw(st);
 	close(ROOT(st));
 	free(st);
+	return r;
 }
 
 static int

@@ -168,7 +168,7 @@ etcd_init(const char *spec)
 	return r;
 }
 
-static void
+static int
 etcd_close(struct dphp_store *st)
 {
 	/* the last marker: nothing is asked of it any more */
@@ -182,6 +182,7 @@ etcd_close(struct dphp_store *st)
 	dphp_etcd_close(ES(st)->e);
 	free(ES(st)->prefix);
 	free(st);
+	return 0;
 }
 
 static int

@@ -143,6 +143,29 @@ OUT
 	assert_stderr ""
 }
 
+@test "an acknowledgement that cannot be removed: the commit stands, the claim stays, exit 4" {
+	ev e1 signal entity:counter:c add 5 > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t > "$T/taken"
+	dphp-replay -d "$S" -x "$H" "$T/taken" > "$T/proposals"
+	# the removal is made by a thread: strace -f follows it there
+	run --separate-stderr strace -f -o /dev/null \
+	    -e trace=unlinkat -e inject=unlinkat:error=EIO \
+	    dphp-commit -d "$S" "$T/proposals"
+	assert_failure 4
+	assert_stderr "dphp-commit: error: cannot remove 'queue/cur/$NOW.$C.e1': Input/output error"
+	run jq -c '[.kind, .input.id, .etag, .state.state]' <<< "$output"
+	assert_output '["commit","e1","1",5]'
+	run queued cur
+	assert_output "$NOW.$C.e1"
+	# committed once: taken again when its claim runs out, a duplicate
+	run --separate-stderr dphp-project -d "$S" get entity:counter:c
+	assert_success
+	assert_stderr ""
+	run jq -c '[.etag, .state.state]' <<< "$output"
+	assert_output '["1",5]'
+}
+
 @test "a conflict gives the input back to be computed again from the stored state" {
 	ev e1 signal entity:counter:c add 5 > "$T/in"
 	dphp-route -d "$S" -q "$T/in" > /dev/null
