@@ -386,7 +386,8 @@ main(int argc, char *argv[])
 	json_decref(overlay);
 	json_decref(settling);
 	dphp_handlers_close();
-	dphp_store_close(store);
+	if (dphp_store_close(store) != 0 && r == 0)
+		r = DPHP_EXIT_SYS;
 	dphp_fshut();
 	return r;
 }
