@@ -5,7 +5,10 @@
 # counter in-process and (DPHP_JQ=process) as a co-process, beside the
 # floor of the disk (write + fsync + rename + fsync(dir): one durable
 # replace) and sqlite3 doing the same updates (WAL, synchronous=FULL,
-# a transaction each, the rows there before), measured in the same run;
+# a transaction each, the rows there before), measured in the same run.
+# As sqlite3's rows, the counters are there before the timed drain (a
+# signal each, drained first), but in the last worker row, where the
+# drain also makes them;
 # then the latency from admitting one signal to its committed record,
 # with a worker waiting (-w): bench/latency.bash.
 #
@@ -24,8 +27,9 @@ work=$(mktemp -d "${BENCH_DIR:-$here}/work.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 export DPHP_HANDLERS="$here/handlers"
 
-# n signals "add 1" over the keys, as one admission
+# n signals "add 1" over the keys, as one admission; one to each first
 signals "$n" "$keys" > "$work/signals"
+signals "$keys" "$keys" p > "$work/first"
 # the same n compare-and-set updates for sqlite3, a transaction each
 awk -v n="$n" -v keys="$keys" 'BEGIN {
 	print "PRAGMA synchronous=FULL;"
@@ -56,18 +60,24 @@ for r in $(seq "$runs"); do
 	[ "$(sqlite3 "$work/db" 'SELECT sum(v) FROM kv')" = "$n" ] ||
 	    { echo "bench: sqlite3 lost updates" >&2; exit 1; }
 	echo "sqlite $((e - s))" >> "$work/times"
-	for w in 1 64 64p; do
+	for w in 1 64 64p 64new; do
 		rm -rf "$work/store" && dphp-commit -d "$work/store" -i
+		made=0
+		if [ "$w" != 64new ]; then
+			dphp-route -d "$work/store" -q "$work/first" > /dev/null
+			worker "$work/store" 64 /dev/null
+			made=$keys
+		fi
 		s=$(now)
 		dphp-route -d "$work/store" -q "$work/signals" > /dev/null
 		m=$(now)
 		case $w in
 		*p) (export DPHP_JQ=process
 		    worker "$work/store" 64 "$work/commits") ;;
-		*) worker "$work/store" "$w" "$work/commits" ;;
+		*) worker "$work/store" "${w%new}" "$work/commits" ;;
 		esac
 		e=$(now)
-		check_total "$work/store" "$n"
+		check_total "$work/store" $((n + made))
 		echo "admit $((m - s))" >> "$work/times"
 		echo "worker$w $((e - m))" >> "$work/times"
 	done
@@ -90,11 +100,13 @@ END {
 	name["worker1"] = "worker, dphp-commit -b 1, jq in-process"
 	name["worker64"] = "worker, -b 64 (group commit), jq in-process"
 	name["worker64p"] = "worker, -b 64, jq as a co-process"
+	name["worker64new"] = "worker, -b 64, the counters made in the run"
 	for (m in t)
 		rate[m] = n / (median(t[m]) / 1e9)
 	printf "%-46s %8s %9s %10s\n", "", "ops/s", "vs floor", "vs sqlite"
-	split("floor sqlite admit worker1 worker64 worker64p", order, " ")
-	for (i = 1; i <= 6; i++) {
+	split("floor sqlite admit worker1 worker64 worker64p worker64new",
+	    order, " ")
+	for (i = 1; i <= 7; i++) {
 		m = order[i]
 		printf "%-46s %8.0f %9.2f %10.2f\n", name[m], rate[m],
 		    rate[m] / rate["floor"], rate[m] / rate["sqlite"]

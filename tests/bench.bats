@@ -45,7 +45,8 @@ rows() {
 	    'admission, dphp-route -q \(one sync per batch\)' \
 	    'worker, dphp-commit -b 1, jq in-process' \
 	    'worker, -b 64 \(group commit\), jq in-process' \
-	    'worker, -b 64, jq as a co-process'
+	    'worker, -b 64, jq as a co-process' \
+	    'worker, -b 64, the counters made in the run'
 	assert_line --regexp '^  a dphp-route -q per signal: p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms$'
 	assert_line --regexp '^  a long-lived dphp-route -q reading a pipe: p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms, max [0-9.]+ ms$'
 }
