@@ -80,67 +80,33 @@ where_free(struct where *w)
 	free(w->path);
 }
 
-static int locate(struct dphp_store *, const struct dphp_id *, int,
-    struct where *);
-
-/*
- * locate, through dirs, the directories a batch has looked for so far
- * ({PATH: fd, or null when missing}): its changes mostly share one or
- * two (a kind's states, and its lock records, looked for by each
- * change's guard).  The batch closes them.
- */
-static int
-locate_in(struct dphp_store *st, const struct dphp_id *id, int create,
-    struct where *w, json_t *dirs)
+/* Name where id lives: w->path, SPACE/KIND/NAME/SEGMENTS/KEY in the store. */
+static void
+place(const struct dphp_id *id, struct where *w)
 {
-	json_t *d;
-	int r;
+	char *enc = dphp_key_encode(id->key);
 
-	if ((r = locate(st, id, -1, w)) != 2)
-		return r;
-	w->leaf[-1] = '\0';
-	d = json_object_get(dirs, w->path);
-	if (json_is_integer(d) || (d != NULL && !create)) {
-		w->leaf[-1] = '/';
-		w->dfd = json_is_integer(d) ? json_integer_value(d) : -1;
-		w->borrowed = w->dfd >= 0;
-		return w->dfd >= 0 ? 0 : 1;
-	}
-	w->leaf[-1] = '/';
-	free(w->path);
-	if ((r = locate(st, id, create, w)) < 0)
-		return r;
-	w->leaf[-1] = '\0';
-	json_object_set_new(dirs, w->path, r == 0 ? json_integer(w->dfd) :
-	    json_null());
-	w->leaf[-1] = '/';
-	w->borrowed = r == 0;
-	return r;
-}
-
-/*
- * Walk STORE/state/KIND/NAME/SEGMENTS, each step O_NOFOLLOW so that no
- * link inside the store is followed, creating missing directories when
- * asked (made durable by syncparents once a key is committed in them).
- * Returns 0, 1 when a directory is missing and create is 0, or -1;
- * with create -1 it only names the place: w->path and leaf, and 2.
- */
-static int
-locate(struct dphp_store *st, const struct dphp_id *id, int create,
-    struct where *w)
-{
-	char *enc, *comp, *slash;
-	int fd, next;
-
-	enc = dphp_key_encode(id->key);
 	w->path = xasprintf("%s/%s/%s/%s", dphp_space_dir[id->space],
 	    dphp_kind_name(id->kind), id->name, enc);
 	free(enc);
 	w->leaf = strrchr(w->path, '/') + 1;
 	w->dfd = -1;
 	w->committed = w->borrowed = 0;
-	if (create < 0)
-		return 2;
+}
+
+/*
+ * Open w's directory (w named by place), each step O_NOFOLLOW so that
+ * no link inside the store is followed, creating missing directories
+ * when asked (made durable by syncparents once a key is committed in
+ * them).  Returns 0, 1 when a directory is missing and create is 0, or
+ * -1.
+ */
+static int
+reach(struct dphp_store *st, int create, struct where *w)
+{
+	char *comp, *slash;
+	int fd, next;
+
 	/* the usual case, a directory there already: in one call */
 	w->leaf[-1] = '\0';
 	fd = dphp_openat_beneath(ROOT(st), w->path, O_RDONLY | O_DIRECTORY |
@@ -191,6 +157,43 @@ fail:
 	if (fd != ROOT(st))
 		close(fd);
 	return -1;
+}
+
+/* place and reach: where id lives, its directory opened */
+static int
+locate(struct dphp_store *st, const struct dphp_id *id, int create,
+    struct where *w)
+{
+	place(id, w);
+	return reach(st, create, w);
+}
+
+/*
+ * locate, through dirs, the directories a batch has looked for so far
+ * ({DIR: fd, or null when missing}): its changes mostly share one or
+ * two (a kind's states, and its lock records, looked for by each
+ * change's guard).  The batch closes them.
+ */
+static int
+locate_in(struct dphp_store *st, const struct dphp_id *id, int create,
+    struct where *w, json_t *dirs)
+{
+	json_t *d;
+	char *dir;
+	int r;
+
+	place(id, w);
+	dir = xasprintf("%.*s", (int)(w->leaf - 1 - w->path), w->path);
+	d = json_object_get(dirs, dir);
+	if (json_is_integer(d) || (d != NULL && !create)) {
+		w->dfd = json_is_integer(d) ? json_integer_value(d) : -1;
+		r = w->dfd >= 0 ? 0 : 1;
+	} else if ((r = reach(st, create, w)) >= 0)
+		json_object_set_new(dirs, dir, r == 0 ? json_integer(w->dfd) :
+		    json_null());
+	w->borrowed = w->dfd >= 0;
+	free(dir);
+	return r;
 }
 
 /*
