@@ -11,7 +11,10 @@
 #  3. one chain of STEPS activities (pysteps STEPS) in the same worker:
 #     the time of a step (an activity's result committed to the next)
 #     at the last steps against at steps 8-12.
-# Timed with bash's $EPOCHREALTIME, each commit record as it is read.
+# Timed with bash's $EPOCHREALTIME, each commit record as it is read:
+# jq cuts each down to "TARGET REPLY STATUS" first, since bash reads a
+# pipe a byte at a time and a record holds the whole state (a long
+# chain's grows with its steps: read whole, it timed bash).
 #
 #	BENCH_ORCH_N=60 BENCH_ORCH_NSH=10 BENCH_ORCH_LAT=50 \
 #	BENCH_ORCH_STEPS=100 BENCH_RUNS=3 bash bench/orchestrations.bash
@@ -59,8 +62,10 @@ rm -rf "$work/s" && dphp-commit -d "$work/s" -i
 mkfifo "$work/out" "$work/admit"
 # shellcheck disable=SC2016 # expanded by the inner sh
 setsid sh -c 'dphp-route -d "$1/s" -t -w | dphp-lock -d "$1/s" |
-    dphp-replay -d "$1/s" -k | dphp-commit -d "$1/s" -k -u > "$1/out"' \
-    sh "$work" &
+    dphp-replay -d "$1/s" -k | dphp-commit -d "$1/s" -k -u |
+    jq --unbuffered -r "$2" > "$1/out"' sh "$work" '"\(.target) \(
+	if .input | tostring | contains("\"type\":\"completed\"") then
+	"reply" else "-" end) \(.state.status // "-")"' &
 worker=$!
 # shellcheck disable=SC2016
 setsid sh -c 'dphp-route -d "$1/s" -q < "$1/admit" > /dev/null' sh "$work" &
@@ -72,7 +77,7 @@ completed() {
 	local line
 	while IFS= read -r line <&3; do
 		case $line in
-		*"\"target\":\"$1\""*'"status":"completed"'*) return 0 ;;
+		"$1 "*" completed") return 0 ;;
 		esac
 	done
 	echo "bench: the worker stopped" >&2
@@ -94,7 +99,7 @@ printf '%s\n' "$(dphp-emit start "$id" "$steps")" >&4
 k=0
 while IFS= read -r line <&3; do
 	case $line in
-	*'"type":"completed"'*"\"target\":\"$id\""*)	# input, then target
+	"$id reply "*)
 		k=$((k + 1))
 		echo "$k $EPOCHREALTIME"
 		((k < steps)) || break ;;
