@@ -37,7 +37,7 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
 	lib/store_etcd.o lib/queue_etcd.o lib/jsonout.o lib/beneath.o \
 	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o lib/seenidx.o lib/dynlib.o \
-	lib/base64.o lib/jqhandler.o lib/remover.o
+	lib/base64.o lib/jqhandler.o lib/remover.o lib/session.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
@@ -109,13 +109,15 @@ bench/floor: bench/floor.c
 lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	shellcheck -s sh .ci/run .ci/ensure-deps tests/run lib/dphp.sh examples/*/*.sh \
-		$(filter-out %.jq,$(wildcard examples/bank/handlers/*/* \
+		$(filter-out %.jq tests/fixtures/handlers/%/pysteps, \
+		$(wildcard examples/bank/handlers/*/* \
 		tests/fixtures/handlers/*/* bench/handlers/*/jq*)) \
 		tests/scenarios/handlers/*/* bench/*.sh bench/handlers/*/sh*
 	# compile() only: py_compile would leave __pycache__ among the handlers
 	python3 -c 'import sys; [compile(open(f).read(), f, "exec") for f in sys.argv[1:]]' \
 		examples/python/dphp.py examples/python/handlers/*/[!_]* \
-		bench/handlers/*/py* tests/fixtures/lossy-proxy
+		bench/handlers/*/py* tests/fixtures/handlers/*/py* \
+		tests/fixtures/lossy-proxy
 	shellcheck -s bash completions/dphp.bash tests/helper.bash bench/*.bash
 
 install: all

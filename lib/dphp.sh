@@ -8,9 +8,13 @@
 # line on stdin, one at a time, so the same script works one-shot and as
 # a co-process (dphp-replay -k).  The function runs in a subshell whose
 # stdout goes to stderr: what it prints is a diagnostic, never an answer.
+# An orchestration served as a co-process keeps each instance waiting
+# between requests (sticky, see below) unless DPHP_STICKY=0.
+# shellcheck disable=SC2030,SC2031 # a kept instance's subshell sets
+# dphp__tmp to its own directory, for itself only
 
 dphp__tmp=$(mktemp -d) || exit 1	# in $TMPDIR, or /tmp
-trap 'rm -rf "$dphp__tmp"' EXIT
+trap 'dphp__letall; rm -rf "$dphp__tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
 # The jq program that prints the fields every kind of request has.
@@ -171,7 +175,11 @@ dphp__block() {
 	dphp__join "$@"
 	printf '"await":{"mode":"%s","seqs":[%s]}' "$dphp__mode" "$dphp__j" \
 	    > "$dphp__tmp/out.end"
-	exit 0
+	[ -n "${dphp__kept:-}" ] || exit 0
+	# kept: the answer is there; wait for the request that resumes
+	printf x > "$dphp__tmp/ready"
+	IFS= read -r dphp__x < "$dphp__tmp/wake" || exit 0
+	IFS= read -r dphp__reached < "$dphp__tmp/reached"
 }
 
 # Set $dphp__got to the frozen await point we are at, after checking
@@ -204,7 +212,7 @@ dphp_await() {
 # dphp_await_catch VAR SEQ: as dphp_await, but a failure returns 1 with
 # its reason in $DPHP_ERROR.
 dphp_await_catch() {
-	dphp__frozen one "$2" || dphp__block one "$2"
+	until dphp__frozen one "$2"; do dphp__block one "$2"; done
 	dphp__result "$dphp__got" "$2"
 	if [ "$dphp__ok" = true ]; then
 		eval "$1=\$dphp__val"
@@ -218,7 +226,7 @@ dphp_await_catch() {
 dphp_await_all() {
 	dphp__var=$1
 	shift
-	dphp__frozen all "$@" || dphp__block all "$@"
+	until dphp__frozen all "$@"; do dphp__block all "$@"; done
 	if [ -e "$dphp__tmp/fail.$dphp__got" ]; then
 		IFS= read -r dphp__first < "$dphp__tmp/fail.$dphp__got"
 		dphp__result "$dphp__got" "$dphp__first"
@@ -237,7 +245,7 @@ dphp_await_any() {
 	dphp__var=$1
 	dphp__win=$2
 	shift 2
-	dphp__frozen any "$@" || dphp__block any "$@"
+	until dphp__frozen any "$@"; do dphp__block any "$@"; done
 	IFS= read -r dphp__first < "$dphp__tmp/first.$dphp__got"
 	dphp__result "$dphp__got" "$dphp__first"
 	[ "$dphp__ok" = true ] || dphp_fail "$(printf '%s' "$dphp__val" | jq -r .)"
@@ -279,57 +287,189 @@ dphp_continue() {
 	exit 0
 }
 
-# The frozen awaits and the times, as lines for dphp__history.
+# The frozen awaits and the times, as lines for dphp__history; a
+# resumed run's request has those past the ones it saw ("resume").
 # shellcheck disable=SC2016 # a jq program, not for the shell
-dphp__hist='
-	    "G \(.generation) \(.reached // 0)",
-	    (.times | to_entries[] | "T \(.key) \(.value)"),
-	    (.awaits | to_entries[] | .key as $k |
+dphp__hist='(
+	    (.resume // 0) as $r | (if .resume then $r + 1 else 0 end) as $t |
+	    "G \(.generation) \(.reached // 0) \(.resume // "-")",
+	    (.times | to_entries[] | "T \(.key + $t) \(.value)"),
+	    (.awaits | to_entries[] | (.key + $r) as $k |
 	        "A \($k) \(.value.mode) [\(.value.seqs | join(","))]",
 	        "F \($k) \(.value.results[0].seq)",
 	        (.value.results | map(select(.ok | not)) | first |
 	            select(.) | "X \($k) \(.seq)"),
 	        (.value.results[] |
-	            "R \($k) \(.seq) \(.ok) \(if .ok then .value else .reason end | tojson)"))'
+	            "R \($k) \(.seq) \(.ok) \(if .ok then .value else .reason end | tojson)")))'
 
-# Unpack the history, which dphp__unpack left after the fields, to files.
+# Unpack the history, which dphp__unpack left after the fields, to
+# files in directory $1; dphp__resume is the request's "resume" (- when
+# it has the whole history), dphp__seen the await points known after it.
 dphp__history() {
 	tail -n +6 "$dphp__tmp/req" > "$dphp__tmp/hist"
 	while read -r dphp__tag dphp__a dphp__b dphp__c dphp__rest; do
 		# shellcheck disable=SC2034 # dphp__gen: read in an eval
 		case $dphp__tag in
-		G) dphp__gen=$dphp__a dphp__reached=$dphp__b ;;
-		T) printf '%s\n' "$dphp__b" > "$dphp__tmp/time.$dphp__a" ;;
-		A) printf '%s %s\n' "$dphp__b" "$dphp__c" > "$dphp__tmp/aw.$dphp__a" ;;
-		F) printf '%s\n' "$dphp__b" > "$dphp__tmp/first.$dphp__a" ;;
-		X) printf '%s\n' "$dphp__b" > "$dphp__tmp/fail.$dphp__a" ;;
+		G)
+			dphp__gen=$dphp__a dphp__reached=$dphp__b
+			dphp__resume=$dphp__c dphp__seen=${dphp__c#-}
+			dphp__seen=${dphp__seen:-0}
+			;;
+		T) printf '%s\n' "$dphp__b" > "$1/time.$dphp__a" ;;
+		A)
+			printf '%s %s\n' "$dphp__b" "$dphp__c" > "$1/aw.$dphp__a"
+			dphp__seen=$((dphp__a + 1))
+			;;
+		F) printf '%s\n' "$dphp__b" > "$1/first.$dphp__a" ;;
+		X) printf '%s\n' "$dphp__b" > "$1/fail.$dphp__a" ;;
 		R)
-			printf '%s\n' "$dphp__c" > "$dphp__tmp/ok.$dphp__a.$dphp__b"
-			printf '%s\n' "$dphp__rest" > "$dphp__tmp/val.$dphp__a.$dphp__b"
+			printf '%s\n' "$dphp__c" > "$1/ok.$dphp__a.$dphp__b"
+			printf '%s\n' "$dphp__rest" > "$1/val.$dphp__a.$dphp__b"
 			;;
 		esac
 	done < "$dphp__tmp/hist"
 }
 
+# Print the answer from the out.* files of directory $1, and $2.
+dphp__reply() {
+	printf '{"actions":[%s],%s%s%s}\n' \
+	    "$(paste -sd, "$1/out.actions" 2>/dev/null)" \
+	    "$(cat "$1/out.end")" \
+	    "$([ -e "$1/out.status" ] &&
+	        printf ',"status":%s' "$(cat "$1/out.status")")" "$2"
+}
+
+# How a run that ended without an answer ends: $1 is its status.
+dphp__ended() {
+	[ -e "$dphp__tmp/out.end" ] && return
+	if [ "$1" = 0 ]; then
+		printf '"output":null' > "$dphp__tmp/out.end"
+	else
+		printf '"error":"the orchestration failed"' > "$dphp__tmp/out.end"
+	fi
+}
+
+# --- sticky: an instance kept waiting between requests ---------------
+#
+# Each kept instance runs in a background subshell with a directory
+# i.N of its own (its history files, out.*, id, pid, seen, and the
+# FIFOs ready and wake): at an await with no result it says "ready"
+# and waits on "wake" for the request that brings the results, which
+# carries only the await points passed since ("resume").  A request
+# with the whole history starts the instance over; one that resumes an
+# instance not kept here is answered {"evicted":true}, and dphp-replay
+# sends the whole history.  At most dphp__keepmax are kept.
+dphp__keepmax=100
+dphp__count=0
+
+# Set dphp__dir to the directory keeping instance $DPHP_ID; 1 if none.
+dphp__find() {
+	for dphp__dir in "$dphp__tmp"/i.*; do
+		[ -e "$dphp__dir/id" ] || continue
+		IFS= read -r dphp__x < "$dphp__dir/id"
+		[ "$dphp__x" = "$DPHP_ID" ] && return 0
+	done
+	return 1
+}
+
+# Let go of the instance kept in directory $1.
+dphp__letgo() {
+	if IFS= read -r dphp__x < "$1/pid"; then
+		kill "$dphp__x" 2>/dev/null
+		wait "$dphp__x" 2>/dev/null
+	fi
+	rm -rf "$1"
+}
+dphp__letall() {
+	for dphp__x in "$dphp__tmp"/i.*; do
+		[ -d "$dphp__x" ] && dphp__letgo "$dphp__x"
+	done
+	return 0
+}
+
+# Start function $1 on the whole history, kept in a new directory.
+dphp__start() {
+	dphp__oldest='' dphp__nkept=0
+	for dphp__x in "$dphp__tmp"/i.*; do
+		[ -d "$dphp__x" ] || continue
+		dphp__nkept=$((dphp__nkept + 1))
+		[ "${dphp__x##*.}" -lt "${dphp__oldest:-$dphp__count}" ] &&
+		    dphp__oldest=${dphp__x##*.}
+	done
+	[ "$dphp__nkept" -ge "$dphp__keepmax" ] &&
+	    dphp__letgo "$dphp__tmp/i.$dphp__oldest"
+	dphp__count=$((dphp__count + 1))
+	dphp__dir=$dphp__tmp/i.$dphp__count
+	mkdir "$dphp__dir" && mkfifo "$dphp__dir/ready" "$dphp__dir/wake" ||
+	    return 1
+	printf '%s\n' "$DPHP_ID" > "$dphp__dir/id"
+	dphp__history "$dphp__dir"
+	(
+		trap 'dphp__ended $?; printf x > "$dphp__tmp/ready"' EXIT
+		dphp__tmp=$dphp__dir dphp__kept=1
+		dphp__seq=0 dphp__k=0 dphp__n=0
+		"$1"
+	) < /dev/null >&2 &
+	printf '%s\n' "$!" > "$dphp__dir/pid"
+}
+
+# Answer a request with function $1, keeping its instance.
+dphp__sticky() {
+	if [ "$dphp__resume" = - ]; then
+		! dphp__find || dphp__letgo "$dphp__dir"
+		dphp__start "$1" || return 1
+	else
+		if ! dphp__find; then
+			echo '{"evicted":true}'
+			return 0
+		fi
+		IFS= read -r dphp__x < "$dphp__dir/seen"
+		IFS= read -r dphp__pid < "$dphp__dir/pid"
+		if [ "$dphp__x" != "$dphp__resume" ] ||
+		    ! kill -0 "$dphp__pid" 2>/dev/null; then
+			dphp__letgo "$dphp__dir"
+			echo '{"evicted":true}'
+			return 0
+		fi
+		rm -f "$dphp__dir/out.end"
+		dphp__history "$dphp__dir"
+		printf '%s\n' "$dphp__reached" > "$dphp__dir/reached"
+		echo go > "$dphp__dir/wake"
+	fi
+	IFS= read -r dphp__x < "$dphp__dir/ready" || :
+	printf '%s\n' "$dphp__seen" > "$dphp__dir/seen"
+	case $(cat "$dphp__dir/out.end") in
+	'"await"'*)
+		dphp__reply "$dphp__dir" ',"sticky":true'
+		: > "$dphp__dir/out.actions"
+		;;
+	*)
+		dphp__reply "$dphp__dir"
+		dphp__letgo "$dphp__dir"
+		;;
+	esac
+}
+
 # Serve requests with an orchestration function.
 dphp_orchestration() {
 	while IFS= read -r DPHP_REQUEST; do
-		if ! dphp__unpack "$dphp__fields, $dphp__hist" ||
-		    ! dphp__history; then
+		if ! dphp__unpack "$dphp__fields, $dphp__hist"; then
 			echo '{"error":"bad request"}'
 			continue
 		fi
-		dphp__seq=0 dphp__k=0 dphp__n=0
-		if ("$1" >&2) && [ ! -e "$dphp__tmp/out.end" ]; then
-			printf '"output":null' > "$dphp__tmp/out.end"
-		elif [ ! -e "$dphp__tmp/out.end" ]; then
-			printf '"error":"the orchestration failed"' \
-			    > "$dphp__tmp/out.end"
+		if [ "${DPHP_STICKY:-}" != 0 ]; then
+			# the G line first: is it a resume?
+			{
+				for dphp__x in 1 2 3 4 5; do read -r dphp__x; done
+				read -r dphp__x dphp__x dphp__x dphp__resume
+			} < "$dphp__tmp/req"
+			dphp__sticky "$1" || echo '{"error":"bad request"}'
+			continue
 		fi
-		printf '{"actions":[%s],%s%s}\n' \
-		    "$(paste -sd, "$dphp__tmp/out.actions" 2>/dev/null)" \
-		    "$(cat "$dphp__tmp/out.end")" \
-		    "$([ -e "$dphp__tmp/out.status" ] &&
-		        printf ',"status":%s' "$(cat "$dphp__tmp/out.status")")"
+		dphp__history "$dphp__tmp"
+		dphp__seq=0 dphp__k=0 dphp__n=0
+		("$1" >&2)
+		dphp__ended $?
+		dphp__reply "$dphp__tmp"
 	done
 }

@@ -36,6 +36,19 @@ json_t *dphp_orchestration_apply(const struct dphp_handlers *,
     const struct dphp_desc *, json_t *doc);
 /* the request of dphp-handler(5) replaying the instance id at doc */
 json_t *dphp_orchestration_request(json_t *doc, const char *id);
+/*
+ * session.c: sticky histories.  The request for instance id at doc: a
+ * resume of the run its co-process kept (*from, the actions it issued
+ * before, which its answer leaves out) or, *from 0, the whole history.
+ */
+json_t *dphp_session_request(const struct dphp_handlers *, json_t *doc,
+    const char *id, size_t *from);
+/* the co-process keeps id where it waits, having seen these many awaits
+ * and issued these many actions: mark doc as that run's */
+void dphp_session_keep(json_t *doc, const char *id, size_t awaits,
+    size_t actions);
+/* no co-process keeps id at doc: the next run replays it all */
+void dphp_session_drop(json_t *doc, const char *id);
 /* what identifies an action for the determinism check: kind, name, to,
  * op (not its input, nor dphp's bookkeeping) */
 void dphp_action_describe(json_t *action, char *buf, size_t bufsz);

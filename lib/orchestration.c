@@ -158,6 +158,7 @@ end(json_t *doc, const struct dphp_desc *d, json_t *emit, const char *status,
     json_t *output, const char *error)
 {
 	unlock_all(doc, d, "end", emit);
+	dphp_session_drop(doc, d->to);
 	json_object_set_new(doc, "status", json_string(status));
 	if (output != NULL)
 		json_object_set(doc, "output", output);
@@ -189,7 +190,7 @@ dphp_action_describe(json_t *a, char *buf, size_t bufsz)
 static const char *const action_fields[] = { "kind", "name", "to", "op",
 	"input", "at", "after", "entities", "lease", NULL };
 static const char *const answer_fields[] = { "actions", "await", "output",
-	"error", "continue", "status", NULL };
+	"error", "continue", "status", "sticky", "evicted", NULL };
 
 /* Check a new action from the handler; NULL or the reason it is bad. */
 static const char *
@@ -543,12 +544,13 @@ execute(const struct dphp_handlers *h, json_t *doc,
 	char why[1024], was[256], now_[256], abuf[256];
 	json_t *req, *resp, *acts, *a, *old, *w;
 	const char *key, *bad;
-	size_t i, nold;
+	size_t i, nold, from, seen;
 	int runs, ends, locking;
 	int64_t now = dphp_now_ms(), seg;
 
 	for (runs = 0; runs < RUNS_MAX; runs++) {
-		req = dphp_orchestration_request(doc, d->to);
+		seen = json_array_size(json_object_get(doc, "awaits"));
+		req = dphp_session_request(h, doc, d->to, &from);
 		resp = NULL;
 		if (dphp_handler_call(h, &d->dest, req, &resp, why,
 		    sizeof(why)) != 0) {
@@ -564,7 +566,33 @@ execute(const struct dphp_handlers *h, json_t *doc,
 			    key);
 			bad = why;
 		}
+		if (bad == NULL && json_object_get(resp, "evicted") != NULL) {
+			json_decref(resp);
+			if (from == 0) {
+				end(doc, d, emit, "failed", NULL, "the "
+				    "handler answered \"evicted\" to the whole "
+				    "history");
+				return;
+			}
+			/* it no longer has the instance: the whole history */
+			dphp_session_drop(doc, d->to);
+			continue;
+		}
+		if (bad == NULL && json_object_get(resp, "sticky") != NULL &&
+		    !json_is_boolean(json_object_get(resp, "sticky")))
+			bad = "\"sticky\" must be true or false";
 		acts = json_object_get(resp, "actions");
+		if (bad == NULL && from > 0 && json_is_array(acts)) {
+			/* a resumed run answers what it issued since */
+			json_t *all = json_array();
+
+			for (i = 0; i < from; i++)
+				json_array_append(all, json_array_get(
+				    json_object_get(doc, "actions"), i));
+			json_array_extend(all, acts);
+			json_object_set_new(resp, "actions", all);
+			acts = all;
+		}
 		ends = (json_object_get(resp, "await") != NULL) +
 		    (json_object_get(resp, "output") != NULL) +
 		    (json_object_get(resp, "error") != NULL) +
@@ -632,6 +660,12 @@ execute(const struct dphp_handlers *h, json_t *doc,
 		json_object_set_new(doc, "reached", json_integer(
 		    json_array_size(json_object_get(doc, "awaits")) +
 		    (w != NULL)));
+		if (w != NULL && h->keep &&
+		    json_is_true(json_object_get(resp, "sticky")))
+			dphp_session_keep(doc, d->to, seen,
+			    json_array_size(acts));
+		else
+			dphp_session_drop(doc, d->to);
 		if (w != NULL) {
 			json_object_set_new(doc, "blocked", json_pack("{sOsO}",
 			    "mode", json_object_get(w, "mode"), "seqs",

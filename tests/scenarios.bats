@@ -4,21 +4,40 @@
 # dphp-replay on a scratch store, and expected.ndjson, the digest
 # (scenarios/digest.jq) of every proposal: what each event did and what
 # it sent.  Activity results are delivered by hand, in any order.
+# Each scenario is played three ways, with the same digest: handlers run
+# one-shot (files of the handlers in $BATS_TEST_TMPDIR), as co-processes
+# keeping their instances (sticky, in $BATS_TEST_TMPDIR/sticky) and as
+# co-processes replaying every history (DPHP_STICKY=0, .../replayed).
+# A scenario whose kept instance must differ has expected-sticky.ndjson.
 
 load helper
 
-scenario() {
-	local dir=$TOP/tests/scenarios/$1
-	mkstore
-	export SCENARIO_TMP=$BATS_TEST_TMPDIR
-	run --separate-stderr dphp-replay -d "$S" -x "$TOP/tests/scenarios/handlers" \
-	    "$dir/events.ndjson"
+# play scenario $1 one way: $2 the handlers' directory, then options
+play() {
+	local dir=$TOP/tests/scenarios/$1 tmp=$2
+	shift 2
+	mkdir -p "$tmp"
+	rm -rf "$tmp/store"
+	dphp-commit -d "$tmp/store" -i
+	export SCENARIO_TMP=$tmp
+	run --separate-stderr dphp-replay -d "$tmp/store" "$@" \
+	    -x "$TOP/tests/scenarios/handlers" "$dir/events.ndjson"
 	assert_success
 	assert_stderr ""
-	printf '%s\n' "${lines[@]}" > "$BATS_TEST_TMPDIR/proposals"
-	run jq -c -f "$TOP/tests/scenarios/digest.jq" "$BATS_TEST_TMPDIR/proposals"
+	printf '%s\n' "${lines[@]}" > "$tmp/proposals"
+	run jq -c -f "$TOP/tests/scenarios/digest.jq" "$tmp/proposals"
 	assert_success
-	assert_output "$(cat "$dir/expected.ndjson")"
+	assert_output "$(cat "$dir/${expected:-expected.ndjson}")"
+}
+
+scenario() {
+	local expected
+	[ ! -e "$TOP/tests/scenarios/$1/expected-sticky.ndjson" ] ||
+	    expected=expected-sticky.ndjson
+	play "$1" "$BATS_TEST_TMPDIR/sticky" -k
+	expected=
+	DPHP_STICKY=0 play "$1" "$BATS_TEST_TMPDIR/replayed" -k
+	play "$1" "$BATS_TEST_TMPDIR"
 }
 
 @test "five parallel activities completing in the order 0,2,1,3,4" {
@@ -44,6 +63,8 @@ scenario() {
 @test "an activity scheduled twice runs once" {
 	scenario memoised
 	assert_equal "$(wc -l < "$BATS_TEST_TMPDIR/work.runs")" 1
+	assert_equal "$(wc -l < "$BATS_TEST_TMPDIR/sticky/work.runs")" 1
+	assert_equal "$(wc -l < "$BATS_TEST_TMPDIR/replayed/work.runs")" 1
 }
 
 @test "a sub-orchestration fails and the parent handles it" {
@@ -55,6 +76,8 @@ scenario() {
 }
 
 @test "a non-deterministic handler stops its instance, naming the step" {
+	# kept between events, its code never runs again: nothing to compare
+	# (a restart, or dphp-replay -J -D, replays it and finds the step)
 	scenario nondeterministic
 }
 
@@ -110,6 +133,14 @@ start replaying
 after one first
 start replaying
 after one replaying
+after two first
+OUT
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/replayed/replaying.log")" "$output"
+	# kept between events, the code runs each stretch once
+	run cat "$BATS_TEST_TMPDIR/sticky/replaying.log"
+	assert_output - <<'OUT'
+start first
+after one first
 after two first
 OUT
 }

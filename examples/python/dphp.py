@@ -12,10 +12,21 @@ one-shot and as a co-process (dphp-replay -k).
 
 Activities return their result; orchestrations get a Context.
 Raise Refuse (entities, activities) or any exception to fail.
+
+An orchestration run as a co-process keeps each instance waiting in a
+thread of its own between requests and says so ("sticky"), so that the
+next request carries only the await points passed since; DPHP_STICKY=0
+turns that off (every request then replays the whole history).
 """
+import collections
 import hashlib
 import json
+import os
+import queue
 import sys
+import threading
+
+_KEPT_MAX = 1000        # instances kept waiting; then the oldest is let go
 
 
 class Refuse(Exception):
@@ -30,6 +41,10 @@ class _End(Exception):
     def __init__(self, answer):
         super().__init__()
         self.answer = answer
+
+
+class _LetGo(BaseException):
+    """Unwinds the thread of a kept instance that is let go."""
 
 
 def _serve(answer):
@@ -67,6 +82,7 @@ class Context:
         self.input = req["input"]
         self.user = req["user"]
         self._req = req
+        self._kept = None
         self._actions = []
         self._k = 0
         self._n = 0
@@ -112,6 +128,8 @@ class Context:
     def _await(self, mode, tasks):
         seqs = [t.seq for t in tasks]
         awaits = self._req["awaits"]
+        while self._k >= len(awaits) and self._kept is not None:
+            self._kept.wait({"await": {"mode": mode, "seqs": seqs}})
         if self._k >= len(awaits):
             raise _End({"await": {"mode": mode, "seqs": seqs}})
         frozen = awaits[self._k]
@@ -172,19 +190,96 @@ class Context:
         raise _End({"continue": input})
 
 
+def _run(fn, ctx):
+    """Run fn until it waits or ends: the answer, but for its actions."""
+    try:
+        return {"output": fn(ctx)}
+    except _End as e:
+        return e.answer
+    except ActionFailed as e:
+        return {"error": str(e)}
+
+
+def _answer(ctx, out, since):
+    """out with the actions issued from since on, and the status."""
+    out["actions"] = [{k: v for k, v in a.items() if v is not None}
+                      for a in ctx._actions[since:]]
+    if ctx._status is not None:
+        out["status"] = ctx._status
+    return out
+
+
+class _Kept:
+    """An instance run in a thread that waits at each await for the
+    request that brings its results."""
+
+    def __init__(self, fn, req):
+        self.ctx = Context(req)
+        self.ctx._kept = self
+        self.sent = 0
+        self.more = queue.Queue()       # resume requests; None lets go
+        self.out = queue.Queue()        # answers, or an exception
+        threading.Thread(target=self._main, args=(fn,), daemon=True).start()
+
+    def _main(self, fn):
+        try:
+            self.out.put(_run(fn, self.ctx))
+        except _LetGo:
+            pass
+        except Exception as e:  # answered as the plain run would
+            self.out.put(e)
+
+    def wait(self, out):
+        """In the thread: answer out, then take the next resume."""
+        self.out.put(out)
+        req = self.more.get()
+        if req is None:
+            raise _LetGo()
+        self.ctx._req["awaits"].extend(req["awaits"])
+        self.ctx._req["times"].extend(req["times"])
+        self.ctx._req["reached"] = req.get("reached", 0)
+
+    def answer(self, req=None):
+        """Send the thread req (None: it has just started); its answer."""
+        if req is not None:
+            self.more.put(req)
+        out = self.out.get()
+        if isinstance(out, Exception):
+            raise out
+        out = _answer(self.ctx, out, self.sent)
+        self.sent = len(self.ctx._actions)
+        return out
+
+
+def _sticky(fn):
+    kept = collections.OrderedDict()
+
+    def answer(req):
+        k = kept.pop(req["id"], None)
+        if "resume" in req:
+            if (k is None or k.ctx._req["generation"] != req["generation"]
+                    or len(k.ctx._req["awaits"]) != req["resume"]):
+                if k is not None:
+                    k.more.put(None)
+                return {"evicted": True}
+            out = k.answer(req)
+        else:
+            if k is not None:       # the whole history: start over
+                k.more.put(None)
+            k = _Kept(fn, req)
+            out = k.answer()
+        if "await" in out:
+            out["sticky"] = True
+            kept[req["id"]] = k
+            while len(kept) > _KEPT_MAX:
+                kept.popitem(last=False)[1].more.put(None)
+        return out
+    return answer
+
+
 def orchestration(fn):
     """fn(Context) -> output; an exception fails the orchestration."""
     def answer(req):
         ctx = Context(req)
-        try:
-            out = {"output": fn(ctx)}
-        except _End as e:
-            out = e.answer
-        except ActionFailed as e:
-            out = {"error": str(e)}
-        out["actions"] = [{k: v for k, v in a.items() if v is not None}
-                          for a in ctx._actions]
-        if ctx._status is not None:
-            out["status"] = ctx._status
-        return out
-    _serve(answer)
+        return _answer(ctx, _run(fn, ctx), 0)
+    _serve(_sticky(fn) if os.environ.get("DPHP_STICKY") != "0" else answer)
