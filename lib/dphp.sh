@@ -14,12 +14,52 @@
 # dphp__tmp to its own directory, for itself only
 
 dphp__tmp=$(mktemp -d) || exit 1	# in $TMPDIR, or /tmp
-trap 'dphp__letall; rm -rf "$dphp__tmp"' EXIT
+trap 'dphp__letall; dphp__jqstop; rm -rf "$dphp__tmp"' EXIT
 trap 'exit 1' HUP INT TERM
 
 # The jq program that prints the fields every kind of request has.
 dphp__fields='.id, (.op // .name // ""), (.input | tojson),
     (.state | tojson), (.user | tojson)'
+
+# The lines jq program $1 prints for the request, to $dphp__tmp/req; 1
+# if it is not JSON or the program fails on it.  One jq, started at the
+# first request and fed the next ones, since jq takes longer to start
+# (25 ms for jq 1.6) than a request takes to serve; each request's
+# lines end with a line that is only \001, or \002 for a failure.
+dphp__jq() {
+	if [ "$1" != "${dphp__jqprog:-}" ]; then
+		dphp__jqstop
+		mkfifo "$dphp__tmp/jq.in" "$dphp__tmp/jq.out" || return 1
+		jq --unbuffered -rR "(fromjson? // null) as \$r |
+		    (try [\$r | objects | $1] catch null) as \$o |
+		    if \$r | type != \"object\" then null else \$o end |
+		    if . == null then \"\\u0002\" else .[], \"\\u0001\" end" \
+		    < "$dphp__tmp/jq.in" > "$dphp__tmp/jq.out" &
+		dphp__jqpid=$!
+		exec 8> "$dphp__tmp/jq.in" 9< "$dphp__tmp/jq.out"
+		dphp__jqprog=$1
+	fi
+	printf '%s\n' "$DPHP_REQUEST" >&8
+	while IFS= read -r dphp__x <&9; do
+		case $dphp__x in
+		"$dphp__eol") return 0 ;;
+		"$dphp__bad") return 1 ;;
+		esac
+		printf '%s\n' "$dphp__x"
+	done > "$dphp__tmp/req"
+	dphp__jqprog=	# it ended: start one again next time
+	return 1
+}
+dphp__eol=$(printf '\001')
+dphp__bad=$(printf '\002')
+dphp__jqstop() {
+	[ -n "${dphp__jqpid:-}" ] || return 0
+	exec 8>&- 9<&-
+	kill "$dphp__jqpid" 2>/dev/null
+	wait "$dphp__jqpid" 2>/dev/null
+	rm -f "$dphp__tmp/jq.in" "$dphp__tmp/jq.out"
+	dphp__jqpid=
+}
 
 # Unpack the request ($1, a jq program printing dphp__fields first and
 # perhaps more lines, to $dphp__tmp/req); clear the last answer.
@@ -27,8 +67,7 @@ dphp__unpack() {
 	rm -f "$dphp__tmp"/out.* "$dphp__tmp"/aw.* "$dphp__tmp"/ok.* \
 	    "$dphp__tmp"/val.* "$dphp__tmp"/first.* "$dphp__tmp"/fail.* \
 	    "$dphp__tmp"/time.*
-	printf '%s\n' "$DPHP_REQUEST" | jq -r "${1:-$dphp__fields}" \
-	    > "$dphp__tmp/req" || return 1
+	dphp__jq "${1:-$dphp__fields}" || return 1
 	# DPHP_ID, DPHP_OP and DPHP_NAME are for the user's function
 	# shellcheck disable=SC2034
 	{
@@ -96,7 +135,7 @@ dphp__answer() {
 dphp__serve() {
 	while IFS= read -r DPHP_REQUEST; do
 		dphp__unpack || { echo '{"error":"bad request"}'; continue; }
-		if ! ("$1" >&2); then
+		if ! ("$1" >&2 8>&- 9<&-); then
 			[ -s "$dphp__tmp/out.error" ] ||
 			    echo '"the handler failed"' > "$dphp__tmp/out.error"
 		fi
@@ -409,7 +448,7 @@ dphp__start() {
 		dphp__tmp=$dphp__dir dphp__kept=1
 		dphp__seq=0 dphp__k=0 dphp__n=0
 		"$1"
-	) < /dev/null >&2 &
+	) < /dev/null >&2 8>&- 9<&- &
 	printf '%s\n' "$!" > "$dphp__dir/pid"
 }
 
@@ -468,7 +507,7 @@ dphp_orchestration() {
 		fi
 		dphp__history "$dphp__tmp"
 		dphp__seq=0 dphp__k=0 dphp__n=0
-		("$1" >&2)
+		("$1" >&2 8>&- 9<&-)
 		dphp__ended $?
 		dphp__reply "$dphp__tmp"
 	done
