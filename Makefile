@@ -37,7 +37,7 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
 	lib/store_etcd.o lib/queue_etcd.o lib/jsonout.o lib/beneath.o \
 	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o lib/seenidx.o lib/dynlib.o \
-	lib/base64.o lib/jqhandler.o lib/remover.o lib/session.o
+	lib/base64.o lib/jqhandler.o lib/remover.o lib/session.o lib/retry.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
@@ -109,7 +109,8 @@ bench/floor: bench/floor.c
 lint: deps
 	mandoc -Tlint -Wwarning $(MAN1) $(MAN5) $(MAN7)
 	shellcheck -s sh .ci/run .ci/ensure-deps tests/run lib/dphp.sh examples/*/*.sh \
-		$(filter-out %.jq tests/fixtures/handlers/%/pysteps, \
+		$(filter-out %.jq tests/fixtures/handlers/%/pysteps \
+		tests/fixtures/handlers/%/pyretry, \
 		$(wildcard examples/bank/handlers/*/* \
 		tests/fixtures/handlers/*/* bench/handlers/*/jq*)) \
 		tests/scenarios/handlers/*/* bench/*.sh bench/handlers/*/sh*

@@ -158,9 +158,15 @@ dphp__act() {
 	dphp__seq=$((dphp__seq + 1))
 }
 
-# dphp_activity_call VAR NAME [INPUT]
+# dphp_activity_call [-r RETRY] VAR NAME [INPUT]: RETRY is a policy,
+# {"attempts":N,"first":"1s","backoff":2,"max":"1m","nonretryable":[...]}
 dphp_activity_call() {
-	dphp__act "$1" "{\"kind\":\"activity\",\"name\":\"$2\"${3:+,\"input\":$3}}"
+	dphp__retry=
+	if [ "$1" = -r ]; then
+		dphp__retry=",\"retry\":$2"
+		shift 2
+	fi
+	dphp__act "$1" "{\"kind\":\"activity\",\"name\":\"$2\"${3:+,\"input\":$3}$dphp__retry}"
 }
 # dphp_call VAR ENTITY OP [INPUT]: an entity operation with a reply
 dphp_call() {

@@ -49,6 +49,14 @@ void dphp_session_keep(json_t *doc, const char *id, size_t awaits,
     size_t actions);
 /* no co-process keeps id at doc: the next run replays it all */
 void dphp_session_drop(json_t *doc, const char *id);
+/*
+ * retry.c: an activity's retry policy.  NULL if policy is one, else why
+ * not; and for a failure (reason) of action, 1 and when its next attempt
+ * is due (*at, from now), or 0: the failure stands.
+ */
+const char *dphp_retry_bad(json_t *policy);
+int dphp_retry_due(json_t *action, const char *reason, int64_t now,
+    int64_t *at);
 /* what identifies an action for the determinism check: kind, name, to,
  * op (not its input, nor dphp's bookkeeping) */
 void dphp_action_describe(json_t *action, char *buf, size_t bufsz);

@@ -188,7 +188,7 @@ dphp_action_describe(json_t *a, char *buf, size_t bufsz)
 
 /* the fields an action may have, and a handler's answer */
 static const char *const action_fields[] = { "kind", "name", "to", "op",
-	"input", "at", "after", "entities", "lease", NULL };
+	"input", "at", "after", "entities", "lease", "retry", NULL };
 static const char *const answer_fields[] = { "actions", "await", "output",
 	"error", "continue", "status", "sticky", "evicted", NULL };
 
@@ -255,6 +255,9 @@ badaction(json_t *a, char *buf, size_t bufsz)
 	if (strcmp(kind, "lock") != 0 && (json_object_get(a, "entities") ||
 	    json_object_get(a, "lease")))
 		return "only a lock has \"entities\" and \"lease\"";
+	if ((v = json_object_get(a, "retry")) != NULL)
+		return strcmp(kind, "activity") != 0 ? "only an activity has "
+		    "\"retry\"" : dphp_retry_bad(v);
 	return NULL;
 }
 
@@ -299,7 +302,11 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 	snprintf(what, sizeof(what), "%zu", seq);
 	action_id(doc, what, id, sizeof(id));
 	rec = json_deep_copy(a);
-	json_object_del(rec, "input");
+	/* a retried activity keeps its input for the next attempts */
+	if (json_object_get(a, "retry") != NULL)
+		json_object_set_new(rec, "attempt", json_integer(1));
+	else
+		json_object_del(rec, "input");
 	json_object_set_new(rec, "id", json_string(id));
 	input = json_object_get(a, "input");
 	if (strcmp(kind, "activity") == 0 || strcmp(kind, "start") == 0) {
@@ -377,6 +384,35 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 			}
 	}
 	json_array_append_new(json_object_get(doc, "actions"), rec);
+}
+
+/*
+ * Schedule attempt k+1 of the failed activity action a (seq), at: a new
+ * activity of its own (an activity's outcome is kept, a failure
+ * included), delayed, answered to this instance like the first.
+ */
+static void
+again(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
+    int64_t at, json_t *emit)
+{
+	json_int_t k = json_integer_value(json_object_get(a, "attempt")) + 1;
+	char what[48], id[DPHP_NAME_MAX + 1], ts[25], *to;
+	json_t *core;
+
+	snprintf(what, sizeof(what), "%zu.r%" JSON_INTEGER_FORMAT, seq, k);
+	action_id(doc, what, id, sizeof(id));
+	to = xasprintf("activity:%s:%s", str(a, "name"), id);
+	core = json_pack("{ss}", "type", "schedule");
+	if (json_object_get(a, "input") != NULL)
+		json_object_set(core, "input", json_object_get(a, "input"));
+	dphp_time_format(at, ts);
+	json_array_append_new(emit, send(doc, d, id, dphp_wrap("delay",
+	    json_string(ts), dphp_wrap("reply_to", json_string(d->to),
+	    dphp_wrap("to", json_string(to), core)))));
+	json_object_set_new(a, "id", json_string(id));
+	json_object_set_new(a, "target", json_string(to));
+	json_object_set_new(a, "attempt", json_integer(k));
+	free(to);
 }
 
 /* the reply to the lock request: the locks are held (or not) */
@@ -894,9 +930,15 @@ dphp_orchestration_apply(const struct dphp_handlers *h,
 			    "a reply to nothing this orchestration waits for"));
 			changed = 0;
 		} else {
+			const char *why = str(d->core, "reason");
+			int64_t at;
+
 			if (strcmp(type, "completed") == 0)
 				arrive(doc, a, 1, json_object_get(d->core,
 				    "result"));
+			else if (strcmp(str(a, "kind"), "activity") == 0 &&
+			    dphp_retry_due(a, why ? why : "", now, &at))
+				again(doc, d, a, i, at, emit);	/* not yet */
 			else
 				arrive(doc, a, 0, json_object_get(d->core,
 				    "reason"));

@@ -67,6 +67,12 @@ scenario() {
 	assert_equal "$(wc -l < "$BATS_TEST_TMPDIR/replayed/work.runs")" 1
 }
 
+@test "a failed activity is tried again as its retry policy says, then its failure stands" {
+	# 1s then 2s apart, three attempts; a "Fatal" error at once; a late
+	# failure of an earlier attempt ignored; success on a second attempt
+	scenario retry
+}
+
 @test "a sub-orchestration fails and the parent handles it" {
 	scenario sub-failure
 }

@@ -92,8 +92,11 @@ class Context:
         self._actions.append(action)
         return Task(len(self._actions) - 1)
 
-    def activity(self, name, input=None):
-        return self._act({"kind": "activity", "name": name, "input": input})
+    def activity(self, name, input=None, retry=None):
+        """retry: {"attempts", "first", "backoff", "max", "nonretryable"}
+        (dphp-handler(5)); an exception's name is its class's."""
+        return self._act({"kind": "activity", "name": name, "input": input,
+                          "retry": retry})
 
     def call(self, entity, op, input=None):
         return self._act({"kind": "call", "to": entity, "op": op,
