@@ -15,7 +15,7 @@
 
 dphp__tmp=$(mktemp -d) || exit 1	# in $TMPDIR, or /tmp
 trap 'dphp__letall; dphp__jqstop; rm -rf "$dphp__tmp"' EXIT
-trap 'exit 1' HUP INT TERM
+trap 'exit 1' HUP INT TERM PIPE
 
 # The jq program that prints the fields every kind of request has.
 dphp__fields='.id, (.op // .name // ""), (.input | tojson),
@@ -429,7 +429,22 @@ dphp__letall() {
 	for dphp__x in "$dphp__tmp"/i.*; do
 		[ -d "$dphp__x" ] && dphp__letgo "$dphp__x"
 	done
+	[ -z "${dphp__watcher:-}" ] || kill "$dphp__watcher" 2>/dev/null
 	return 0
+}
+
+# Within a second of this shell's end, however it ends (SIGKILL runs no
+# trap), end the instances it kept, which would wait for it forever.
+dphp__watch() {
+	[ -z "${dphp__watcher:-}" ] || return 0
+	(
+		while kill -0 "$$" 2>/dev/null; do sleep 1; done
+		for dphp__x in "$dphp__tmp"/i.*/pid; do
+			IFS= read -r dphp__x < "$dphp__x" && kill "$dphp__x"
+		done
+		rm -rf "$dphp__tmp"
+	) < /dev/null > /dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9<&- &
+	dphp__watcher=$!
 }
 
 # Start function $1 on the whole history, kept in a new directory.
@@ -443,6 +458,7 @@ dphp__start() {
 	done
 	[ "$dphp__nkept" -ge "$dphp__keepmax" ] &&
 	    dphp__letgo "$dphp__tmp/i.$dphp__oldest"
+	dphp__watch
 	dphp__count=$((dphp__count + 1))
 	dphp__dir=$dphp__tmp/i.$dphp__count
 	mkdir "$dphp__dir" && mkfifo "$dphp__dir/ready" "$dphp__dir/wake" ||

@@ -204,3 +204,29 @@ fails_with() {
 [2,1,false]
 OUT
 }
+
+@test "sh library: a handler killed with SIGKILL leaves no kept instance behind" {
+	local t=$BATS_TEST_TMPDIR pid i
+	mkfifo "$t/in" "$t/out"
+	setsid "$H/orchestration/steps" < "$t/in" > "$t/out" 2> "$t/err" &
+	pid=$!
+	exec 7> "$t/in" 8< "$t/out"
+	echo '{"id":"orchestration:steps:x","name":"steps","input":0,"user":null,"generation":0,"times":["2026-11-27T10:00:00.000Z"],"awaits":[],"reached":0}' >&7
+	IFS= read -r line <&8
+	assert_equal "$line" '{"actions":[{"kind":"activity","name":"add1","input":0}],"await":{"mode":"one","seqs":[0]},"sticky":true}'
+	# the handler, its jq, the instance waiting, the watcher (and its
+	# sleep, most of the time)
+	run pgrep -g "$pid"
+	assert_success
+	assert [ "$(wc -l <<< "$output")" -ge 4 ]
+	kill -KILL "$pid"
+	for i in $(seq 50); do
+		pgrep -r R,S,D,T -g "$pid" > /dev/null || break
+		sleep 0.1
+	done
+	run pgrep -r R,S,D,T -g "$pid"
+	assert_failure
+	assert_output ""
+	exec 7>&- 8<&-
+	assert_equal "$(cat "$t/err")" ""
+}
