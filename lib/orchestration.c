@@ -285,6 +285,19 @@ sorted(json_t *entities)
 	return out;
 }
 
+/* the chain that calls to as type, with input, answered to d's target */
+static json_t *
+calling(const struct dphp_desc *d, const char *to, const char *type,
+    json_t *input)
+{
+	json_t *core = json_pack("{ss}", "type", type);
+
+	if (input != NULL)
+		json_object_set(core, "input", input);
+	return dphp_wrap("reply_to", json_string(d->to), dphp_wrap("to",
+	    json_string(to), core));
+}
+
 /*
  * Record the new action a (seq) and send what it asks for.  now is the
  * instance's time in the current segment.
@@ -320,13 +333,8 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 		else
 			to = xasprintf("orchestration:%s:%s", str(a, "name"),
 			    id);
-		core = json_pack("{ss}", "type", activity ? "schedule" :
-		    "start");
-		if (input != NULL)
-			json_object_set(core, "input", input);
-		json_array_append_new(emit, send(doc, d, id, dphp_wrap(
-		    "reply_to", json_string(d->to), dphp_wrap("to",
-		    json_string(to), core))));
+		json_array_append_new(emit, send(doc, d, id, calling(d, to,
+		    activity ? "schedule" : "start", input)));
 		json_object_set_new(rec, "target", json_string(to));
 		free(to);
 	} else if (strcmp(kind, "call") == 0 || strcmp(kind, "signal") == 0) {
@@ -397,18 +405,14 @@ again(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 {
 	json_int_t k = json_integer_value(json_object_get(a, "attempt")) + 1;
 	char what[48], id[DPHP_NAME_MAX + 1], ts[25], *to;
-	json_t *core;
 
 	snprintf(what, sizeof(what), "%zu.r%" JSON_INTEGER_FORMAT, seq, k);
 	action_id(doc, what, id, sizeof(id));
 	to = xasprintf("activity:%s:%s", str(a, "name"), id);
-	core = json_pack("{ss}", "type", "schedule");
-	if (json_object_get(a, "input") != NULL)
-		json_object_set(core, "input", json_object_get(a, "input"));
 	dphp_time_format(at, ts);
 	json_array_append_new(emit, send(doc, d, id, dphp_wrap("delay",
-	    json_string(ts), dphp_wrap("reply_to", json_string(d->to),
-	    dphp_wrap("to", json_string(to), core)))));
+	    json_string(ts), calling(d, to, "schedule", json_object_get(a,
+	    "input")))));
 	json_object_set_new(a, "id", json_string(id));
 	json_object_set_new(a, "target", json_string(to));
 	json_object_set_new(a, "attempt", json_integer(k));
