@@ -440,7 +440,8 @@ dphp__watch() {
 	(
 		while kill -0 "$$" 2>/dev/null; do sleep 1; done
 		for dphp__x in "$dphp__tmp"/i.*/pid; do
-			IFS= read -r dphp__x < "$dphp__x" && kill "$dphp__x"
+			IFS= read -r dphp__pid < "$dphp__x" &&
+			    kill "$dphp__pid"
 		done
 		rm -rf "$dphp__tmp"
 	) < /dev/null > /dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9<&- &
