@@ -104,12 +104,12 @@ OUT
 }
 
 @test "a sticky co-process killed mid-instance: the instance completes through the whole history" {
-	local t=$BATS_TEST_TMPDIR pid pgid line
+	local t=$BATS_TEST_TMPDIR pgid line
 	mkstore
 	events steps > "$t/e"
 	mkfifo "$t/in" "$t/out"
-	STEPS_LOG=$t/log dphp-replay -d "$S" -k -u -x "$H" < "$t/in" > "$t/out" \
-	    2> "$t/err" &
+	STEPS_LOG=$t/log STEPS_PID=$t/pid dphp-replay -d "$S" -k -u -x "$H" \
+	    < "$t/in" > "$t/out" 2> "$t/err" &
 	exec 7> "$t/in" 8< "$t/out"
 	# start, run and the first result: the handler keeps the instance
 	for n in 1 2 3; do
@@ -118,8 +118,7 @@ OUT
 		printf '%s\n' "$line" >> "$t/p"
 	done
 	# kill its whole process group (the kept instance with it)
-	pid=$(pgrep -f "$H/orchestration/steps" | head -1)
-	pgid=$(ps -o pgid= -p "$pid" | tr -d ' ')
+	pgid=$(cat "$t/pid")
 	kill -KILL -- "-$pgid"
 	while pgrep -r R,S,D,T -g "$pgid" > /dev/null; do sleep 0.05; done
 	for n in 4 5; do
