@@ -8,8 +8,8 @@
 # line on stdin, one at a time, so the same script works one-shot and as
 # a co-process (dphp-replay -k).  The function runs in a subshell whose
 # stdout goes to stderr: what it prints is a diagnostic, never an answer.
-# An orchestration served as a co-process keeps each instance waiting
-# between requests (sticky, see below) unless DPHP_STICKY=0.
+# With DPHP_STICKY=1, an orchestration keeps each instance waiting
+# between requests (sticky, see below).
 # shellcheck disable=SC2030,SC2031 # a kept instance's subshell sets
 # dphp__tmp to its own directory, for itself only
 
@@ -519,7 +519,7 @@ dphp_orchestration() {
 			echo '{"error":"bad request"}'
 			continue
 		fi
-		if [ "${DPHP_STICKY:-}" != 0 ]; then
+		if [ "${DPHP_STICKY:-}" = 1 ]; then
 			# the G line first: is it a resume?
 			{
 				for dphp__x in 1 2 3 4 5; do read -r dphp__x; done

@@ -6,8 +6,9 @@
 # it sent.  Activity results are delivered by hand, in any order.
 # Each scenario is played three ways, with the same digest: handlers run
 # one-shot (files of the handlers in $BATS_TEST_TMPDIR), as co-processes
-# keeping their instances (sticky, in $BATS_TEST_TMPDIR/sticky) and as
-# co-processes replaying every history (DPHP_STICKY=0, .../replayed).
+# keeping their instances (DPHP_STICKY=1, in $BATS_TEST_TMPDIR/sticky)
+# and as co-processes replaying every history (DPHP_STICKY=0,
+# .../replayed).
 # A scenario whose kept instance must differ has expected-sticky.ndjson.
 
 load helper
@@ -34,7 +35,7 @@ scenario() {
 	local expected
 	[ ! -e "$TOP/tests/scenarios/$1/expected-sticky.ndjson" ] ||
 	    expected=expected-sticky.ndjson
-	play "$1" "$BATS_TEST_TMPDIR/sticky" -k
+	DPHP_STICKY=1 play "$1" "$BATS_TEST_TMPDIR/sticky" -k
 	expected=
 	DPHP_STICKY=0 play "$1" "$BATS_TEST_TMPDIR/replayed" -k
 	play "$1" "$BATS_TEST_TMPDIR"

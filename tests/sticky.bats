@@ -4,9 +4,14 @@
 # that no longer has it, or a stage that cannot prove the instance is
 # where the handler left it, falls back to the whole history.  The
 # handlers steps (the sh library) and pysteps (the Python helper) run
-# three activities in a row and log their requests to $STEPS_LOG.
+# three activities in a row and log their requests to $STEPS_LOG.  The
+# sh library keeps instances only with DPHP_STICKY=1, set here.
 
 load helper
+
+setup() {
+	export DPHP_STICKY=1
+}
 
 # the events of one instance of handler $1: start, run, three results
 events() {
@@ -96,6 +101,12 @@ OUT
 		DPHP_STICKY=0 play "$h" -k
 		replayed_each_time
 	done
+}
+
+@test "the sh library keeps nothing unless DPHP_STICKY is 1" {
+	unset DPHP_STICKY
+	play steps -k
+	replayed_each_time
 }
 
 @test "a one-shot handler is never resumed, even if it says sticky" {
