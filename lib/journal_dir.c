@@ -21,7 +21,11 @@
  * checkpoint may be lost or torn: journal/checkpoint says which boot
  * wrote it and up to where the records were synced (a syncfs before it
  * is written), and the first program to open the store in another boot
- * redoes every line after that.  A checkpoint is made each time the
+ * redoes every line after that.  The events those lines emitted were
+ * queued unsynced (the line holds them; see dir_batch): it queues them
+ * again, synced, before the checkpoint that ends its recovery, since
+ * the power cut may have lost them; each is applied once wherever it
+ * comes twice.  A checkpoint is made each time the
  * journal grows past a multiple of $DPHP_JOURNAL_CHECKPOINT bytes
  * (4 MiB), and before a new segment is made.  Lines of older versions
  * have no n: an unended batch of those is ended as before, its lines
@@ -345,6 +349,34 @@ redoall(struct dphp_store *st, struct dirj *j, json_t *latest)
 	return 0;
 }
 
+/* does voids, a list of seqs, name line's? */
+static int
+voided(json_t *voids, json_t *line)
+{
+	json_t *v;
+	size_t k;
+
+	json_array_foreach(voids, k, v)
+		if (json_equal(v, json_object_get(line, "seq")))
+			return 1;
+	return 0;
+}
+
+/* the events of the lines of batch, but those void names, into sent */
+static void
+gather(json_t *sent, json_t *batch, json_t *voids)
+{
+	json_t *l, *events;
+	size_t i;
+
+	json_array_foreach(batch, i, l) {
+		events = json_object_get(json_object_get(l, "outbox"),
+		    "events");
+		if (!voided(voids, l) && json_array_size(events) > 0)
+			json_array_append(sent, events);
+	}
+}
+
 /*
  * The lines of batch, but those void names, into latest: the last of each
  * id, with the ids kept apart by the earlier ones since its last delete
@@ -353,16 +385,12 @@ redoall(struct dphp_store *st, struct dirj *j, json_t *latest)
 static void
 keep(json_t *latest, json_t *batch, json_t *voids)
 {
-	json_t *l, *v, *prev, *kept;
+	json_t *l, *prev, *kept;
 	const char *id;
-	size_t i, k;
-	int skip;
+	size_t i;
 
 	json_array_foreach(batch, i, l) {
-		skip = 0;
-		json_array_foreach(voids, k, v)
-			skip |= json_equal(v, json_object_get(l, "seq"));
-		if (skip)
+		if (voided(voids, l))
 			continue;
 		id = json_string_value(json_object_get(l, "id"));
 		prev = json_object_get(json_object_get(latest, id), "kept");
@@ -381,14 +409,15 @@ keep(json_t *latest, json_t *batch, json_t *voids)
  * Settle the segment from byte from on (j->next the seq there): cut a
  * torn last line; redo and end a last batch that has no end, or cut it
  * off when its lines are fewer than it said; and with full, redo every
- * line from there on (a recovery after a power cut).
+ * line from there on and queue again the events they emitted (a
+ * recovery after a power cut).
  */
 static int
 settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 {
 	char *buf, *p, *line;
 	size_t len, n;
-	json_t *v, *batch, *latest, *first;
+	json_t *v, *batch, *latest, *first, *sent;
 	off_t bstart = 0;
 	int r = -1;
 
@@ -404,6 +433,7 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 	buf[n] = '\0';
 	batch = json_array();
 	latest = json_object();
+	sent = json_array();
 	for (line = buf; *line; line = p + 1) {
 		p = strchr(line, '\n');
 		if ((v = json_loadb(line, p - line, 0, NULL)) == NULL) {
@@ -411,8 +441,10 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 			goto done;
 		}
 		if (json_object_get(v, "end") != NULL) {
-			if (full)
+			if (full) {
 				keep(latest, batch, json_object_get(v, "void"));
+				gather(sent, batch, json_object_get(v, "void"));
+			}
 			json_array_clear(batch);
 			j->next = json_integer_value(json_object_get(v, "next"));
 			json_decref(v);
@@ -437,6 +469,8 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 	else {
 		/* written ahead and synced: it happened */
 		keep(latest, batch, NULL);
+		if (full)
+			gather(sent, batch, NULL);
 		j->next = json_integer_value(json_object_get(json_array_get(
 		    batch, json_array_size(batch) - 1), "seq")) + 1;
 		v = json_pack("{sIsI}", "end", json_integer_value(
@@ -444,9 +478,12 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 		r = redoall(st, j, latest) || appendv(j, v, 0) ? -1 : 0;
 		json_decref(v);
 	}
+	if (r == 0 && json_array_size(sent) > 0 && j->resend(st, sent) != 0)
+		r = -1;
 done:
 	json_decref(batch);
 	json_decref(latest);
+	json_decref(sent);
 out:
 	free(buf);
 	return r;
@@ -477,6 +514,7 @@ jopen(struct dphp_store *st, struct dirj *j, const struct dirj_records *rc,
 	j->lfd = j->fd = j->dfd = -1;
 	j->seqof = rc->seqof;
 	j->redo = rc->redo;
+	j->resend = rc->resend;
 	j->say = say;
 	if ((mkdirat(ROOT(st), "journal", 0777) != 0 && errno != EEXIST) ||
 	    (j->dfd = openat(ROOT(st), "journal", O_RDONLY | O_DIRECTORY |

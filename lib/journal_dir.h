@@ -21,6 +21,8 @@ struct dirj {
 	int (*seqof)(struct dphp_store *, const char *, json_int_t *);
 	/* bring the record of a state line up to it: 0 or -1 */
 	int (*redo)(struct dphp_store *, json_t *line);
+	/* queue again, synced, the events of lines (arrays): 0 or -1 */
+	int (*resend)(struct dphp_store *, json_t *events);
 	/* how troubles are said: dphp_error, or dphp_warn (recovery) */
 	void (*say)(const char *, ...);
 };
@@ -28,6 +30,7 @@ struct dirj {
 struct dirj_records {
 	int (*seqof)(struct dphp_store *, const char *, json_int_t *);
 	int (*redo)(struct dphp_store *, json_t *line);
+	int (*resend)(struct dphp_store *, json_t *events);
 };
 /* lock the journal and settle its end (see journal_dir.c): 0 or -1 */
 int dirj_open(struct dphp_store *, struct dirj *, const struct dirj_records *);

@@ -157,6 +157,13 @@ dirq_cancel(struct dphp_store *st, json_t *env)
 int
 dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 {
+	return dirq_deliver(st, envs, seq, n, 1);
+}
+
+int
+dirq_deliver(struct dphp_store *st, json_t **envs, const size_t *seq,
+    size_t n, int sync)
+{
 	struct dphp_desc d;
 	char buf[1024], **name, **tmp, *text;
 	json_t *e;
@@ -201,12 +208,13 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 		free(text);
 	}
 	/* one syncfs for many files: see dir_batch in store_dir.c */
-	if (n > 1 && syncfs(Q(st, Q_TMP)) != 0) {
+	if (sync && n > 1 && syncfs(Q(st, Q_TMP)) != 0) {
 		dphp_error("cannot queue %zu events: syncfs:", n);
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if ((n == 1 && fsync(fd[i]) != 0) || close(fd[i]) != 0) {
+		if ((sync && n == 1 && fsync(fd[i]) != 0) ||
+		    close(fd[i]) != 0) {
 			fd[i] = -1;
 			dphp_error("cannot queue event %s: fsync:", name[i] +
 			    26);
@@ -225,8 +233,8 @@ dirq_admit(struct dphp_store *st, json_t **envs, const size_t *seq, size_t n)
 		tmp[i] = NULL;
 		used[dest[i]] = 1;
 	}
-	if ((used[Q_NEW] && syncq(st, Q_NEW)) ||
-	    (used[Q_DELAY] && syncq(st, Q_DELAY)))
+	if (sync && ((used[Q_NEW] && syncq(st, Q_NEW)) ||
+	    (used[Q_DELAY] && syncq(st, Q_DELAY))))
 		goto out;
 	r = 0;
 out:

@@ -13,6 +13,10 @@ int dirq_close(struct dirstore *);	/* 0, or -1 with a message */
 int dirq_cancel(struct dphp_store *, json_t *);
 int dirq_admit(struct dphp_store *, json_t **envs, const size_t *seq,
     size_t n);
+/* the same, unsynced without sync: for a caller that keeps the events
+ * elsewhere, durable, until a syncfs (dir_batch: the journal) */
+int dirq_deliver(struct dphp_store *, json_t **envs, const size_t *seq,
+    size_t n, int sync);
 /* is the event of receipt still in the inbox, claimed or not? 1, 0;
  * 1 too when that cannot be known */
 int dirq_pending(struct dphp_store *, const char *receipt);

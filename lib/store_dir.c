@@ -672,7 +672,7 @@ dir_get(struct dphp_store *st, const struct dphp_id *id, json_t **state,
 /* One change of a batch as it is carried out. */
 struct slot;
 static int outboxes(struct dphp_store *, struct slot *, struct dphp_change *,
-    size_t, json_t *);
+    size_t, json_t *, int *);
 
 
 struct slot {
@@ -792,7 +792,18 @@ out:
 	return r;
 }
 
-static const struct dirj_records records = { seqof, redo };
+static int admit_all(struct dphp_store *, json_t *, int);
+static const char undelivered[] = "the events emitted are kept with the "
+    "records and delivered when their input comes again";
+
+/* queue again, synced, what journal lines emitted (a recovery) */
+static int
+resend(struct dphp_store *st, json_t *events)
+{
+	return admit_all(st, events, 1);
+}
+
+static const struct dirj_records records = { seqof, redo, resend };
 
 /*
  * Write ahead the journal lines of the states the batch changes, with
@@ -862,7 +873,7 @@ bypath(const void *a, const void *b)
 
 /* Admit the events of outboxes, an array of arrays, in their order. */
 static int
-admit_all(struct dphp_store *st, json_t *outboxes)
+admit_all(struct dphp_store *st, json_t *outboxes, int sync)
 {
 	size_t i, k, n = 0;
 	json_t **v, *ob;
@@ -879,7 +890,7 @@ admit_all(struct dphp_store *st, json_t *outboxes)
 			v[n] = json_array_get(ob, k);
 			seq[n++] = k;
 		}
-	r = dirq_admit(st, v, seq, n);
+	r = dirq_deliver(st, v, seq, n, sync);
 	free(v);
 	free(seq);
 	return r;
@@ -902,11 +913,12 @@ cause_of(const json_t *outbox)
  * delivered now (durably, before anything is written), as the input
  * coming again would find a record that no longer keeps them.  Events
  * of a change that writes nothing are delivered at once: nothing
- * changed, so computing the input again emits them again.
+ * changed, so computing the input again emits them again; no journal
+ * line holds them (*unjournaled).
  */
 static int
 outboxes(struct dphp_store *st, struct slot *s, struct dphp_change *c,
-    size_t n, json_t *late)
+    size_t n, json_t *late, int *unjournaled)
 {
 	json_t *early = json_array(), *ob, *r;
 	size_t i;
@@ -930,6 +942,7 @@ outboxes(struct dphp_store *st, struct slot *s, struct dphp_change *c,
 			continue;
 		if (!s[i].write) {
 			json_array_append(late, c[i].outbox);
+			*unjournaled = 1;
 			continue;
 		}
 		s[i].next.outbox = json_pack("{sssO}", "cause", c[i].cause ?
@@ -939,7 +952,7 @@ outboxes(struct dphp_store *st, struct slot *s, struct dphp_change *c,
 			    json_string(c[i].receipt));
 		json_array_append(late, c[i].outbox);
 	}
-	rc = admit_all(st, early);
+	rc = admit_all(st, early, 1);
 	json_decref(early);
 	return rc;
 }
@@ -963,7 +976,8 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	struct dphp_now *now;
 	struct stat a, b;
 	size_t i, k, m = 0, states = 0, others = 0;
-	int r = DPHP_STORE_OK, found, sync, wal, *write;
+	int r = DPHP_STORE_OK, found, sync, wal, *write, ended;
+	int unjournaled = 0;	/* late has events no journal line holds */
 	struct dirj j = { .dfd = -1, .lfd = -1, .fd = -1 };
 	json_int_t first = 0;
 	json_t *late;		/* outboxes to deliver once durable */
@@ -1059,7 +1073,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	}
 	free(now);
 	free(write);
-	if (outboxes(st, s, c, n, late) != 0 ||
+	if (outboxes(st, s, c, n, late, &unjournaled) != 0 ||
 	    journal(st, ids, s, c, n, &j, &first) != 0)
 		goto fail;
 	for (i = m = 0; i < n; i++) {
@@ -1137,11 +1151,25 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			unlinkseen(&s[i].w);
 	}
 	/* the records are written: the batch is over */
-	if (j.written && dirj_end(&j, first) != 0)
+	if (!(ended = !j.written || dirj_end(&j, first) == 0))
 		dphp_warn("the commit is made, but its end could not be "
 		    "written to 'journal/%s': the next program to open the "
 		    "store writes it:", j.name);
-	else if (j.written)
+	/*
+	 * What the batch emitted, queued while it holds the journal: then
+	 * without a flush when a journal line holds every event, since a
+	 * power cut's recovery queues them again from the lines past the
+	 * last checkpoint, and a checkpoint, ours below or the next
+	 * writer's, comes after them: its syncfs makes them durable.
+	 */
+	if (wal && !unjournaled && j.lfd >= 0) {
+		if (admit_all(st, late, 0) != 0) {
+			dphp_error("%s", undelivered);
+			r = DPHP_STORE_ERROR;
+		}
+		json_array_clear(late);
+	}
+	if (ended && j.written)
 		dirj_checkpoint_due(st, &j);
 	goto deliver;
 failed:
@@ -1154,9 +1182,8 @@ behind:
 			genetag(s[i].next.gen, c[i].newetag);
 deliver:
 	dirj_close(&j);
-	if (admit_all(st, late) != 0) {
-		dphp_error("the events emitted are kept with the records and "
-		    "delivered when their input comes again");
+	if (admit_all(st, late, 1) != 0) {
+		dphp_error("%s", undelivered);
 		r = DPHP_STORE_ERROR;
 	}
 	goto out;

@@ -241,3 +241,74 @@ OUT
 	assert_equal "$(wc -c < "$J/00000000000000000001.ndjson")" 512
 	at 4
 }
+
+@test "a power cut loses the events a commit queued without a flush: the first program of the next boot queues them again from the journal" {
+	local relayed='{"to":"entity:counter:c","event":{"type":"signal","op":"add","input":1}}'
+	signals e 2 > "$T/in"
+	DPHP_JOURNAL_CHECKPOINT=1 replay_commit "$T/in"
+	cp -a "$S" "$T/disk"
+	# two relays, admitted, taken: each emits a signal to the counter
+	for n in 1 2; do
+		ev "r$n" signal entity:relay:r go "$relayed"
+	done > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t -n 10 > "$T/taken"
+	dphp-replay -d "$S" -x "$H" -k "$T/taken" > "$T/proposals"
+	jq -r '.emit[].id' "$T/proposals" | sort > "$T/emitted"
+	assert_equal "$(wc -l < "$T/emitted")" 2
+	# committed: the journal's flush for each, none for the queue
+	run --separate-stderr strace -f -o "$T/trace" \
+	    -e trace=fsync,fdatasync,syncfs dphp-commit -d "$S" -k "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run sed -n 's/^[0-9]* *\([a-z]*\)(.*/\1/p' "$T/trace"
+	assert_output "$(printf 'fdatasync\nfdatasync')"
+	run sh -c 'cat "$1"/queue/new/* | jq -r .id | sort' sh "$S"
+	assert_output "$(cat "$T/emitted")"
+	cmp "$T/disk/journal/checkpoint" "$J/checkpoint"
+	# the cut: the journal was synced, the queue was not
+	rm -r "$S/queue"
+	cp -a "$T/disk/queue" "$S/queue"
+	jq -c '.boot = "an earlier boot"' "$T/disk/journal/checkpoint" > "$J/checkpoint"
+	run queued
+	assert_output ""
+	# the next boot: any program that opens the store
+	run --separate-stderr dphp-commit -d "$S" -g entity:relay:r
+	assert_success
+	assert_stderr ""
+	assert_equal "$(jq -c '[.etag, .state.state]' <<< "$output")" '["2",2]'
+	run sh -c 'cat "$1"/queue/new/* | jq -r .id | sort' sh "$S"
+	assert_output "$(cat "$T/emitted")"
+	# taken and applied, each once
+	dphp-route -d "$S" -t -n 10 > "$T/taken"
+	dphp-replay -d "$S" -x "$H" -k "$T/taken" > "$T/proposals"
+	run --separate-stderr dphp-commit -d "$S" -k "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run jq -c '[.target, .etag, .state.state]' <<< "$output"
+	assert_output - <<'OUT'
+["entity:counter:c","3",3]
+["entity:counter:c","4",4]
+OUT
+	run queued
+	assert_output ""
+}
+
+@test "a checkpoint after a commit comes after the events it queued without a flush: its syncfs makes them durable" {
+	ev r1 signal entity:relay:r go \
+	    '{"to":"entity:counter:c","event":{"type":"signal","op":"add","input":1}}' > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	dphp-route -d "$S" -t -n 10 > "$T/taken"
+	dphp-replay -d "$S" -x "$H" -k "$T/taken" > "$T/proposals"
+	id=$(jq -r '.emit[].id' "$T/proposals")
+	DPHP_JOURNAL_CHECKPOINT=1 run --separate-stderr strace -f -o "$T/trace" \
+	    -e trace=fdatasync,syncfs,renameat,renameat2 \
+	    dphp-commit -d "$S" -k "$T/proposals"
+	assert_success
+	assert_stderr ""
+	run sed -n -e 's/^[0-9]* *\(fdatasync\|syncfs\)(.*/\1/p' \
+	    -e "s/^[0-9]* *renameat.*\"[^\"]*$id\".*/queued/p" "$T/trace"
+	assert_output "$(printf 'fdatasync\nqueued\nsyncfs')"
+	run jq -r .boot "$J/checkpoint"
+	assert_output "$(cat /proc/sys/kernel/random/boot_id)"
+}
