@@ -5,6 +5,9 @@
 #  1. N orchestrations of 5 sequential activities, admitted at once and
 #     drained until the queue is quiescent: activities/s, with Python
 #     co-processes (pychain) and with the sh library (shchain, NSH);
+#     then the same admitted at once into a waiting worker whose
+#     handlers have started (a service's steady state: no program or
+#     handler starts inside the time);
 #  2. one 3-step workflow at a time (pysteps 3), admitted by a
 #     long-lived dphp-route -q into a waiting worker: admission to the
 #     commit that completes it, p50 and p99 of LAT samples;
@@ -62,7 +65,7 @@ rm -rf "$work/s" && dphp-commit -d "$work/s" -i
 mkfifo "$work/out" "$work/admit"
 # shellcheck disable=SC2016 # expanded by the inner sh
 setsid sh -c 'dphp-route -d "$1/s" -t -w | dphp-lock -d "$1/s" |
-    dphp-replay -d "$1/s" -k | dphp-commit -d "$1/s" -k -u |
+    dphp-replay -d "$1/s" -k | dphp-commit -d "$1/s" -k -b 64 -u |
     jq --unbuffered -r "$2" > "$1/out"' sh "$work" '"\(.target) \(
 	if .input | tostring | contains("\"type\":\"completed\"") then
 	"reply" else "-" end) \(.state.status // "-")"' &
@@ -83,6 +86,34 @@ completed() {
 	echo "bench: the worker stopped" >&2
 	exit 1
 }
+
+# 1, warm: $2 chains of handler $1 admitted at once into the waiting
+# worker, run $3: seconds from the admission to the last completed
+warm() {
+	local s e i line left=$2
+	for ((i = 0; i < $2; i++)); do
+		dphp-emit start "orchestration:$1:w$3.$i" 0
+	done > "$work/in"
+	s=$EPOCHREALTIME
+	cat "$work/in" >&4
+	while ((left > 0)) && IFS= read -r line <&3; do
+		case $line in
+		"orchestration:$1:w$3."*" completed") left=$((left - 1)) ;;
+		esac
+	done
+	e=$EPOCHREALTIME
+	((left == 0)) || { echo "bench: the worker stopped" >&2; exit 1; }
+	echo "$s $e" | awk '{ printf "%.6f\n", $2 - $1 }'
+}
+
+for h in pychain shchain; do	# one chain first starts the handlers
+	printf '%s\n' "$(dphp-emit start "orchestration:$h:warm" 0)" >&4
+	completed "orchestration:$h:warm"
+done
+for r in $(seq "$runs"); do
+	echo "py $(warm pychain "$n" "$r")"
+	echo "sh $(warm shchain "$nsh" "$r")"
+done > "$work/warm"
 
 for ((i = 0; i < lat + 2; i++)); do	# the first two start the handlers
 	line=$(dphp-emit start "orchestration:pysteps:l$i" 3)
@@ -113,22 +144,25 @@ cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 echo "orchestrations through one worker, median of $runs runs;" \
     "$(nproc) x $cpu, $(uname -sr)"
 echo
-for h in py sh; do
-	c=$n name="Python co-processes (pychain)"
-	[ "$h" = sh ] && c=$nsh name="sh library (shchain)"
-	awk -v h="$h" '$1 == h { print $2 }' "$work/drains" | sort -n |
-	    awk -v c="$c" -v name="$name" '{ v[NR] = $1 } END {
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		printf "%-48s %8.0f activities/s\n", c " x 5 activities, " name,
-		    c * 5 / m }'
+for f in drains warm; do
+	for h in py sh; do
+		c=$n name="Python co-processes (pychain)"
+		[ "$h" = sh ] && c=$nsh name="sh library (shchain)"
+		[ "$f" = warm ] && name="$name, warm"
+		awk -v h="$h" '$1 == h { print $2 }' "$work/$f" | sort -n |
+		    awk -v c="$c" -v name="$name" '{ v[NR] = $1 } END {
+			m = (v[int((NR + 1) / 2)] + v[int(NR / 2) + 1]) / 2
+			printf "%-56s %8.0f activities/s\n",
+			    c " x 5 activities, " name, c * 5 / m }'
+	done
 done
 awk -v n="$lat" '{ v[NR] = $1 } END {
-	printf "%-48s p50 %.1f ms, p99 %.1f ms\n",
+	printf "%-56s p50 %.1f ms, p99 %.1f ms\n",
 	    "a 3-step workflow, admitted to completed", v[int(NR * 0.5 + 0.5)],
 	    v[int(NR * 0.99 + 0.5)] }' "$work/latency"
 awk -v s="$steps" '{ t[$1] = $2 } END {
 	a = (t[12] - t[7]) / 5
 	b = (t[s] - t[s - 5]) / 5
-	printf "%-48s %.1f ms, at the last five %.1f ms: %.2f\n",
+	printf "%-56s %.1f ms, at the last five %.1f ms: %.2f\n",
 	    "a chain of " s " steps: a step at steps 8-12", a * 1000, b * 1000,
 	    b / a }' "$work/steps"

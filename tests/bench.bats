@@ -67,6 +67,8 @@ rows() {
 	assert_stderr "run 1 of 1 done"
 	assert_line --regexp '^2 x 5 activities, Python co-processes \(pychain\) +[0-9]+ activities/s$'
 	assert_line --regexp '^1 x 5 activities, sh library \(shchain\) +[0-9]+ activities/s$'
+	assert_line --regexp '^2 x 5 activities, Python co-processes \(pychain\), warm +[0-9]+ activities/s$'
+	assert_line --regexp '^1 x 5 activities, sh library \(shchain\), warm +[0-9]+ activities/s$'
 	assert_line --regexp '^a 3-step workflow, admitted to completed +p50 [0-9.]+ ms, p99 [0-9.]+ ms$'
 	assert_line --regexp '^a chain of 12 steps: a step at steps 8-12 +[0-9.]+ ms, at the last five [0-9.]+ ms: [0-9.]+$'
 }
