@@ -9,6 +9,9 @@ MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/dphp
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/site-functions
+DOCDIR = $(PREFIX)/share/doc/dphp
+SYSTEMDDIR = $(PREFIX)/lib/systemd/system
+SYSUSERSDIR = $(PREFIX)/lib/sysusers.d
 DESTDIR =
 
 CC = cc
@@ -121,21 +124,35 @@ lint: deps
 		tests/fixtures/lossy-proxy
 	shellcheck -s bash completions/dphp.bash tests/helper.bash bench/*.bash
 
+# The programs find dphp.sh and the Python helper beside themselves
+# (BINDIR/../share/dphp) when run, so the tree may be installed or moved
+# under any prefix without a rebuild; the units name BINDIR.
+UNITS = contrib/systemd/dphp-worker@.service \
+	contrib/systemd/dphp-delays.service contrib/systemd/dphp-delays.timer
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
-		$(DESTDIR)$(SHAREDIR) $(DESTDIR)$(BASHCOMPDIR) \
-		$(DESTDIR)$(ZSHCOMPDIR)
+		$(DESTDIR)$(SHAREDIR)/python $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(DOCDIR) \
+		$(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(SYSUSERSDIR)
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5
 	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 lib/dphp.sh $(DESTDIR)$(SHAREDIR)
+	install -m 0644 examples/python/dphp.py $(DESTDIR)$(SHAREDIR)/python
 	for p in $(PROGS); do \
 		install -m 0644 completions/dphp.bash \
 			$(DESTDIR)$(BASHCOMPDIR)/$${p#cmd/} || exit 1; \
 	done
 	install -m 0644 completions/_dphp $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 LICENSE $(DESTDIR)$(DOCDIR)
+	for u in $(UNITS); do \
+		sed 's|/usr/local/bin|$(BINDIR)|g' $$u \
+			> $(DESTDIR)$(SYSTEMDDIR)/$${u##*/} || exit 1; \
+		chmod 0644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; \
+	done
+	install -m 0644 contrib/sysusers.d/dphp.conf $(DESTDIR)$(SYSUSERSDIR)
 
 uninstall:
 	for p in $(PROGS); do \
@@ -146,8 +163,12 @@ uninstall:
 	for m in $(MAN5) $(MAN7); do \
 		rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$${m#man/}; \
 	done
-	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_dphp $(DESTDIR)$(SHAREDIR)/dphp.sh
-	-rmdir $(DESTDIR)$(SHAREDIR)
+	for u in $(UNITS); do rm -f $(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; done
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_dphp $(DESTDIR)$(SHAREDIR)/dphp.sh \
+		$(DESTDIR)$(SHAREDIR)/python/dphp.py $(DESTDIR)$(DOCDIR)/LICENSE \
+		$(DESTDIR)$(SYSUSERSDIR)/dphp.conf
+	-rmdir $(DESTDIR)$(SHAREDIR)/python $(DESTDIR)$(SHAREDIR) \
+		$(DESTDIR)$(DOCDIR)
 
 clean:
 	rm -f $(PROGS) $(PROGS:=.o) $(LIBOBJ) lib/libdphp.a bench/floor

@@ -41,6 +41,70 @@
 #define DPHP_SHAREDIR "/usr/local/share/dphp"
 #endif
 
+/*
+ * The path of the file at rel from the directory of the running
+ * program, if there is one: new, or NULL.
+ */
+static char *
+beside_program(const char *rel)
+{
+	char exe[4096], *path, *real, *slash;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) <= 0)
+		return NULL;
+	exe[n] = '\0';
+	if ((slash = strrchr(exe, '/')) == NULL)
+		return NULL;
+	*slash = '\0';
+	path = xasprintf("%s/%s", exe, rel);
+	real = realpath(path, NULL);
+	free(path);
+	if (real != NULL && access(real, R_OK) != 0) {
+		free(real);
+		real = NULL;
+	}
+	return real;
+}
+
+/*
+ * Where the sh library and the Python helper are found for handlers:
+ * where make install put them beside the programs (PREFIX/bin and
+ * PREFIX/share/dphp, wherever the tree was moved or staged with
+ * DESTDIR), else in a built source tree (cmd, lib, examples/python),
+ * else under the prefix the programs were built for.  DPHP_SH, when
+ * set, wins.
+ */
+static const char *
+sh_library(void)
+{
+	static char *lib;
+
+	if (getenv("DPHP_SH") != NULL)
+		return getenv("DPHP_SH");
+	if (lib == NULL && (lib = beside_program("../share/dphp/dphp.sh")) ==
+	    NULL && (lib = beside_program("../lib/dphp.sh")) == NULL)
+		lib = xstrdup(DPHP_SHAREDIR "/dphp.sh");
+	return lib;
+}
+
+static const char *
+python_helper_dir(void)
+{
+	static char *dir;
+	static int looked;
+
+	if (!looked) {
+		looked = 1;
+		if ((dir = beside_program("../share/dphp/python/dphp.py")) ==
+		    NULL)
+			dir = beside_program("../examples/python/dphp.py");
+		if (dir != NULL)
+			*strrchr(dir, '/') = '\0';
+	}
+	return dir;
+}
+
 /* A running handler. */
 struct proc {
 	char *label;		/* KIND/NAME, for messages */
@@ -59,6 +123,8 @@ static struct proc *
 start(const char *path, const char *label)
 {
 	int pin[2], pout[2], perr[2];
+	const char *lib, *py;
+	char *pypath = NULL;
 	struct proc *p;
 	pid_t pid;
 
@@ -77,7 +143,12 @@ start(const char *path, const char *label)
 		return NULL;
 	}
 	fflush(NULL);
+	lib = sh_library();
+	if ((py = python_helper_dir()) != NULL)
+		pypath = getenv("PYTHONPATH") != NULL && *getenv("PYTHONPATH") ?
+		    xasprintf("%s:%s", py, getenv("PYTHONPATH")) : xstrdup(py);
 	if ((pid = fork()) < 0) {
+		free(pypath);
 		close(pin[0]);
 		close(pin[1]);
 		close(pout[0]);
@@ -91,12 +162,15 @@ start(const char *path, const char *label)
 		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 ||
 		    dup2(perr[1], 2) < 0)
 			_exit(126);
-		/* where a sh handler finds its library, dphp.sh */
-		setenv("DPHP_SH", DPHP_SHAREDIR "/dphp.sh", 0);
+		/* where a handler finds dphp.sh, and Python's import dphp */
+		setenv("DPHP_SH", lib, 0);
+		if (pypath != NULL)
+			setenv("PYTHONPATH", pypath, 1);
 		execl(path, path, (char *)NULL);
 		fprintf(stderr, "cannot run '%s': %s\n", path, strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
 	}
+	free(pypath);
 	setpgid(pid, pid);	/* either may run first */
 	close(pin[0]);
 	close(pout[1]);
@@ -384,13 +458,11 @@ static void
 no_library(const struct dphp_handlers *h, const char *path,
     const char *label, char *why, size_t whysz)
 {
-	const char *lib = getenv("DPHP_SH");
+	const char *lib = sh_library();
 	char head[4096];
 	ssize_t n;
 	int fd;
 
-	if (lib == NULL)
-		lib = DPHP_SHAREDIR "/dphp.sh";
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
 	n = read(fd, head, sizeof(head) - 1);

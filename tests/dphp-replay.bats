@@ -365,7 +365,9 @@ OUT
 	done
 }
 
-@test "handlers are told where dphp.sh is: the built-in path, or DPHP_SH" {
+@test "handlers are told where dphp.sh and the Python helper are: beside the programs, or DPHP_SH" {
+	local top
+	top=$(cd "$TOP" && pwd -P)	# the programs' own path, links resolved
 	ev w1 -r orchestration:o:1 call entity:whereis:w where > "$IN"
 	for sh in "" /opt/dphp.sh; do
 		if [ -n "$sh" ]; then
@@ -373,11 +375,12 @@ OUT
 		else
 			unset DPHP_SH
 		fi
-		run --separate-stderr dphp-replay -d "$S" -x "$H" "$IN"
+		run --separate-stderr env PYTHONPATH=/opt/py dphp-replay -d "$S" \
+		    -x "$H" "$IN"
 		assert_success
 		assert_stderr ""
-		run jq -r '.emit[0].event.event.event.result' <<< "$output"
-		assert_output "${sh:-/usr/local/share/dphp/dphp.sh}"
+		run jq -c '.emit[0].event.event.event.result' <<< "$output"
+		assert_output "{\"sh\":\"${sh:-$top/lib/dphp.sh}\",\"py\":\"$top/examples/python:/opt/py\"}"
 	done
 }
 

@@ -13,7 +13,7 @@ load helper
 	    out' "$TOP/README.md" > "$BATS_TEST_TMPDIR/want"
 	[ -s "$BATS_TEST_TMPDIR/quickstart.sh" ] || fail "no quickstart block"
 	[ -s "$BATS_TEST_TMPDIR/want" ] || fail "no expected output"
-	unset DPHP_NOW
+	unset DPHP_NOW DPHP_SH
 	cd "$TOP"
 	run --separate-stderr sh -e "$BATS_TEST_TMPDIR/quickstart.sh"
 	assert_success
