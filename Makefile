@@ -40,7 +40,8 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/rebuild.o lib/trace.o lib/determinism.o lib/etcd.o \
 	lib/store_etcd.o lib/queue_etcd.o lib/jsonout.o lib/beneath.o \
 	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o lib/seenidx.o lib/dynlib.o \
-	lib/base64.o lib/jqhandler.o lib/remover.o lib/session.o lib/retry.o
+	lib/base64.o lib/jqhandler.o lib/remover.o lib/session.o lib/retry.o \
+	lib/progress.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
@@ -97,7 +98,8 @@ check-asan: deps
 	fi; \
 	echo "no sanitizer report"; exit $$rc
 
-demo: deps
+demo:
+	@sh .ci/ensure-deps demo
 	@$(MAKE) --no-print-directory all
 	@sh examples/bank/demo.sh
 

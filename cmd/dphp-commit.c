@@ -174,8 +174,9 @@ putstate(const char *id, const char *file, enum dphp_cond cond,
 	size_t n = 1;
 	int r;
 
-	if (!del && (state = dphp_json_load_file(file ? file : "-")) == NULL)
-		return DPHP_EXIT_INPUT;
+	if (!del && (state = dphp_json_load_file(file ? file : "-", &r)) ==
+	    NULL)
+		return r;
 	/* what dphp-replay reads back: never a state it would not see */
 	if (!del && strncmp(id, "entity:", 7) == 0 &&
 	    dphp_entity_doc_check(state, why, sizeof(why)) != 0) {
@@ -666,10 +667,15 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	checkmode(mode, argc, cflag, etag, fflag);
-	if (mode == INIT)
-		return dphp_store_init(spec) == 0 ? 0 : DPHP_EXIT_SYS;
+	/* an import makes the store it goes into, as -i would */
+	if (mode == INIT || mode == IMPORT) {
+		if (dphp_store_init(spec) != 0)
+			return dphp_store_open_status();
+		if (mode == INIT)
+			return 0;
+	}
 	if ((store = dphp_store_open(spec)) == NULL)
-		return DPHP_EXIT_SYS;
+		return dphp_store_open_status();
 	if (mode == IMPORT)
 		r = import(snap, argc, argv, fflag);
 	else if (mode == GET)

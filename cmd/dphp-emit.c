@@ -88,16 +88,17 @@ checkid(const char *s)
 static json_t *
 input(const char *arg)
 {
+	int status = DPHP_EXIT_INPUT;
 	json_t *v;
 
 	if (strcmp(arg, "-") == 0)
-		v = dphp_json_load_file("-");
+		v = dphp_json_load_file("-", &status);
 	else if (arg[0] == '@')
-		v = dphp_json_load_file(arg + 1);
+		v = dphp_json_load_file(arg + 1, &status);
 	else
 		v = dphp_json_parse(arg, strlen(arg), "argument");
 	if (v == NULL)
-		exit(DPHP_EXIT_INPUT);
+		exit(status);
 	return v;
 }
 
@@ -154,21 +155,22 @@ struct command {
 	const char *name;
 	const char *type;
 	int min, max;		/* arguments after the id */
+	const char *operands;	/* for the message when they are wrong */
 };
 
 static const struct command commands[] = {
-	{ "start", "start", 0, 1 },
-	{ "signal", "signal", 1, 2 },
-	{ "call", "signal", 1, 2 },
-	{ "raise", "raise", 1, 2 },
-	{ "schedule", "schedule", 0, 1 },
-	{ "completed", "completed", 1, 2 },
-	{ "failed", "failed", 2, 2 },
-	{ "terminate", "terminate", 0, 1 },
-	{ "share", "share", 3, 3 },
-	{ "revoke", "revoke", 2, 3 },
-	{ "give", "give", 1, 1 },
-	{ "delete", "delete", 0, 0 },
+	{ "start", "start", 0, 1, "orchestration [input]" },
+	{ "signal", "signal", 1, 2, "entity op [input]" },
+	{ "call", "signal", 1, 2, "entity op [input]" },
+	{ "raise", "raise", 1, 2, "orchestration name [input]" },
+	{ "schedule", "schedule", 0, 1, "activity [input]" },
+	{ "completed", "completed", 1, 2, "id scheduled-id [result]" },
+	{ "failed", "failed", 2, 2, "id scheduled-id reason" },
+	{ "terminate", "terminate", 0, 1, "orchestration [reason]" },
+	{ "share", "share", 3, 3, "id user|role name op[,op...]" },
+	{ "revoke", "revoke", 2, 3, "id user|role name [op]" },
+	{ "give", "give", 1, 1, "id user" },
+	{ "delete", "delete", 0, 0, "id" },
 };
 
 /* The core event of command c with arguments av (after the id). */
@@ -239,7 +241,7 @@ mint(const char *keyfile, int argc, char **argv, int64_t iat)
 		bad("%s", why);
 	roles = json_object_get(by, "roles");
 	if ((ks = dphp_keys_load(keyfile)) == NULL)
-		exit(DPHP_EXIT_USAGE);
+		exit(DPHP_EXIT_CONFIG);
 	tok = dphp_jwt_sign(ks, json_string_value(json_object_get(by,
 	    "user")), roles ? roles : json_array(), iat, life);
 	if (printf("%s\n", tok) < 0)
@@ -369,9 +371,14 @@ main(int argc, char *argv[])
 		    ms) : dphp_now_ms());
 	}
 	if ((at && dur) || (json_array_size(participants) && !lockowner) ||
-	    (wflag && (by || id || ts)) || (!wflag && argc < 2) ||
-	    (by && token))
+	    (wflag && (by || id || ts)) || (by && token))
 		dphp_usage(synopsis);
+	if (!wflag && argc == 0) {
+		dphp_error("no command (start, signal, call, raise, schedule, "
+		    "completed, failed, terminate, share, revoke, give or delete; "
+		    "or -K keys token)");
+		dphp_usage(synopsis);
+	}
 	sortparticipants();
 	base = ts ? (dphp_time_parse(ts, &ms), ms) : dphp_now_ms();
 	if (at != NULL) {
@@ -395,8 +402,12 @@ main(int argc, char *argv[])
 			cmd = &commands[i];
 	if (cmd == NULL)
 		bad("unknown command '%.64s'", argv[0]);
-	if (argc - 2 < cmd->min || argc - 2 > cmd->max)
+	if (argc < 2 || argc - 2 < cmd->min || argc - 2 > cmd->max) {
+		dphp_error("%s: %s operands: %s %s", cmd->name, argc < 2 ?
+		    "missing" : argc - 2 < cmd->min ? "too few" : "too many",
+		    cmd->name, cmd->operands);
 		dphp_usage(synopsis);
+	}
 	if (strcmp(cmd->name, "call") == 0 && nreply == 0)
 		bad("'%s' needs a reply-to (-r)", "call");
 	checkid(argv[1]);

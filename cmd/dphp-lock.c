@@ -63,7 +63,7 @@ pass(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 		return 0;
 	}
 	if (store == NULL && (store = dphp_store_open(spec)) == NULL)
-		return DPHP_EXIT_SYS;
+		return dphp_store_open_status();
 	switch (dphp_lock_stage(store, rd, env, d, &out)) {
 	case DPHP_LOCK_PASS:
 		dphp_write(out);
@@ -174,7 +174,7 @@ command(int n, char **entities, char **cmd, struct dphp_locked *o)
 		    (long)getpid());
 	}
 	if ((store = dphp_store_open(spec)) == NULL)
-		return DPHP_EXIT_SYS;
+		return dphp_store_open_status();
 	r = dphp_run_locked(store, entities, n, cmd, o);
 	if (dphp_store_close(store) != 0 && r == 0)
 		r = DPHP_EXIT_SYS;
@@ -246,7 +246,7 @@ main(int argc, char *argv[])
 			dphp_usage_error(synopsis, "%s takes no other option "
 			    "and no argument", Lflag ? "-L" : "-F");
 		if ((store = dphp_store_open(spec)) == NULL)
-			return DPHP_EXIT_SYS;
+			return dphp_store_open_status();
 		now = dphp_now_ms();
 		r = Fflag ? force(Fflag) :
 		    dphp_store_list_space(store, DPHP_SPACE_LOCK,

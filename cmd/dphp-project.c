@@ -424,6 +424,7 @@ followed(json_t *line, void *arg)
 	char denied[1024];
 	int r;
 
+	dphp_progress_add(1);
 	if (!dphp_idglobs_match(f->npat, f->pat, id))
 		return 0;
 	if ((r = allowed(id, DPHP_OP_READ, denied, sizeof(denied))) <= 0)
@@ -459,31 +460,37 @@ ticked(json_int_t settled, void *arg)
 	return savepoint(f->checkpoint, settled);
 }
 
-/* The seq in a checkpoint file: 0 when there is none yet, -1 on error. */
-static json_int_t
-loadpoint(const char *path)
+/*
+ * The seq in a checkpoint file into *seq, 0 when there is none yet:
+ * 0, or the exit status of the failure (4 unreadable, 3 not a seq).
+ */
+static int
+loadpoint(const char *path, json_int_t *seq)
 {
 	char buf[64], *end;
-	json_int_t seq = 0;
+	int r = 0;
 	FILE *f;
 	size_t n;
 
+	*seq = 0;
 	if ((f = fopen(path, "re")) == NULL) {
 		if (errno == ENOENT)
 			return 0;
 		dphp_error("cannot open the checkpoint '%s':", path);
-		return -1;
+		return DPHP_EXIT_SYS;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	buf[n] = '\0';
-	if (ferror(f) || (seq = strtoll(buf, &end, 10)) < 0 || end == buf ||
+	if (ferror(f)) {
+		dphp_error("cannot read the checkpoint '%s':", path);
+		r = DPHP_EXIT_SYS;
+	} else if ((*seq = strtoll(buf, &end, 10)) < 0 || end == buf ||
 	    strspn(end, "\n") != strlen(end)) {
-		dphp_error("%s: not a checkpoint (a seq of the journal)",
-		    path);
-		seq = -1;
+		dphp_located(path, "not a checkpoint (a seq of the journal)");
+		r = DPHP_EXIT_INPUT;
 	}
 	fclose(f);
-	return seq;
+	return r;
 }
 
 static int
@@ -494,14 +501,17 @@ follow(int argc, char **argv, struct following *f, json_int_t after,
 
 	f->npat = argc;
 	f->pat = argv;
-	if (f->checkpoint != NULL && (after = loadpoint(f->checkpoint)) < 0)
-		return DPHP_EXIT_USAGE;
+	if (f->checkpoint != NULL && (r = loadpoint(f->checkpoint, &after)) != 0)
+		return r;
 	/* the schema first, committed: a feed with nothing new makes it */
 	if ((r = dphp_sink_begin(&f->sink)) != 0 || (f->sink.intx &&
 	    (r = ticked(after, f)) != 0))
 		return r;
-	return dphp_store_journal_read(store, after, forever, followed, ticked,
+	dphp_progress_begin("lines", -1);
+	r = dphp_store_journal_read(store, after, forever, followed, ticked,
 	    f);
+	dphp_progress_end();
+	return r;
 }
 
 int
@@ -551,9 +561,12 @@ main(int argc, char *argv[])
 				    "typesense)", optarg);
 			break;
 		case 'S':
+			/* empty: from the start, as a database with no
+			 * checkpoint yet answers the query for it */
 			errno = 0;
-			after = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || after < 0)
+			after = *optarg == '\0' ? 0 : strtoll(optarg, &end, 10);
+			if (*optarg != '\0' && (errno || end == optarg ||
+			    *end || after < 0))
 				dphp_die(DPHP_EXIT_USAGE, "invalid seq '%.300s'",
 				    optarg);
 			Sflag = 1;
@@ -601,18 +614,28 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc > 0 && !known(argv[0])) {
+	if (argc == 0) {
+		dphp_error("no command (%s)", commands);
+		dphp_usage(synopsis);
+	}
+	if (!known(argv[0])) {
 		dphp_error("unknown command '%.300s' (%s)", argv[0], commands);
 		dphp_usage(synopsis);
 	}
-	tarcmd = argc > 0 && (strcmp(argv[0], "export") == 0 ||
-	    strcmp(argv[0], "archive") == 0);
-	dead = argc > 0 && strcmp(argv[0], "dead") == 0;
+	if (argc < 2 && (strcmp(argv[0], "get") == 0 || strcmp(argv[0],
+	    "owner") == 0 || strcmp(argv[0], "status") == 0 ||
+	    strcmp(argv[0], "wait") == 0)) {
+		dphp_error("%s: no id", argv[0]);
+		dphp_usage(synopsis);
+	}
+	tarcmd = strcmp(argv[0], "export") == 0 ||
+	    strcmp(argv[0], "archive") == 0;
+	dead = strcmp(argv[0], "dead") == 0;
 	if ((tarcmd || dead) && ((argc > 1 && strcmp(argv[0], "export")
 	    != 0) || followopts || by || token || timeout_ms >= 0 ||
 	    (dead && zflag)))
 		dphp_usage(synopsis);
-	if (argc < 1 || (!tarcmd && zflag) || (strcmp(argv[0], "ls") != 0 &&
+	if ((!tarcmd && zflag) || (strcmp(argv[0], "ls") != 0 &&
 	    strcmp(argv[0], "follow") != 0 && !tarcmd && !dead &&
 	    argc < 2) ||
 	    (strcmp(argv[0], "wait") == 0 && argc > 3) ||
@@ -638,7 +661,7 @@ main(int argc, char *argv[])
 		    "-P or set DPHP_POLICY");
 	if (token != NULL) {
 		if ((keys = dphp_keys_load(Kflag)) == NULL)
-			return DPHP_EXIT_USAGE;
+			return DPHP_EXIT_CONFIG;
 		by = dphp_jwt_verify(keys, json_string_value(token),
 		    dphp_now_ms(), why, sizeof(why));
 		dphp_keys_free(keys);
@@ -648,16 +671,16 @@ main(int argc, char *argv[])
 			    why);
 	}
 	if (Pflag != NULL && (policy = dphp_policy_load(Pflag)) == NULL)
-		return DPHP_EXIT_USAGE;
+		return DPHP_EXIT_CONFIG;
 	if ((f.sink.map = map = mflag ? dphp_mapping_load(mflag) :
 	    dphp_mapping_default()) == NULL)
-		return DPHP_EXIT_USAGE;
+		return DPHP_EXIT_CONFIG;
 	if ((strcmp(argv[0], "ls") == 0 || strcmp(argv[0], "follow") == 0 ||
 	    strcmp(argv[0], "export") == 0) &&
 	    (r = dphp_idglobs_check(argc - 1, argv + 1)) != 0)
 		return r;
 	if ((store = dphp_store_open(spec)) == NULL)
-		return DPHP_EXIT_SYS;
+		return dphp_store_open_status();
 	if (strcmp(argv[0], "status") == 0)
 		r = status(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "wait") == 0)

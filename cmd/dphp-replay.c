@@ -376,7 +376,7 @@ main(int argc, char *argv[])
 		return r;
 	}
 	if ((store = dphp_store_open(spec)) == NULL)
-		return DPHP_EXIT_SYS;
+		return dphp_store_open_status();
 	overlay = json_object();
 	settling = json_object();
 	dphp_stop_on_signals(1);

@@ -425,6 +425,7 @@ take(struct dphp_queue_part *part, size_t max)
 		if (got < 0)
 			return DPHP_EXIT_SYS;
 		taken += got;
+		dphp_progress_add(got);
 		if (fflush(stdout) == EOF || ferror(stdout)) {
 			snprintf(werr, sizeof(werr), "write error on "
 			    "<stdout>: %s", strerror(errno));
@@ -646,19 +647,22 @@ main(int argc, char *argv[])
 	    *penv)
 		Pflag = penv;
 	if (Pflag != NULL && (policy = dphp_policy_load(Pflag)) == NULL)
-		return DPHP_EXIT_USAGE;
+		return DPHP_EXIT_CONFIG;
 	if (Kflag != NULL && (keys = dphp_keys_load(Kflag)) == NULL)
-		return DPHP_EXIT_USAGE;
+		return DPHP_EXIT_CONFIG;
 	if (Rflag != NULL && (rejects = fopen(Rflag, "ae")) == NULL)
 		dphp_die(DPHP_EXIT_SYS, "cannot open '%s':", Rflag);
 	if (mode != FILTER && (store = dphp_store_open(spec)) == NULL)
-		return DPHP_EXIT_SYS;
+		return dphp_store_open_status();
 	if (mode == QUEUE || mode == TAKE)
 		dphp_stop_on_signals(mode == QUEUE);
 	if (mode == TAKE) {
 		/* a write to stages gone fails: see stop() */
 		signal(SIGPIPE, SIG_IGN);
+		if (eflag)	/* a drain: how far it has gone */
+			dphp_progress_begin("events taken", -1);
 		r = take(&part, nmax);
+		dphp_progress_end();
 		json_decref(inflight);
 		free(suspect);
 		if (r == 0 && nrejected > 0)

@@ -25,9 +25,30 @@ _dphp_with_argument() {
 	esac
 }
 
+# The ids of kind $2 (empty: any) in the store $1 that begin with the
+# word $3, as COMPREPLY wants them: bash splits words at the colons of
+# an id (COMP_WORDBREAKS), so each is given from the last colon of the
+# word on.
+_dphp_ids() {
+	local id cut=
+	if [[ ${COMP_WORDBREAKS-:} == *:* && $3 == *:* ]]; then
+		cut=${3%"${3##*:}"}
+	fi
+	COMPREPLY=()
+	[ -n "$1" ] || return 0
+	while IFS= read -r id; do
+		if [[ $id == "$3"* ]]; then
+			COMPREPLY+=("${id#"$cut"}")
+		fi
+	done < <(dphp-project -d "$1" ls ${2:+"$2"} 2> /dev/null |
+	    sed -n 's/^{"id":"\([^"]*\)".*/\1/p')
+	return 0
+}
+
 _dphp() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-	local prog=${COMP_WORDS[0]##*/} w i nargs=0 first=
+	local prog=${COMP_WORDS[0]##*/} w i nargs=0 first='' store=${DPHP_STORE-}
+	local line=${COMP_LINE-} words word
 
 	COMPREPLY=()
 	case $prev in
@@ -51,10 +72,17 @@ _dphp() {
 		mapfile -t COMPREPLY < <(compgen -W "$(_dphp_options "$prog")" -- "$cur")
 		return
 	fi
-	# count the operands before the cursor
-	for ((i = 1; i < COMP_CWORD; i++)); do
-		w=${COMP_WORDS[i]}
+	# the words as typed, not as bash split them at the colons of ids;
+	# count the operands before the cursor, and find the store
+	[ -n "$line" ] || line="${COMP_WORDS[*]:0:COMP_CWORD+1}"
+	line=${line:0:${COMP_POINT-${#line}}}
+	read -ra words <<< "$line"
+	[[ $line == *[[:space:]] ]] && words+=("")
+	word=${words[${#words[@]}-1]}
+	for ((i = 1; i < ${#words[@]} - 1; i++)); do
+		w=${words[i]}
 		if [[ $w == -* ]]; then
+			[ "$w" = -d ] && store=${words[i+1]}
 			[[ " $(_dphp_with_argument "$prog") " == *" $w "* ]] && i=$((i + 1))
 		else
 			[ "$nargs" -eq 0 ] && first=$w
@@ -63,10 +91,21 @@ _dphp() {
 	done
 	case $prog in
 	dphp-emit)
-		if [ "$nargs" -eq 0 ] && [[ " ${COMP_WORDS[*]} " != *" -w "* ]]; then
+		[[ " ${words[*]} " == *" -w "* ]] && nargs=-1
+		if [ "$nargs" -eq 0 ]; then
 			mapfile -t COMPREPLY < <(compgen -W "start signal call raise
 			    schedule completed failed terminate share revoke give
 			    delete token" -- "$cur")
+			return
+		fi
+		if [ "$nargs" -eq 1 ]; then	# the id the command is for
+			case $first in
+			signal|call) _dphp_ids "$store" entity "$word" ;;
+			start|raise|terminate) _dphp_ids "$store" orchestration "$word" ;;
+			schedule) _dphp_ids "$store" activity "$word" ;;
+			completed|failed|share|revoke|give|delete)
+				_dphp_ids "$store" "" "$word" ;;
+			esac
 			return
 		fi
 		;;
@@ -76,9 +115,15 @@ _dphp() {
 			    export archive dead" -- "$cur")
 			return
 		fi
-		case $first in ls|follow|export)
+		case $first in
+		ls|follow|export)
 			mapfile -t COMPREPLY < <(compgen -W "entity orchestration
 			    activity" -- "$cur") ;;
+		get|owner|status) _dphp_ids "$store" "" "$word" ;;
+		wait)
+			if [ "$nargs" -eq 1 ]; then
+				_dphp_ids "$store" "" "$word"
+			fi ;;
 		esac
 		return
 		;;

@@ -24,7 +24,7 @@ dphp_now_ms(void)
 
 	if ((fixed = getenv("DPHP_NOW")) != NULL && fixed[0] != '\0') {
 		if (dphp_time_parse(fixed, &ms) != 0)
-			dphp_die(DPHP_EXIT_USAGE,
+			dphp_die(DPHP_EXIT_CONFIG,
 			    "DPHP_NOW is not an RFC 3339 UTC time: '%s'", fixed);
 		return ms;
 	}

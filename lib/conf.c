@@ -32,7 +32,7 @@ dphp_conf_read(const char *path, const char *what, dphp_conf_fn *fn,
 		if (line[strspn(line, " \t")] == '\0')
 			continue;
 		if (fn(line, no, arg, why, sizeof(why)) != 0) {
-			dphp_error("%s:%lu: %s", path, no, why);
+			dphp_at_line(path, no, "%s", why);
 			r = -1;
 		}
 	}

@@ -30,5 +30,6 @@
 #include "snapshot.h"
 #include "projection.h"
 #include "file.h"
+#include "progress.h"
 
 #endif

@@ -10,8 +10,18 @@
 #include <jansson.h>
 
 struct dphp_etcd;
-struct dphp_etcd *dphp_etcd_open(const char *hosts);	/* h:p,h:p */
+/*
+ * The cluster at hosts (h:p,h:p), over https when tls, with the CA,
+ * client certificate and key, user and password file that the
+ * DPHP_ETCD_* variables name (dphp-store(5)); logged in if a user is
+ * named.  NULL (reported) when they cannot be used: a configuration
+ * error (dphp_etcd_refused says which failures were).
+ */
+struct dphp_etcd *dphp_etcd_open(const char *hosts, int tls);
 void dphp_etcd_close(struct dphp_etcd *);
+/* The last failure was etcd refusing who asks, or how (TLS, user,
+ * password, rights): no retry mends it. */
+int dphp_etcd_refused(void);
 /* POST body to path (/v3/kv/txn...): 0 and *out (the answer, or the
  * error of a thing not found, "code" 5: a lease run out), -1 (reported),
  * or -2 when it went out and no answer came (it may have been done) */

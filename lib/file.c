@@ -20,6 +20,55 @@
 				 * length within this, or half of it */
 
 int
+dphp_open_input(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 0);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+const char *
+dphp_input_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "<stdin>" : path;
+}
+
+int
+dphp_spool_stdin(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path, buf[65536];
+	ssize_t n;
+	int fd;
+
+	path = xasprintf("%s/dphp-stdin.XXXXXX", dir && *dir ? dir : "/tmp");
+	if ((fd = mkostemp(path, O_CLOEXEC)) < 0) {
+		dphp_error("cannot make a file to hold <stdin> in '%s':", path);
+		free(path);
+		return -1;
+	}
+	unlink(path);
+	free(path);
+	for (;;) {
+		if ((n = read(STDIN_FILENO, buf, sizeof(buf))) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n < 0) {
+			dphp_error("cannot read <stdin>:");
+			break;
+		}
+		if (n == 0)
+			return lseek(fd, 0, SEEK_SET) == 0 ? fd : (close(fd), -1);
+		if (dphp_write_all(fd, buf, n) != 0) {
+			dphp_error("cannot hold <stdin> in a temporary file:");
+			break;
+		}
+	}
+	close(fd);
+	return -1;
+}
+
+int
 dphp_write_all(int fd, const char *p, size_t n)
 {
 	ssize_t w;

@@ -10,6 +10,14 @@
 
 #include <stddef.h>
 
+/* an input named on the command line, "-" standard input (dup'ed, to
+ * be closed): an fd, or -1 and errno */
+int dphp_open_input(const char *path);
+/* its name in messages: "<stdin>" for "-" */
+const char *dphp_input_name(const char *path);
+/* standard input copied whole into an unlinked file under $TMPDIR, for
+ * a reader that reads it more than once: an fd at 0, or -1 (reported) */
+int dphp_spool_stdin(void);
 /* flock(2) fd how, again after EINTR: 0, or -1 and errno */
 int dphp_flock(int fd, int how);
 /* write all n bytes, again after EINTR: 0, or -1 and errno */

@@ -35,6 +35,7 @@
 
 #include "jqhandler.h"
 #include "kinds.h"
+#include "ndjson.h"
 #include "util.h"
 
 #ifndef DPHP_SHAREDIR	/* the Makefile sets it */
@@ -118,6 +119,8 @@ struct proc {
 static struct proc *running;	/* co-processes kept for the next request */
 
 #define ERR_GRACE_MS 100	/* stderr read after its handler ended */
+#define HOLD_MS 10		/* the longest a slow handler holds back what
+				 * the stage printed before it */
 
 static struct proc *
 start(const char *path, const char *label)
@@ -238,7 +241,7 @@ exchange(struct proc *p, const char *req, size_t reqlen, int keep,
 {
 	struct pollfd pf[3];
 	size_t sent = 0;
-	int nf, timeout, iin, iout, ierr;
+	int nf, timeout, iin, iout, ierr, ready, hold;
 
 	*eof = 0;
 	for (;;) {
@@ -268,10 +271,20 @@ exchange(struct proc *p, const char *req, size_t reqlen, int keep,
 				return -1;
 			timeout = left > 1000000 ? 1000000 : (int)left;
 		}
-		if (poll(pf, nf, timeout) < 0) {
+		/*
+		 * A slow handler does not hold back the proposals printed
+		 * before its request: past HOLD_MS they go on to be
+		 * committed, though more input is waiting.
+		 */
+		hold = dphp_held() && (timeout < 0 || timeout > HOLD_MS);
+		if ((ready = poll(pf, nf, hold ? HOLD_MS : timeout)) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
+		}
+		if (ready == 0 && hold) {
+			dphp_flush();
+			continue;
 		}
 		if (iin >= 0 && pf[iin].revents) {
 			ssize_t n = write(p->in, req + sent, reqlen - sent);

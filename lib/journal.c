@@ -21,6 +21,7 @@
 #include <archive_entry.h>
 
 #include "dynlib.h"
+#include "file.h"
 
 #include "snapshot.h"
 #include "journal.h"
@@ -212,10 +213,11 @@ segment(struct dphp_journal *rd, const char *path, int final)
 
 	if (dphp_archive_load() != 0)
 		return DPHP_EXIT_SYS;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if ((fd = dphp_open_input(path)) < 0) {
 		dphp_error("cannot open '%s':", path);
 		return DPHP_EXIT_SYS;
 	}
+	path = dphp_input_name(path);
 	a = archive_read_new();
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);

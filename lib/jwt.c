@@ -70,13 +70,12 @@ dphp_keys_load(const char *path)
 		    strlen(secret) > 340 ||
 		    (len = dphp_b64_decode(DPHP_B64URL, secret,
 		    strlen(secret), ks->k[ks->n].secret)) < KEY_MIN) {
-			dphp_error("%s:%lu: not a key: \"KID SECRET\", SECRET "
-			    "at least %d bytes in base64url", path, n, KEY_MIN);
+			dphp_at_line(path, n, "not a key: \"KID SECRET\", "
+			    "SECRET at least %d bytes in base64url", KEY_MIN);
 			goto bad;
 		}
 		if (ks->n == KEYS_MAX) {
-			dphp_error("%s:%lu: more than %d keys", path, n,
-			    KEYS_MAX);
+			dphp_at_line(path, n, "more than %d keys", KEYS_MAX);
 			goto bad;
 		}
 		snprintf(ks->k[ks->n].kid, sizeof(ks->k[ks->n].kid), "%s",
@@ -88,7 +87,7 @@ dphp_keys_load(const char *path)
 		goto bad;
 	}
 	if (ks->n == 0) {
-		dphp_error("%s: no key", path);
+		dphp_located(path, "no key");
 		goto bad;
 	}
 	fclose(f);

@@ -72,13 +72,15 @@ renew_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
  * Take every lock by deadline (-1: no limit); 0, or an exit status.
  * The locks taken are renewed while a later one is waited for; if one
  * is lost meanwhile, all are let go and taken again from the first.
+ * Waits are measured on the monotonic clock, not on the time leases
+ * are stamped with, which DPHP_NOW may fix.
  */
 static int
 take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
     json_t *participants, const struct dphp_locked *o)
 {
-	int64_t deadline = o->wait_ms < 0 ? -1 : dphp_now_ms() + o->wait_ms;
-	int64_t pause = 10, next = dphp_now_ms() + o->lease_ms / 3;
+	int64_t deadline = o->wait_ms < 0 ? -1 : dphp_monotonic_ms() + o->wait_ms;
+	int64_t pause = 10, next = dphp_monotonic_ms() + o->lease_ms / 3;
 	const char *lost;
 	json_t *holder;
 	size_t i;
@@ -92,7 +94,7 @@ take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
 				return DPHP_EXIT_SYS;
 			}
 			if (r == DPHP_LOCKREC_HELD && deadline >= 0 &&
-			    dphp_now_ms() >= deadline) {
+			    dphp_monotonic_ms() >= deadline) {
 				dphp_error("'%s' is locked by %s until %s", h[i].entity,
 				    json_string_value(json_object_get(holder,
 				    "owner")), json_string_value(json_object_get(
@@ -102,14 +104,14 @@ take_all(struct dphp_store *st, struct dphp_hold *h, size_t n,
 				return DPHP_EXIT_LOCKED;
 			}
 			json_decref(holder);
-			if (deadline >= 0 && dphp_now_ms() + pause > deadline)
-				pause = deadline - dphp_now_ms() + 1;
+			if (deadline >= 0 && dphp_monotonic_ms() + pause > deadline)
+				pause = deadline - dphp_monotonic_ms() + 1;
 			dphp_nap(pause);
 			if (pause < 200)
 				pause *= 2;
-			if (i == 0 || dphp_now_ms() < next)
+			if (i == 0 || dphp_monotonic_ms() < next)
 				continue;
-			next = dphp_now_ms() + o->lease_ms / 3;
+			next = dphp_monotonic_ms() + o->lease_ms / 3;
 			if (renew_all(st, h, i, participants, o->lease_ms,
 			    &lost) == DPHP_LOCKREC_LOST) {
 				release_all(st, h, i);

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -180,7 +181,7 @@ fill(struct dphp_reader *r)
 	 * (a worker's take stage waits for the acknowledgements).
 	 */
 	if (!dphp_reader_pending(r)) {
-		fflush(stdout);
+		dphp_flush();
 		if (r->stream)
 			dphp_await_input(r->fd);
 	}
@@ -325,16 +326,22 @@ dphp_json_parse(const char *text, size_t len, const char *what)
 	return v;
 }
 
+/*
+ * The one JSON text of a file: new, or NULL with *status the exit status
+ * it calls for, 4 when the file cannot be read, 3 when it is not JSON.
+ */
 json_t *
-dphp_json_load_file(const char *path)
+dphp_json_load_file(const char *path, int *status)
 {
 	FILE *fp = stdin;
 	char *buf = NULL;
 	size_t len = 0, cap = 0, n;
 	json_t *v;
 
+	*status = DPHP_EXIT_INPUT;
 	if (strcmp(path, "-") != 0 && (fp = fopen(path, "r")) == NULL) {
 		dphp_error("cannot open '%s':", path);
+		*status = DPHP_EXIT_SYS;
 		return NULL;
 	}
 	do {
@@ -347,6 +354,7 @@ dphp_json_load_file(const char *path)
 	} while (n > 0 && len <= DPHP_MAX_LINE);
 	if (ferror(fp)) {
 		dphp_error("read error on '%s':", path);
+		*status = DPHP_EXIT_SYS;
 		v = NULL;
 	} else if (len > DPHP_MAX_LINE) {
 		dphp_error("%s: longer than %d bytes",
@@ -387,6 +395,19 @@ dphp_write(json_t *v)
 	if (dphp_json_fput(v, stdout) != 0 || putchar('\n') == EOF ||
 	    (dphp_unbuffered && fflush(stdout) == EOF))
 		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
+}
+
+void
+dphp_flush(void)
+{
+	if (fflush(stdout) == EOF)
+		dphp_die(DPHP_EXIT_SYS, "write error on <stdout>:");
+}
+
+int
+dphp_held(void)
+{
+	return __fpending(stdout) > 0;
 }
 
 void

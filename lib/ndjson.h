@@ -48,7 +48,7 @@ void dphp_reader_error(const struct dphp_reader *, const char *, ...)
 const char *dphp_unknown_key(json_t *obj, const char *const *known);
 /* parse one JSON value (any type) from a string or a whole file */
 json_t *dphp_json_parse(const char *text, size_t len, const char *what);
-json_t *dphp_json_load_file(const char *path);	/* "-" is stdin */
+json_t *dphp_json_load_file(const char *path, int *status);	/* "-": stdin */
 /*
  * The loop of every stage: call fn on each record of the files named
  * (standard input when argc is 0), in order.  fn returns 0 to go on, or
@@ -62,6 +62,10 @@ extern int dphp_unbuffered;
 void dphp_write(json_t *);
 /* the same, for a record already written as text */
 void dphp_write_text(const char *text, size_t len);
+/* what was written so far goes on now; a write error ends the program */
+void dphp_flush(void);
+/* something written is waiting in stdout's buffer */
+int dphp_held(void);
 
 /*
  * jsonout.c: JSON text as dphp writes it, compact, keys in their order,

@@ -14,19 +14,16 @@
 
 #include "journal.h"
 #include "kinds.h"
+#include "progress.h"
 #include "rebuild.h"
 #include "util.h"
 
 #define STOPPED 1000	/* from fold: the rest is after the point asked */
-#define PROGRESS_LINES 65536	/* look at the clock this often */
 
 struct rebuilding {
 	const struct dphp_rebuild *o;
 	json_t *states;		/* id -> {"id","etag","state"} */
 	json_t *steps;		/* TIMELINE: the steps of the instance */
-	unsigned long lines;
-	int64_t shown;		/* when progress was last shown, or -1 */
-	int tty;		/* stderr is a terminal: show progress */
 };
 
 static int
@@ -61,7 +58,7 @@ compare(const char **ids, size_t n, json_t *states, const char *spec)
 	int r = 0, g;
 
 	if ((st = dphp_store_open(spec)) == NULL)
-		return DPHP_EXIT_SYS;
+		return dphp_store_open_status();
 	live = json_object();
 	for (k = DPHP_KIND_ENTITY; r == 0 && k <= DPHP_KIND_ACTIVITY; k++)
 		if (dphp_store_list(st, k, NULL, livelist, live) != 0)
@@ -103,28 +100,6 @@ compare(const char **ids, size_t n, json_t *states, const char *spec)
 	dphp_store_close(st);
 	return r;
 }
-/* On a terminal, every second or so: how many lines so far. */
-static void
-progress(struct rebuilding *rb, int done)
-{
-	int64_t now;
-
-	if (!rb->tty)
-		return;
-	if (done) {
-		if (rb->shown >= 0)
-			fprintf(stderr, "\r%*s\r", 60, "");
-		return;
-	}
-	if (++rb->lines % PROGRESS_LINES != 0)
-		return;
-	now = dphp_monotonic_ms();
-	if (rb->shown < 0 || now - rb->shown >= 1000) {
-		fprintf(stderr, "\r%s: %lu lines", dphp_prog, rb->lines);
-		rb->shown = now;
-	}
-}
-
 static int
 fold(json_t *line, void *arg)
 {
@@ -134,7 +109,7 @@ fold(json_t *line, void *arg)
 	json_t *step, *before;
 	int64_t at;
 
-	progress(rb, 0);
+	dphp_progress_add(1);
 	if ((o->upto && json_integer_value(json_object_get(line, "seq")) >
 	    o->upto) || (o->until >= 0 && dphp_time_parse(
 	    json_string_value(json_object_get(line, "at")), &at) == 0 &&
@@ -192,8 +167,7 @@ determinism(const char **ids, size_t n, json_t *states,
 int
 dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 {
-	struct rebuilding rb = { o, json_object(), json_array(), 0, -1,
-	    isatty(STDERR_FILENO) };
+	struct rebuilding rb = { o, json_object(), json_array() };
 	struct dphp_store *st;
 	const char *key, **ids, *store_dir = o->spec ? o->spec :
 	    getenv("DPHP_STORE");
@@ -207,17 +181,18 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 		    "DPHP_STORE");
 		return DPHP_EXIT_USAGE;
 	}
+	dphp_progress_begin("lines", -1);
 	if (argc == 0 && strstr(store_dir, "://") != NULL) {
 		/* a journal that is not files: the store reads it */
 		if ((st = dphp_store_open(store_dir)) == NULL)
-			return DPHP_EXIT_SYS;
+			return dphp_store_open_status();
 		r = dphp_store_journal_read(st, 0, 0, fold, NULL, &rb);
 		dphp_store_close(st);
 	} else if (argc == 0) {
 		/* opened first, so that a batch left open is ended; a store
 		 * with no commit yet has no journal, and nothing to replay */
 		if ((st = dphp_store_open(store_dir)) == NULL)
-			return DPHP_EXIT_SYS;
+			return dphp_store_open_status();
 		dir = dphp_store_journal(st);
 		dphp_store_close(st);
 		if (dir == NULL)
@@ -226,7 +201,7 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 		    dphp_journal_each(1, &dir, fold, &rb);
 	} else
 		r = dphp_journal_each(argc, argv, fold, &rb);
-	progress(&rb, 1);
+	dphp_progress_end();
 	free(dir);
 	if (r == STOPPED)
 		r = 0;

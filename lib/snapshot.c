@@ -19,6 +19,8 @@
 #include <archive_entry.h>
 
 #include "dynlib.h"
+#include "file.h"
+#include "progress.h"
 
 #include "snapshot.h"
 #include "history.h"
@@ -140,10 +142,14 @@ dphp_snapshot_export(struct dphp_store *st, int npat, char **pat,
 	qsort(names, n, sizeof(*names), byname);
 	if (r == 0 && (t = dphp_tar_open(fd, filter, "the snapshot")) == NULL)
 		r = DPHP_EXIT_SYS;
-	for (i = 0; r == 0 && i < n; i++)
+	dphp_progress_begin("records", (int64_t)n);
+	for (i = 0; r == 0 && i < n; i++) {
 		if ((r = entry(st, t, names[i], json_object_get(l.names,
 		    names[i]))) == 1)
 			r = 0;
+		dphp_progress_add(1);
+	}
+	dphp_progress_end();
 	/* a failed snapshot must not end like a whole one */
 	if (t != NULL && r == 0)
 		r = dphp_tar_close(t);
@@ -159,7 +165,8 @@ dphp_snapshot_export(struct dphp_store *st, int npat, char **pat,
 
 struct importing {
 	struct dphp_store *st;
-	const char *path;
+	const char *path;	/* as messages name it */
+	int spooled;		/* standard input held in a file, or -1 */
 	int npat;
 	char **pat;
 	int force;
@@ -332,7 +339,12 @@ each(struct importing *im, int write)
 	archive_read_support_filter_all(a);
 	archive_read_support_format_tar(a);
 	archive_read_support_format_raw(a);
-	if ((fd = open(im->path, O_RDONLY | O_CLOEXEC)) < 0) {
+	if (im->spooled >= 0)
+		fd = lseek(im->spooled, 0, SEEK_SET) == 0 ? fcntl(im->spooled,
+		    F_DUPFD_CLOEXEC, 0) : -1;
+	else
+		fd = open(im->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		dphp_error("cannot read '%s':", im->path);
 		archive_read_free(a);
 		return DPHP_EXIT_SYS;
@@ -367,6 +379,7 @@ each(struct importing *im, int write)
 			r = consider(im, sp, line, write);
 			json_decref(line);
 		}
+		dphp_progress_add(1);
 	}
 	if (r == 0 && k != ARCHIVE_EOF) {
 		dphp_error("cannot read '%s': %s", im->path,
@@ -418,22 +431,30 @@ int
 dphp_snapshot_import(struct dphp_store *st, const char *path, int npat,
     char **pat, int force, unsigned long counts[3])
 {
-	struct importing im = { st, path, npat, pat, force, { json_array(),
-	    json_array() }, 0, 0, 0 };
+	struct importing im = { st, dphp_input_name(path), -1, npat, pat,
+	    force, { json_array(), json_array() }, 0, 0, 0 };
 	int r;
 
+	/* read twice (checked, then written): "-" is held in a file */
+	if (strcmp(path, "-") == 0 && (im.spooled = dphp_spool_stdin()) < 0)
+		return DPHP_EXIT_SYS;
 	/* all checked first: a bad archive writes nothing */
+	dphp_progress_begin("entries checked", -1);
 	if ((r = each(&im, 0)) == 0 && im.conflicts == 0) {
 		im.same = 0;
+		dphp_progress_begin("entries imported", -1);
 		if ((r = each(&im, 1)) == 0 && (r = flushspace(&im,
 		    DPHP_SPACE_STATE)) == 0)
 			r = flushspace(&im, DPHP_SPACE_OWNER);
 	}
+	dphp_progress_end();
 	counts[0] = im.done;
 	counts[1] = im.same;
 	counts[2] = im.conflicts;
 	json_decref(im.towrite[0]);
 	json_decref(im.towrite[1]);
+	if (im.spooled >= 0)
+		close(im.spooled);
 	if (r == 0 && im.conflicts > 0)
 		r = DPHP_EXIT_NO;
 	return r;

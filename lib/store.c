@@ -23,6 +23,27 @@ static const struct dphp_backend *const backends[] = {
 	&dphp_dir_backend,
 };
 
+/*
+ * What a failed dphp_store_open or dphp_store_init calls for (dphp(7)):
+ * 5 when what it names is not a store that can be opened, so that no
+ * retry or restart mends it; 4 when a store could not be reached or
+ * read, which may pass.
+ */
+static int open_status = DPHP_EXIT_SYS;
+
+int
+dphp_store_open_status(void)
+{
+	return open_status;
+}
+
+/* The store named is not one: a configuration error, said already. */
+void
+dphp_store_misnamed(void)
+{
+	open_status = DPHP_EXIT_CONFIG;
+}
+
 static const struct dphp_backend *
 backend(const char **spec)
 {
@@ -33,6 +54,7 @@ backend(const char **spec)
 		*spec = getenv("DPHP_STORE");
 	if (*spec == NULL || (*spec)[0] == '\0') {
 		dphp_error("no store: give -d STORE or set DPHP_STORE");
+		dphp_store_misnamed();
 		return NULL;
 	}
 	for (i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
@@ -43,6 +65,7 @@ backend(const char **spec)
 	}
 	dphp_error("unsupported store '%s' (a directory, or "
 	    "etcd://HOST:PORT[,...]/PREFIX)", *spec);
+	dphp_store_misnamed();
 	return NULL;
 }
 

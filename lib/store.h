@@ -29,6 +29,8 @@ enum dphp_cond {
  * dphp-store(5)).  On failure a message is printed and NULL returned.
  */
 struct dphp_store *dphp_store_open(const char *spec);
+int dphp_store_open_status(void);
+void dphp_store_misnamed(void);
 /* make spec an empty store (idempotent); 0, or -1 with a message */
 int dphp_store_init(const char *spec);
 /* 0, or -1 with a message when what it had left to do failed */

@@ -1332,6 +1332,14 @@ dir_list(struct dphp_store *st, enum dphp_space sp, enum dphp_kind kind,
 	return r;
 }
 
+/* Does errno say that a path names no store, rather than a fault? */
+static int
+misnamed(int err)
+{
+	return err == ENOENT || err == ENOTDIR || err == EACCES ||
+	    err == ELOOP || err == ENAMETOOLONG;
+}
+
 static struct dphp_store *
 dir_open(const char *spec)
 {
@@ -1342,15 +1350,19 @@ dir_open(const char *spec)
 
 	if ((fd = open(spec, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		dphp_error("cannot open store '%s':", spec);
+		if (misnamed(errno))
+			dphp_store_misnamed();
 		return NULL;
 	}
 	buf = dphp_slurpat(fd, "FORMAT", SIZE_MAX, &len);
 	if (buf == NULL || strcmp(buf, FORMAT) != 0) {
-		if (buf == NULL && errno != ENOENT)
+		if (buf == NULL && errno != ENOENT) {
 			dphp_error("cannot read '%s/FORMAT':", spec);
-		else
+		} else {
 			dphp_error("'%s' is not a dphp store (make one with "
 			    "dphp-commit -i)", spec);
+			dphp_store_misnamed();
+		}
 		free(buf);
 		close(fd);
 		return NULL;
@@ -1396,10 +1408,14 @@ dir_init(const char *spec)
 		free(parent);
 	} else if (errno != EEXIST) {
 		dphp_error("cannot create store '%s':", spec);
+		if (misnamed(errno))
+			dphp_store_misnamed();
 		return -1;
 	}
 	if ((fd = open(spec, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		dphp_error("cannot open store '%s':", spec);
+		if (misnamed(errno))
+			dphp_store_misnamed();
 		return -1;
 	}
 	if ((buf = dphp_slurpat(fd, "FORMAT", SIZE_MAX, &len)) != NULL) {
@@ -1407,8 +1423,10 @@ dir_init(const char *spec)
 
 		free(buf);
 		close(fd);
-		if (!same)
+		if (!same) {
 			dphp_error("'%s/FORMAT' names another format", spec);
+			dphp_store_misnamed();
+		}
 		return same ? 0 : -1;
 	}
 	if ((d = opendir(spec)) != NULL) {
@@ -1420,6 +1438,7 @@ dir_init(const char *spec)
 	}
 	if (nonempty) {
 		dphp_error("'%s' is not empty and not a dphp store", spec);
+		dphp_store_misnamed();
 		close(fd);
 		return -1;
 	}

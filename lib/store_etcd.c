@@ -41,16 +41,28 @@
 #define FORMAT "dphp-etcd 1"
 
 
-/* "etcd://HOSTS/PREFIX": the hosts and the prefix (new strings) */
+/*
+ * "etcd://[https://]HOSTS/PREFIX": the hosts (each may say the scheme
+ * again) and the prefix, new strings, and whether it is over TLS.
+ */
 static int
-parse(const char *spec, char **hosts, char **prefix)
+parse(const char *spec, char **hosts, char **prefix, int *tls)
 {
-	const char *p = spec + strlen("etcd://"), *slash = strchr(p, '/');
+	const char *p = spec + strlen("etcd://"), *slash;
 
-	if (slash == NULL || slash == p || slash[1] == '\0' ||
+	*tls = strncmp(p, "https://", 8) == 0;
+	if (*tls)
+		p += 8;
+	else if (strncmp(p, "http://", 7) == 0)
+		p += 7;
+	for (slash = p; *slash != '\0' && *slash != '/'; slash++)
+		if (strncmp(slash, "://", 3) == 0)
+			slash += 2;
+	if (*slash == '\0' || slash == p || slash[1] == '\0' ||
 	    strstr(slash, "//") != NULL) {
-		dphp_error("invalid store '%s' (want etcd://HOST:PORT[,...]/"
-		    "PREFIX)", spec);
+		dphp_error("invalid store '%s' (want etcd://[https://]HOST:PORT"
+		    "[,...]/PREFIX)", spec);
+		dphp_store_misnamed();
 		return -1;
 	}
 	*hosts = xasprintf("%.*s", (int)(slash - p), p);
@@ -104,15 +116,18 @@ etcd_open(const char *spec)
 	json_t *resp, *kv;
 	size_t n;
 	char *text = NULL;
+	int tls;
 
-	if (parse(spec, &hosts, &prefix) != 0)
+	if (parse(spec, &hosts, &prefix, &tls) != 0)
 		return NULL;
 	es = xcalloc(1, sizeof(*es));
 	es->prefix = prefix;
 	es->maxops = maxops();
-	es->e = dphp_etcd_open(hosts);
+	es->e = dphp_etcd_open(hosts, tls);
 	free(hosts);
 	if (es->e == NULL) {
+		if (dphp_etcd_refused())
+			dphp_store_misnamed();
 		free(es->prefix);
 		free(es);
 		return NULL;
@@ -124,12 +139,16 @@ etcd_open(const char *spec)
 	if (kv != NULL)
 		text = dphp_unb64(json_string_value(json_object_get(kv,
 		    "value")), &n);
-	if (resp != NULL && (text == NULL || strcmp(text, FORMAT) != 0))
+	if (resp != NULL && (text == NULL || strcmp(text, FORMAT) != 0)) {
 		dphp_error("'%s' is not a dphp store (make one with dphp-commit "
 		    "-i)", spec);
+		dphp_store_misnamed();
+	}
 	free(key);
 	json_decref(resp);
 	if (resp == NULL || text == NULL || strcmp(text, FORMAT) != 0) {
+		if (resp == NULL && dphp_etcd_refused())
+			dphp_store_misnamed();
 		free(text);
 		dphp_etcd_close(es->e);
 		free(es->prefix);
@@ -146,12 +165,12 @@ etcd_init(const char *spec)
 	struct etcdstore es;
 	char *hosts, *key;
 	json_t *resp;
-	int r = -1;
+	int r = -1, tls;
 
 	memset(&es, 0, sizeof(es));
-	if (parse(spec, &hosts, &es.prefix) != 0)
+	if (parse(spec, &hosts, &es.prefix, &tls) != 0)
 		return -1;
-	if ((es.e = dphp_etcd_open(hosts)) != NULL) {
+	if ((es.e = dphp_etcd_open(hosts, tls)) != NULL) {
 		key = xasprintf("%s/FORMAT", es.prefix);
 		/* only if there is none: init is harmless to a store */
 		resp = es_txn(&es.base, json_pack("[{sosssssi}]", "key", es_b64(key),
@@ -162,6 +181,8 @@ etcd_init(const char *spec)
 		json_decref(resp);
 		free(key);
 	}
+	if (r != 0 && dphp_etcd_refused())
+		dphp_store_misnamed();
 	dphp_etcd_close(es.e);
 	free(hosts);
 	free(es.prefix);

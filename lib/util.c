@@ -16,6 +16,7 @@
 #include "util.h"
 
 const char *dphp_prog = "dphp";
+void (*dphp_say_hook)(void);
 
 void
 dphp_setprog(const char *name)
@@ -79,6 +80,8 @@ dphp_vsay(const char *where, const char *level, const char *fmt,
 	char *text;
 
 	fflush(stdout);		/* records before the message, as they came */
+	if (dphp_say_hook != NULL)
+		dphp_say_hook();
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
 	fprintf(stderr, "%s: ", dphp_prog);
@@ -110,6 +113,22 @@ dphp_located(const char *where, const char *fmt, ...)
 	va_start(ap, fmt);
 	dphp_vsay(where, "", fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * About line no of path: prog: path:line: message, as compilers put it
+ * and without "error:" between, so that editors jump to the line.
+ */
+void
+dphp_at_line(const char *path, unsigned long no, const char *fmt, ...)
+{
+	char *where = xasprintf("%s:%lu", path, no);
+	va_list ap;
+
+	va_start(ap, fmt);
+	dphp_vsay(where, "", fmt, ap);
+	va_end(ap);
+	free(where);
 }
 
 void

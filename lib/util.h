@@ -36,6 +36,11 @@ void dphp_die(int, const char *, ...)
 /* "prog: WHERE: MSG", a located message (a file and line, a queue) */
 void dphp_located(const char *where, const char *, ...)
     __attribute__((format(printf, 2, 3)));
+/* "prog: PATH:LINE: MSG", about a line of a file */
+void dphp_at_line(const char *path, unsigned long, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+/* called before any message is written (a progress line clears) */
+extern void (*dphp_say_hook)(void);
 /* the message of the three above; where and level may be NULL, "" */
 void dphp_vsay(const char *where, const char *level, const char *fmt,
     va_list);

@@ -639,21 +639,21 @@ OUT
 		assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
 	done
 	run --separate-stderr dphp-project -d "$S" -P "$T/nopolicy" ls
-	assert_failure 2
+	assert_failure 5
 	assert_stderr "dphp-project: error: cannot open the policy '$T/nopolicy': No such file or directory"
 }
 
-@test "a bad policy is a located usage error; DPHP_POLICY is read by -q and -t" {
+@test "a bad policy is a located configuration error; DPHP_POLICY is read by -q and -t" {
 	printf 'entity account explicit\n# fine\nentity x sometimes\n' > "$T/bad"
 	run --separate-stderr dphp-route -q -d "$S" -P "$T/bad" /dev/null
-	assert_failure 2
+	assert_failure 5
 	assert_output ""
-	assert_stderr "dphp-route: error: $T/bad:3: the mode must be anon, auth or explicit"
+	assert_stderr "dphp-route: $T/bad:3: the mode must be anon, auth or explicit"
 	while IFS='|' read -r line why; do
 		printf '%s\n' "$line" > "$T/bad"
 		run --separate-stderr dphp-route -t -d "$S" -P "$T/bad"
-		assert_failure 2
-		assert_stderr "dphp-route: error: $T/bad:1: $why"
+		assert_failure 5
+		assert_stderr "dphp-route: $T/bad:1: $why"
 	done <<'CASES'
 entity|want KIND NAME MODE [user:U|role:R ...] [ttl=DURATION]
 thing x auth|the kind must be entity, orchestration, activity or *

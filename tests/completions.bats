@@ -81,6 +81,78 @@ zsh_letters() {
 	assert_equal "${COMPREPLY[*]}" "zstd"
 }
 
+# complete the line $1 as bash would: COMP_LINE, COMP_POINT at its end,
+# and COMP_WORDS split at blanks and at colons (COMP_WORDBREAKS)
+complete_line() {
+	COMP_LINE=$1
+	COMP_POINT=${#1}
+	read -ra COMP_WORDS <<< "$(sed 's/:/ : /g' <<< "$1")"
+	[[ $1 == *" " ]] && COMP_WORDS+=("")
+	COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+	[[ $1 == *: ]] && COMP_WORDS+=("") && COMP_CWORD=$((COMP_CWORD + 1))
+	_dphp
+}
+
+@test "bash completes ids from the store (-d or DPHP_STORE), from the last colon of the word" {
+	mkstore
+	printf '{"state":1}' > "$BATS_TEST_TMPDIR/s"
+	for id in entity:account:alice entity:account:bob entity:audit:log; do
+		dphp-commit -d "$S" -f -s "$id" "$BATS_TEST_TMPDIR/s" > /dev/null
+	done
+	printf '{"status":"pending"}' > "$BATS_TEST_TMPDIR/o"
+	dphp-commit -d "$S" -f -s orchestration:transfer:t1 "$BATS_TEST_TMPDIR/o" > /dev/null
+	source "$TOP/completions/dphp.bash"
+	export DPHP_STORE=$S
+	complete_line "dphp-project get "
+	assert_equal "${COMPREPLY[*]}" "entity:account:alice entity:account:bob entity:audit:log orchestration:transfer:t1"
+	complete_line "dphp-project get entity:a"
+	assert_equal "${COMPREPLY[*]}" "account:alice account:bob audit:log"
+	complete_line "dphp-project get entity:account:"
+	assert_equal "${COMPREPLY[*]}" "alice bob"
+	complete_line "dphp-project get entity:account:alice entity:account:b"
+	assert_equal "${COMPREPLY[*]}" "bob"
+	complete_line "dphp-emit signal "
+	assert_equal "${COMPREPLY[*]}" "entity:account:alice entity:account:bob entity:audit:log"
+	complete_line "dphp-emit raise orch"
+	assert_equal "${COMPREPLY[*]}" "orchestration:transfer:t1"
+	unset DPHP_STORE
+	complete_line "dphp-project get e"
+	assert_equal "${COMPREPLY[*]}" ""
+	complete_line "dphp-project -d $S owner entity:au"
+	assert_equal "${COMPREPLY[*]}" "audit:log"
+}
+
+# the ids zsh's _dphp_ids offers to $1 (a program) on the line $2, whose
+# arguments are $3, compadd and _arguments stood in for
+zsh_ids() {
+	zsh -c 'service=$1 words=(${=2}) line=(${=3})
+	    compadd() { shift; print -rl -- ${(P)1}; }
+	    _arguments() { :; }
+	    source "$4"; _dphp_ids' zsh "$1" "$2" "$3" "$TOP/completions/_dphp"
+}
+
+@test "zsh completes ids from the store, of the kind dphp-emit's command is for" {
+	mkstore
+	printf '{"state":1}' > "$BATS_TEST_TMPDIR/s"
+	dphp-commit -d "$S" -f -s entity:account:alice "$BATS_TEST_TMPDIR/s" > /dev/null
+	printf '{"status":"pending"}' > "$BATS_TEST_TMPDIR/o"
+	dphp-commit -d "$S" -f -s orchestration:transfer:t1 "$BATS_TEST_TMPDIR/o" > /dev/null
+	DPHP_STORE=$S run zsh_ids dphp-emit "dphp-emit signal" signal
+	assert_success
+	assert_output entity:account:alice
+	DPHP_STORE=$S run zsh_ids dphp-emit "dphp-emit start" start
+	assert_output orchestration:transfer:t1
+	run zsh_ids dphp-project "dphp-project -d $S get" get
+	assert_success
+	assert_output - <<'OUT'
+entity:account:alice
+orchestration:transfer:t1
+OUT
+	run zsh_ids dphp-project "dphp-project get" get
+	assert_failure
+	assert_output ""
+}
+
 @test "every option of every program is in its man page's SYNOPSIS and described" {
 	for p in dphp-emit dphp-route dphp-replay dphp-commit dphp-lock dphp-project; do
 		man=$TOP/man/$p.1

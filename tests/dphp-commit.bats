@@ -21,18 +21,18 @@ setup() {
 	mkdir "$BATS_TEST_TMPDIR/other"
 	touch "$BATS_TEST_TMPDIR/other/file"
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/other" -i
-	assert_failure 4
+	assert_failure 5
 	assert_output ""
 	assert_stderr "dphp-commit: error: '$BATS_TEST_TMPDIR/other' is not empty and not a dphp store"
 	run --separate-stderr dphp-commit -d "$BATS_TEST_TMPDIR/other" -g entity:a:b
 	assert_output ""
-	assert_failure 4
+	assert_failure 5
 	assert_stderr "dphp-commit: error: '$BATS_TEST_TMPDIR/other' is not a dphp store (make one with dphp-commit -i)"
 }
 
-@test "DPHP_STORE names the store; no store at all is an error" {
+@test "DPHP_STORE names the store; no store at all is a configuration error" {
 	run --separate-stderr dphp-commit -g entity:a:b
-	assert_failure 4
+	assert_failure 5
 	assert_output ""
 	assert_stderr "dphp-commit: error: no store: give -d STORE or set DPHP_STORE"
 	DPHP_STORE=$S run --separate-stderr dphp-commit -c -s entity:a:b "$J"

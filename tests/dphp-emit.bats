@@ -162,14 +162,14 @@ OUT
 	assert_stderr "dphp-emit: error: 'ops' holds an unknown operation"
 }
 
-@test "invalid JSON input is an input error" {
+@test "invalid JSON input is an input error; a file that cannot be read, an I/O error" {
 	run --separate-stderr dphp-emit signal entity:a:b op '{"a":1,"a":2}'
 	assert_failure 3
 	assert_output ""
 	assert_stderr "dphp-emit: error: argument: invalid JSON: duplicate object key near '\"a\"' (line 1, column 10)"
 	run --separate-stderr dphp-emit signal entity:a:b op "@$BATS_TEST_TMPDIR/missing"
 	assert_output ""
-	assert_failure 3
+	assert_failure 4
 	assert_stderr "dphp-emit: error: cannot open '$BATS_TEST_TMPDIR/missing': No such file or directory"
 }
 
@@ -201,7 +201,8 @@ OUT
 	run --separate-stderr dphp-emit signal entity:a:b
 	assert_output ""
 	assert_failure 2
-	assert_equal "${stderr_lines[0]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...] | -T token]"
+	assert_equal "${stderr_lines[0]}" "dphp-emit: error: signal: too few operands: signal entity op [input]"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-emit [-u] [-A time | -D duration] [-b user[:role,...] | -T token]"
 }
 
 @test "a write error on stdout is an error" {

@@ -109,7 +109,8 @@ OUT
 	run --separate-stderr dphp-project -d "$S" get
 	assert_failure 2
 	assert_output ""
-	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
+	assert_equal "${stderr_lines[0]}" "dphp-project: error: get: no id"
+	assert_equal "${stderr_lines[1]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
 	for bad in "dead x" "-z gzip dead" "-w 1s dead" "-b alice dead" "-e dead"; do
 		# shellcheck disable=SC2086 # the words of $bad are arguments
 		run --separate-stderr dphp-project -d "$S" $bad

@@ -212,7 +212,7 @@ OUT
 	assert_equal "${stderr_lines[1]}" "usage: dphp-replay [-ku] [-d store] [-T ms] [-x dir] [file ...]"
 	run --separate-stderr dphp-replay -d "$BATS_TEST_TMPDIR/nostore" -x "$H" "$IN"
 	assert_output ""
-	assert_failure 4
+	assert_failure 5
 	assert_stderr "dphp-replay: error: cannot open store '$BATS_TEST_TMPDIR/nostore': No such file or directory"
 }
 

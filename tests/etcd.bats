@@ -109,7 +109,7 @@ entity:account:alice"
 	run --separate-stderr dphp-commit -d "$E" -f -r entity:account:nobody
 	assert_failure 1
 	run --separate-stderr dphp-project -d "etcd://$ETCD_HOSTS/none" ls
-	assert_failure 4
+	assert_failure 5
 	assert_stderr "dphp-project: error: 'etcd://$ETCD_HOSTS/none' is not a dphp store (make one with dphp-commit -i)"
 }
 
@@ -301,8 +301,8 @@ entity:account:bob|5|2
 	assert_output ""
 	assert_stderr "dphp-commit: error: '$(jq -r .receipt "$T/taken")' is not a receipt of an etcd store's queue"
 	run --separate-stderr dphp-project -d "etcd://$ETCD_HOSTS" ls
-	assert_failure 4
-	assert_stderr "dphp-project: error: invalid store 'etcd://$ETCD_HOSTS' (want etcd://HOST:PORT[,...]/PREFIX)"
+	assert_failure 5
+	assert_stderr "dphp-project: error: invalid store 'etcd://$ETCD_HOSTS' (want etcd://[https://]HOST:PORT[,...]/PREFIX)"
 }
 
 # the requests (ranges, transactions) the members have answered so far

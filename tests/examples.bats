@@ -37,7 +37,7 @@ balances:
   alice	130
   bob	20
   carol	30
-  total	180 (deposits 200 - withdrawals 20)
+  total	180 (deposits 200 - withdrawals 20: it adds up)
 
 audit, every account read under one lock:
   alice 130, bob 20, carol 30, total 180

@@ -207,6 +207,39 @@ t|orchestration:transfer:t1|1|77|completed|2.5|0|{"amount":2.5}
 OUT
 }
 
+@test "resumed from the database's own checkpoint, as the pages say: a new database starts from the beginning; two feeds each from theirs" {
+	printf 'entity account accounts balance=.state.balance:integer\n' > "$T/a.map"
+	printf 'entity counter counters n=.state.n:integer\n' > "$T/c.map"
+	for round in 1 2; do
+		churn 6		# 12 commits
+		for feed in a c; do
+			# the query of dphp-project(1), the feed's own name
+			seq=$(sqlite3 "$T/two.db" "SELECT seq FROM dphp_checkpoint WHERE feed = '$feed'" 2> /dev/null) || true
+			assert_equal "$seq" "$([ "$round" = 1 ] || echo 12)"
+			run --separate-stderr dphp-project -d "$S" follow -e -N "$feed" \
+			    -m "$T/$feed.map" -o sqlite -S "$seq"
+			assert_success
+			assert_stderr ""
+			printf '%s\n' "$output" > "$T/$feed.sql"
+			sqlite3 -bail "$T/two.db" < "$T/$feed.sql"
+		done
+	done
+	run sqlite3 "$T/two.db" "SELECT feed, seq FROM dphp_checkpoint ORDER BY feed; SELECT id, balance FROM accounts ORDER BY id; SELECT id, n FROM counters ORDER BY id"
+	assert_output - <<'OUT'
+a|24
+c|24
+entity:account:a0|6
+entity:account:a1|4
+entity:account:a2|5
+entity:counter:c1|1
+entity:counter:c2|2
+entity:counter:c3|3
+entity:counter:c4|4
+entity:counter:c5|5
+entity:counter:c6|6
+OUT
+}
+
 @test "PostgreSQL through psql: the same rows, and a script cut short then resumed equals a full one" {
 	pg_start
 	catching_up postgres 3 6 true
@@ -306,25 +339,25 @@ OUT
 	done
 }
 
-@test "follow: usage, mappings and checkpoints refused with their reasons; a corrupt journal located" {
+@test "follow: usage (2), mappings (5) and checkpoints (3) refused with their reasons; a corrupt journal located" {
 	put entity:counter:c '{"state":{"n":1}}'
 	printf 'entity account accounts balance=.state.balance:money\n' > "$T/bad"
 	run --separate-stderr dphp-project -d "$S" follow -e -m "$T/bad" -o sqlite
-	assert_failure 2
+	assert_failure 5
 	assert_output ""
-	assert_stderr "dphp-project: error: $T/bad:1: the type must be text, integer, real, boolean or json"
+	assert_stderr "dphp-project: $T/bad:1: the type must be text, integer, real, boolean or json"
 	for line in 'entity account' 'planet x t' 'entity a dphp_checkpoint' 'entity a t id=.x' \
 	    'entity a t b=x' 'entity a t b=.x b=.y' 'entity a "t"'; do
 		printf '# one\n%s\n' "$line" > "$T/bad"
 		run --separate-stderr dphp-project -d "$S" follow -e -m "$T/bad" -o ndjson
-		assert_failure 2
+		assert_failure 5
 		assert_output ""
-		[[ $stderr == "dphp-project: error: $T/bad:2: "* ]]
+		[[ $stderr == "dphp-project: $T/bad:2: "* ]]
 	done
 	printf 'entity a t x=.x\nentity b t y=.y\n' > "$T/bad"
 	run --separate-stderr dphp-project -d "$S" follow -e -m "$T/bad" -o ndjson
-	assert_failure 2
-	assert_stderr "dphp-project: error: $T/bad:2: a table mapped before with other columns"
+	assert_failure 5
+	assert_stderr "dphp-project: $T/bad:2: a table mapped before with other columns"
 	run --separate-stderr dphp-project -d "$S" follow -e -c "$T/cp" -o sqlite
 	assert_failure 2
 	assert_output ""
@@ -343,9 +376,9 @@ OUT
 	assert_equal "${stderr_lines[0]}" "usage: dphp-project [-u] [-b user | -K keys -T token] [-d store] [-P policy] get id ..."
 	echo 'twelve' > "$T/cp"
 	run --separate-stderr dphp-project -d "$S" follow -e -c "$T/cp"
-	assert_failure 2
+	assert_failure 3
 	assert_output ""
-	assert_stderr "dphp-project: error: $T/cp: not a checkpoint (a seq of the journal)"
+	assert_stderr "dphp-project: $T/cp: not a checkpoint (a seq of the journal)"
 	run --separate-stderr dphp-project -d "$S" follow -e planets
 	assert_failure 2
 	assert_stderr "dphp-project: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"

@@ -124,22 +124,22 @@ OUT
 	assert_output '["e2",{"user":"alice"}]'
 }
 
-@test "key files: too short, malformed, empty or missing keys are refused; readable by others, warned" {
+@test "key files: too short, malformed, empty or missing keys are refused, a configuration error; readable by others, warned" {
 	printf 'k1 %s\n' "$(hexkey 0001020304)" > "$T/short"
 	printf 'just-one-word\n' > "$T/malformed"
 	printf '# nothing\n' > "$T/empty"
 	chmod 600 "$T/short" "$T/malformed" "$T/empty"
 	for f in short malformed; do
 		run --separate-stderr dphp-route -K "$T/$f" /dev/null
-		assert_failure 2
+		assert_failure 5
 		assert_output ""
-		assert_stderr "dphp-route: error: $T/$f:1: not a key: \"KID SECRET\", SECRET at least 32 bytes in base64url"
+		assert_stderr "dphp-route: $T/$f:1: not a key: \"KID SECRET\", SECRET at least 32 bytes in base64url"
 	done
 	run --separate-stderr dphp-route -K "$T/empty" /dev/null
-	assert_failure 2
-	assert_stderr "dphp-route: error: $T/empty: no key"
+	assert_failure 5
+	assert_stderr "dphp-route: $T/empty: no key"
 	run --separate-stderr dphp-emit -K "$T/nothing" token alice
-	assert_failure 2
+	assert_failure 5
 	assert_output ""
 	assert_stderr "dphp-emit: error: cannot open key file '$T/nothing': No such file or directory"
 	chmod 644 "$T/keys"

@@ -304,6 +304,13 @@ OUT
 	assert_success
 	assert_stderr ""
 	assert_output "$(cat "$T/live")"
+	# - is standard input, compressed or not
+	cat "$J"/*.ndjson > "$T/all"
+	xz -c "$T/all" > "$T/all.z"
+	run --separate-stderr dphp-replay -J - < "$T/all.z"
+	assert_success
+	assert_stderr ""
+	assert_output "$(cat "$T/live")"
 	(cd "$J" && tar -cf "$T/j.tar" -- *.ndjson)
 	(cd "$J" && tar -czf "$T/j.tgz" -- *.ndjson)
 	(cd "$J" && tar --zstd -cf "$T/j.tzst" -- *.ndjson)

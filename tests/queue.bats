@@ -375,9 +375,9 @@ ERR
 	assert_output ""
 }
 
-@test "a store that cannot be read: a clear error, exit 4, nothing moved" {
+@test "a store that is not there: a clear error, exit 5, nothing moved" {
 	run --separate-stderr dphp-route -d "$T/nowhere" -t
-	assert_failure 4
+	assert_failure 5
 	assert_output ""
 	assert_stderr "dphp-route: error: cannot open store '$T/nowhere': No such file or directory"
 	ev e1 signal entity:counter:c add 1 > "$T/in"

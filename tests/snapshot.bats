@@ -129,6 +129,31 @@ OUT
 	assert_equal "$(states "$S2")" "$(states "$S")"
 }
 
+@test "import from standard input (-), into a store it makes when there is none" {
+	owned
+	dphp-project -d "$S" -z gzip export > "$T/snap.tar.gz"
+	run --separate-stderr dphp-commit -d "$T/new" -I - < "$T/snap.tar.gz"
+	assert_success
+	assert_stderr ""
+	assert_output '{"imported":7,"unchanged":0,"refused":0}'
+	assert_equal "$(states "$T/new")" "$(states "$S")"
+	assert_file_exists "$T/new/FORMAT"
+	# read twice from a pipe too (checked, then written)
+	run --separate-stderr sh -c 'dphp-commit -d "$1" -I - < "$2"' sh "$T/new" "$T/snap.tar.gz"
+	assert_success
+	assert_output '{"imported":0,"unchanged":7,"refused":0}'
+	echo 'not a snapshot' > "$T/bad"
+	run --separate-stderr dphp-commit -d "$T/new" -I - < "$T/bad"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-commit: <stdin>:1: want {\"id\",\"etag\",\"state\"}: '[' or '{' expected near 'not'"
+	mkdir "$T/other" && touch "$T/other/file"
+	run --separate-stderr dphp-commit -d "$T/other" -I "$T/snap.tar.gz"
+	assert_failure 5
+	assert_output ""
+	assert_stderr "dphp-commit: error: '$T/other' is not empty and not a dphp store"
+}
+
 @test "import: entries out of place, not JSON or not records are located errors, and nothing is written" {
 	owned
 	S2=$T/two

@@ -123,9 +123,11 @@ OUT
 		for (seq = 1; seq <= 140000; seq++)
 			printf "{\"seq\":%d,\"b\":%d,\"at\":\"2026-11-27T10:00:00.000Z\",\"id\":\"entity:c:k%d\",\"etag\":\"%d\",\"state\":{\"n\":%d}}\n{\"end\":%d,\"next\":%d}\n", seq, seq, seq % 10, seq, seq, seq, seq + 1
 	}' > "$T/big.ndjson"
+	export DPHP_PROGRESS_MS=1
 	run script -qec "dphp-replay -J '$T/big.ndjson' > '$T/out'" /dev/null
 	assert_success
-	assert_output --partial "dphp-replay: 65536 lines"
+	[[ $output =~ $'\r'"dphp-replay: "[0-9]+" lines, "[0-9]+/s ]]
+	[[ $output == *$'\r\e[K' ]]	# cleared at the end
 	assert_equal "$(wc -l < "$T/out")" 10
 	run --separate-stderr dphp-replay -J "$T/big.ndjson"
 	assert_success

@@ -378,3 +378,37 @@ ERR
 	run queued
 	assert_output ""
 }
+
+@test "a slow handler does not hold back what is ready: the proposals before it are committed while it works" {
+	export GATE=$T/gate
+	ev a signal entity:gated:a go > "$T/in"
+	ev b signal entity:gated:b wait >> "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	# the documented worker, without -u anywhere: the gate opens once
+	# a's commit is in the store (or after 10 s, for the test to end)
+	dphp-route -d "$S" -t -e | dphp-lock -d "$S" | dphp-replay -d "$S" -x "$H" -k |
+	    dphp-commit -d "$S" -x "$H" -k > "$T/commits" 2> "$T/errors" &
+	pid=$!
+	for _ in $(seq 200); do
+		dphp-commit -d "$S" -g entity:gated:a > "$T/a" 2> "$T/a.err" && break
+		sleep 0.05
+	done
+	dphp-commit -d "$S" -g entity:gated:b > "$T/b" 2> "$T/b.err" || echo $? > "$T/b.status"
+	touch "$GATE"
+	wait "$pid"
+	run jq -c .state.state "$T/a"
+	assert_output '"done"'
+	assert_file_empty "$T/a.err"
+	assert_file_empty "$T/b"
+	run cat "$T/b.status" "$T/b.err"
+	assert_output - <<'OUT'
+1
+dphp-commit: error: no state for 'entity:gated:b'
+OUT
+	assert_file_empty "$T/errors"
+	run jq -r .target "$T/commits"
+	assert_output - <<'OUT'
+entity:gated:a
+entity:gated:b
+OUT
+}

@@ -81,7 +81,20 @@ dphp-project ls entity:account | jq -r .id | xargs dphp-project get |
     jq -r '"  \(.id | split(":")[2])\t\(.state.state.balance)"'
 total=$(dphp-project ls entity:account | jq -r .id |
     xargs dphp-project get | jq -s 'map(.state.state.balance) | add')
-printf '  total\t%s (deposits 200 - withdrawals 20)\n' "$total"
+# what the admitted deposits and withdrawals put in and took out, as
+# applied (not refused): transfers only move money, so the total is
+# that difference
+flows=$(jq -n -r --slurpfile in "$work/admitted" --slurpfile c "$work/commits" '
+  def core: if .type then . else .event | core end;
+  [$in[].id] as $ids
+  | [$c[] | select((.input.id as $i | $ids | index($i)) and (.failed | not))
+    | .input.event | core | select(.type == "signal")]
+  | "\(map(select(.op == "deposit") | .input) | add // 0) " +
+    "\(map(select(.op == "withdraw") | .input) | add // 0)"')
+deposits=${flows% *} withdrawals=${flows#* }
+printf '  total\t%s (deposits %s - withdrawals %s: %s)\n' "$total" \
+    "$deposits" "$withdrawals" "$( [ "$total" = $((deposits - withdrawals)) ] &&
+    echo "it adds up" || echo "it does NOT add up")"
 
 echo
 echo "audit, every account read under one lock:"
