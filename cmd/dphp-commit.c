@@ -151,7 +151,7 @@ guard_failed(const struct dphp_reader *at, const struct dphp_change *c)
 	char why[512];
 
 	if (c->op == DPHP_FENCE)
-		snprintf(why, sizeof(why), "the lock of '%s' is no longer held "
+		snprintf(why, sizeof(why), "the lock of %s is no longer held "
 		    "by %s with token %lld: not committed", c->id, c->owner,
 		    (long long)c->fence);
 	else
@@ -331,6 +331,8 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done, int *fenced)
 		r = dphp_apply_stored(store, &handlers, &p->desc, doc, NULL,
 		    &applied, why, sizeof(why));
 		json_decref(doc);
+		if (r > 0)
+			dphp_error("%s", why);
 		if (r != 0)
 			return DPHP_STORE_ERROR;
 		if (trouble.why[0] != '\0') {	/* the caller says it */

@@ -102,6 +102,31 @@ input(const char *arg)
 	return v;
 }
 
+/*
+ * A reason (failed, terminate): a JSON string, as every other operand is
+ * JSON, or, for convenience, text that is not JSON at all, taken as it
+ * is.  JSON of another type is refused, not turned into text: 42 could
+ * mean either.
+ */
+static json_t *
+reason(const char *arg)
+{
+	json_t *v;
+
+	if (strcmp(arg, "-") == 0 || arg[0] == '@')
+		v = input(arg);
+	else if ((v = json_loads(arg, JSON_DECODE_ANY |
+	    JSON_REJECT_DUPLICATES, NULL)) == NULL) {
+		if ((v = json_string(arg)) == NULL)
+			bad("the reason is not valid UTF-8");
+		return v;
+	}
+	if (!json_is_string(v))
+		bad("the reason '%.64s' is JSON but not a string: quote it",
+		    arg);
+	return v;
+}
+
 /* Wrap chain in the wrappers given as options, innermost first. */
 static json_t *
 wrap(json_t *chain)
@@ -198,10 +223,10 @@ core(const struct command *c, int ac, char **av)
 			json_object_set_new(e, "result", input(av[1]));
 	} else if (strcmp(c->type, "failed") == 0) {
 		json_object_set_new(e, "scheduled_id", json_string(av[0]));
-		json_object_set_new(e, "reason", json_string(av[1]));
+		json_object_set_new(e, "reason", reason(av[1]));
 	} else if (strcmp(c->type, "terminate") == 0) {
 		if (ac > 0)
-			json_object_set_new(e, "reason", json_string(av[0]));
+			json_object_set_new(e, "reason", reason(av[0]));
 	} else if (strcmp(c->type, "share") == 0 ||
 	    strcmp(c->type, "revoke") == 0) {
 		if (strcmp(av[0], "user") != 0 && strcmp(av[0], "role") != 0)

@@ -142,7 +142,7 @@ force(const char *entity)
 		dphp_error("'%s' is not locked", entity);
 		return DPHP_EXIT_NO;
 	case DPHP_LOCKREC_RACED:
-		dphp_error("the lock of '%s' changed meanwhile; try again",
+		dphp_error("the lock of %s changed meanwhile; try again",
 		    entity);
 		return DPHP_EXIT_NO;
 	default:

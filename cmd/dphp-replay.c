@@ -192,6 +192,24 @@ stored(const char *target, json_t **doc, char *etag)
 	return r;
 }
 
+/*
+ * An event no stage can pass on (its proposal too long, its stored
+ * state not valid): on a stream, stop at its line; from the queue, set
+ * it aside as a dead letter with why, and go on.
+ */
+static int
+setaside(struct dphp_reader *rd, const struct dphp_desc *d, const char *why)
+{
+	if (d->receipt == NULL) {
+		dphp_reader_error(rd, "%s", why);
+		return DPHP_EXIT_INPUT;
+	}
+	rejected = 1;
+	if (d->ahead != 0 && dphp_lock_ahead_done(store, d) != 0)
+		return DPHP_EXIT_SYS;
+	return dphp_queue_bury(store, d->receipt, why) ? DPHP_EXIT_SYS : 0;
+}
+
 static int
 replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 {
@@ -200,6 +218,7 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 	json_t *doc = NULL, *applied, *prop, *last;
 	size_t len;
 	char *text;
+	int r;
 
 	(void)arg;
 	if ((last = json_object_get(overlay, d->to)) != NULL) {
@@ -218,10 +237,12 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 			return DPHP_EXIT_SYS;
 		}
 	}
-	if (dphp_apply_stored(store, &handlers, d, doc, last ? json_object_get(
-	    last, "cut") : NULL, &applied, why, sizeof(why)) != 0) {
+	r = dphp_apply_stored(store, &handlers, d, doc, last ?
+	    json_object_get(last, "cut") : NULL, &applied, why, sizeof(why));
+	if (r != 0) {
 		json_decref(doc);
-		return DPHP_EXIT_SYS;
+		/* r > 0: nothing can be applied to the stored state */
+		return r < 0 ? DPHP_EXIT_SYS : setaside(rd, d, why);
 	}
 	if (trouble.why[0] != '\0') {
 		/* not the operation's failure: nothing is proposed */
@@ -249,15 +270,7 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 		snprintf(why, sizeof(why), "event %s: its proposal is longer "
 		    "than a line may be (%zu bytes; at most %d)", d->id, len,
 		    DPHP_MAX_LINE);
-		if (d->receipt == NULL) {
-			dphp_reader_error(rd, "%s", why);
-			return DPHP_EXIT_INPUT;
-		}
-		rejected = 1;
-		if (d->ahead != 0 && dphp_lock_ahead_done(store, d) != 0)
-			return DPHP_EXIT_SYS;
-		return dphp_queue_bury(store, d->receipt, why) ? DPHP_EXIT_SYS :
-		    0;
+		return setaside(rd, d, why);
 	}
 	dphp_write_text(text, len);
 	free(text);

@@ -44,13 +44,15 @@ static const char synopsis[] =
     "       dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] "
     "[-P policy]\n"
     "           [-R rejects] [file ...]\n"
-    "       dphp-route -t [-e | -w] [-a tries] [-d store] [-l lease] "
-    "[-n max]\n"
-    "           [-P policy] [-R rejects] [-s i/n]\n"
+    "       dphp-route -t [-e | -w] [-a tries] [-c claims] [-d store] "
+    "[-l lease]\n"
+    "           [-n max] [-P policy] [-R rejects] [-s i/n]\n"
     "       dphp-route -r [-d store]";
 static const char options[] =
     "  -a tries    with -t: set an event aside once taken so often "
     "unfinished (5)\n"
+    "  -c claims   with -t: hold at most claims events unacknowledged "
+    "(128)\n"
     "  -D          print each event's flat description instead\n"
     "  -d store    the store (default $DPHP_STORE)\n"
     "  -e          with -t: go on until the queue is empty (quiescent)\n"
@@ -59,7 +61,7 @@ static const char options[] =
     "  -l lease    with -t: how long a claim lasts (5m)\n"
     "  -m pattern  pass only events whose destination matches the glob "
     "(repeatable)\n"
-    "  -n max      with -t: take at most max events\n"
+    "  -n max      with -t: take at most max events in all, then exit\n"
     "  -P policy   check what users may do (default $DPHP_POLICY)\n"
     "  -q          admit the events into the store's queue\n"
     "  -R rejects  append the events rejected, with why, to this file\n"
@@ -363,28 +365,23 @@ stop(const char *broken)
 }
 
 /*
- * Take events for a worker, round by round, until max are taken,
- * nothing is ready, or a suspect is taken (alone); with -e, until the
+ * Take events for a worker, round by round, holding at most window
+ * unacknowledged, until max are taken, nothing is ready, or a suspect
+ * is taken (alone); with -e, until the
  * part of the queue is quiescent: nothing ready, nothing claimed (by
  * anyone: the events it took are finished only once a later stage
  * acknowledges them, and finishing one may queue more), no delay due;
  * with -w, for ever.
  */
 static int
-take(struct dphp_queue_part *part, size_t max)
+take(struct dphp_queue_part *part, size_t window, size_t max)
 {
 	struct dphp_queue_stat qs;
 	char werr[256];
-	size_t taken = 0, bad = 0, round, window;
+	size_t taken = 0, bad = 0, round;
 	int64_t ms, nap, now, prune_at = 0;
 	long got;
 
-	/*
-	 * A worker holds at most a window of events unacknowledged, so
-	 * that others on the same queue get their share and a claim does
-	 * not wait in a pipe until its lease is over; -n asks for more.
-	 */
-	window = max > TAKE_WINDOW ? max : TAKE_WINDOW;
 	inflight = json_array();
 	/* awake often enough to keep the claims in flight alive */
 	nap = part->lease_ms / 3 < 1000 ? part->lease_ms / 3 + 1 : 1000;
@@ -530,8 +527,8 @@ checkmode(enum mode mode, int argc, int tonly, const char *spec,
 	if (vflag && npatterns == 0)
 		dphp_usage_error(synopsis, "-v inverts -m: give a pattern");
 	if (tonly && mode != TAKE)
-		dphp_usage_error(synopsis, "-a, -e, -l, -n, -s and -w go with "
-		    "-t");
+		dphp_usage_error(synopsis, "-a, -c, -e, -l, -n, -s and -w go "
+		    "with -t");
 	if (spec && mode == FILTER)
 		dphp_usage_error(synopsis, "-d goes with -q, -t or -r");
 	if ((mode == TAKE || mode == RELEASE) && (argc > 0 || npatterns))
@@ -556,18 +553,22 @@ main(int argc, char *argv[])
 	struct dphp_queue_part part = { 0, 1, 5 * 60 * 1000, TRIES_DEFAULT, 0 };
 	const char *spec = NULL, *Kflag = NULL, *Rflag = NULL, *Pflag = NULL;
 	const char *penv = getenv("DPHP_POLICY");
-	long long nmax = 0;
+	long long nmax = 0, window = 0;
 	int64_t now;
 	int mode = FILTER;	/* enum mode */
 	int c, r, tonly = 0;
 
 	dphp_setprog("dphp-route");
 	patterns = xcalloc(argc, sizeof(*patterns));
-	while ((c = getopt_long(argc, argv, "a:Dd:ehiK:l:m:n:P:qR:rs:tuVvw",
+	while ((c = getopt_long(argc, argv, "a:c:Dd:ehiK:l:m:n:P:qR:rs:tuVvw",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			part.tries = dphp_strtonum(optarg, 1, 1000000, "tries");
+			tonly = 1;
+			break;
+		case 'c':
+			window = dphp_strtonum(optarg, 1, 1000000, "claims");
 			tonly = 1;
 			break;
 		case 'D':
@@ -661,7 +662,15 @@ main(int argc, char *argv[])
 		signal(SIGPIPE, SIG_IGN);
 		if (eflag)	/* a drain: how far it has gone */
 			dphp_progress_begin("events taken", -1);
-		r = take(&part, nmax);
+		/*
+		 * A worker holds at most a window of events unacknowledged,
+		 * so that others on the same queue get their share and a
+		 * claim does not wait in a pipe until its lease is over; -n
+		 * alone asks for as many, for taking into a file.
+		 */
+		if (window == 0)
+			window = nmax > TAKE_WINDOW ? nmax : TAKE_WINDOW;
+		r = take(&part, window, nmax);
 		dphp_progress_end();
 		json_decref(inflight);
 		free(suspect);

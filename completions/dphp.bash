@@ -6,7 +6,7 @@
 _dphp_options() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -h -i -K -l -p -P -r -T -t -u -V -w --help --version" ;;
-	dphp-route) echo "-a -D -d -e -h -i -K -l -m -n -P -q -R -r -s -t -u -V -v -w --help --version" ;;
+	dphp-route) echo "-a -c -D -d -e -h -i -K -l -m -n -P -q -R -r -s -t -u -V -v -w --help --version" ;;
 	dphp-replay) echo "-A -c -D -d -h -I -J -k -M -S -s -T -u -V -x --help --version" ;;
 	dphp-commit) echo "-b -c -d -e -f -g -h -I -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-d -F -h -L -l -o -u -V -w --help --version" ;;
@@ -17,7 +17,7 @@ _dphp_options() {
 _dphp_with_argument() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -i -K -l -p -P -r -T -t" ;;
-	dphp-route) echo "-a -d -K -l -m -n -P -R -s" ;;
+	dphp-route) echo "-a -c -d -K -l -m -n -P -R -s" ;;
 	dphp-replay) echo "-A -d -I -S -T -x" ;;
 	dphp-commit) echo "-b -d -e -g -I -n -r -s -T -x" ;;
 	dphp-lock) echo "-d -F -l -o -w" ;;

@@ -1,11 +1,13 @@
 /*
- * activity.c - the activity history: an activity runs once, when it is
- * first scheduled, and its result or failure is remembered in its
- * document ({"status":"completed","result":R} or
- * {"status":"failed","error":REASON}).  A schedule that finds one is
- * answered from it and runs nothing: an activity is never run again once
- * its outcome is committed.  (Before that it may: a proposal that loses
- * its commit is recomputed, so activities run at least once.)
+ * activity.c - the activity history: an activity runs when it is first
+ * scheduled, and its result or failure is remembered in its document
+ * ({"status":"completed","result":R} or {"status":"failed",
+ * "error":REASON}).  A schedule that finds one is answered from it and
+ * runs nothing: an activity is never run again once its outcome is
+ * committed.  Before that it may be (a worker stopped, a proposal that
+ * lost its commit): activities run at least once, so each request
+ * carries what a side effect needs to be done once: an idempotency key,
+ * the same on every run and retry of one call, and the attempt.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,14 +18,23 @@
 static json_t *
 run(const struct dphp_handlers *h, const struct dphp_desc *d)
 {
-	json_t *req, *resp = NULL, *doc, *v;
+	json_t *req, *resp = NULL, *doc, *v, *ikey, *attempt;
 	const char *key;
 	char why[1024];
 
-	req = json_pack("{sssssOsO}", "id", d->to, "name", d->dest.name,
+	/* a retry names the first attempt; else the key is the id */
+	if ((ikey = json_object_get(d->core, "key")) != NULL)
+		json_incref(ikey);
+	else
+		ikey = json_string(d->to);
+	if ((attempt = json_object_get(d->core, "attempt")) != NULL)
+		json_incref(attempt);
+	else
+		attempt = json_integer(1);
+	req = json_pack("{sssssOsOsoso}", "id", d->to, "name", d->dest.name,
 	    "input", json_object_get(d->core, "input") ?
 	    json_object_get(d->core, "input") : json_null(), "user",
-	    d->by ? d->by : json_null());
+	    d->by ? d->by : json_null(), "key", ikey, "attempt", attempt);
 	if (dphp_handler_call(h, &d->dest, req, &resp, why, sizeof(why)) == 0) {
 		static const char *const known[] = { "result", "error", NULL };
 

@@ -74,6 +74,9 @@ dphp_orchestration_check(const struct dphp_handlers *h, const char *id,
 	struct dphp_id dest;
 	size_t i, n;
 
+	if (dphp_state_bad(DPHP_KIND_ORCHESTRATION, doc, why, sizeof(why)))
+		return differs(id, json_string("state"), why, "nothing: the "
+		    "stored state is not valid");
 	old = json_object_get(doc, "actions");
 	/* not run yet, or a new generation not run yet: nothing to check */
 	if (status == NULL || strcmp(status, "pending") == 0 ||

@@ -131,10 +131,19 @@ dphp__answer() {
 	printf '}\n'
 }
 
-# Serve requests with an entity or activity function.
+# Serve requests with an entity or activity function ($1); an activity's
+# also set DPHP_KEY and DPHP_ATTEMPT ($2 set).
 dphp__serve() {
 	while IFS= read -r DPHP_REQUEST; do
-		dphp__unpack || { echo '{"error":"bad request"}'; continue; }
+		dphp__unpack ${2:+"$dphp__fields, (.key // .id), (.attempt // 1)"} ||
+		    { echo '{"error":"bad request"}'; continue; }
+		# for the user's function
+		# shellcheck disable=SC2034
+		[ -z "${2:-}" ] || {
+			read -r _ && read -r _ && read -r _ && read -r _ &&
+			    read -r _ && IFS= read -r DPHP_KEY &&
+			    IFS= read -r DPHP_ATTEMPT
+		} < "$dphp__tmp/req"
 		if ! ("$1" >&2 8>&- 9<&-); then
 			[ -s "$dphp__tmp/out.error" ] ||
 			    echo '"the handler failed"' > "$dphp__tmp/out.error"
@@ -143,7 +152,7 @@ dphp__serve() {
 	done
 }
 dphp_entity() { dphp__serve "$1"; }
-dphp_activity() { dphp__serve "$1"; }
+dphp_activity() { dphp__serve "$1" activity; }
 
 # --- orchestrations -------------------------------------------------
 #

@@ -49,7 +49,7 @@ dphp_op_parse(const char *s)
  * The core events.  A field is its name, '!' (required) or '?'
  * (optional), and a type letter: s = string, n = operation name,
  * i = event id, u = user or role, o = array of operations, d = duration,
- * g = positive integer, * = any JSON.
+ * g = positive integer, a = activity id, * = any JSON.
  */
 static const struct core {
 	const char *type;
@@ -64,7 +64,7 @@ static const struct core {
 	{ "raise", KIND(DPHP_KIND_ORCHESTRATION), DPHP_OP_SIGNAL,
 	    { "name!n", "input?*" } },
 	{ "schedule", KIND(DPHP_KIND_ACTIVITY), DPHP_OP_CALL,
-	    { "input?*" } },
+	    { "input?*", "key?a", "attempt?g" } },
 	{ "completed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
 	    DPHP_OP_SIGNAL, { "scheduled_id!i", "result?*" } },
 	{ "failed", KIND(DPHP_KIND_ENTITY) | KIND(DPHP_KIND_ORCHESTRATION),
@@ -100,6 +100,7 @@ findcore(const char *type)
 static int
 checkfield(const char *key, char t, json_t *v, char *why, size_t whysz)
 {
+	struct dphp_id id;
 	const char *s;
 	int64_t ms;
 	size_t i;
@@ -132,6 +133,9 @@ checkfield(const char *key, char t, json_t *v, char *why, size_t whysz)
 		FAIL("'%s' is not a valid event id", key);
 	if (t == 'd' && (dphp_duration_parse(s, &ms) != 0 || ms < 1))
 		FAIL("'%s' must be a duration (90s, 15m, 2h)", key);
+	if (t == 'a' && (dphp_id_parse(s, &id, NULL, 0) != 0 ||
+	    id.kind != DPHP_KIND_ACTIVITY))
+		FAIL("'%s' must be an activity id", key);
 	if (t == 'u' && !dphp_user_valid(s))
 		FAIL("'%s' is not a valid user or role name", key);
 	if (t == 's' && strcmp(key, "op") == 0 && dphp_op_parse(s) == 0)
@@ -285,8 +289,8 @@ checklock(json_t *v, char *why, size_t whysz)
 	return 0;
 }
 
-static int
-checkby(json_t *by, char *why, size_t whysz)
+int
+dphp_by_check(json_t *by, char *why, size_t whysz)
 {
 	const char *key;
 	json_t *v, *e;
@@ -369,7 +373,7 @@ dphp_envelope_check(json_t *env, struct dphp_desc *d, char *why,
 		d->token = json_string_value(v);
 	}
 	if ((v = json_object_get(env, "by")) != NULL) {
-		if (checkby(v, why, whysz))
+		if (dphp_by_check(v, why, whysz))
 			return -1;
 		d->by = v;
 	}

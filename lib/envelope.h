@@ -69,6 +69,8 @@ json_t *dphp_desc_json(const struct dphp_desc *);
 typedef int dphp_event_fn(struct dphp_reader *, json_t *env,
     struct dphp_desc *, void *arg);
 int dphp_each_event(int argc, char **argv, dphp_event_fn *, void *arg);
+/* validate a "by" (who acts) alone; as above */
+int dphp_by_check(json_t *by, char *why, size_t whysz);
 /* validate one core event alone (for builders); as above */
 int dphp_core_check(json_t *core, enum dphp_kind dest, char *why,
     size_t whysz);

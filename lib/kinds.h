@@ -57,6 +57,13 @@ void dphp_session_drop(json_t *doc, const char *id);
 const char *dphp_retry_bad(json_t *policy);
 int dphp_retry_due(json_t *action, const char *reason, int64_t now,
     int64_t *at);
+/*
+ * shape.c: an action as the handler asks for it: NULL if it may be, else
+ * why not (in buf, or a constant); and the stored state doc of a history
+ * of that kind: 0 if its shape is what dphp writes, or -1 and where not.
+ */
+const char *dphp_action_bad(json_t *action, char *buf, size_t bufsz);
+int dphp_state_bad(enum dphp_kind, json_t *doc, char *why, size_t whysz);
 /* what identifies an action for the determinism check: kind, name, to,
  * op (not its input, nor dphp's bookkeeping) */
 void dphp_action_describe(json_t *action, char *buf, size_t bufsz);

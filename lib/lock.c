@@ -370,7 +370,7 @@ dphp_lock_recheck(struct dphp_store *st, const char *entity,
 static void
 expired(const char *entity, const struct dphp_lockrec *lr)
 {
-	dphp_warn("the lock of '%s' held by %s (token %lld) ran out at %s: "
+	dphp_warn("the lock of %s held by %s (token %lld) ran out at %s: "
 	    "let go", entity, lr->owner, (long long)lr->fence,
 	    json_string_value(json_object_get(lr->rec, "expires")));
 }

@@ -195,7 +195,7 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 		if (r == 0 && dphp_now_ms() >= next && !lost) {
 			if (renew_all(st, h, n, participants, o->lease_ms,
 			    &gone) == DPHP_LOCKREC_LOST) {
-				dphp_error("lost the lock of '%s'; stopping "
+				dphp_error("lost the lock of %s; stopping "
 				    "'%s'", gone, cmd[0]);
 				lost = 1;
 				kill(child, SIGTERM);
@@ -207,7 +207,7 @@ dphp_run_locked(struct dphp_store *st, char **entities, size_t n,
 	child = 0;
 	/* lost and taken by another while the command ran: say so */
 	if ((gone = release_all(st, h, n)) != NULL && !lost) {
-		dphp_error("lost the lock of '%s' while '%s' ran", gone,
+		dphp_error("lost the lock of %s while '%s' ran", gone,
 		    cmd[0]);
 		lost = 1;
 	}

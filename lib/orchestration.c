@@ -186,80 +186,9 @@ dphp_action_describe(json_t *a, char *buf, size_t bufsz)
 	free(ents);
 }
 
-/* the fields an action may have, and a handler's answer */
-static const char *const action_fields[] = { "kind", "name", "to", "op",
-	"input", "at", "after", "entities", "lease", "retry", NULL };
+/* the fields of a handler's answer */
 static const char *const answer_fields[] = { "actions", "await", "output",
 	"error", "continue", "status", "sticky", "evicted", NULL };
-
-/* Check a new action from the handler; NULL or the reason it is bad. */
-static const char *
-badaction(json_t *a, char *buf, size_t bufsz)
-{
-	struct dphp_id id;
-	const char *kind = str(a, "kind"), *key;
-	json_t *v;
-	int64_t ms;
-
-	if (!json_is_object(a) || kind == NULL)
-		return "an action is an object with a \"kind\"";
-	if ((key = dphp_unknown_key(a, action_fields)) != NULL) {
-		snprintf(buf, bufsz, "unknown action field '%.64s'", key);
-		return buf;
-	}
-	if (strcmp(kind, "activity") == 0 || strcmp(kind, "event") == 0) {
-		if (str(a, "name") == NULL || !dphp_opname_valid(str(a,
-		    "name")))
-			return "an activity or event needs a valid \"name\"";
-	} else if (strcmp(kind, "call") == 0 || strcmp(kind, "signal") == 0) {
-		if (str(a, "to") == NULL || dphp_id_parse(str(a, "to"), &id,
-		    NULL, 0) != 0 || id.kind != DPHP_KIND_ENTITY)
-			return "a call or signal needs an entity id in \"to\"";
-		if (str(a, "op") == NULL || !dphp_opname_valid(str(a, "op")))
-			return "a call or signal needs a valid \"op\"";
-	} else if (strcmp(kind, "start") == 0) {
-		if (str(a, "to") != NULL ? dphp_id_parse(str(a, "to"), &id,
-		    NULL, 0) != 0 || id.kind != DPHP_KIND_ORCHESTRATION :
-		    str(a, "name") == NULL || !dphp_name_valid(str(a, "name")))
-			return "a start needs an orchestration id in \"to\" "
-			    "or a \"name\"";
-	} else if (strcmp(kind, "timer") == 0) {
-		if ((str(a, "at") != NULL) == (str(a, "after") != NULL) ||
-		    (str(a, "at") && dphp_time_parse(str(a, "at"), &ms)) ||
-		    (str(a, "after") && dphp_duration_parse(str(a, "after"),
-		    &ms)))
-			return "a timer needs \"at\" (a time) or \"after\" "
-			    "(a duration)";
-	} else if (strcmp(kind, "lock") == 0) {
-		json_t *e;
-		size_t i;
-
-		v = json_object_get(a, "entities");
-		if (!json_is_array(v) || json_array_size(v) == 0 ||
-		    json_array_size(v) > 64)
-			return "a lock needs \"entities\": 1 to 64 entity ids";
-		json_array_foreach(v, i, e)
-			if (!json_is_string(e) || dphp_id_parse(
-			    json_string_value(e), &id, NULL, 0) != 0 ||
-			    id.kind != DPHP_KIND_ENTITY)
-				return "a lock needs \"entities\": 1 to 64 "
-				    "entity ids";
-		if (json_object_get(a, "lease") != NULL && (str(a,
-		    "lease") == NULL || dphp_duration_parse(str(a, "lease"),
-		    &ms) != 0 || ms < 1))
-			return "a lock's \"lease\" is a duration (90s, 15m)";
-	} else if (strcmp(kind, "unlock") != 0) {
-		snprintf(buf, bufsz, "unknown action kind '%.64s'", kind);
-		return buf;
-	}
-	if (strcmp(kind, "lock") != 0 && (json_object_get(a, "entities") ||
-	    json_object_get(a, "lease")))
-		return "only a lock has \"entities\" and \"lease\"";
-	if ((v = json_object_get(a, "retry")) != NULL)
-		return strcmp(kind, "activity") != 0 ? "only an activity has "
-		    "\"retry\"" : dphp_retry_bad(v);
-	return NULL;
-}
 
 /* the entities of a lock, sorted bytewise, each once (a new array) */
 static int
@@ -285,15 +214,21 @@ sorted(json_t *entities)
 	return out;
 }
 
-/* the chain that calls to as type, with input, answered to d's target */
+/* a core event of this type, with input if there is one */
 static json_t *
-calling(const struct dphp_desc *d, const char *to, const char *type,
-    json_t *input)
+core_of(const char *type, json_t *input)
 {
 	json_t *core = json_pack("{ss}", "type", type);
 
 	if (input != NULL)
 		json_object_set(core, "input", input);
+	return core;
+}
+
+/* the chain that sends core to to, answered to d's target */
+static json_t *
+calling(const struct dphp_desc *d, const char *to, json_t *core)
+{
 	return dphp_wrap("reply_to", json_string(d->to), dphp_wrap("to",
 	    json_string(to), core));
 }
@@ -334,7 +269,7 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 			to = xasprintf("orchestration:%s:%s", str(a, "name"),
 			    id);
 		json_array_append_new(emit, send(doc, d, id, calling(d, to,
-		    activity ? "schedule" : "start", input)));
+		    core_of(activity ? "schedule" : "start", input))));
 		json_object_set_new(rec, "target", json_string(to));
 		free(to);
 	} else if (strcmp(kind, "call") == 0 || strcmp(kind, "signal") == 0) {
@@ -397,22 +332,31 @@ act(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
 /*
  * Schedule attempt k+1 of the failed activity action a (seq), at: a new
  * activity of its own (an activity's outcome is kept, a failure
- * included), delayed, answered to this instance like the first.
+ * included), delayed, answered to this instance like the first.  Its
+ * idempotency key is the first attempt's id, so that a side effect
+ * done by an attempt that failed afterwards is not done twice.
  */
 static void
 again(json_t *doc, const struct dphp_desc *d, json_t *a, size_t seq,
     int64_t at, json_t *emit)
 {
 	json_int_t k = json_integer_value(json_object_get(a, "attempt")) + 1;
-	char what[48], id[DPHP_NAME_MAX + 1], ts[25], *to;
+	char what[48], id[DPHP_NAME_MAX + 1], ts[25], *to, *key;
+	json_t *core;
 
+	snprintf(what, sizeof(what), "%zu", seq);
+	action_id(doc, what, id, sizeof(id));
+	key = xasprintf("activity:%s:%s", str(a, "name"), id);
 	snprintf(what, sizeof(what), "%zu.r%" JSON_INTEGER_FORMAT, seq, k);
 	action_id(doc, what, id, sizeof(id));
 	to = xasprintf("activity:%s:%s", str(a, "name"), id);
 	dphp_time_format(at, ts);
+	core = core_of("schedule", json_object_get(a, "input"));
+	json_object_set_new(core, "key", json_string(key));
+	json_object_set_new(core, "attempt", json_integer(k));
 	json_array_append_new(emit, send(doc, d, id, dphp_wrap("delay",
-	    json_string(ts), calling(d, to, "schedule", json_object_get(a,
-	    "input")))));
+	    json_string(ts), calling(d, to, core))));
+	free(key);
 	json_object_set_new(a, "id", json_string(id));
 	json_object_set_new(a, "target", json_string(to));
 	json_object_set_new(a, "attempt", json_integer(k));
@@ -667,7 +611,7 @@ execute(const struct dphp_handlers *h, json_t *doc,
 					    "for %s", i, was, now_);
 					bad = why;
 				}
-			} else if ((bad = badaction(a, abuf, sizeof(abuf))) !=
+			} else if ((bad = dphp_action_bad(a, abuf, sizeof(abuf))) !=
 			    NULL || (bad = badlocking(a, &locking)) != NULL) {
 				snprintf(why, sizeof(why), "handler "
 				    "orchestration/%s: action %zu: %s",
@@ -856,7 +800,9 @@ dphp_orchestration_apply(const struct dphp_handlers *h,
 	if (strcmp(type, "delete") == 0) {
 		json_object_set_new(prop, "delete", json_true());
 		dphp_reply(emit, d, NULL, NULL);
-		if (stored != NULL) {	/* gone: what it held is let go */
+		/* gone: what it held is let go, if that can be read */
+		if (stored != NULL && dphp_state_bad(DPHP_KIND_ORCHESTRATION,
+		    stored, NULL, 0) == 0) {
 			doc = json_deep_copy(stored);
 			unlock_all(doc, d, "delete", emit);
 			json_decref(doc);

@@ -29,6 +29,39 @@ load helper
 	assert_files_equal "$BATS_TEST_TMPDIR/all.ndjson" "$FIX/emit-all.ndjson"
 }
 
+@test "a reason is a JSON string, or text that is not JSON; other JSON is refused" {
+	local r
+	printf '"from a file"\n' > "$BATS_TEST_TMPDIR/reason.json"
+	while IFS='|' read -r r want; do
+		run --separate-stderr dphp-emit -i x terminate orchestration:a:b "$r"
+		assert_success
+		assert_output "{\"v\":1,\"id\":\"x\",\"ts\":\"2026-11-27T10:00:00.000Z\",\"event\":{\"to\":\"orchestration:a:b\",\"event\":{\"type\":\"terminate\",\"reason\":$want}}}"
+		assert_stderr ""
+		run --separate-stderr dphp-emit -i x failed orchestration:a:b s1 "$r"
+		assert_success
+		assert_output "{\"v\":1,\"id\":\"x\",\"ts\":\"2026-11-27T10:00:00.000Z\",\"event\":{\"to\":\"orchestration:a:b\",\"event\":{\"type\":\"failed\",\"scheduled_id\":\"s1\",\"reason\":$want}}}"
+		assert_stderr ""
+	done <<-REASONS
+	"stop it"|"stop it"
+	stop it|"stop it"
+	"say \\"no\\""|"say \\"no\\""
+	say "no"|"say \\"no\\""
+	"42"|"42"
+	|""
+	@$BATS_TEST_TMPDIR/reason.json|"from a file"
+	REASONS
+	for r in 42 '{"why":1}' null; do
+		run --separate-stderr dphp-emit terminate orchestration:a:b "$r"
+		assert_failure 2
+		assert_output ""
+		assert_stderr "dphp-emit: error: the reason '$r' is JSON but not a string: quote it"
+	done
+	run --separate-stderr dphp-emit terminate orchestration:a:b "$(printf 'x\377')"
+	assert_failure 2
+	assert_output ""
+	assert_stderr "dphp-emit: error: the reason is not valid UTF-8"
+}
+
 @test "all wrappers nest in the documented order, participants sorted" {
 	run --separate-stderr dphp-emit -i w1 -b alice:admin,user -D 5m \
 	    -P 50 -f orchestration:transfer:t1 -l orchestration:transfer:t1 \

@@ -109,7 +109,7 @@ OUT
 	run --separate-stderr dphp-lock -d "$S" -w 5s -o next entity:acct:a -- sh -c 'echo "$DPHP_LOCK_FENCES"'
 	assert_success
 	# the hold that ran out is let go of, and the audit line says so
-	[[ $stderr =~ ^"dphp-lock: warning: the lock of 'entity:acct:a' held by doomed (token 1) ran out at 20"[0-9T:.-]+"Z: let go"$ ]] ||
+	[[ $stderr =~ ^"dphp-lock: warning: the lock of entity:acct:a held by doomed (token 1) ran out at 20"[0-9T:.-]+"Z: let go"$ ]] ||
 	    fail "$stderr"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/first")" "entity:acct:a=1"
 	[[ $output =~ ^entity:acct:a=([0-9]+)$ ]] || fail "$output"
@@ -237,7 +237,7 @@ OUT
 	wait "$pid" || st=$?
 	assert_equal "$st" 75
 	run cat "$T/holder.err"
-	assert_output "dphp-lock: error: lost the lock of 'entity:acct:a' while 'sleep' ran"
+	assert_output "dphp-lock: error: lost the lock of entity:acct:a while 'sleep' ran"
 	run --separate-stderr dphp-lock -d "$S" -L
 	assert_success
 	assert_output ""
@@ -267,11 +267,11 @@ OUT
 	run --separate-stderr dphp-lock -d "$S" -w 0 -o B entity:acct:a -- dphp-commit -d "$S" -f -s entity:acct:a "$T/b.json"
 	touch "$T/go"
 	assert_success
-	[[ $stderr =~ ^"dphp-lock: warning: the lock of 'entity:acct:a' held by A (token 1) ran out at "[0-9T:.-]+"Z: let go"$ ]] ||
+	[[ $stderr =~ ^"dphp-lock: warning: the lock of entity:acct:a held by A (token 1) ran out at "[0-9T:.-]+"Z: let go"$ ]] ||
 	    fail "$stderr"
 	for _ in $(seq 100); do [ -e "$T/a.status" ] && break; sleep 0.05; done
 	assert_equal "$(cat "$T/a.status")" 1
-	assert_equal "$(cat "$T/a.err")" "dphp-commit: error: the lock of 'entity:acct:a' is no longer held by A with token 1: not committed"
+	assert_equal "$(cat "$T/a.err")" "dphp-commit: error: the lock of entity:acct:a is no longer held by A with token 1: not committed"
 	run dphp-commit -d "$S" -g entity:acct:a
 	assert_output '{"id":"entity:acct:a","etag":"1","state":{"state":"from B"}}'
 }

@@ -205,8 +205,8 @@ dphp-route: error: -v inverts -m: give a pattern
 usage: dphp-route [-Diuv] [-K keys] [-m pattern ...] [-R rejects] [file ...]
        dphp-route -q [-uv] [-d store] [-K keys] [-m pattern ...] [-P policy]
            [-R rejects] [file ...]
-       dphp-route -t [-e | -w] [-a tries] [-d store] [-l lease] [-n max]
-           [-P policy] [-R rejects] [-s i/n]
+       dphp-route -t [-e | -w] [-a tries] [-c claims] [-d store] [-l lease]
+           [-n max] [-P policy] [-R rejects] [-s i/n]
        dphp-route -r [-d store]
 USAGE
 )"
@@ -223,23 +223,24 @@ USAGE
 -q -i|-D and -i are for filtering, not for -q
 -t -D|-D and -i are for filtering, not for -t
 -t -m x|-t takes no file and no -m
--n 1|-a, -e, -l, -n, -s and -w go with -t
--w|-a, -e, -l, -n, -s and -w go with -t
--s 0/2|-a, -e, -l, -n, -s and -w go with -t
--l 1s|-a, -e, -l, -n, -s and -w go with -t
+-n 1|-a, -c, -e, -l, -n, -s and -w go with -t
+-w|-a, -c, -e, -l, -n, -s and -w go with -t
+-s 0/2|-a, -c, -e, -l, -n, -s and -w go with -t
+-l 1s|-a, -c, -e, -l, -n, -s and -w go with -t
 -d x|-d goes with -q, -t or -r
 -q -t|-q and -t cannot be used together
 -t -r|-t and -r cannot be used together
 -t x|-t takes no file and no -m
 -r x|-r takes no file and no -m
--e|-a, -e, -l, -n, -s and -w go with -t
+-e|-a, -c, -e, -l, -n, -s and -w go with -t
 -t -e -w|-e and -w cannot be used together
 -t -K k|-K checks events as they are queued, not with -t
 -r -R r|-r takes no -R
 -P p|-P goes with -q or -t
 -r -P p|-P goes with -q or -t
--a 3|-a, -e, -l, -n, -s and -w go with -t
--q -a 3|-a, -e, -l, -n, -s and -w go with -t
+-a 3|-a, -c, -e, -l, -n, -s and -w go with -t
+-c 3|-a, -c, -e, -l, -n, -s and -w go with -t
+-q -a 3|-a, -c, -e, -l, -n, -s and -w go with -t
 -m x -m y -v -q -t|-q and -t cannot be used together
 BAD
 	# (4294967296 would be 0 once narrowed to an unsigned int)
@@ -248,6 +249,12 @@ BAD
 		assert_failure 2
 		assert_output ""
 		assert_stderr "dphp-route: error: invalid shard '$bad' (want i/n with 0 <= i < n <= 65536)"
+	done
+	for bad in 0 1000001 x; do
+		run --separate-stderr dphp-route -t -c "$bad"
+		assert_failure 2
+		assert_output ""
+		assert_stderr "dphp-route: error: invalid claims '$bad' (want 1..1000000)"
 	done
 	run --separate-stderr dphp-route -t -l 0
 	assert_failure 2

@@ -440,7 +440,7 @@ worker() {
 		sleep 1
 	done
 	run cat "$T/errors.b"
-	assert_output --regexp "^dphp-lock: warning: the lock of 'entity:counter:k0' held by holder \(token [0-9]+\) ran out at [-0-9T:.]+Z: let go$"
+	assert_output --regexp "^dphp-lock: warning: the lock of entity:counter:k0 held by holder \(token [0-9]+\) ran out at [-0-9T:.]+Z: let go$"
 	[ "$(jq -r .input.id "$T/commits.b" | sort -u | wc -l)" -ge "$claimed" ]
 	# the stopped worker goes on: what it computed is fenced off
 	kill -CONT -- "-$a" "-$h"

@@ -222,7 +222,7 @@ EOF2
 	export DPHP_NOW=2026-11-27T10:00:02.000Z
 	work
 	run cat "$T/errors"
-	assert_output "dphp-lock: warning: the lock of '$A' held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go"
+	assert_output "dphp-lock: warning: the lock of $A held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go"
 	: > "$T/errors"
 	run state "$A" .state.state.log
 	assert_output '["in","x"]'
@@ -383,7 +383,7 @@ EOF2
 	why="the lock of $A is not held by orchestration:section:1 (its lease ran out, or it was let go)"
 	run cat "$T/errors"
 	assert_output - <<OUT
-dphp-lock: warning: the lock of '$A' held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go
+dphp-lock: warning: the lock of $A held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go
 dphp-lock: <stdin>:1: event st1.0.3: $why (rejected)
 OUT
 	run state orchestration:section:1 '[.state.status, .state.error]'
@@ -532,7 +532,7 @@ OUT
 	export -f record queued delayed ectl
 	run --separate-stderr dphp-lock -d "$S" -o job -w 0 "$A" -- bash -c 'delayed; record lock entity:probe:a | jq -c "[.state.owner, (.state.parked | map(.id))]"'
 	assert_success
-	assert_stderr "dphp-lock: warning: the lock of '$A' held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go"
+	assert_stderr "dphp-lock: warning: the lock of $A held by orchestration:section:1 (token 1) ran out at 2026-11-27T10:00:01.000Z: let go"
 	# the expire event of the old hold (due), and of the new one
 	assert_output --regexp '^1795773601000000\.[0-9a-f]{8}\.[0-9a-f-]{36}
 1795773632000000\.[0-9a-f]{8}\.[0-9a-f-]{36}

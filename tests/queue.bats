@@ -108,6 +108,51 @@ OUT
 	assert_output ""
 }
 
+@test "-n counts the events taken in all, with -e too; -c bounds those in flight" {
+	signals e 220 > "$T/in"
+	dphp-route -d "$S" -q "$T/in" > /dev/null
+	# -n 16 with -e: 16 taken, the rest left ready
+	dphp-route -d "$S" -t -e -n 16 > "$T/taken" 2> "$T/err"
+	assert_file_empty "$T/err"
+	run jq -r .id "$T/taken"
+	assert_output "$(seq -f e%g 16)"
+	run queued new
+	assert_equal "${#lines[@]}" 204
+	# taken into a file, finished later
+	{
+		dphp-lock -d "$S" "$T/taken" | dphp-replay -d "$S" -x "$H" |
+		    dphp-commit -d "$S" -x "$H"
+	} > "$T/commits" 2> "$T/err"
+	assert_file_empty "$T/err"
+	run queued cur
+	assert_output ""
+	# -c 5 with nothing acknowledging: 5 taken, then it waits; stopped,
+	# it gives them back
+	dphp-route -d "$S" -t -e -c 5 > "$T/held" 2> "$T/err" & w=$!
+	for i in $(seq 100); do
+		[ "$(wc -l < "$T/held")" -lt 5 ] || break
+		sleep 0.1
+	done
+	sleep 0.5	# and no more
+	kill -TERM "$w"
+	wait "$w"
+	assert_file_empty "$T/err"
+	run jq -r .id "$T/held"
+	assert_output "$(seq -f e%g 17 21)"
+	run queued new
+	assert_equal "${#lines[@]}" 204
+	# -c 3 through a worker, with -e: to the end
+	{
+		dphp-route -d "$S" -t -e -c 3 | dphp-lock -d "$S" |
+		    dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H"
+	} > "$T/commits" 2> "$T/err"
+	assert_file_empty "$T/err"
+	run jq -r '.input.id' "$T/commits"
+	assert_output "$(seq -f e%g 17 220)"
+	run dphp-project -d "$S" get entity:counter:c
+	assert_output --partial '"state":{"state":220,'
+}
+
 @test "a worker pipeline drains the queue; commits acknowledge it" {
 	for i in 1 2 3 4 5; do
 		ev "e$i" signal entity:counter:c add "$i"
@@ -561,6 +606,55 @@ OUT
 false
 false
 OUT
+}
+
+@test "on an entity that exists, a worker remembers a refusal and a read; a stream answers them again" {
+	worker() {
+		dphp-route -d "$S" -q "$1" > /dev/null
+		{
+			dphp-route -d "$S" -t -e | dphp-lock -d "$S" |
+			    dphp-replay -d "$S" -x "$H" | dphp-commit -d "$S" -x "$H"
+		} > "$T/commits" 2> "$T/errors"
+		assert_file_empty "$T/errors"
+	}
+	{
+		ev d1 signal entity:account:a deposit 10
+		ev w1 -r orchestration:o:1 call entity:account:a withdraw 50
+		ev b1 -r orchestration:o:1 call entity:account:a balance
+	} > "$T/in"
+	worker "$T/in"
+	run jq -c 'select(.target == "entity:account:a") | [.input.id, .etag, .failed, .state.state, (.emit | map(.event.event.event.type))]' "$T/commits"
+	assert_output - <<'OUT'
+["d1","1",null,{"balance":10},[]]
+["w1","2","insufficient funds",{"balance":10},["failed"]]
+["b1","3",null,{"balance":10},["completed"]]
+OUT
+	# taken again (a crash after the commit), after a deposit: the
+	# refusal stands, the withdrawal is not made
+	{
+		ev d2 signal entity:account:a deposit 100
+		ev w1 -r orchestration:o:1 call entity:account:a withdraw 50
+	} > "$T/again"
+	worker "$T/again"
+	run jq -c 'select(.target == "entity:account:a") | [.input.id, .etag, .duplicate, .state.state.balance]' "$T/commits"
+	assert_output - <<'OUT'
+["d2","4",null,110]
+["w1","4",true,null]
+OUT
+	# a stream: not remembered, decided again on the state it finds,
+	# with the same reply ids
+	ev w9 -r orchestration:o:1 call entity:account:a withdraw 500 > "$T/stream"
+	for round in 1 2; do
+		replay_commit "$T/stream"
+		cp "$T/commits" "$T/commit.$round"
+		run jq -c '[.input.id, .etag, .failed, has("state"), (.emit | map(.event.event.event.type))]' "$T/commit.$round"
+		assert_output '["w9","4","insufficient funds",false,["failed"]]'
+	done
+	run jq -r '.emit[].id' "$T/commit.1" "$T/commit.2"
+	assert_equal "${#lines[@]}" 2
+	assert_equal "${lines[0]}" "${lines[1]}"
+	run dphp-project -d "$S" get entity:account:a
+	assert_output --partial '"etag":"4"'
 }
 
 @test "an entity's state written with the plumbing is what its handler gets; another shape is refused" {

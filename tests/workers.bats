@@ -178,10 +178,14 @@ admit_transfers() {
 	run jq -n --slurpfile w "$T/want" --slurpfile h "$T/have" \
 	    '($h[0] | add) as $total | [$total, ($w[0] | to_entries | all(.value == $h[0][.key]))]'
 	assert_output "$(printf '[\n  500,\n  true\n]')"
-	# notices are side effects: at least once each
+	# notices are side effects, their activities run at least once;
+	# keyed, each is sent once: a line per completed transfer, no key
+	# twice
 	run jq -r 'select(.state.status == "completed") | .id' "$T/transfers"
-	[ "$(sort -u "$T/notices" | wc -l)" -eq "${#lines[@]}" ] ||
-	    fail "$(sort -u "$T/notices" | wc -l) notices for ${#lines[@]} transfers"
+	[ "$(wc -l < "$T/notices")" -eq "${#lines[@]}" ] ||
+	    fail "$(wc -l < "$T/notices") notices for ${#lines[@]} transfers"
+	[ "$(cut -f1 "$T/notices" | sort -u | wc -l)" -eq "${#lines[@]}" ] ||
+	    fail "a notice was sent twice: $(cut -f1 "$T/notices" | sort | uniq -d)"
 	# the journal, through all the kills, holds exactly the live states
 	dphp-project -d "$S" ls > "$T/all"
 	jq -r .id "$T/all" > "$T/allids"

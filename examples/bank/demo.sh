@@ -107,6 +107,6 @@ dphp-project get orchestration:audit:a1 | jq -r '.state.output |
 
 echo
 echo "notices sent (once each):"
-sed 's/^/  /' "$BANK_NOTICES"
+cut -f2 "$BANK_NOTICES" | sed 's/^/  /'
 echo
 echo "the store is kept in $work"

@@ -10,7 +10,10 @@ one-shot and as a co-process (dphp-replay -k).
         return {"state": n, "result": n}
     dphp.entity(counter)
 
-Activities return their result; orchestrations get a Context.
+Activities return their result; orchestrations get a Context.  An
+activity may run more than once (at least once, until its outcome is
+committed): req["key"] is the same on every run of one call, for its
+side effect to happen once, and req["attempt"] its retry's number.
 Raise Refuse (entities, activities) or any exception to fail.
 
 An orchestration run as a co-process keeps each instance waiting in a
