@@ -41,7 +41,7 @@ LIBOBJ = lib/util.o lib/opt.o lib/ndjson.o lib/id.o lib/clock.o \
 	lib/store_etcd.o lib/queue_etcd.o lib/jsonout.o lib/beneath.o \
 	lib/stop.o lib/qname.o lib/file.o lib/etcd_kv.o lib/seenidx.o lib/dynlib.o \
 	lib/base64.o lib/jqhandler.o lib/remover.o lib/session.o lib/retry.o \
-	lib/progress.o lib/shape.o
+	lib/progress.o lib/shape.o lib/jline.o
 MAN1 = man/dphp-emit.1 man/dphp-route.1 man/dphp-replay.1 \
 	man/dphp-commit.1 man/dphp-lock.1 man/dphp-project.1
 MAN5 = man/dphp-event.5 man/dphp-store.5 man/dphp-handler.5 man/dphp-policy.5
@@ -76,11 +76,12 @@ check: deps
 test: $(PROGS) bench/floor
 	@sh tests/run
 
-# The suite on a build with AddressSanitizer and UBSan: their reports go
-# to files in sanitizer/ (so that no test's stderr changes), and any
-# report fails the run.  Leaks are not looked for: the programs are
-# short-lived and free at exit only what matters.  It leaves a normal
-# build behind.  Not in CI: it takes about three times as long.
+# The suite on a build with AddressSanitizer, LeakSanitizer and UBSan:
+# their reports go to files in sanitizer/, named by program (so that no
+# test's stderr changes), and any report fails the run.  A leak is a
+# report: what a program allocates it frees, or it is reachable at
+# exit.  It leaves a normal build behind.  Not in CI: it takes about
+# three times as long.
 SANITIZE = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=undefined
 check-asan: deps
@@ -88,7 +89,7 @@ check-asan: deps
 	@$(MAKE) --no-print-directory all bench/floor CFLAGS="$(SANITIZE)" \
 		LDFLAGS="-fsanitize=address,undefined"
 	@rm -rf sanitizer && mkdir sanitizer
-	@ASAN_OPTIONS=detect_leaks=0:log_path=$$PWD/sanitizer/asan \
+	@ASAN_OPTIONS=detect_leaks=1:fast_unwind_on_malloc=0:log_exe_name=1:log_path=$$PWD/sanitizer/asan \
 	UBSAN_OPTIONS=print_stacktrace=1:log_path=$$PWD/sanitizer/ubsan \
 		sh tests/run; rc=$$?; \
 	$(MAKE) --no-print-directory clean; \

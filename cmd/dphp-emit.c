@@ -121,9 +121,11 @@ reason(const char *arg)
 			bad("the reason is not valid UTF-8");
 		return v;
 	}
-	if (!json_is_string(v))
+	if (!json_is_string(v)) {
+		json_decref(v);
 		bad("the reason '%.64s' is JSON but not a string: quote it",
 		    arg);
+	}
 	return v;
 }
 
@@ -264,11 +266,12 @@ mint(const char *keyfile, int argc, char **argv, int64_t iat)
 		    argv[2]);
 	if ((by = dphp_by_parse(argv[1], why, sizeof(why))) == NULL)
 		bad("%s", why);
-	roles = json_object_get(by, "roles");
+	if ((roles = json_object_get(by, "roles")) == NULL)
+		json_object_set_new(by, "roles", roles = json_array());
 	if ((ks = dphp_keys_load(keyfile)) == NULL)
 		exit(DPHP_EXIT_CONFIG);
 	tok = dphp_jwt_sign(ks, json_string_value(json_object_get(by,
-	    "user")), roles ? roles : json_array(), iat, life);
+	    "user")), roles, iat, life);
 	if (printf("%s\n", tok) < 0)
 		dphp_die(DPHP_EXIT_SYS, "cannot write:");
 	free(tok);

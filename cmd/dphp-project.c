@@ -672,15 +672,17 @@ main(int argc, char *argv[])
 	}
 	if (Pflag != NULL && (policy = dphp_policy_load(Pflag)) == NULL)
 		return DPHP_EXIT_CONFIG;
-	if ((f.sink.map = map = mflag ? dphp_mapping_load(mflag) :
-	    dphp_mapping_default()) == NULL)
-		return DPHP_EXIT_CONFIG;
 	if ((strcmp(argv[0], "ls") == 0 || strcmp(argv[0], "follow") == 0 ||
 	    strcmp(argv[0], "export") == 0) &&
 	    (r = dphp_idglobs_check(argc - 1, argv + 1)) != 0)
 		return r;
-	if ((store = dphp_store_open(spec)) == NULL)
+	if ((f.sink.map = map = mflag ? dphp_mapping_load(mflag) :
+	    dphp_mapping_default()) == NULL)
+		return DPHP_EXIT_CONFIG;
+	if ((store = dphp_store_open(spec)) == NULL) {
+		dphp_mapping_free(map);
 		return dphp_store_open_status();
+	}
 	if (strcmp(argv[0], "status") == 0)
 		r = status(argc - 1, argv + 1);
 	else if (strcmp(argv[0], "wait") == 0)

@@ -48,6 +48,7 @@ static const char synopsis[] =
     "[journal ...]\n"
     "       dphp-replay -J -M [-A time] [-d store] [-S seq] -I id "
     "[journal ...]\n"
+    "       dphp-replay -J -v [-d store] [journal ...]\n"
     "       dphp-replay -J -D [-ku] [-A time] [-d store] [-I id] [-S seq] "
     "[-T ms]\n"
     "           [-x dir] [journal ...]";
@@ -69,6 +70,7 @@ static const char options[] =
     "  -S seq     with -J: the states as they were after line seq\n"
     "  -T ms      handler time limit (30000; 0: none)\n"
     "  -u         flush after every record\n"
+    "  -v         with -J: check every line, print how many\n"
     "  -x dir     the handlers (default $DPHP_HANDLERS)\n"
     "  -h, --help     this help\n"
     "  -V, --version  the version\n";
@@ -296,7 +298,7 @@ main(int argc, char *argv[])
 
 	dphp_setprog("dphp-replay");
 	handlers.timeout_ms = 30000;
-	while ((c = getopt_long(argc, argv, "A:cDd:hI:JkMsS:T:uVx:",
+	while ((c = getopt_long(argc, argv, "A:cDd:hI:JkMsS:T:uvVx:",
 	    dphp_longopts, NULL)) != -1) {
 		switch (c) {
 		case 'A':
@@ -327,6 +329,10 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			rb.mode = DPHP_REBUILD_STEPS;
+			modes++;
+			break;
+		case 'v':
+			rb.mode = DPHP_REBUILD_VERIFY;
 			modes++;
 			break;
 		case 'S':
@@ -360,6 +366,8 @@ main(int argc, char *argv[])
 	argv += optind;
 	if ((!Jflag && (rb.upto || rb.until >= 0 || rb.only || modes)) ||
 	    modes > 1 || (rb.mode == DPHP_REBUILD_CHECK && rb.only) ||
+	    (rb.mode == DPHP_REBUILD_VERIFY && (rb.only || rb.upto ||
+	    rb.until >= 0)) ||
 	    (rb.mode == DPHP_REBUILD_TIMELINE && (rb.only == NULL ||
 	    only.kind != DPHP_KIND_ORCHESTRATION)) ||
 	    (Jflag && rb.mode != DPHP_REBUILD_DETERMINISM && (handlers.keep ||

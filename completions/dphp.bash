@@ -7,7 +7,7 @@ _dphp_options() {
 	case $1 in
 	dphp-emit) echo "-A -b -D -f -h -i -K -l -p -P -r -T -t -u -V -w --help --version" ;;
 	dphp-route) echo "-a -c -D -d -e -h -i -K -l -m -n -P -q -R -r -s -t -u -V -v -w --help --version" ;;
-	dphp-replay) echo "-A -c -D -d -h -I -J -k -M -S -s -T -u -V -x --help --version" ;;
+	dphp-replay) echo "-A -c -D -d -h -I -J -k -M -S -s -T -u -v -V -x --help --version" ;;
 	dphp-commit) echo "-b -c -d -e -f -g -h -I -i -k -n -o -r -s -T -u -V -x --help --version" ;;
 	dphp-lock) echo "-d -F -h -L -l -o -u -V -w --help --version" ;;
 	dphp-project) echo "-b -c -d -e -h -K -m -N -o -P -S -T -u -V -w -z --help --version" ;;

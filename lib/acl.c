@@ -7,9 +7,72 @@
  *	{"owners":[user...],"shares":[{"user"|"role":name,"ops":[op...]}],
  *	 "expiry":{"at":time,"event":id}}
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "acl.h"
+#include "check.h"
+
+/* is v a user or role name (an operation's, op)? */
+static int
+isname(json_t *v, int op)
+{
+	return json_is_string(v) && (op ? dphp_op_parse(json_string_value(v))
+	    != 0 : dphp_user_valid(json_string_value(v)));
+}
+
+/* a JSON array of such names, or not */
+static int
+badnames(json_t *v, int op)
+{
+	json_t *e;
+	size_t i;
+
+	if (!json_is_array(v))
+		return 1;
+	json_array_foreach(v, i, e)
+		if (!isname(e, op))
+			return 1;
+	return 0;
+}
+
+int
+dphp_acl_bad(json_t *rec, char *why, size_t whysz)
+{
+	static const char *const fields[] = { "owners", "shares", "expiry",
+	    NULL };
+	json_t *v, *s;
+	const char *key;
+	int64_t ms;
+	size_t i;
+
+	if (!json_is_object(rec))
+		FAIL("an ownership record is an object");
+	if ((key = dphp_unknown_key(rec, fields)) != NULL)
+		FAIL("unknown field '%.64s' in an ownership record", key);
+	if (badnames(json_object_get(rec, "owners"), 0))
+		FAIL("'owners' must be an array of user names");
+	v = json_object_get(rec, "shares");
+	if (v != NULL && !json_is_array(v))
+		FAIL("'shares' must be an array");
+	json_array_foreach(v, i, s)
+		if (!json_is_object(s) || json_object_size(s) != 2 ||
+		    badnames(json_object_get(s, "ops"), 1) ||
+		    json_array_size(json_object_get(s, "ops")) == 0 ||
+		    !isname(json_object_get(s, json_object_get(s, "user") ?
+		    "user" : "role"), 0))
+			FAIL("shares[%zu]: want {\"user\" or \"role\","
+			    "\"ops\"}, with one operation or more", i);
+	v = json_object_get(rec, "expiry");
+	if (v != NULL && (!json_is_object(v) || json_object_size(v) != 2 ||
+	    !json_is_string(json_object_get(v, "at")) ||
+	    dphp_time_parse(json_string_value(json_object_get(v, "at")),
+	    &ms) != 0 || !json_is_string(json_object_get(v, "event")) ||
+	    !dphp_eventid_valid(json_string_value(json_object_get(v,
+	    "event")))))
+		FAIL("'expiry' must be {\"at\":time,\"event\":id}");
+	return 0;
+}
 
 int
 dphp_acl_read(struct dphp_store *st, const char *id, struct dphp_acl *a)

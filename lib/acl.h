@@ -16,6 +16,8 @@ struct dphp_acl {
 	char etag[DPHP_ETAG_MAX];
 };
 int dphp_acl_read(struct dphp_store *, const char *id, struct dphp_acl *);
+/* is rec an ownership record?  0, or -1 and why not */
+int dphp_acl_bad(json_t *rec, char *why, size_t whysz);
 /* may by (NULL: nobody) do op on a resource of that mode and record? */
 int dphp_acl_allows(enum dphp_mode, json_t *rec, json_t *by, unsigned op);
 int dphp_acl_may_create(const struct dphp_rule *, json_t *by);

@@ -58,6 +58,7 @@ dphp_archive_load(void)
 	static const char *const names[DPHP_LA_N] = {
 		"archive_entry_filetype",
 		"archive_entry_free",
+		"archive_entry_hardlink",
 		"archive_entry_new",
 		"archive_entry_pathname",
 		"archive_entry_set_filetype",
@@ -67,6 +68,8 @@ dphp_archive_load(void)
 		"archive_entry_set_perm",
 		"archive_entry_set_size",
 		"archive_entry_set_uid",
+		"archive_entry_size",
+		"archive_entry_size_is_set",
 		"archive_error_string",
 		"archive_format",
 		"archive_read_data",

@@ -17,6 +17,7 @@
 enum {
 	DPHP_LA_archive_entry_filetype,
 	DPHP_LA_archive_entry_free,
+	DPHP_LA_archive_entry_hardlink,
 	DPHP_LA_archive_entry_new,
 	DPHP_LA_archive_entry_pathname,
 	DPHP_LA_archive_entry_set_filetype,
@@ -26,6 +27,8 @@ enum {
 	DPHP_LA_archive_entry_set_perm,
 	DPHP_LA_archive_entry_set_size,
 	DPHP_LA_archive_entry_set_uid,
+	DPHP_LA_archive_entry_size,
+	DPHP_LA_archive_entry_size_is_set,
 	DPHP_LA_archive_error_string,
 	DPHP_LA_archive_format,
 	DPHP_LA_archive_read_data,
@@ -54,6 +57,7 @@ extern void *dphp_la[DPHP_LA_N];
 int dphp_archive_load(void);
 #define archive_entry_filetype ((__typeof__(archive_entry_filetype) *)dphp_la[DPHP_LA_archive_entry_filetype])
 #define archive_entry_free ((__typeof__(archive_entry_free) *)dphp_la[DPHP_LA_archive_entry_free])
+#define archive_entry_hardlink ((__typeof__(archive_entry_hardlink) *)dphp_la[DPHP_LA_archive_entry_hardlink])
 #define archive_entry_new ((__typeof__(archive_entry_new) *)dphp_la[DPHP_LA_archive_entry_new])
 #define archive_entry_pathname ((__typeof__(archive_entry_pathname) *)dphp_la[DPHP_LA_archive_entry_pathname])
 #define archive_entry_set_filetype ((__typeof__(archive_entry_set_filetype) *)dphp_la[DPHP_LA_archive_entry_set_filetype])
@@ -63,6 +67,8 @@ int dphp_archive_load(void);
 #define archive_entry_set_perm ((__typeof__(archive_entry_set_perm) *)dphp_la[DPHP_LA_archive_entry_set_perm])
 #define archive_entry_set_size ((__typeof__(archive_entry_set_size) *)dphp_la[DPHP_LA_archive_entry_set_size])
 #define archive_entry_set_uid ((__typeof__(archive_entry_set_uid) *)dphp_la[DPHP_LA_archive_entry_set_uid])
+#define archive_entry_size ((__typeof__(archive_entry_size) *)dphp_la[DPHP_LA_archive_entry_size])
+#define archive_entry_size_is_set ((__typeof__(archive_entry_size_is_set) *)dphp_la[DPHP_LA_archive_entry_size_is_set])
 #define archive_error_string ((__typeof__(archive_error_string) *)dphp_la[DPHP_LA_archive_error_string])
 #define archive_format ((__typeof__(archive_format) *)dphp_la[DPHP_LA_archive_format])
 #define archive_read_data ((__typeof__(archive_read_data) *)dphp_la[DPHP_LA_archive_read_data])

@@ -77,8 +77,6 @@ static int
 readon(struct feed *f, int *any)
 {
 	char *p, *nl;
-	json_error_t err;
-	json_t *v;
 	ssize_t got;
 	size_t len = 0;
 	int r;
@@ -104,15 +102,8 @@ readon(struct feed *f, int *any)
 				f->batchline = f->line;
 			}
 			f->line++;
-			if ((v = json_loadb(p, nl - p, JSON_REJECT_DUPLICATES,
-			    &err)) == NULL || !json_is_object(v)) {
-				where(f, f->line, "corrupt journal line: %s",
-				    v ? "not an object" : err.text);
-				json_decref(v);
-				return DPHP_EXIT_INPUT;
-			}
-			r = dphp_journal_take(f->rd, f->path, f->line, v);
-			json_decref(v);
+			r = dphp_journal_line(f->rd, f->path, f->line, p,
+			    nl - p);
 			if (r != 0 || (r = due(f, TICK_LINES)) != 0)
 				return r;
 			*any = 1;
@@ -120,6 +111,11 @@ readon(struct feed *f, int *any)
 		f->pos += p - f->buf;
 		len -= p - f->buf;
 		memmove(f->buf, p, len);
+		if (len > DPHP_JOURNAL_LINE_MAX) {
+			where(f, f->line + 1, "corrupt journal line: longer "
+			    "than a journal line may be");
+			return DPHP_EXIT_INPUT;
+		}
 		if (got == 0)
 			return 0;
 	}

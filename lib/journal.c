@@ -24,6 +24,7 @@
 #include "file.h"
 
 #include "snapshot.h"
+#include "jline.h"
 #include "journal.h"
 #include "tarball.h"
 #include "util.h"
@@ -34,6 +35,7 @@ struct dphp_journal {
 	json_t *batch;		/* lines read since the last end */
 	json_int_t last;	/* the last seq read */
 	json_int_t settled;	/* the last seq of an ended batch */
+	int sealed;		/* a line with a checksum was read */
 	char *file;		/* where the batch began */
 	unsigned long line;
 };
@@ -145,10 +147,50 @@ dphp_journal_take(struct dphp_journal *rd, const char *file,
 	return 0;
 }
 
+int
+dphp_journal_line(struct dphp_journal *rd, const char *file,
+    unsigned long no, const char *text, size_t n)
+{
+	/* what the writers put in a line: any other is not of a journal */
+	static const char *const fields[] = { "seq", "b", "n", "at", "id",
+	    "etag", "state", "deleted", "cause", "outbox", "kept", "end",
+	    "next", "void", "crc", NULL };
+	json_error_t err;
+	const char *key;
+	char buf[128];
+	json_t *v;
+	int r, sealed;
+
+	if ((sealed = dphp_jline_check(text, n)) < 0)
+		return bad(file, no, "its checksum is not its text's: it is "
+		    "not as it was written");
+	if ((v = json_loadb(text, n, JSON_REJECT_DUPLICATES, &err)) == NULL ||
+	    !json_is_object(v))
+		r = bad(file, no, v ? "not an object" : err.text);
+	else if ((key = dphp_unknown_key(v, fields)) != NULL) {
+		snprintf(buf, sizeof(buf), "not a journal line: it has "
+		    "'%.64s'", key);
+		r = bad(file, no, buf);
+	}
+	else if (!sealed && json_object_get(v, "crc") != NULL)
+		r = bad(file, no, "its checksum is not its text's: it is "
+		    "not as it was written");
+	else if (!sealed && rd->sealed)
+		r = bad(file, no, "no checksum, after lines that have one");
+	else {
+		rd->sealed |= sealed;
+		json_object_del(v, "crc");
+		r = dphp_journal_take(rd, file, no, v);
+	}
+	json_decref(v);
+	return r;
+}
+
 /*
  * The lines of one segment, read from the archive entry a is at: each
  * whole line handed to take(), a torn last line dropped when this is
- * the very last segment (final), a bad one stopping it.
+ * the very last segment (final), a bad one stopping it, and one longer
+ * than any a commit writes stopping it before it is all held.
  */
 static int
 lines(struct dphp_journal *rd, struct archive *a, const char *name, int final)
@@ -156,9 +198,7 @@ lines(struct dphp_journal *rd, struct archive *a, const char *name, int final)
 	char chunk[65536], *buf = NULL, *p, *nl;
 	size_t len = 0, cap = 0;
 	unsigned long no = 0;
-	json_error_t err;
 	la_ssize_t got;
-	json_t *v;
 	int r = 0;
 
 	while (r == 0 && (got = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
@@ -169,17 +209,13 @@ lines(struct dphp_journal *rd, struct archive *a, const char *name, int final)
 		memcpy(buf + len, chunk, got);
 		len += got;
 		for (p = buf; r == 0 && (nl = memchr(p, '\n', len - (p - buf)));
-		    p = nl + 1) {
-			no++;
-			if ((v = json_loadb(p, nl - p, JSON_REJECT_DUPLICATES,
-			    &err)) == NULL || !json_is_object(v))
-				r = bad(name, no, v ? "not an object" : err.text);
-			else
-				r = dphp_journal_take(rd, name, no, v);
-			json_decref(v);
-		}
+		    p = nl + 1)
+			r = dphp_journal_line(rd, name, ++no, p, nl - p);
 		len -= p - buf;
 		memmove(buf, p, len);
+		if (r == 0 && len > DPHP_JOURNAL_LINE_MAX)
+			r = bad(name, no + 1, "longer than a journal line may "
+			    "be");
 	}
 	if (r == 0 && got < 0) {
 		dphp_error("cannot read '%s': %s", name,
@@ -255,8 +291,9 @@ void
 dphp_journal_unended(const struct dphp_journal *rd)
 {
 	if (json_array_size(rd->batch) > 0)
-		dphp_warn("%s:%lu: the last batch has no end (its writer "
-		    "stopped before its records were durable): left out",
+		dphp_warn("%s:%lu: the last batch has no end yet: left out "
+		    "(its writer stopped, or is still at it; the next "
+		    "program to open the store ends it or takes it back)",
 		    rd->file, rd->line);
 }
 

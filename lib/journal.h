@@ -28,6 +28,15 @@ char **dphp_journal_segments(const char *dir);
 struct dphp_journal *dphp_journal_new(dphp_journal_fn *, void *arg);
 int dphp_journal_take(struct dphp_journal *, const char *file,
     unsigned long no, json_t *line);
+/*
+ * A line's text, n bytes without its newline: its checksum checked (a
+ * line without one after one with is corrupt too), parsed and taken;
+ * 0, or as dphp_journal_each.  A line is at most DPHP_JOURNAL_LINE_MAX
+ * bytes: a state, under a line, and its seq, id, times and checksum.
+ */
+int dphp_journal_line(struct dphp_journal *, const char *file,
+    unsigned long no, const char *text, size_t n);
+#define DPHP_JOURNAL_LINE_MAX (DPHP_MAX_LINE + 4096)
 json_int_t dphp_journal_settled(const struct dphp_journal *);
 size_t dphp_journal_pending(const struct dphp_journal *);
 void dphp_journal_retract(struct dphp_journal *);

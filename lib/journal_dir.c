@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "file.h"
+#include "jline.h"
 #include "journal_dir.h"
 #include "store.h"
 #include "util.h"
@@ -249,15 +250,26 @@ append(struct dirj *j, const char *text, size_t len, int sync)
 	return 0;
 }
 
+/* text (malloc'd, freed), len bytes, sealed (jline.c) as a line */
+static char *
+sealedline(char *text, size_t *len)
+{
+	text = dphp_jline_seal(text, len);
+	text = xrealloc(text, *len + 1);
+	text[(*len)++] = '\n';
+	return text;
+}
+
 /* append a line made of v, synced when sync */
 static int
 appendv(struct dirj *j, json_t *v, int sync)
 {
 	char *text = dphp_json_text(v, NULL);
+	size_t len = strlen(text);
 	int r;
 
-	r = append(j, text, strlen(text), 0) || append(j, "\n", 1, sync) ?
-	    -1 : 0;
+	text = sealedline(text, &len);
+	r = append(j, text, len, sync);
 	free(text);
 	return r;
 }
@@ -273,7 +285,7 @@ quick(struct dirj *j)
 	ssize_t n;
 	off_t at = j->size > (off_t)sizeof(buf) - 1 ?
 	    j->size - (off_t)sizeof(buf) + 1 : 0;
-	json_t *v;
+	json_t *v = NULL;
 	int r = 1;
 
 	if ((n = pread(j->fd, buf, j->size - at, at)) != j->size - at ||
@@ -284,7 +296,8 @@ quick(struct dirj *j)
 	if (nl == NULL && at > 0)
 		return 1;
 	nl = nl ? nl + 1 : buf;
-	if ((v = json_loads(nl, 0, NULL)) != NULL &&
+	if (dphp_jline_check(nl, strlen(nl)) >= 0 &&
+	    (v = json_loads(nl, 0, NULL)) != NULL &&
 	    json_is_integer(json_object_get(v, "end")) &&
 	    json_is_integer(json_object_get(v, "next"))) {
 		j->next = json_integer_value(json_object_get(v, "next"));
@@ -436,10 +449,12 @@ settle(struct dphp_store *st, struct dirj *j, off_t from, int full)
 	sent = json_array();
 	for (line = buf; *line; line = p + 1) {
 		p = strchr(line, '\n');
-		if ((v = json_loadb(line, p - line, 0, NULL)) == NULL) {
+		if (dphp_jline_check(line, p - line) < 0 ||
+		    (v = json_loadb(line, p - line, 0, NULL)) == NULL) {
 			j->say("journal/%s: a corrupt line", j->name);
 			goto done;
 		}
+		json_object_del(v, "crc");
 		if (json_object_get(v, "end") != NULL) {
 			if (full) {
 				keep(latest, batch, json_object_get(v, "void"));
@@ -621,18 +636,18 @@ dirj_write(struct dphp_store *st, struct dirj *j, json_int_t b,
 int
 dirj_end(struct dirj *j, json_int_t b)
 {
-	char text[96];
-	size_t len;
+	char *text = xasprintf("{\"end\":%" PRId64 ",\"next\":%" PRId64 "}",
+	    (int64_t)b, (int64_t)j->next);
+	size_t len = strlen(text);
+	int r;
 
-	len = snprintf(text, sizeof(text), "{\"end\":%" PRId64 ",\"next\":%"
-	    PRId64 "}\n", (int64_t)b, (int64_t)j->next);
+	text = sealedline(text, &len);
 	/* no sync: lost, the next opener of the store finds the records */
-	if (dphp_write_all(j->fd, text, len) != 0) {
-		/* a part written is a torn line, cut off by the next opener */
-		return -1;
-	}
-	j->size += len;
-	return 0;
+	if ((r = dphp_write_all(j->fd, text, len)) == 0)
+		j->size += len;
+	/* else a part written is a torn line, cut off by the next opener */
+	free(text);
+	return r != 0 ? -1 : 0;
 }
 
 int

@@ -106,6 +106,8 @@ dphp_keys_free(struct dphp_keys *ks)
 	free(ks);
 }
 
+#define DATE_MAX 253402300800.0	/* 10000-01-01, in seconds */
+
 static void
 mac(const struct key *k, const char *data, size_t len, unsigned char out[32])
 {
@@ -179,11 +181,15 @@ date(json_t *c, const char *name, int64_t *ms)
 {
 	json_t *v = json_object_get(c, name);
 
+	double s;
+
 	if (v == NULL)
 		return 0;
-	if (!json_is_number(v))
+	/* seconds, checked before the cast: out of range, it is undefined */
+	s = json_number_value(v);
+	if (!json_is_number(v) || !(s >= 0 && s < DATE_MAX))
 		return -1;
-	*ms = (int64_t)(json_number_value(v) * 1000);
+	*ms = (int64_t)(s * 1000);
 	return 1;
 }
 
@@ -233,13 +239,17 @@ dphp_jwt_verify(const struct dphp_keys *ks, const char *tok, int64_t now,
 		if (!json_is_string(e) || !dphp_user_valid(json_string_value(e)))
 			goto out;
 	bad = "the token has no expiry (exp)";
-	if (date(c, "exp", &exp) != 1)
+	if ((r = date(c, "exp", &exp)) == 0)
+		goto out;
+	bad = "the token's exp and nbf must be times (seconds since 1970, "
+	    "before 10000)";
+	if (r < 0 || (r = date(c, "nbf", &nbf)) < 0)
 		goto out;
 	bad = "the token has expired";
 	if (now >= exp)
 		goto out;
 	bad = "the token is not valid yet (nbf)";
-	if ((r = date(c, "nbf", &nbf)) < 0 || (r == 1 && now < nbf))
+	if (r == 1 && now < nbf)
 		goto out;
 	by = json_pack("{sO}", "user", json_object_get(c, "sub"));
 	json_object_set_new(by, "roles", roles ? json_deep_copy(roles) :

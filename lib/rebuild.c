@@ -24,6 +24,7 @@ struct rebuilding {
 	const struct dphp_rebuild *o;
 	json_t *states;		/* id -> {"id","etag","state"} */
 	json_t *steps;		/* TIMELINE: the steps of the instance */
+	json_int_t lines;	/* lines handed on */
 };
 
 static int
@@ -110,6 +111,7 @@ fold(json_t *line, void *arg)
 	int64_t at;
 
 	dphp_progress_add(1);
+	rb->lines++;
 	if ((o->upto && json_integer_value(json_object_get(line, "seq")) >
 	    o->upto) || (o->until >= 0 && dphp_time_parse(
 	    json_string_value(json_object_get(line, "at")), &at) == 0 &&
@@ -167,7 +169,7 @@ determinism(const char **ids, size_t n, json_t *states,
 int
 dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 {
-	struct rebuilding rb = { o, json_object(), json_array() };
+	struct rebuilding rb = { o, json_object(), json_array(), 0 };
 	struct dphp_store *st;
 	const char *key, **ids, *store_dir = o->spec ? o->spec :
 	    getenv("DPHP_STORE");
@@ -217,6 +219,9 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 		r = determinism(ids, n, rb.states, o->handlers);
 	else if (o->mode == DPHP_REBUILD_TIMELINE)
 		r = dphp_trace_mermaid(o->only, rb.steps, stdout);
+	else if (o->mode == DPHP_REBUILD_VERIFY)
+		printf("{\"lines\":%" JSON_INTEGER_FORMAT ",\"states\":%zu}\n",
+		    rb.lines, n);
 	else if (o->mode == DPHP_REBUILD_STATES)
 		for (i = 0; i < n; i++)
 			dphp_write(json_object_get(rb.states, ids[i]));

@@ -13,7 +13,8 @@ enum dphp_rebuild_mode {
 	DPHP_REBUILD_CHECK,	/* what differs from the live store */
 	DPHP_REBUILD_STEPS,	/* what each line did (trace.c) */
 	DPHP_REBUILD_TIMELINE,	/* one orchestration, in Mermaid */
-	DPHP_REBUILD_DETERMINISM	/* today's handlers on the history */
+	DPHP_REBUILD_DETERMINISM,	/* today's handlers on the history */
+	DPHP_REBUILD_VERIFY	/* every line read and checked: a count */
 };
 struct dphp_rebuild {
 	enum dphp_rebuild_mode mode;

@@ -23,11 +23,15 @@
 #include "progress.h"
 
 #include "snapshot.h"
+#include "acl.h"
 #include "history.h"
 #include "tarball.h"
 #include "util.h"
 
 #define CHUNK 256	/* records a batch when importing */
+#define CHUNK_BYTES (32 << 20)	/* and their bytes, at most (about) */
+#define TOOLONG "longer than a record may be (16777216 bytes and a newline)"
+_Static_assert(DPHP_MAX_LINE == 16777216, "TOOLONG says DPHP_MAX_LINE");
 
 static const char *const spaces[] = { [DPHP_SPACE_STATE] = "state",
     [DPHP_SPACE_OWNER] = "owner" };
@@ -171,8 +175,11 @@ struct importing {
 	char **pat;
 	int force;
 	json_t *towrite[2];	/* per space: [{"id","rec"}] to write */
+	size_t bytes[2];	/* and how long they are */
 	unsigned long done, same, conflicts;
 };
+
+static int flushspace(struct importing *, enum dphp_space);
 
 /* "prog: ARCHIVE:WHERE: MSG" */
 static void __attribute__((format(printf, 3, 4)))
@@ -218,9 +225,19 @@ record(struct importing *im, const char *where, const char *text,
 		json_decref(v);
 		return DPHP_EXIT_INPUT;
 	}
-	if (sp == DPHP_SPACE_STATE && id.kind == DPHP_KIND_ENTITY &&
+	if (json_object_size(v) != 3) {
+		json_object_del(v, "id");
+		json_object_del(v, "etag");
+		json_object_del(v, fields[sp]);
+		refused(im, where, "unknown field '%.64s' in a record",
+		    json_object_iter_key(json_object_iter(v)));
+		json_decref(v);
+		return DPHP_EXIT_INPUT;
+	}
+	if ((sp == DPHP_SPACE_STATE && id.kind == DPHP_KIND_ENTITY &&
 	    dphp_entity_doc_check(json_object_get(v, "state"), buf,
-	    sizeof(buf)) != 0) {
+	    sizeof(buf)) != 0) || (sp == DPHP_SPACE_OWNER &&
+	    dphp_acl_bad(json_object_get(v, "owner"), buf, sizeof(buf)) != 0)) {
 		refused(im, where, "%s", buf);
 		json_decref(v);
 		return DPHP_EXIT_INPUT;
@@ -266,7 +283,8 @@ entryrecord(struct importing *im, const char *name, const char *text,
  * (write) queued to be written.  0 or an exit status.
  */
 static int
-consider(struct importing *im, enum dphp_space sp, json_t *rec, int write)
+consider(struct importing *im, enum dphp_space sp, json_t *rec, size_t len,
+    int write)
 {
 	const char *id = json_string_value(json_object_get(rec, "id"));
 	char etag[DPHP_ETAG_MAX];
@@ -286,52 +304,185 @@ consider(struct importing *im, enum dphp_space sp, json_t *rec, int write)
 		dphp_error("%s: '%s' exists with another state (-f: replace "
 		    "it)", im->path, id);
 		im->conflicts++;
-	} else if (write)
+	} else if (write) {
+		/* written as it is read, a batch at a time: all is checked */
 		json_array_append(im->towrite[sp == DPHP_SPACE_OWNER], rec);
+		im->bytes[sp == DPHP_SPACE_OWNER] += len;
+		if ((json_array_size(im->towrite[sp == DPHP_SPACE_OWNER]) >=
+		    CHUNK || im->bytes[sp == DPHP_SPACE_OWNER] >= CHUNK_BYTES) &&
+		    flushspace(im, sp) != 0) {
+			json_decref(cur);
+			return DPHP_EXIT_SYS;
+		}
+	}
 	json_decref(cur);
 	return 0;
 }
 
-/* The lines of a file of records (what dphp-replay -J prints). */
+/* One line, number no, of a file of records (what dphp-replay -J
+ * prints): 0 or an exit status. */
 static int
-lines(struct importing *im, char *buf, size_t len, int write)
+oneline(struct importing *im, unsigned long no, const char *p, size_t n,
+    int write)
 {
-	char *p, *nl, where[32];
-	unsigned long no = 0;
 	enum dphp_space sp;
+	char where[32];
 	json_t *rec;
-	int r = 0;
+	int r;
 
-	for (p = buf; r == 0 && p < buf + len; p = nl + 1) {
-		if ((nl = memchr(p, '\n', buf + len - p)) == NULL)
-			nl = buf + len;
-		no++;
-		if (p + strspn(p, " \t\r") >= nl)
-			continue;
-		snprintf(where, sizeof(where), "%lu", no);
-		if ((r = record(im, where, p, nl - p, 1, &sp, &rec)) == 0) {
-			r = consider(im, sp, rec, write);
-			json_decref(rec);
-		}
+	if (strspn(p, " \t\r") >= n)
+		return 0;
+	snprintf(where, sizeof(where), "%lu", no);
+	if ((r = record(im, where, p, n, 1, &sp, &rec)) == 0) {
+		r = consider(im, sp, rec, n, write);
+		json_decref(rec);
 	}
 	return r;
 }
 
 /*
- * Read the archive; check every entry, and (write) queue what differs
- * from the store.  Returns 0 or an exit status.
+ * The lines of a file of records, read a chunk at a time: a line is at
+ * most DPHP_MAX_LINE bytes, and no more than one is held.
+ */
+static int
+lines(struct importing *im, struct archive *a, int write)
+{
+	char chunk[65536], *line = NULL, *p, *nl, where[32];
+	size_t len = 0, cap = 0, n;
+	unsigned long no = 0;
+	la_ssize_t got;
+	int r = 0;
+
+	while (r == 0 && (got = archive_read_data(a, chunk, sizeof(chunk))) >
+	    0) {
+		for (p = chunk; r == 0 && p < chunk + got; p += n) {
+			nl = memchr(p, '\n', chunk + got - p);
+			n = (nl ? nl : chunk + got) - p;
+			if (len + n > DPHP_MAX_LINE) {
+				snprintf(where, sizeof(where), "%lu", no + 1);
+				refused(im, where, "line longer than %d bytes",
+				    DPHP_MAX_LINE);
+				r = DPHP_EXIT_INPUT;
+				break;
+			}
+			if (len + n + 1 > cap)
+				line = xrealloc(line, cap = len + n + 1 +
+				    (len + n) / 2);
+			memcpy(line + len, p, n);
+			len += n;
+			if (nl == NULL)
+				continue;
+			n++;	/* the newline */
+			line[len] = '\0';
+			r = oneline(im, ++no, line, len, write);
+			len = 0;
+		}
+	}
+	if (r == 0 && got < 0)
+		r = -1;		/* the caller says what the archive says */
+	else if (r == 0 && len > 0) {	/* no final newline */
+		line[len] = '\0';
+		r = oneline(im, ++no, line, len, write);
+	}
+	free(line);
+	return r;
+}
+
+/*
+ * Is name a directory on the way to records, as tar(1) adds them:
+ * SPACE, SPACE/KIND or SPACE/KIND/NAME, perhaps with a final '/'?
+ */
+static int
+ontheway(const char *name)
+{
+	char buf[2 * DPHP_NAME_MAX], *part[4], *p, *save;
+	struct dphp_id id;
+	size_t n = 0;
+	int ok;
+
+	if (snprintf(buf, sizeof(buf), "%s", name) >= (int)sizeof(buf) ||
+	    buf[0] == '/' || strstr(buf, "//") != NULL)
+		return 0;
+	for (p = strtok_r(buf, "/", &save); p != NULL && n < 4;
+	    p = strtok_r(NULL, "/", &save))
+		part[n++] = p;
+	if (n == 0 || n > 3 || (strcmp(part[0], spaces[DPHP_SPACE_STATE]) !=
+	    0 && strcmp(part[0], spaces[DPHP_SPACE_OWNER]) != 0))
+		return 0;
+	if (n == 1)
+		return 1;
+	p = xasprintf("%s:%s:k", part[1], n == 3 ? part[2] : "n");
+	ok = dphp_id_parse(p, &id, NULL, 0) == 0;
+	free(p);
+	return ok;
+}
+
+/*
+ * Why a tar entry is not a record: not a regular file, or too long;
+ * NULL for a record, and for a directory on the way to records, which
+ * *skip says to pass over.
+ */
+static const char *
+notrecord(struct archive_entry *e, int *skip)
+{
+	*skip = 0;
+	if (archive_entry_hardlink(e) != NULL)
+		return "a hard link, not a record";
+	switch (archive_entry_filetype(e)) {
+	case AE_IFREG:
+		break;
+	case AE_IFLNK:
+		return "a symbolic link, not a record";
+	case AE_IFDIR:
+		if ((*skip = ontheway(archive_entry_pathname(e))))
+			return NULL;
+		return "a directory where no record goes";
+	default:
+		return "not a regular file, not a record";
+	}
+	if (archive_entry_size_is_set(e) &&
+	    archive_entry_size(e) > DPHP_MAX_LINE + 1)
+		return TOOLONG;
+	return NULL;
+}
+
+/*
+ * The data of the current entry, a record, into *buf (*cap long): its
+ * length, or -1 when it is longer than a record may be, -2 when it
+ * cannot be read.
+ */
+static la_ssize_t
+entrydata(struct archive *a, char **buf, size_t *cap)
+{
+	size_t len = 0;
+	la_ssize_t got;
+
+	for (;;) {
+		if (len + 65536 > *cap)
+			*buf = xrealloc(*buf, *cap = len + 65536 + len / 2);
+		if ((got = archive_read_data(a, *buf + len, 65536)) <= 0)
+			return got < 0 ? -2 : (la_ssize_t)len;
+		if ((len += got) > DPHP_MAX_LINE + 1)
+			return -1;
+	}
+}
+
+/*
+ * Read the archive; check every entry, and (write) write what differs
+ * from the store, a batch at a time.  Returns 0 or an exit status.
  */
 static int
 each(struct importing *im, int write)
 {
 	struct archive *a;
 	struct archive_entry *e;
+	const char *name, *bad;
 	char *buf = NULL;
-	size_t cap = 0, len;
+	size_t cap = 0;
 	enum dphp_space sp;
 	json_t *line;
-	la_ssize_t got;
-	int k, r = 0, fd;
+	la_ssize_t len;
+	int k, r = 0, fd, skip;
 
 	if (dphp_archive_load() != 0)
 		return DPHP_EXIT_SYS;
@@ -358,27 +509,28 @@ each(struct importing *im, int write)
 		return DPHP_EXIT_INPUT;
 	}
 	while (r == 0 && (k = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		if (archive_entry_filetype(e) != AE_IFREG)
+		if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
+			if ((r = lines(im, a, write)) < 0) {
+				k = ARCHIVE_FATAL;
+				r = 0;
+			}
 			continue;
-		len = 0;
-		for (;;) {
-			if (len + 65536 > cap)
-				buf = xrealloc(buf, cap = (len + 65536) * 2);
-			if ((got = archive_read_data(a, buf + len, 65536)) <= 0)
-				break;
-			len += got;
 		}
-		if (got < 0) {
+		name = archive_entry_pathname(e);
+		if ((bad = notrecord(e, &skip)) == NULL && skip)
+			continue;
+		if (bad != NULL || (len = entrydata(a, &buf, &cap)) == -1) {
+			refused(im, name, "%s", bad ? bad : TOOLONG);
+			r = DPHP_EXIT_INPUT;
+		} else if (len < 0)
 			k = ARCHIVE_FATAL;
-			break;
-		}
-		if (archive_format(a) == ARCHIVE_FORMAT_RAW)
-			r = lines(im, buf, len, write);
-		else if ((r = entryrecord(im, archive_entry_pathname(e), buf,
-		    len, &sp, &line)) == 0) {
-			r = consider(im, sp, line, write);
+		else if ((r = entryrecord(im, name, buf, len, &sp,
+		    &line)) == 0) {
+			r = consider(im, sp, line, len, write);
 			json_decref(line);
 		}
+		if (k == ARCHIVE_FATAL)
+			break;
 		dphp_progress_add(1);
 	}
 	if (r == 0 && k != ARCHIVE_EOF) {
@@ -392,7 +544,8 @@ each(struct importing *im, int write)
 	return r;
 }
 
-/* Write the queued records of one space, CHUNK to a batch. */
+/* Write the queued records of one space, CHUNK to a batch, and forget
+ * them. */
 static int
 flushspace(struct importing *im, enum dphp_space sp)
 {
@@ -424,6 +577,8 @@ flushspace(struct importing *im, enum dphp_space sp)
 				im->conflicts++;
 			}
 	}
+	json_array_clear(towrite);
+	im->bytes[sp == DPHP_SPACE_OWNER] = 0;
 	return 0;
 }
 
@@ -432,7 +587,7 @@ dphp_snapshot_import(struct dphp_store *st, const char *path, int npat,
     char **pat, int force, unsigned long counts[3])
 {
 	struct importing im = { st, dphp_input_name(path), -1, npat, pat,
-	    force, { json_array(), json_array() }, 0, 0, 0 };
+	    force, { json_array(), json_array() }, { 0, 0 }, 0, 0, 0 };
 	int r;
 
 	/* read twice (checked, then written): "-" is held in a file */

@@ -44,6 +44,7 @@
 
 #include "dedupe.h"
 #include "file.h"
+#include "jline.h"
 #include "journal.h"
 #include "journal_dir.h"
 #include "queue_dir.h"
@@ -853,6 +854,7 @@ journal(struct dphp_store *st, const struct dphp_id *ids, struct slot *s,
 			return -1;
 		}
 		l = strlen(line);
+		line = dphp_jline_seal(line, &l);
 		all = xrealloc(all, len + l + 2);
 		memcpy(all + len, line, l);
 		all[len + l] = '\n';
@@ -982,7 +984,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 	json_int_t first = 0;
 	json_t *late;		/* outboxes to deliver once durable */
 	json_t *synced;		/* directories synced by syncparents */
-	json_t *dirs = json_object();	/* looked for by locate_in */
+	json_t *dirs;		/* looked for by locate_in */
 	const char *path;
 	json_t *fd;
 
@@ -996,6 +998,7 @@ dir_batch(struct dphp_store *st, const struct dphp_id *ids,
 			    &others) += 1;
 	if (states > 0 && dirj_open(st, &j, &records) != 0)
 		return DPHP_STORE_ERROR;
+	dirs = json_object();
 	wal = others == 0;
 	late = json_array();
 	synced = json_object();

@@ -220,6 +220,39 @@ signals() {
 		    "\"signal\",\"op\":\"add\",\"input\":1}}}\n", p, i }'
 }
 
+# Each JSON object of file $1, a line, sealed as a journal line is
+# (dphp-store(5)): its CRC-32C as its last member, "crc".
+seal() {
+	python3 - "$1" <<'PY'
+import sys
+table = []
+for i in range(256):
+    c = i
+    for _ in range(8):
+        c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+    table.append(c)
+for line in open(sys.argv[1], encoding="utf-8").read().splitlines():
+    text = line[:-1]
+    c = 0xFFFFFFFF
+    for b in text.encode():
+        c = table[(c ^ b) & 0xFF] ^ (c >> 8)
+    print('%s,"crc":"%08x"}' % (text, c ^ 0xFFFFFFFF))
+PY
+}
+
+# strace, for the fault injection tests, under make check-asan: the
+# LeakSanitizer cannot work in a process traced, so it is not asked to
+# there (a script that execs strace, so that no shell waits to report
+# the kills the tests inject).
+if [ -n "${ASAN_OPTIONS-}" ] && command -v strace > /dev/null &&
+    [ ! -x "$BATS_RUN_TMPDIR/traced/strace" ]; then
+	mkdir -p "$BATS_RUN_TMPDIR/traced"
+	printf '#!/bin/sh\nexec %s -E "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0" "$@"\n' \
+	    "$(command -v strace)" > "$BATS_RUN_TMPDIR/traced/strace"
+	chmod +x "$BATS_RUN_TMPDIR/traced/strace"
+fi
+[ -z "${ASAN_OPTIONS-}" ] || PATH=$BATS_RUN_TMPDIR/traced:$PATH
+
 # A digest of everything in the store, to show that nothing changed.
 store_digest() {
 	(cd "$S" && find . -type f -print0 | sort -z | xargs -0 md5sum)

@@ -80,6 +80,9 @@ signed() {
 		signed "$(forge '{"alg":"HS256","kid":"k9"}' '{"sub":"alice","exp":1795777200}')" unknownkid
 		signed "$(forge "$h" '{"sub":"alice","exp":1795777200,"roles":["a b"]}')" badrole
 		signed abc garbage
+		signed 'a b.c!.d' notjwt
+		signed "$(forge "$h" '{"sub":"alice","exp":1e300}')" hugeexp
+		signed "$(forge "$h" '{"sub":"alice","exp":1795777200,"nbf":"soon"}')" badnbf
 		ev claimed -b admin:admin signal entity:account:alice deposit 5
 		signed "$(forge "$h" '{"sub":"carol","exp":1795777200}')" ok2
 	} > "$T/in"
@@ -103,14 +106,17 @@ OUT
 9 unknownkid: the token's signature is not valid false
 10 badrole: the token's claims are not valid false
 11 garbage: not a JSON Web Token (header.claims.signature) false
-12 claimed: it names a user but carries no token to prove it false
+12 notjwt: not a JSON Web Token (header.claims.signature) false
+13 hugeexp: the token's exp and nbf must be times (seconds since 1970, before 10000) false
+14 badnbf: the token's exp and nbf must be times (seconds since 1970, before 10000) false
+15 claimed: it names a user but carries no token to prove it false
 OUT
 	# without -R, each is a located message
 	run --separate-stderr dphp-route -K "$T/keys" "$T/in"
 	assert_failure 3
 	assert_equal "${#lines[@]}" 2
 	assert_equal "${stderr_lines[0]}" "dphp-route: $T/in:2: event tampered rejected: the token's signature is not valid"
-	assert_equal "${#stderr_lines[@]}" 11
+	assert_equal "${#stderr_lines[@]}" 14
 }
 
 @test "without keys a token is not believed; a user without a token is (a trusted pipeline)" {

@@ -38,7 +38,7 @@ OUT
 	assert_success
 	assert_output ""
 	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "keys"' sh "$J"
-	assert_output '["end","next"]'
+	assert_output '["crc","end","next"]'
 	# time travel: after line 1, alice's first deposit only
 	run dphp-replay -J -S 1 "$J"
 	assert_output '{"id":"entity:account:alice","etag":"1","state":{"state":{"balance":100},"seen":{"d1":"2026-11-27T10:00:00.000Z"}}}'
@@ -102,10 +102,36 @@ OUT
 	assert_failure 3
 	assert_output ""
 	assert_stderr "dphp-replay: $T/bad.ndjson:3: corrupt journal line: ':' expected near end of file"
-	sed '3s/"seq":2/"seq":1/' "$T/whole" > "$T/bad.ndjson"
+	# a digit changed: its checksum says so
+	sed '3s/"n":1/"n":7/' "$T/whole" > "$T/bad.ndjson"
+	run --separate-stderr dphp-replay -J "$T/bad.ndjson"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-replay: $T/bad.ndjson:3: corrupt journal line: its checksum is not its text's: it is not as it was written"
+	# a journal from before checksums reads; its lines are still checked
+	sed 's/,"crc":"[0-9a-f]*"}$/}/' "$T/whole" > "$T/old.ndjson"
+	run --separate-stderr dphp-replay -J "$T/old.ndjson"
+	assert_success
+	assert_stderr ""
+	assert_equal "${#lines[@]}" 3
+	sed '3s/"seq":2/"seq":1/' "$T/old.ndjson" > "$T/bad.ndjson"
 	run --separate-stderr dphp-replay -J "$T/bad.ndjson"
 	assert_failure 3
 	assert_stderr "dphp-replay: $T/bad.ndjson:3: corrupt journal line: 'seq' must be an integer greater than the one before"
+	# but a line without one after lines with one is not of the journal
+	{ head -n 2 "$T/whole"; sed -n '3,$p' "$T/old.ndjson"; } > "$T/bad.ndjson"
+	run --separate-stderr dphp-replay -J "$T/bad.ndjson"
+	assert_failure 3
+	assert_stderr "dphp-replay: $T/bad.ndjson:3: corrupt journal line: no checksum, after lines that have one"
+	# -v: every line checked, nothing rebuilt
+	run --separate-stderr dphp-replay -J -v "$T/whole"
+	assert_success
+	assert_stderr ""
+	assert_output '{"lines":3,"states":3}'
+	run --separate-stderr dphp-replay -J -v "$T/bad.ndjson"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-replay: $T/bad.ndjson:3: corrupt journal line: no checksum, after lines that have one"
 }
 
 @test "killed between its journal lines and its record: the commit is made, and the next commit writes the record" {
@@ -125,7 +151,7 @@ OUT
 	run --separate-stderr dphp-replay -J "$J"
 	assert_success
 	assert_output '{"id":"entity:a:b","etag":"1","state":{"state":{"n":1}}}'
-	assert_stderr "dphp-replay: warning: $J/00000000000000000001.ndjson:3: the last batch has no end (its writer stopped before its records were durable): left out"
+	assert_stderr "dphp-replay: warning: $J/00000000000000000001.ndjson:3: the last batch has no end yet: left out (its writer stopped, or is still at it; the next program to open the store ends it or takes it back)"
 	# the next commit writes the record from the line, and ends it
 	dphp-commit -d "$S" -f -s entity:c:d "$T/s1" > /dev/null
 	run jq -c .state "$S/state/entity/a/b"
@@ -163,7 +189,7 @@ OUT
 		assert_output ""
 		assert_stderr ""
 		run sh -c 'tail -n 1 "$1"/*.ndjson' sh "$J"
-		assert_output --regexp '^\{"end":[23],"next":[34]\}$'
+		assert_output --regexp '^\{"end":[23],"next":[34],"crc":"[0-9a-f]{8}"\}$'
 	done
 	live > "$T/live"
 	run --separate-stderr dphp-replay -J "$J"
@@ -205,7 +231,7 @@ OUT
 	assert_success
 	assert_stderr ""
 	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
-	run sh -c 'tail -n 1 "$1"/*.ndjson' sh "$J"
+	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "del(.crc)"' sh "$J"
 	assert_output '{"end":2,"next":3}'
 	run --separate-stderr dphp-replay -J -c -d "$S"
 	assert_success
@@ -268,8 +294,9 @@ OUT
 OUT
 }
 
-@test "usage: -A and -S only with -J, -J takes no handlers" {
-	for bad in "-S 1" "-A 2026-11-27T10:00:00Z" "-I entity:a:b" "-J -k" "-J -x /tmp"; do
+@test "usage: -A and -S only with -J, -J takes no handlers, -v only with -J alone" {
+	for bad in "-S 1" "-A 2026-11-27T10:00:00Z" "-I entity:a:b" "-J -k" "-J -x /tmp" \
+	    "-v" "-J -v -c" "-J -v -I entity:a:b" "-J -v -S 1"; do
 		# shellcheck disable=SC2086 # the words of $bad are options
 		run --separate-stderr dphp-replay -d "$S" $bad
 		assert_failure 2
@@ -350,4 +377,65 @@ OUT
 OUT
 	run --separate-stderr dphp-replay -J -c -I entity:account:alice -d "$S"
 	assert_failure 2
+}
+
+@test "a line changed on the disk is found by every reader: the recovery of an open batch, follow and -J" {
+	printf '{"state":{"n":1}}\n' > "$T/s1"
+	printf '{"state":{"n":2}}\n' > "$T/s2"
+	dphp-commit -d "$S" -c -s entity:a:b "$T/s1" > /dev/null
+	dphp-commit -d "$S" -e 1 -s entity:a:b "$T/s2" > /dev/null
+	seg=$J/00000000000000000001.ndjson
+	# the last batch without its end, and a digit of it changed
+	head -n -1 "$seg" > "$T/seg"
+	sed '$s/"n":2/"n":5/' "$T/seg" > "$seg"
+	run --separate-stderr dphp-project -d "$S" get entity:a:b
+	assert_success
+	assert_output '{"id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}'
+	assert_stderr "dphp-project: warning: journal/00000000000000000001.ndjson: a corrupt line
+dphp-project: warning: the records could not be brought up to the journal: read as they are"
+	run --separate-stderr dphp-project -d "$S" follow -e
+	assert_failure 3
+	assert_output "$(head -n 1 "$seg" | jq -c 'del(.crc)')"
+	assert_equal "${stderr_lines[2]}" "dphp-project: $seg:3: corrupt journal line: its checksum is not its text's: it is not as it was written"
+	run --separate-stderr dphp-replay -J -v "$J"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-replay: $seg:3: corrupt journal line: its checksum is not its text's: it is not as it was written"
+}
+
+@test "every character of a journal changed, one at a time: the line is refused, located; never read as written" {
+	bank
+	assert_file_empty "$T/errors"
+	seg=$(ls "$J"/0*.ndjson | head -n 1)
+	head -n 6 "$seg" > "$T/seg"
+	run --separate-stderr dphp-replay -J -v "$T/seg"
+	assert_success
+	assert_stderr ""
+	# each character by another of its kind (a digit by a digit, a
+	# letter by a letter, anything else by a letter): every ninth one
+	awk -v dir="$T" 'BEGIN { FS = "" }
+	{ lines[NR] = $0 }
+	END {
+		for (l = 1; l <= NR; l++)
+			for (i = 1; i <= length(lines[l]); i += 9) {
+				c = substr(lines[l], i, 1)
+				r = c ~ /[0-8]/ ? c + 1 : c == "9" ? "0" : \
+				    c ~ /[a-y]/ ? "z" : "q"
+				out = ""
+				for (k = 1; k <= NR; k++)
+					out = out (k == l ? substr(lines[k], 1, i - 1) r \
+					    substr(lines[k], i + 1) : lines[k]) "\n"
+				printf("%d %d\n", l, i) > "/dev/stderr"
+				printf "%s", out > (dir "/m." l "." i)
+				close(dir "/m." l "." i)
+			}
+	}' "$T/seg" 2> "$T/where"
+	[ "$(wc -l < "$T/where")" -gt 100 ] || fail "only $(wc -l < "$T/where") mutants"
+	while read -r ln col; do
+		run --separate-stderr dphp-replay -J -v "$T/m.$ln.$col" < /dev/null
+		[ "$status" -eq 3 ] && [ -z "$output" ] ||
+		    fail "line $ln, character $col: status $status, $output, $stderr"
+		[[ $stderr == "dphp-replay: $T/m.$ln.$col:$ln: corrupt journal line: "* ]] ||
+		    fail "line $ln, character $col: $stderr"
+	done < "$T/where"
 }

@@ -205,12 +205,14 @@ run_of_four() {
 	seg=$J/00000000000000000001.ndjson
 	cp "$seg" "$T/seg"
 	# the first line of a batch of two, never synced nor acknowledged
-	printf '%s\n' '{"seq":2,"b":2,"n":2,"at":"2026-11-27T10:00:00.000Z","id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}' >> "$seg"
+	printf '%s\n' '{"seq":2,"b":2,"n":2,"at":"2026-11-27T10:00:00.000Z","id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}' > "$T/line"
+	seal "$T/line" >> "$seg"
 	printf '%s' '{"seq":3,"b":2,"n":2,"at":"2026-11-27T10:00:00.000Z","id":"ent' >> "$seg"
 	at 1
 	cmp "$T/seg" "$seg"
 	# a batch of one, whole: synced, so it happened
-	printf '%s\n' '{"seq":2,"b":2,"n":1,"at":"2026-11-27T10:00:00.000Z","id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}' >> "$seg"
+	printf '%s\n' '{"seq":2,"b":2,"n":1,"at":"2026-11-27T10:00:00.000Z","id":"entity:a:b","etag":"2","state":{"state":{"n":2}}}' > "$T/line"
+	seal "$T/line" >> "$seg"
 	run --separate-stderr dphp-project -d "$S" get entity:a:b
 	assert_success
 	assert_stderr ""
@@ -230,15 +232,15 @@ run_of_four() {
 		    -s entity:a:b "$T/s" > /dev/null
 		jq -c '[.segment, .size, .next]' "$J/checkpoint"
 	done > "$T/cps"
-	# each commit is 128 bytes, its line and its end: the third ends at
-	# 384, past 300
+	# each commit is 162 bytes, its line and its end, each sealed: the
+	# second ends at 324, past 300, the fourth at 648, past 600
 	run cat "$T/cps"
 	assert_output - <<'OUT'
-["00000000000000000001.ndjson",0,1]
-["00000000000000000001.ndjson",384,4]
-["00000000000000000001.ndjson",384,4]
+["00000000000000000001.ndjson",324,3]
+["00000000000000000001.ndjson",324,3]
+["00000000000000000001.ndjson",648,5]
 OUT
-	assert_equal "$(wc -c < "$J/00000000000000000001.ndjson")" 512
+	assert_equal "$(wc -c < "$J/00000000000000000001.ndjson")" 648
 	at 4
 }
 

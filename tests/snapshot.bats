@@ -179,7 +179,7 @@ OUT
 		moved) assert_stderr "dphp-commit: $T/moved.tar:state/entity/account/bob: the record of 'entity:account:alice' belongs elsewhere" ;;
 		notjson) assert_stderr "dphp-commit: $T/notjson.tar:state/entity/account/bob: want {\"id\",\"etag\",\"state\"}: unexpected token near end of file" ;;
 		norecord) assert_stderr "dphp-commit: $T/norecord.tar:state/entity/account/bob: want {\"id\",\"etag\",\"state\"}" ;;
-		other) assert_stderr "dphp-commit: $T/other.tar:other/f: not a record of a snapshot" ;;
+		other) assert_stderr "dphp-commit: $T/other.tar:other/: a directory where no record goes" ;;
 		esac
 		assert_equal "$(cd "$S2" && find . -type f | sort | xargs md5sum)" "$before"
 	done
@@ -193,6 +193,97 @@ OUT
 	assert_failure 4
 	assert_output ""
 	[[ $stderr == "dphp-commit: error: cannot read '$T/missing': "* ]]
+}
+
+# Run "$@", its peak memory in KiB the last line of $T/peak.
+peak() {
+	command time -f %M -o "$T/peak" "$@"
+}
+
+@test "hostile archives: links, stray directories, owner records of the wrong shape, unknown fields, records over 16 MiB: located, exit 3, nothing written" {
+	owned
+	S2=$T/two
+	dphp-commit -d "$S2" -i
+	mkdir -p "$T/x/state/entity/account" "$T/x/owner/entity/account"
+	dphp-project -d "$S" get entity:account:alice > "$T/x/state/entity/account/alice"
+	before=$(cd "$S2" && find . -type f | sort | xargs md5sum)
+	big() {
+		printf '{"id":"entity:account:big","etag":"1","state":{"state":"'
+		head -c 41943040 /dev/zero | tr '\0' x
+		printf '","seen":{}}}\n'
+	}
+	for bad in symlink hardlink fifo dir owner shares unknown big; do
+		rm -rf "$T/y" && cp -r "$T/x" "$T/y"
+		set -- state owner
+		case $bad in
+		symlink) ln -s /etc/passwd "$T/y/state/entity/account/bob" ;;
+		hardlink)
+			ln "$T/y/state/entity/account/alice" "$T/y/state/entity/account/zed"
+			set -- state/entity/account/alice state/entity/account/zed ;;
+		fifo) mkfifo "$T/y/state/entity/account/bob" ;;
+		dir) mkdir "$T/y/state/entity/account/bob" ;;
+		owner) echo '{"id":"entity:account:ann","etag":"1","owner":{"owners":"ann"}}' > "$T/y/owner/entity/account/ann" ;;
+		shares) echo '{"id":"entity:account:ann","etag":"1","owner":{"owners":["ann"],"shares":[{"user":"bob","ops":["steal"]}]}}' > "$T/y/owner/entity/account/ann" ;;
+		unknown) jq -c '.x = 1' "$T/x/state/entity/account/alice" > "$T/y/state/entity/account/alice" ;;
+		big) big > "$T/y/state/entity/account/big" ;;
+		esac
+		(cd "$T/y" && tar -cf "$T/$bad.tar" "$@")
+		run --separate-stderr peak dphp-commit -d "$S2" -I "$T/$bad.tar"
+		assert_failure 3
+		assert_output ""
+		case $bad in
+		symlink) assert_stderr "dphp-commit: $T/symlink.tar:state/entity/account/bob: a symbolic link, not a record" ;;
+		hardlink) assert_stderr "dphp-commit: $T/hardlink.tar:state/entity/account/zed: a hard link, not a record" ;;
+		fifo) assert_stderr "dphp-commit: $T/fifo.tar:state/entity/account/bob: not a regular file, not a record" ;;
+		dir) assert_stderr "dphp-commit: $T/dir.tar:state/entity/account/bob/: a directory where no record goes" ;;
+		owner) assert_stderr "dphp-commit: $T/owner.tar:owner/entity/account/ann: 'owners' must be an array of user names" ;;
+		shares) assert_stderr "dphp-commit: $T/shares.tar:owner/entity/account/ann: shares[0]: want {\"user\" or \"role\",\"ops\"}, with one operation or more" ;;
+		unknown) assert_stderr "dphp-commit: $T/unknown.tar:state/entity/account/alice: unknown field 'x' in a record" ;;
+		big) assert_stderr "dphp-commit: $T/big.tar:state/entity/account/big: longer than a record may be (16777216 bytes and a newline)" ;;
+		esac
+		assert_equal "$(cd "$S2" && find . -type f | sort | xargs md5sum)" "$before"
+	done
+	# a 40 MiB record in a 40 MiB tar entry, a line of records and a
+	# journal: refused without being held whole (the sanitizers' memory
+	# is not the program's)
+	big > "$T/big.ndjson"
+	gzip -k "$T/big.ndjson"
+	run --separate-stderr peak dphp-commit -d "$S2" -I "$T/big.ndjson.gz"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-commit: $T/big.ndjson.gz:1: line longer than 16777216 bytes"
+	[ -n "${ASAN_OPTIONS-}" ] || [ "$(tail -n 1 "$T/peak")" -lt 65536 ] ||
+	    fail "dphp-commit -I held $(tail -n 1 "$T/peak") KiB"
+	# a segment of a journal with one batch, then the big line
+	{
+		cat "$(ls "$S"/journal/0*.ndjson | head -n 1)"
+		jq -c '{seq: 1000000, b: 1000000, n: 1, id: "entity:account:big", etag: "1", at: "2026-11-27T10:00:00.000Z", state: .state}' \
+		    "$T/big.ndjson"
+	} > "$T/segment.ndjson"
+	n=$(($(wc -l < "$T/segment.ndjson")))
+	run --separate-stderr peak dphp-replay -J "$T/segment.ndjson"
+	assert_failure 3
+	assert_output ""
+	assert_stderr "dphp-replay: $T/segment.ndjson:$n: corrupt journal line: longer than a journal line may be"
+	[ -n "${ASAN_OPTIONS-}" ] || [ "$(tail -n 1 "$T/peak")" -lt 65536 ] ||
+	    fail "dphp-replay -J held $(tail -n 1 "$T/peak") KiB"
+}
+
+@test "a tar as tar(1) makes it, with the directories on the way to its records, is imported" {
+	owned
+	S2=$T/two
+	dphp-commit -d "$S2" -i
+	mkdir "$T/x"
+	(cd "$T/x" && tar -xf - ) < <(dphp-project -d "$S" export)
+	(cd "$T/x" && tar -cf "$T/retarred.tar" state owner)
+	run --separate-stderr tar -tf "$T/retarred.tar"
+	assert_line state/
+	assert_line owner/entity/account/
+	run --separate-stderr dphp-commit -d "$S2" -I "$T/retarred.tar"
+	assert_success
+	assert_stderr ""
+	assert_output --regexp '^\{"imported":[0-9]+,"unchanged":0,"refused":0\}$'
+	assert_equal "$(states "$S2")" "$(states "$S")"
 }
 
 @test "import of records as dphp-replay -J and dphp-project print them: a scratch store as the store was" {
@@ -251,7 +342,7 @@ OUT
 	run --separate-stderr dphp-project -d "$S" follow -e -S $((first - 1))
 	assert_success
 	assert_stderr ""
-	assert_output "$(jq -c 'select(.seq)' "$J"/*.ndjson)"
+	assert_output "$(jq -c 'select(.seq) | del(.crc)' "$J"/*.ndjson)"
 }
 
 @test "export and archive onto a full disk fail, exit 4" {
@@ -289,4 +380,38 @@ OUT
 	run --separate-stderr dphp-commit -d "$S" -I "$T/x" planets
 	assert_failure 2
 	assert_stderr "dphp-commit: error: invalid pattern 'planets': a pattern begins with a kind: entity, orchestration or activity"
+}
+
+@test "every mutation of a snapshot's records: imported, or refused, located, with nothing written" {
+	S2=$T/two
+	dphp-commit -d "$S2" -i
+	before=$(cd "$S2" && find . -type f | sort | xargs md5sum)
+	{
+		echo '{"id":"entity:account:alice","etag":"3","state":{"state":{"balance":70},"seen":{"d1":"2026-11-27T10:00:00.000Z"}}}'
+		echo '{"id":"entity:account:zed","etag":"1","owner":{"owners":["ann"],"shares":[{"user":"bob","ops":["call","read"]},{"role":"auditor","ops":["read"]}],"expiry":{"at":"2026-11-27T11:00:00.000Z","event":"x1"}}}'
+	} > "$T/records"
+	# at each path of each record, the value replaced by null, 5, "x",
+	# {} or [], or removed: one record a file
+	jq -c '. as $d | paths as $p | (null, 5, "x", {}, [], "(removed)") as $v |
+	    if $v == "(removed)" then $d | delpaths([$p]) else $d | setpath($p; $v) end' \
+	    "$T/records" > "$T/mutants"
+	imported=0 refused=0 n=0
+	while IFS= read -r rec; do
+		n=$((n + 1))
+		printf '%s\n' "$rec" > "$T/m$n"
+		run --separate-stderr dphp-commit -d "$S2" -I "$T/m$n" < /dev/null
+		case $status in
+		0)	assert_output '{"imported":1,"unchanged":0,"refused":0}'
+			assert_stderr ""
+			imported=$((imported + 1))
+			rm -rf "$S2" && dphp-commit -d "$S2" -i ;;
+		3)	assert_output ""
+			[[ $stderr == "dphp-commit: $T/m$n:1: "* ]] || fail "$rec: $stderr"
+			assert_equal "$(cd "$S2" && find . -type f | sort | xargs md5sum)" "$before"
+			refused=$((refused + 1)) ;;
+		*)	fail "$rec: status $status: $stderr" ;;
+		esac
+	done < "$T/mutants"
+	# the state's content is the entity's own; the rest is checked
+	assert_equal "$imported $refused" "34 116"
 }
