@@ -247,6 +247,7 @@ PY
 if [ -n "${ASAN_OPTIONS-}" ] && command -v strace > /dev/null &&
     [ ! -x "$BATS_RUN_TMPDIR/traced/strace" ]; then
 	mkdir -p "$BATS_RUN_TMPDIR/traced"
+	# shellcheck disable=SC2016 # expanded when the script runs
 	printf '#!/bin/sh\nexec %s -E "ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0" "$@"\n' \
 	    "$(command -v strace)" > "$BATS_RUN_TMPDIR/traced/strace"
 	chmod +x "$BATS_RUN_TMPDIR/traced/strace"
