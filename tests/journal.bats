@@ -439,3 +439,31 @@ dphp-project: warning: the records could not be brought up to the journal: read 
 		    fail "line $ln, character $col: $stderr"
 	done < "$T/where"
 }
+
+@test "an end that cannot be written, then only a duplicate in the same run: that commit ends the batch" {
+	command -v strace > /dev/null || skip "no strace"
+	H=$TOP/examples/bank/handlers
+	ev d1 signal entity:account:a deposit 5 > "$T/e1"
+	ev d2 signal entity:account:a deposit 5 > "$T/e2"
+	replay_commit "$T/e1"
+	# d2 applied, then d1 again: a duplicate, which changes nothing
+	dphp-replay -d "$S" -x "$H" "$T/e2" > "$T/both"
+	dphp-replay -d "$S" -x "$H" "$T/e1" >> "$T/both"
+	run --separate-stderr strace -f -o /dev/null -e trace=write \
+	    -e inject=write:error=EIO:when=2 \
+	    dphp-commit -d "$S" -x "$H" "$T/both"
+	assert_success
+	run jq -c '[.input.id, .etag, .duplicate]' <<< "$output"
+	assert_output - <<'OUT'
+["d2","2",null]
+["d1","2",true]
+OUT
+	assert_stderr "dphp-commit: warning: the commit is made, but its end could not be written to 'journal/00000000000000000001.ndjson': the next program to open the store writes it: Input/output error"
+	# ended by the duplicate's commit, before any other program came
+	run sh -c 'tail -n 1 "$1"/*.ndjson | jq -c "[.end, .next]"' sh "$J"
+	assert_output '[2,3]'
+	run --separate-stderr dphp-replay -J -c -d "$S"
+	assert_success
+	assert_output ""
+	assert_stderr ""
+}
