@@ -511,8 +511,9 @@ each(struct importing *im, int write)
 	while (r == 0 && (k = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
 		if (archive_format(a) == ARCHIVE_FORMAT_RAW) {
 			if ((r = lines(im, a, write)) < 0) {
-				k = ARCHIVE_FATAL;
+				k = ARCHIVE_FATAL;	/* said below */
 				r = 0;
+				break;
 			}
 			continue;
 		}
