@@ -169,8 +169,8 @@ determinism(const char **ids, size_t n, json_t *states,
 int
 dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 {
-	struct rebuilding rb = { o, json_object(), json_array(), 0 };
-	struct dphp_store *st;
+	struct rebuilding rb = { o, NULL, NULL, 0 };
+	struct dphp_store *st = NULL;
 	const char *key, **ids, *store_dir = o->spec ? o->spec :
 	    getenv("DPHP_STORE");
 	char *dir = NULL;
@@ -183,25 +183,28 @@ dphp_rebuild(const struct dphp_rebuild *o, int argc, char **argv)
 		    "DPHP_STORE");
 		return DPHP_EXIT_USAGE;
 	}
-	dphp_progress_begin("lines", -1);
-	if (argc == 0 && strstr(store_dir, "://") != NULL) {
-		/* a journal that is not files: the store reads it */
-		if ((st = dphp_store_open(store_dir)) == NULL)
-			return dphp_store_open_status();
-		r = dphp_store_journal_read(st, 0, 0, fold, NULL, &rb);
-		dphp_store_close(st);
-	} else if (argc == 0) {
-		/* opened first, so that a batch left open is ended; a store
-		 * with no commit yet has no journal, and nothing to replay */
-		if ((st = dphp_store_open(store_dir)) == NULL)
-			return dphp_store_open_status();
+	/* opened first, so that a batch left open is ended */
+	if (argc == 0 && (st = dphp_store_open(store_dir)) == NULL)
+		return dphp_store_open_status();
+	/* a store with no commit yet has no journal, and nothing to
+	 * replay; one not of files reads its journal itself */
+	if (st != NULL && strstr(store_dir, "://") == NULL) {
 		dir = dphp_store_journal(st);
 		dphp_store_close(st);
+		st = NULL;
 		if (dir == NULL)
 			return DPHP_EXIT_SYS;
+	}
+	rb.states = json_object();
+	rb.steps = json_array();
+	dphp_progress_begin("lines", -1);
+	if (st != NULL) {
+		r = dphp_store_journal_read(st, 0, 0, fold, NULL, &rb);
+		dphp_store_close(st);
+	} else if (dir != NULL)
 		r = access(dir, F_OK) != 0 && errno == ENOENT ? 0 :
 		    dphp_journal_each(1, &dir, fold, &rb);
-	} else
+	else
 		r = dphp_journal_each(argc, argv, fold, &rb);
 	dphp_progress_end();
 	free(dir);
