@@ -266,8 +266,10 @@ print(json_t *env, const struct dphp_desc *d, void *arg)
 		st = dphp_authorize(store, policy, d, 0, why, sizeof(why));
 	if (st >= 0 && !own && st != DPHP_AUTHZ_DENY) {
 		json_array_append(inflight, json_object_get(env, "receipt"));
-		if (d->tries > 0)	/* nothing else until it is finished */
+		if (d->tries > 0) {	/* nothing else until it is finished */
+			free(suspect);
 			suspect = xstrdup(d->receipt);
+		}
 		/* a write error is found after the round: see take() */
 		if (fwrite(text, 1, len, stdout) == len &&
 		    putchar('\n') != EOF && dphp_unbuffered)
