@@ -328,11 +328,14 @@ recompute(struct dphp_proposal *p, char *newetag, json_t **done, int *fenced)
 			return r;
 		if (r == DPHP_STORE_NOTFOUND)
 			etag[0] = '\0';
+		if (dphp_stored_bad(&p->desc, doc, why, sizeof(why))) {
+			dphp_error("%s", why);
+			json_decref(doc);
+			return DPHP_STORE_ERROR;
+		}
 		r = dphp_apply_stored(store, &handlers, &p->desc, doc, NULL,
 		    &applied, why, sizeof(why));
 		json_decref(doc);
-		if (r > 0)
-			dphp_error("%s", why);
 		if (r != 0)
 			return DPHP_STORE_ERROR;
 		if (trouble.why[0] != '\0') {	/* the caller says it */

@@ -239,12 +239,16 @@ replay(struct dphp_reader *rd, json_t *env, struct dphp_desc *d, void *arg)
 			return DPHP_EXIT_SYS;
 		}
 	}
+	/* the stored state, not one proposed here: its shape is looked at */
+	if (last == NULL && dphp_stored_bad(d, doc, why, sizeof(why))) {
+		json_decref(doc);
+		return setaside(rd, d, why);
+	}
 	r = dphp_apply_stored(store, &handlers, d, doc, last ?
 	    json_object_get(last, "cut") : NULL, &applied, why, sizeof(why));
 	if (r != 0) {
 		json_decref(doc);
-		/* r > 0: nothing can be applied to the stored state */
-		return r < 0 ? DPHP_EXIT_SYS : setaside(rd, d, why);
+		return DPHP_EXIT_SYS;
 	}
 	if (trouble.why[0] != '\0') {
 		/* not the operation's failure: nothing is proposed */

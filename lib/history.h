@@ -64,10 +64,15 @@ json_t *dphp_apply(const struct dphp_handlers *, const struct dphp_desc *,
  * perhaps not committed yet, or NULL) or the store keeps it apart, and
  * the window of the result is cut when the store keeps the older ids
  * apart (dphp-store(5)).  *applied is what dphp_apply returns (NULL:
- * why); -1 after a message when the store cannot be read; 1, with why,
- * when doc is not of the shape its kind's states have (shape.c), and
- * nothing is applied.
+ * why); -1 after a message when the store cannot be read.
  */
+/*
+ * Is doc, read from the store, not of the shape d's kind's states have
+ * (shape.c), so that d cannot be applied to it?  1 and why, or 0.  What
+ * a stage computed itself needs no look.
+ */
+int dphp_stored_bad(const struct dphp_desc *d, json_t *doc, char *why,
+    size_t whysz);
 int dphp_apply_stored(struct dphp_store *, const struct dphp_handlers *,
     const struct dphp_desc *d, json_t *doc, json_t *cut, json_t **applied,
     char *why, size_t whysz);

@@ -36,22 +36,29 @@ dphp_apply(const struct dphp_handlers *h, const struct dphp_desc *d,
 }
 
 int
+dphp_stored_bad(const struct dphp_desc *d, json_t *doc, char *why,
+    size_t whysz)
+{
+	char reason[512];
+
+	/* what applies to doc trusts its shape: a delete does not need it */
+	if (doc == NULL || strcmp(d->type, "delete") == 0 ||
+	    dphp_state_bad(d->dest.kind, doc, reason, sizeof(reason)) == 0)
+		return 0;
+	snprintf(why, whysz, "event %s: the stored state of %s is not valid: "
+	    "%s", d->id, d->to, reason);
+	return 1;
+}
+
+int
 dphp_apply_stored(struct dphp_store *st, const struct dphp_handlers *h,
     const struct dphp_desc *d, json_t *doc, json_t *cut, json_t **applied,
     char *why, size_t whysz)
 {
 	json_t *marked = NULL;
-	char reason[512];
 	int r = 0;
 
 	*applied = NULL;
-	/* what applies to doc trusts its shape: a delete does not need it */
-	if (doc != NULL && strcmp(d->type, "delete") != 0 &&
-	    dphp_state_bad(d->dest.kind, doc, reason, sizeof(reason)) != 0) {
-		snprintf(why, whysz, "event %s: the stored state of %s is not "
-		    "valid: %s", d->id, d->to, reason);
-		return 1;
-	}
 	if (doc != NULL && dphp_store_keeps_seen(st) && !dphp_seen(doc, d->id)) {
 		r = json_object_get(cut, d->id) != NULL ? 1 :
 		    dphp_store_seen(st, d->to, d->id);
